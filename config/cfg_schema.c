@@ -1,0 +1,1 @@
+/* placeholder */ int cfg_schema_placeholder(void); int cfg_schema_placeholder(void) { return 0; }
