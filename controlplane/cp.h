@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_CP_H
+#define SL_CP_H
+
+/*
+ * sluice-controlplane internals. One event loop thread: admin socket,
+ * control packets from the data plane, events; it talks to the data plane
+ * only through sl_api.h objects.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "sl_api.h"
+
+struct rte_ring;
+struct rte_mempool;
+
+/* The data plane as the control plane sees it (cp_dp.c). */
+struct cp_dp {
+	struct rte_ring *cp_rx, *cp_tx, *cmd, *evt;
+	struct rte_mempool *pool;
+	const struct sl_status *status;
+	uint32_t next_seq;
+	uint64_t ctrl_pkts_in;		/* control packets taken from the ring */
+	uint64_t events_in;
+	uint64_t last_heartbeat;
+	unsigned stalled_polls;
+};
+
+struct cp {
+	const struct sl_config *cfg;
+	struct cp_dp dp;
+	int admin_fd;
+	uint64_t started;
+};
+
+/* cp_dp.c */
+int cp_dp_alive(const struct sl_config *cfg);
+int cp_dp_attach(struct cp_dp *d);
+int cp_dp_send(struct cp_dp *d, struct sl_cmd *c);
+int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res);
+void cp_dp_poll(struct cp_dp *d);
+bool cp_dp_gone(struct cp_dp *d);
+
+/* cp_admin.c */
+int cp_admin_open(const char *path);
+void cp_admin_close(int fd, const char *path);
+void cp_admin_serve(struct cp *cp);
+
+/* cp_status.c */
+int cp_status_format(const struct cp *cp, char *buf, size_t len);
+
+#endif

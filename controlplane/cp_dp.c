@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control plane's side of sl_api.h: attach to the data plane's shared
+ * objects, send commands, take events and control packets.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+
+#include "cp.h"
+#include "sl_log.h"
+
+#define CP_DP_STALL_POLLS 2000	/* ~2 s of loop ticks without a heartbeat */
+
+/* Before EAL init: is a primary with our file prefix running? */
+int cp_dp_alive(const struct sl_config *cfg)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", cfg->dp.file_prefix);
+	if (access(path, F_OK) != 0)
+		return 0;
+	return rte_eal_primary_proc_alive(path);
+}
+
+int cp_dp_attach(struct cp_dp *d)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(SL_MZ_STATUS);
+
+	d->cp_rx = rte_ring_lookup(SL_RING_CP_RX);
+	d->cp_tx = rte_ring_lookup(SL_RING_CP_TX);
+	d->cmd = rte_ring_lookup(SL_RING_CMD);
+	d->evt = rte_ring_lookup(SL_RING_EVT);
+	d->pool = rte_mempool_lookup(SL_POOL_PKT);
+	if (mz == NULL || d->cp_rx == NULL || d->cp_tx == NULL || d->cmd == NULL ||
+	    d->evt == NULL || d->pool == NULL) {
+		SL_ERR("the data plane's shared objects are missing (still starting, "
+		       "or a different sluice version?)");
+		return -ENOENT;
+	}
+	d->status = mz->addr;
+	for (int i = 0; i < 50 && d->status->magic != SL_STATUS_MAGIC; i++)
+		usleep(100 * 1000);	/* ports still coming up */
+	if (d->status->magic != SL_STATUS_MAGIC || d->status->version != SL_API_VERSION) {
+		SL_ERR("data plane not ready or API version %u (we speak %u)",
+		       d->status->version, SL_API_VERSION);
+		return -EPROTO;
+	}
+	d->last_heartbeat = d->status->heartbeat;
+	return 0;
+}
+
+int cp_dp_send(struct cp_dp *d, struct sl_cmd *c)
+{
+	c->version = SL_API_VERSION;
+	c->seq = ++d->next_seq;
+	if (rte_ring_enqueue_elem(d->cmd, c, sizeof(*c)) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+/*
+ * Send C and wait up to TIMEOUT_MS for its result. Other events that arrive
+ * meanwhile are counted (their handlers come with the session issues).
+ */
+int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res)
+{
+	int rc = cp_dp_send(d, c);
+
+	if (rc != 0)
+		return rc;
+	for (unsigned t = 0; t < timeout_ms * 10; t++) {
+		while (rte_ring_dequeue_elem(d->evt, res, sizeof(*res)) == 0) {
+			d->events_in++;
+			if (res->type == SL_EVT_RESULT && res->seq == c->seq)
+				return 0;
+		}
+		usleep(100);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Control packets: until the control-channel code lands, count and free. */
+static void poll_control_packets(struct cp_dp *d)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned n = rte_ring_dequeue_burst(d->cp_rx, (void **)pkts, 32, NULL);
+
+	d->ctrl_pkts_in += n;
+	if (n)
+		rte_pktmbuf_free_bulk(pkts, n);
+}
+
+void cp_dp_poll(struct cp_dp *d)
+{
+	struct sl_event e;
+
+	poll_control_packets(d);
+	while (rte_ring_dequeue_elem(d->evt, &e, sizeof(e)) == 0)
+		d->events_in++;
+}
+
+/* The data plane's main lcore bumps the heartbeat every millisecond. */
+bool cp_dp_gone(struct cp_dp *d)
+{
+	if (d->status->heartbeat != d->last_heartbeat) {
+		d->last_heartbeat = d->status->heartbeat;
+		d->stalled_polls = 0;
+		return false;
+	}
+	if (++d->stalled_polls < CP_DP_STALL_POLLS)
+		return false;
+	return d->status->magic != SL_STATUS_MAGIC ||
+	       kill(d->status->dp_pid, 0) != 0;
+}

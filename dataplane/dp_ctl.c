@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The main lcore: executes commands from the control plane, answers with
+ * events, keeps sl_status fresh (link, NIC counters, heartbeat). It polls
+ * every DP_MAIN_POLL_US and sleeps in between: it shares its core with the
+ * control plane.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ring.h>
+
+#include "dp.h"
+#include "sl_log.h"
+
+#define DP_MAIN_POLL_US		1000
+#define DP_STATUS_EVERY		100	/* polls between NIC stats reads */
+
+/* Range checks shared by every verb (see sl_api.h). */
+static int cmd_check(const struct sl_cmd *c)
+{
+	if (c->version != SL_API_VERSION)
+		return -EPROTO;
+	if (c->type == SL_CMD_NOP)
+		return 0;
+	if (c->type <= SL_CMD_NOP || c->type >= SL_CMD_MAX)
+		return -EINVAL;
+	if (c->type != SL_CMD_RULES_PUBLISH && c->peer_id > SL_PEER_ID_MAX)
+		return -ERANGE;
+	if (c->type == SL_CMD_KEY_NEW &&
+	    (c->u.key.key_id > SL_KEY_ID_MAX || c->u.key.slot > 1 ||
+	     c->u.key.cipher == SL_CIPHER_NONE ||
+	     c->u.key.cipher > SL_CIPHER_CHACHA20_POLY1305))
+		return -ERANGE;
+	return 0;
+}
+
+static int cmd_exec(struct dp *dp, const struct sl_cmd *c)
+{
+	int rc = cmd_check(c);
+
+	(void)dp;
+	if (rc != 0 || c->type == SL_CMD_NOP)
+		return rc;
+	/* The peer table, keys and rule sets are not in this build yet. */
+	return -EOPNOTSUPP;
+}
+
+static void poll_commands(struct dp *dp)
+{
+	struct sl_cmd c;
+
+	while (rte_ring_dequeue_elem(dp->cmd, &c, sizeof(c)) == 0) {
+		struct sl_event e = {
+			.type = SL_EVT_RESULT, .cmd_type = c.type, .seq = c.seq,
+			.peer_id = c.peer_id,
+		};
+
+		e.result = cmd_exec(dp, &c);
+		if (e.result == 0)
+			dp->status->cmds_done++;
+		else
+			dp->status->cmds_bad++;
+		/* Key material is wiped as soon as it has been consumed. */
+		explicit_bzero(&c, sizeof(c));
+		if (rte_ring_enqueue_elem(dp->evt, &e, sizeof(e)) != 0)
+			SL_WARN("event ring full: result of command %u lost", e.seq);
+	}
+}
+
+void dp_main_loop(struct dp *dp)
+{
+	unsigned polls = 0;
+
+	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
+		poll_commands(dp);
+		if (polls++ % DP_STATUS_EVERY == 0)
+			dp_ports_status(dp);
+		dp->status->heartbeat++;
+		usleep(DP_MAIN_POLL_US);
+	}
+}

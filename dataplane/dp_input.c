@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The input stage: sort one RX burst into replies we send back (ARP, echo),
+ * control packets for the control plane, and drops by named reason.
+ * Checks run in a fixed order: Ethernet, IPv4 header and length, our
+ * address, then protocol and port, then the OpenVPN opcode byte.
+ */
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_udp.h>
+
+#include "dp_pkt.h"
+#include "ovpn_proto.h"
+
+/* Opcodes the control plane takes; P_DATA_* stay here; the rest are dropped. */
+static bool opcode_is_control(unsigned op)
+{
+	switch (op) {
+	case OVPN_P_CONTROL_HARD_RESET_CLIENT_V1:
+	case OVPN_P_CONTROL_SOFT_RESET_V1:
+	case OVPN_P_CONTROL_V1:
+	case OVPN_P_ACK_V1:
+	case OVPN_P_CONTROL_HARD_RESET_CLIENT_V2:
+	case OVPN_P_CONTROL_HARD_RESET_CLIENT_V3:
+	case OVPN_P_CONTROL_WKC_V1:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int udp_input(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+		     unsigned ip_len)
+{
+	unsigned hl = rte_ipv4_hdr_len(ip);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((char *)ip + hl);
+	struct sl_cp_meta *meta;
+	unsigned ulen, op;
+
+	if (ip_len < hl + sizeof(*udp))
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < sizeof(*udp) + 1 || ulen > ip_len - hl)
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	if (p->listen_port == 0 || rte_be_to_cpu_16(udp->dst_port) != p->listen_port)
+		return dp_drop_v(SL_DROP_NOT_FOR_US);
+
+	op = ovpn_op_opcode(*(uint8_t *)(udp + 1));
+	if (op == OVPN_P_DATA_V2 || op == OVPN_P_DATA_V1)
+		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+	if (!opcode_is_control(op))
+		return dp_drop_v(SL_DROP_BAD_OPCODE);
+
+	meta = rte_mbuf_to_priv(m);
+	meta->src_ip = rte_be_to_cpu_32(ip->src_addr);
+	meta->src_port = rte_be_to_cpu_16(udp->src_port);
+	meta->payload_off = (uint16_t)((char *)(udp + 1) - rte_pktmbuf_mtod(m, char *));
+	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
+	meta->port_id = p->port_id;
+	meta->peer_id = 0;
+	return DP_V_CP;
+}
+
+static int ipv4_input(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  sizeof(struct rte_ether_hdr));
+	unsigned avail = m->data_len - sizeof(struct rte_ether_hdr), hl, len;
+
+	if (avail < sizeof(*ip) || (ip->version_ihl >> 4) != 4)
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	hl = rte_ipv4_hdr_len(ip);
+	len = rte_be_to_cpu_16(ip->total_length);
+	if (hl < sizeof(*ip) || len < hl || len > avail)
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	if (rte_be_to_cpu_32(ip->dst_addr) != p->addr)
+		return dp_drop_v(SL_DROP_NOT_FOR_US);
+	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	switch (ip->next_proto_id) {
+	case IPPROTO_ICMP:
+		return dp_local_icmp(p, m, ip, st);
+	case IPPROTO_UDP:
+		return udp_input(p, m, ip, len);
+	default:
+		return dp_drop_v(SL_DROP_NOT_FOR_US);
+	}
+}
+
+static int classify(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	if (m->data_len < sizeof(*eth))
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+		return dp_local_arp(p, m, st);
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return ipv4_input(p, m, st);
+	return dp_drop_v(SL_DROP_NOT_IP);
+}
+
+uint16_t dp_input_burst(struct dp_worker *w, const struct dp_port *p,
+			struct rte_mbuf **pkts, uint16_t n,
+			struct rte_mbuf **tx, uint16_t *n_tx,
+			struct rte_mbuf **cp, uint16_t *n_cp)
+{
+	struct sl_lcore_stats *st = w->stats;
+
+	for (uint16_t i = 0; i < n; i++) {
+		int v = classify(p, pkts[i], st);
+
+		if (v == DP_V_TX) {
+			tx[(*n_tx)++] = pkts[i];
+		} else if (v == DP_V_CP) {
+			cp[(*n_cp)++] = pkts[i];
+		} else {
+			st->drop[v - DP_V_DROP_BASE]++;
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	return n;
+}

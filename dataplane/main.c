@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-dataplane -c FILE: the DPDK primary process.
+ *
+ * Start-up: config -> EAL (arguments from the config only) -> shared
+ * objects for the control plane -> ports -> workers. SIGTERM/SIGINT stop the
+ * workers, the ports, free everything and clean up EAL, so no hugepage
+ * files stay behind.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "cfg.h"
+#include "cfg_eal.h"
+#include "dp.h"
+#include "sl_log.h"
+
+static struct dp the_dp;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	/* Pairs with the relaxed loads in the loops: they only need to see it eventually. */
+	atomic_store_explicit(&the_dp.quit, true, memory_order_relaxed);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sluice-dataplane -c CONFIG [-d]\n"
+		   "  -c CONFIG   configuration file (see config/sluice.conf)\n"
+		   "  -d          debug logging\n");
+}
+
+static int load_config(const char *file, struct sl_config *cfg)
+{
+	struct cfg_error err[16];
+	char line[512];
+	int n = cfg_load(cfg, file, err, 16);
+
+	for (int i = 0; i < n && i < 16; i++)
+		fprintf(stderr, "%s\n", cfg_error_str(&err[i], line, sizeof(line)));
+	if (n < 0)
+		fprintf(stderr, "%s\n", cfg_error_str(&err[0], line, sizeof(line)));
+	return n == 0 ? 0 : -1;
+}
+
+static int eal_init(const struct sl_config *cfg)
+{
+	char *argv[CFG_EAL_MAX_ARGS], buf[2048], cmd[2300] = "";
+	int argc = cfg_eal_args(cfg, CFG_EAL_PRIMARY, "sluice-dataplane", argv,
+				CFG_EAL_MAX_ARGS, buf, sizeof(buf));
+
+	if (argc < 0) {
+		SL_ERR("EAL arguments do not fit");
+		return -1;
+	}
+	for (int i = 1; i < argc; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
+	SL_INFO("EAL:%s", cmd);
+	if (rte_eal_init(argc, argv) < 0) {
+		SL_ERR("EAL init failed: %s", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int launch_workers(struct dp *dp)
+{
+	unsigned lcore, i = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct dp_worker *w = &dp->worker[i];
+
+		w->dp = dp;
+		w->lcore_id = lcore;
+		w->index = i;
+		w->stats = &dp->status->lcore[i];
+		dp->status->worker_lcore[i] = lcore;
+		i++;
+	}
+	dp->status->n_workers = i;
+	for (i = 0; i < dp->n_workers; i++)
+		if (rte_eal_remote_launch(dp_worker_loop, &dp->worker[i],
+					  dp->worker[i].lcore_id) != 0)
+			return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sl_config cfg;
+	struct dp *dp = &the_dp;
+	const char *file = NULL;
+	int opt, rc = 1, debug = 0;
+
+	while ((opt = getopt(argc, argv, "c:dh")) != -1) {
+		switch (opt) {
+		case 'c': file = optarg; break;
+		case 'd': debug = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (file == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_config(file, &cfg) < 0)
+		return 1;
+	sl_log_init("sluice-dataplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);
+	if (eal_init(&cfg) < 0)
+		goto free_config;
+	dp->cfg = &cfg;
+	dp->burst = cfg.dp.burst;
+	dp->n_workers = rte_lcore_count() - 1;
+	if (dp->n_workers == 0 || dp->n_workers > SL_MAX_LCORES) {
+		SL_ERR("dataplane.lcores: need 1..%d workers besides the main lcore", SL_MAX_LCORES);
+		goto eal_cleanup;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (dp_shared_create(dp) < 0)
+		goto eal_cleanup;
+	if (dp_ports_init(dp) < 0 || launch_workers(dp) < 0)
+		goto stop;
+	dp->status->magic = SL_STATUS_MAGIC;	/* the control plane may attach now */
+	SL_INFO("running: %u workers, main lcore %u, listening on UDP %u",
+		dp->n_workers, rte_get_main_lcore(), cfg.vpn.listen_port);
+	dp_main_loop(dp);
+	rc = 0;
+	SL_INFO("stopping");
+stop:
+	atomic_store_explicit(&dp->quit, true, memory_order_relaxed);
+	rte_eal_mp_wait_lcore();
+	dp_ports_stop(dp);
+	dp_shared_free(dp);
+eal_cleanup:
+	rte_eal_cleanup();
+	dp_cleanup_files(cfg.dp.file_prefix);
+free_config:
+	cfg_free(&cfg);
+	if (rc == 0)
+		SL_INFO("stopped");
+	return rc;
+}

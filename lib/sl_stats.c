@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sl_api.h"
+
+static const struct {
+	const char *name;
+	const char *desc;
+} drops[SL_DROP_MAX] = {
+	[SL_DROP_NOT_IP] = { "not-ip", "neither IPv4 nor ARP" },
+	[SL_DROP_BAD_HEADER] = { "bad-header", "truncated or malformed Ethernet/IP/UDP header" },
+	[SL_DROP_NOT_FOR_US] = { "not-for-us", "addressed to another host or port" },
+	[SL_DROP_UNKNOWN_PEER] = { "unknown-peer", "data packet for no installed peer" },
+	[SL_DROP_BAD_OPCODE] = { "bad-opcode", "OpenVPN opcode never accepted" },
+	[SL_DROP_CP_RING_FULL] = { "cp-ring-full", "control-plane ring full (control plane slow or down)" },
+	[SL_DROP_TX_FULL] = { "tx-full", "transmit queue full" },
+	[SL_DROP_NO_MBUF] = { "no-mbuf", "packet pool exhausted" },
+};
+
+const char *sl_drop_name(enum sl_drop d)
+{
+	return d < SL_DROP_MAX ? drops[d].name : "?";
+}
+
+const char *sl_drop_desc(enum sl_drop d)
+{
+	return d < SL_DROP_MAX ? drops[d].desc : "?";
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Run every Sluice test: installs dependencies (scripts/setup.sh), then
+#   1. gcc build:            unit, fuzz (bounded driver), bench smoke, integration
+#   2. ASan+UBSan build:     unit
+#   3. clang+libFuzzer build: fuzz (short libFuzzer runs under ASan/UBSan)
+# Build trees go to build/ (override with SLUICE_BUILD_ROOT). Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=${SLUICE_BUILD_ROOT:-build}
+
+bash scripts/setup.sh
+
+run_suites() {
+  local dir=$1; shift
+  local args=()
+  for s in "$@"; do args+=(--suite "$s"); done
+  if ! meson test -C "$dir" "${args[@]}" --print-errorlogs; then
+    echo "test.sh: FAILED in $dir ($*); log: $dir/meson-logs/testlog.txt"
+    return 1
+  fi
+}
+
+setup() {
+  local dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir"
+}
+
+echo "== gcc build: unit, fuzz, bench, integration"
+setup "$root/gcc"
+run_suites "$root/gcc" unit fuzz bench integration
+
+echo "== ASan + UBSan build: unit"
+setup "$root/asan" -Db_sanitize=address,undefined -Db_lundef=false -Ddataplane=disabled
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_suites "$root/asan" unit
+
+echo "== clang + libFuzzer build: fuzz"
+CC=clang setup "$root/fuzz" -Dfuzz=libfuzzer -Ddataplane=disabled
+run_suites "$root/fuzz" fuzz
+
+echo "test.sh: all suites passed"

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Shared helpers for Sluice's network-namespace integration tests.
+#
+# Topology (names carry the test's PID, so runs never collide):
+#
+#   ns ${P}c (client)            ns ${P}x (concentrator)            ns ${P}l (LAN)
+#   ${P}cv 192.0.2.2/24 <-veth-> ${P}pub [dataplane]  ${P}prv <-veth-> ${P}lv 10.20.0.2/24
+#                                 public 192.0.2.1     private 10.20.0.1
+#
+# The data plane's ports are net_af_packet vdevs on ${P}pub / ${P}prv (no
+# kernel address there: DPDK answers ARP itself). Every wait is bounded;
+# the EXIT trap kills what we started, by PID, deletes the namespaces and
+# any hugepage files of our DPDK file prefix.
+set -euo pipefail
+
+SL_BUILD=${SL_BUILD:?set SL_BUILD to the meson build directory}
+SL_SRC=${SL_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+P="sl$$"
+SL_TMP=$(mktemp -d "/tmp/${P}.XXXXXX")
+SL_PIDS=()
+SL_STAGE=0
+SL_FAILED=0
+DP_PID=""
+CP_PID=""
+
+sl_log() { echo "# $*"; }
+
+# TAP-style named stages: `stage "name" command...`
+stage() {
+  local name=$1; shift
+  SL_STAGE=$((SL_STAGE + 1))
+  if "$@"; then
+    echo "ok $SL_STAGE - $name"
+  else
+    echo "not ok $SL_STAGE - $name"
+    SL_FAILED=$((SL_FAILED + 1))
+    return 1
+  fi
+}
+
+sl_require_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: integration tests need root (namespaces, hugepages)"
+    exit 77
+  fi
+}
+
+# wait_for SECONDS command...: poll every 0.1 s until the command succeeds.
+wait_for() {
+  local limit=$1; shift
+  local deadline=$((SECONDS + limit))
+  while [ $SECONDS -lt $deadline ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  "$@"
+}
+
+sl_nsx() { ip netns exec "${P}x" "$@"; }
+sl_nsc() { ip netns exec "${P}c" "$@"; }
+sl_nsl() { ip netns exec "${P}l" "$@"; }
+
+sl_topology() {
+  for ns in c x l; do ip netns add "${P}$ns"; ip -n "${P}$ns" link set lo up; done
+  ip link add "${P}pub" netns "${P}x" type veth peer name "${P}cv" netns "${P}c"
+  ip link add "${P}prv" netns "${P}x" type veth peer name "${P}lv" netns "${P}l"
+  ip -n "${P}x" link set "${P}pub" up
+  ip -n "${P}x" link set "${P}prv" up
+  ip -n "${P}c" addr add 192.0.2.2/24 dev "${P}cv"
+  ip -n "${P}c" link set "${P}cv" up
+  ip -n "${P}l" addr add 10.20.0.2/24 dev "${P}lv"
+  ip -n "${P}l" link set "${P}lv" up
+  # Keep IPv6 chatter (router solicitations, DAD) off the wire we count.
+  for ns in c x l; do ip netns exec "${P}$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1; done
+}
+
+# The demo config with this run's interfaces, file prefix and socket.
+sl_config() {
+  local out=$SL_TMP/sluice.conf
+  sed -e "s/iface=sl-pub/iface=${P}pub/" -e "s/iface=sl-prv/iface=${P}prv/" \
+      -e "s/file_prefix = \"sluice-demo\"/file_prefix = \"${P}\"/" \
+      -e "s#/run/sluice/demo.sock#$SL_TMP/ctl.sock#" \
+      "$SL_SRC/config/demo.conf" > "$out"
+  echo "$out"
+}
+
+sl_dp_start() {
+  # Not through sl_nsx: a backgrounded function would leave $! on a subshell.
+  ip netns exec "${P}x" "$SL_BUILD/dataplane/sluice-dataplane" -c "$SL_CONF" >"$SL_TMP/dp.log" 2>&1 &
+  DP_PID=$!
+  SL_PIDS+=("$DP_PID")
+  wait_for 20 grep -q "running:" "$SL_TMP/dp.log" || { cat "$SL_TMP/dp.log"; return 1; }
+}
+
+sl_cp_start() {
+  ip netns exec "${P}x" "$SL_BUILD/controlplane/sluice-controlplane" -c "$SL_CONF" >>"$SL_TMP/cp.log" 2>&1 &
+  CP_PID=$!
+  SL_PIDS+=("$CP_PID")
+  wait_for 20 test -S "$SL_TMP/ctl.sock" || { cat "$SL_TMP/cp.log"; return 1; }
+  wait_for 10 sl_ctl status
+}
+
+sl_ctl() { "$SL_BUILD/ctl/sluicectl" -s "$SL_TMP/ctl.sock" "$@"; }
+
+# sl_stop PID [SECONDS]: SIGTERM, wait, SIGKILL if it hangs. Returns its exit code.
+sl_stop() {
+  local pid=$1 limit=${2:-15} rc=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  local deadline=$((SECONDS + limit))
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    sl_log "pid $pid ignored SIGTERM for ${limit}s, killed"
+  fi
+  wait "$pid" || rc=$?
+  return $rc
+}
+
+sl_hugepage_files() { ls /dev/hugepages 2>/dev/null | grep "^${P}map_" || true; }
+
+sl_cleanup() {
+  set +e
+  for pid in "${SL_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  done
+  for pid in "${SL_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  for ns in c x l; do ip netns del "${P}$ns" 2>/dev/null; done
+  rm -f /dev/hugepages/"${P}"map_* 2>/dev/null
+  rm -rf "/var/run/dpdk/${P}" "$SL_TMP"
+}
+
+sl_finish() {
+  echo "$((SL_STAGE - SL_FAILED)) passed, $SL_FAILED failed"
+  [ "$SL_FAILED" -eq 0 ]
+}
+
+trap sl_cleanup EXIT
