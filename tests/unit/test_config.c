@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "cfg_eal.h"
 #include "cfg_int.h"
 #include "sl_test.h"
 
@@ -238,7 +239,67 @@ static int test_parsers(void)
 	return 0;
 }
 
+static int argv_has(char **argv, int argc, const char *a, const char *b)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], a) == 0 && (b == NULL || (i + 1 < argc && strcmp(argv[i + 1], b) == 0)))
+			return 1;
+	return 0;
+}
+
+/* vdev-only configs never let DPDK near a PCI device. */
+static int test_eal_vdev_no_pci(void)
+{
+	struct cfg_error err[8];
+	struct sl_config cfg;
+	char *argv[CFG_EAL_MAX_ARGS], buf[2048];
+	int argc;
+
+	CHECK_EQ(cfg_load_string(&cfg, "t.conf", BASE, err, 8), 0);
+	argc = cfg_eal_args(&cfg, CFG_EAL_PRIMARY, "dp", argv, CFG_EAL_MAX_ARGS, buf, sizeof(buf));
+	CHECK(argc > 0);
+	CHECK(argv_has(argv, argc, "--no-pci", NULL));
+	CHECK(!argv_has(argv, argc, "-a", NULL));
+	CHECK(argv_has(argv, argc, "--vdev", "net_null0"));
+	CHECK(argv_has(argv, argc, "--vdev", "net_null1"));
+	CHECK(argv_has(argv, argc, "--proc-type=primary", NULL));
+	CHECK(argv_has(argv, argc, "--file-prefix=sluice", NULL));
+	CHECK(argv[argc] == NULL);
+	argc = cfg_eal_args(&cfg, CFG_EAL_SECONDARY, "cp", argv, CFG_EAL_MAX_ARGS, buf, sizeof(buf));
+	CHECK(argv_has(argv, argc, "--no-pci", NULL));
+	CHECK(!argv_has(argv, argc, "--vdev", NULL));	/* learnt from the primary */
+	CHECK(argv_has(argv, argc, "--proc-type=secondary", NULL));
+	cfg_free(&cfg);
+	return 0;
+}
+
+/* A PCI port is passed as an allow-list entry and nothing else is probed. */
+static int test_eal_pci_allow_list(void)
+{
+	struct cfg_error err[8];
+	struct sl_config cfg;
+	char *argv[CFG_EAL_MAX_ARGS], buf[2048];
+	int argc;
+	const char *text = L1 "  public: { pci = \"0000:03:00.0\"; address = \"192.0.2.1/24\"; };\n"
+			   L3 L4 L5 L6;
+
+	CHECK_EQ(cfg_load_string(&cfg, "t.conf", text, err, 8), 0);
+	argc = cfg_eal_args(&cfg, CFG_EAL_PRIMARY, "dp", argv, CFG_EAL_MAX_ARGS, buf, sizeof(buf));
+	CHECK(argv_has(argv, argc, "-a", "0000:03:00.0"));
+	CHECK(!argv_has(argv, argc, "--no-pci", NULL));
+	CHECK(argv_has(argv, argc, "--vdev", "net_null1"));
+	argc = cfg_eal_args(&cfg, CFG_EAL_SECONDARY, "cp", argv, CFG_EAL_MAX_ARGS, buf, sizeof(buf));
+	CHECK(argv_has(argv, argc, "-a", "0000:03:00.0"));
+	CHECK(!argv_has(argv, argc, "--no-pci", NULL));
+	/* Too small a buffer is an error, not a cut argument. */
+	CHECK_EQ(cfg_eal_args(&cfg, CFG_EAL_PRIMARY, "dp", argv, CFG_EAL_MAX_ARGS, buf, 40), -1);
+	cfg_free(&cfg);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
+	{ "EAL args: vdev ports mean --no-pci", test_eal_vdev_no_pci },
+	{ "EAL args: PCI ports are an allow-list", test_eal_pci_allow_list },
 	{ "minimal config loads with defaults", test_base_loads },
 	{ "config/sluice.conf loads", test_example_loads },
 	{ "config/demo.conf loads", test_demo_loads },

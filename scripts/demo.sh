@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The Sluice demo: installs, builds, and runs the concentrator on an embedded
+# topology of three network namespaces (run as root):
+#
+#   sl-client                  sl-conc                          sl-lan
+#   sl-cv 192.0.2.2/24 <-veth-> sl-pub [sluice-dataplane] sl-prv <-veth-> sl-lv 10.20.0.10/24
+#                               public 192.0.2.1    private 10.20.0.1    (web on :80)
+#
+#   scripts/demo.sh          set up and start (config/demo.conf)
+#   scripts/demo.sh status   sluicectl status
+#   scripts/demo.sh stop     stop everything and remove the namespaces
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+BUILD=${SLUICE_BUILD_ROOT:-build}/gcc
+RUN=/run/sluice-demo
+PKI=/var/lib/sluice-demo/pki
+CONF=$SRC/config/demo.conf
+CTL="$BUILD/ctl/sluicectl -c $CONF"
+
+stop_pid() {
+  local f=$RUN/$1.pid pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  rm -f "$f"
+}
+
+stop() {
+  stop_pid web
+  stop_pid controlplane
+  stop_pid dataplane
+  for ns in sl-client sl-conc sl-lan; do ip netns del "$ns" 2>/dev/null || true; done
+  echo "demo: stopped"
+}
+
+make_pki() {
+  [ -f "$PKI/tls-crypt.key" ] && return 0
+  mkdir -p "$PKI" && chmod 700 "$PKI"
+  cd "$PKI"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=Sluice demo CA" -keyout ca.key -out ca.crt 2>/dev/null
+  for who in server client; do
+    local eku=serverAuth; [ $who = client ] && eku=clientAuth
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -subj "/CN=$who.demo" -keyout $who.key -out $who.csr 2>/dev/null
+    printf "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=%s\n" $eku > $who.ext
+    openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
+      -extfile $who.ext -out $who.crt 2>/dev/null
+    rm -f $who.csr $who.ext
+  done
+  openvpn --genkey secret tls-crypt.key
+  cd "$SRC"
+}
+
+topology() {
+  for ns in sl-client sl-conc sl-lan; do ip netns add $ns; ip -n $ns link set lo up; done
+  ip link add sl-pub netns sl-conc type veth peer name sl-cv netns sl-client
+  ip link add sl-prv netns sl-conc type veth peer name sl-lv netns sl-lan
+  ip -n sl-conc link set sl-pub up
+  ip -n sl-conc link set sl-prv up
+  ip -n sl-client addr add 192.0.2.2/24 dev sl-cv
+  ip -n sl-client link set sl-cv up
+  ip -n sl-lan addr add 10.20.0.10/24 dev sl-lv
+  ip -n sl-lan link set sl-lv up
+  ip -n sl-lan route add default via 10.20.0.1
+}
+
+start() {
+  if ip netns list | grep -q '^sl-conc\b'; then
+    echo "demo: already running (scripts/demo.sh stop first)"; exit 1
+  fi
+  bash scripts/setup.sh
+  [ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
+  ninja -C "$BUILD" >/dev/null
+  "$BUILD/ctl/sluicectl" check "$CONF"
+  make_pki
+  mkdir -p "$RUN"
+  topology
+  ip netns exec sl-conc "$BUILD/dataplane/sluice-dataplane" -c "$CONF" >"$RUN/dataplane.log" 2>&1 &
+  echo $! > "$RUN/dataplane.pid"
+  for _ in $(seq 200); do grep -q "running:" "$RUN/dataplane.log" && break; sleep 0.1; done
+  ip netns exec sl-conc "$BUILD/controlplane/sluice-controlplane" -c "$CONF" >"$RUN/controlplane.log" 2>&1 &
+  echo $! > "$RUN/controlplane.pid"
+  for _ in $(seq 200); do $CTL status >/dev/null 2>&1 && break; sleep 0.1; done
+  ip netns exec sl-lan python3 -m http.server 80 --bind 10.20.0.10 >"$RUN/web.log" 2>&1 &
+  echo $! > "$RUN/web.pid"
+
+  echo
+  echo "== running"
+  echo "  sluice-dataplane     pid $(cat $RUN/dataplane.pid)     log $RUN/dataplane.log"
+  echo "  sluice-controlplane  pid $(cat $RUN/controlplane.pid)     log $RUN/controlplane.log"
+  echo "  LAN web server       pid $(cat $RUN/web.pid)     http://10.20.0.10/ in sl-lan"
+  echo
+  echo "== the client namespace reaches the concentrator's public address (ARP + ping answered by DPDK)"
+  ip netns exec sl-client ping -c 2 -i 0.3 192.0.2.1 | sed 's/^/  /'
+  echo
+  echo "== sluicectl status"
+  $CTL status | sed 's/^/  /'
+  echo
+  echo "Try:   $CTL status"
+  echo "       ip netns exec sl-client ping 192.0.2.1"
+  echo "Stop:  scripts/demo.sh stop"
+  echo "The OpenVPN client step (ip netns exec sl-client openvpn ...) joins the demo"
+  echo "once the control channel and the data channel are in (see docs/status.md)."
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  status) $CTL status ;;
+  *) echo "usage: scripts/demo.sh [start|status|stop]"; exit 2 ;;
+esac
