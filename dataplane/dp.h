@@ -29,15 +29,28 @@ struct dp_port {
 	uint32_t addr;		/* host order */
 	uint32_t mask;
 	uint16_t listen_port;	/* public side only, host order; 0 on private */
+	uint16_t mtu;
+	struct dp_neigh *neigh;	/* on-link neighbours (dp_neigh.c) */
 };
 
 struct dp;
 
+struct dp_peer;
+struct dp_neigh;
+struct rte_lpm;
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned lcore_id;
-	unsigned index;		/* queue id on every port */
+	unsigned index;		/* queue id and QSBR thread id */
 	struct sl_lcore_stats *stats;
+	uint64_t now_tsc;	/* read once per loop iteration */
+	uint32_t now_s;		/* seconds since start, for ARP pacing */
+	uint32_t scan_next;	/* keepalive scan cursor into the peer table */
+	uint64_t scan_tsc;
+	uint16_t ip_id;
 } __rte_cache_aligned;
 
 struct dp {
@@ -50,6 +63,19 @@ struct dp {
 	struct dp_worker worker[SL_MAX_LCORES];
 	unsigned n_workers;
 	uint16_t burst;
+	/* Peers (dp_peer.c): written by the main lcore, read by workers. */
+	_Atomic(struct dp_peer *) *peers;
+	uint32_t max_peers;
+	struct sl_peer_stats *peer_stats;
+	struct rte_lpm *lpm;		/* VPN address -> peer-id */
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_rcu_qsbr_dq *dq;
+	/* Per worker, MP/SC: packets for peers it owns, from other workers. */
+	struct rte_ring *handoff_rx[SL_MAX_LCORES];	/* to decrypt */
+	struct rte_ring *handoff_tx[SL_MAX_LCORES];	/* to encrypt */
+	uint32_t pool_net, pool_mask;	/* vpn.pool, host order */
+	uint64_t tsc_hz;
+	uint16_t mss;			/* MSS clamp, 0 = off */
 	atomic_bool quit;	/* set by the signal handler; workers poll it (relaxed) */
 };
 
@@ -60,6 +86,7 @@ void dp_ports_status(struct dp *dp);
 
 /* dp_shared.c: objects shared with the control plane */
 int dp_shared_create(struct dp *dp);
+int dp_shared_workers(struct dp *dp);
 void dp_shared_free(struct dp *dp);
 
 /* dp_worker.c */

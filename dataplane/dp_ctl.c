@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 
 #include "dp.h"
+#include "dp_peer.h"
 #include "sl_log.h"
 
 #define DP_MAIN_POLL_US		1000
@@ -40,11 +41,12 @@ static int cmd_exec(struct dp *dp, const struct sl_cmd *c)
 {
 	int rc = cmd_check(c);
 
-	(void)dp;
 	if (rc != 0 || c->type == SL_CMD_NOP)
 		return rc;
-	/* The peer table, keys and rule sets are not in this build yet. */
-	return -EOPNOTSUPP;
+	/* Rule sets arrive with the access-control work. */
+	if (c->type == SL_CMD_RULES_PUBLISH)
+		return -EOPNOTSUPP;
+	return dp_peer_cmd(dp, c);
 }
 
 static void poll_commands(struct dp *dp)
@@ -75,6 +77,7 @@ void dp_main_loop(struct dp *dp)
 
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		poll_commands(dp);
+		dp_peers_reclaim(dp);
 		if (polls++ % DP_STATUS_EVERY == 0)
 			dp_ports_status(dp);
 		dp->status->heartbeat++;

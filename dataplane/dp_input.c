@@ -9,6 +9,9 @@
 #include <rte_ether.h>
 #include <rte_udp.h>
 
+#include <rte_lpm.h>
+
+#include "dp_peer.h"
 #include "dp_pkt.h"
 #include "ovpn_proto.h"
 
@@ -29,9 +32,11 @@ static bool opcode_is_control(unsigned op)
 	}
 }
 
-static int udp_input(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-		     unsigned ip_len)
+static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
+		     struct rte_ipv4_hdr *ip, unsigned ip_len)
 {
+	struct dp *dp = w->dp;
+	const uint8_t *payload;
 	unsigned hl = rte_ipv4_hdr_len(ip);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((char *)ip + hl);
 	struct sl_cp_meta *meta;
@@ -45,23 +50,48 @@ static int udp_input(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv
 	if (p->listen_port == 0 || rte_be_to_cpu_16(udp->dst_port) != p->listen_port)
 		return dp_drop_v(SL_DROP_NOT_FOR_US);
 
-	op = ovpn_op_opcode(*(uint8_t *)(udp + 1));
-	if (op == OVPN_P_DATA_V2 || op == OVPN_P_DATA_V1)
+	payload = (const uint8_t *)(udp + 1);
+	op = ovpn_op_opcode(payload[0]);
+	meta = dp_meta(m);
+	if (op == OVPN_P_DATA_V2) {
+		if (ulen < sizeof(*udp) + 4)
+			return dp_drop_v(SL_DROP_AUTH);
+		meta->peer_id = (uint32_t)payload[1] << 16 | (uint32_t)payload[2] << 8 | payload[3];
+		if (dp_peer_get(dp->peers, dp->max_peers, meta->peer_id) == NULL)
+			return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+	} else if (op == OVPN_P_DATA_V1) {
+		/* Pre-2.4 clients (lookup by address) are not supported yet. */
 		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
-	if (!opcode_is_control(op))
+	} else if (!opcode_is_control(op)) {
 		return dp_drop_v(SL_DROP_BAD_OPCODE);
+	}
 
-	meta = rte_mbuf_to_priv(m);
 	meta->src_ip = rte_be_to_cpu_32(ip->src_addr);
 	meta->src_port = rte_be_to_cpu_16(udp->src_port);
 	meta->payload_off = (uint16_t)((char *)(udp + 1) - rte_pktmbuf_mtod(m, char *));
 	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
 	meta->port_id = p->port_id;
+	if (op == OVPN_P_DATA_V2)
+		return DP_V_DATA;
 	meta->peer_id = 0;
 	return DP_V_CP;
 }
 
-static int ipv4_input(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
+/* A private-side packet for a VPN client: find its peer. */
+static int fwd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+{
+	struct dp *dp = w->dp;
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), id;
+
+	if ((dst & dp->pool_mask) != dp->pool_net)
+		return dp_drop_v(SL_DROP_NOT_FOR_US);
+	if (rte_lpm_lookup(dp->lpm, dst, &id) != 0)
+		return dp_drop_v(SL_DROP_NO_ROUTE);
+	dp_meta(m)->peer_id = id;
+	return DP_V_FWD;
+}
+
+static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 							  sizeof(struct rte_ether_hdr));
@@ -74,50 +104,53 @@ static int ipv4_input(const struct dp_port *p, struct rte_mbuf *m, struct sl_lco
 	if (hl < sizeof(*ip) || len < hl || len > avail)
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	if (rte_be_to_cpu_32(ip->dst_addr) != p->addr)
-		return dp_drop_v(SL_DROP_NOT_FOR_US);
+		return p->role == CFG_PORT_PRIVATE ? fwd_input(w, m, ip) :
+						     dp_drop_v(SL_DROP_NOT_FOR_US);
 	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	switch (ip->next_proto_id) {
 	case IPPROTO_ICMP:
-		return dp_local_icmp(p, m, ip, st);
+		return dp_local_icmp(p, m, ip, w->stats);
 	case IPPROTO_UDP:
-		return udp_input(p, m, ip, len);
+		return udp_input(w, p, m, ip, len);
 	default:
 		return dp_drop_v(SL_DROP_NOT_FOR_US);
 	}
 }
 
-static int classify(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
+static int classify(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 
 	if (m->data_len < sizeof(*eth))
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
-		return dp_local_arp(p, m, st);
+		return dp_local_arp(p, m, w->stats);
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		return ipv4_input(p, m, st);
+		return ipv4_input(w, p, m);
 	return dp_drop_v(SL_DROP_NOT_IP);
 }
 
-uint16_t dp_input_burst(struct dp_worker *w, const struct dp_port *p,
-			struct rte_mbuf **pkts, uint16_t n,
-			struct rte_mbuf **tx, uint16_t *n_tx,
-			struct rte_mbuf **cp, uint16_t *n_cp)
+void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
+		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out)
 {
 	struct sl_lcore_stats *st = w->stats;
 
+	out->n_tx = out->n_cp = out->n_data = out->n_fwd = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		int v = classify(p, pkts[i], st);
+		struct rte_mbuf *m = pkts[i];
+		int v = classify(w, p, m);
 
-		if (v == DP_V_TX) {
-			tx[(*n_tx)++] = pkts[i];
-		} else if (v == DP_V_CP) {
-			cp[(*n_cp)++] = pkts[i];
-		} else {
+		switch (v) {
+		case DP_V_TX: out->tx[out->n_tx++] = m; break;
+		case DP_V_CP: out->cp[out->n_cp++] = m; break;
+		case DP_V_DATA: out->data[out->n_data++] = m; break;
+		case DP_V_FWD: out->fwd[out->n_fwd++] = m; break;
+		case DP_V_DONE: rte_pktmbuf_free(m); break;
+		default:
 			st->drop[v - DP_V_DROP_BASE]++;
-			rte_pktmbuf_free(pkts[i]);
+			rte_pktmbuf_free(m);
+			break;
 		}
 	}
-	return n;
 }

@@ -10,6 +10,7 @@
 #include <rte_ip.h>
 
 #include "dp.h"
+#include "dp_neigh.h"
 #include "dp_pkt.h"
 
 /*
@@ -30,9 +31,15 @@ static int arp_input(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcor
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4)
 		return dp_drop_v(SL_DROP_BAD_HEADER);
-	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
-	    rte_be_to_cpu_32(arp->arp_data.arp_tip) != p->addr)
+	if (rte_be_to_cpu_32(arp->arp_data.arp_tip) != p->addr)
 		return dp_drop_v(SL_DROP_NOT_FOR_US);
+	/* Whoever asks for us or answers us is a neighbour worth knowing. */
+	dp_neigh_learn(p->neigh, rte_be_to_cpu_32(arp->arp_data.arp_sip),
+		       &arp->arp_data.arp_sha);
+	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY))
+		return DP_V_DONE;
+	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST))
+		return dp_drop_v(SL_DROP_BAD_HEADER);
 
 	peer_ip = arp->arp_data.arp_sip;
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);

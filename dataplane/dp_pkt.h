@@ -14,8 +14,27 @@
 enum {
 	DP_V_TX = 0,		/* reply built in place: send back out the same port */
 	DP_V_CP = 1,		/* control packet: to the control plane */
+	DP_V_DATA = 2,		/* public: data packet for meta->peer_id, to decrypt */
+	DP_V_FWD = 3,		/* private: to the tunnel of meta->peer_id, to encrypt */
+	DP_V_DONE = 4,		/* consumed (ARP reply learnt): free, not a drop */
 	DP_V_DROP_BASE = 16,
 };
+
+/* Metadata in the mbuf private area: struct sl_cp_meta (sl_api.h). */
+static inline struct sl_cp_meta *dp_meta(struct rte_mbuf *m)
+{
+	return rte_mbuf_to_priv(m);
+}
+
+/* Frees every packet in pkts[0..n) as a drop for REASON. */
+static inline void dp_drop_burst(struct sl_lcore_stats *st, struct rte_mbuf **pkts,
+				 uint16_t n, enum sl_drop reason)
+{
+	if (n == 0)
+		return;
+	st->drop[reason] += n;
+	rte_pktmbuf_free_bulk(pkts, n);
+}
 
 static inline int dp_drop_v(enum sl_drop reason)
 {
@@ -26,10 +45,46 @@ int dp_local_arp(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_st
 int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
 		  struct sl_lcore_stats *st);
 
-/* Stage: classify a burst from port P into tx[], cp[]; drops are freed and counted. */
-uint16_t dp_input_burst(struct dp_worker *w, const struct dp_port *p,
-			struct rte_mbuf **pkts, uint16_t n,
-			struct rte_mbuf **tx, uint16_t *n_tx,
-			struct rte_mbuf **cp, uint16_t *n_cp);
+/* The lists one input burst is sorted into. */
+struct dp_sorted {
+	struct rte_mbuf *tx[DP_BURST_MAX];	/* replies, same port */
+	struct rte_mbuf *cp[DP_BURST_MAX];	/* to the control plane */
+	struct rte_mbuf *data[DP_BURST_MAX];	/* public data, to decrypt */
+	struct rte_mbuf *fwd[DP_BURST_MAX];	/* private, to encrypt */
+	uint16_t n_tx, n_cp, n_data, n_fwd;
+};
+
+/* Stage (dp_input.c): classify a burst from port P; drops are freed and counted. */
+void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
+		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out);
+
+/*
+ * Stages (dp_data.c), run by the owner of every packet's peer:
+ *  decrypt: public data packets -> plain IPv4 frames for the private port,
+ *  encrypt: private IPv4 frames -> OpenVPN/UDP frames for the public port.
+ * Both write their output to out[] (n_out) and free and count the drops.
+ */
+void dp_decrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct rte_mbuf **out, uint16_t *n_out);
+void dp_encrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct rte_mbuf **out, uint16_t *n_out);
+
+/*
+ * Keep the packets this worker owns in pkts[] (returns their count, order
+ * kept) and hand the others to their owner's ring in RINGS, one burst per
+ * owner; a full ring is a handoff-full drop.
+ */
+uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+			  struct rte_ring **rings);
+
+/* Encapsulate one inner payload (mbuf data = payload) for peer P. */
+int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
+
+/* Keepalive pings and idle detection for the peers this worker owns. */
+void dp_keepalive_scan(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,
+		       uint16_t max);
+
+/* TCP MSS clamp on an IPv4 packet (ip points at its header, len bytes valid). */
+void dp_mss_clamp(struct rte_ipv4_hdr *ip, unsigned len, uint16_t mss);
 
 #endif

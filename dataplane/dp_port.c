@@ -83,6 +83,7 @@ int dp_ports_init(struct dp *dp)
 		p->addr = cp->address.addr;
 		p->mask = cp->address.len ? ~0u << (32 - cp->address.len) : 0;
 		p->listen_port = i == CFG_PORT_PUBLIC ? dp->cfg->vpn.listen_port : 0;
+		p->mtu = cp->mtu;
 		rc = port_setup(dp, p, cp);
 		if (rc != 0)
 			return rc;

@@ -5,6 +5,7 @@
  * after they stop.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <rte_memzone.h>
 
 #include "dp.h"
+#include "dp_neigh.h"
 #include "sl_log.h"
 
 static struct rte_ring *ring(const char *name, unsigned count, unsigned esize,
@@ -44,7 +46,8 @@ int dp_shared_create(struct dp *dp)
 	/* The control plane alone writes; any worker may send them (MC). */
 	dp->cp_tx = ring(SL_RING_CP_TX, n, sizeof(void *), RING_F_SP_ENQ);
 	dp->cmd = ring(SL_RING_CMD, n, sizeof(struct sl_cmd), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	dp->evt = ring(SL_RING_EVT, n, sizeof(struct sl_event), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	/* The main lcore and the workers raise events (MP). */
+	dp->evt = ring(SL_RING_EVT, n, sizeof(struct sl_event), RING_F_SC_DEQ);
 	if (dp->cp_rx == NULL || dp->cp_tx == NULL || dp->cmd == NULL || dp->evt == NULL)
 		goto free_rings;
 	dp->status_mz = rte_memzone_reserve(SL_MZ_STATUS, sizeof(struct sl_status),
@@ -76,8 +79,45 @@ static void drain(struct rte_ring *r)
 		rte_pktmbuf_free(m);
 }
 
+/* Per-worker handoff rings and per-port neighbour tables. */
+int dp_shared_workers(struct dp *dp)
+{
+	unsigned n = dp->cfg->dp.ring_size;
+	char name[32];
+
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		snprintf(name, sizeof(name), "sl_hand_rx%u", i);
+		dp->handoff_rx[i] = ring(name, n, sizeof(void *), RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "sl_hand_tx%u", i);
+		dp->handoff_tx[i] = ring(name, n, sizeof(void *), RING_F_SC_DEQ);
+		if (dp->handoff_rx[i] == NULL || dp->handoff_tx[i] == NULL)
+			return -ENOMEM;
+	}
+	for (int i = 0; i < CFG_PORT_COUNT; i++) {
+		const struct cfg_port *cp = &dp->cfg->port[i];
+
+		snprintf(name, sizeof(name), "sl_neigh%d", i);
+		dp->port[i].neigh = dp_neigh_create(name, cp->address.addr, cp->address.len,
+						    cp->gateway);
+		if (dp->port[i].neigh == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 void dp_shared_free(struct dp *dp)
 {
+	for (unsigned i = 0; i < SL_MAX_LCORES; i++) {
+		drain(dp->handoff_rx[i]);
+		drain(dp->handoff_tx[i]);
+		rte_ring_free(dp->handoff_rx[i]);
+		rte_ring_free(dp->handoff_tx[i]);
+		dp->handoff_rx[i] = dp->handoff_tx[i] = NULL;
+	}
+	for (int i = 0; i < CFG_PORT_COUNT; i++) {
+		dp_neigh_free(dp->port[i].neigh);
+		dp->port[i].neigh = NULL;
+	}
 	drain(dp->cp_rx);
 	drain(dp->cp_tx);
 	rte_ring_free(dp->cp_rx);

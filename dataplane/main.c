@@ -21,6 +21,7 @@
 #include "cfg.h"
 #include "cfg_eal.h"
 #include "dp.h"
+#include "dp_peer.h"
 #include "sl_log.h"
 
 static struct dp the_dp;
@@ -127,9 +128,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	dp->tsc_hz = rte_get_tsc_hz();
+	dp->mss = cfg.vpn.mssfix > 40 ? cfg.vpn.mssfix - 40 : 0;
+	dp->pool_mask = cfg.vpn.pool.len ? ~0u << (32 - cfg.vpn.pool.len) : 0;
+	dp->pool_net = cfg.vpn.pool.addr & dp->pool_mask;
 	if (dp_shared_create(dp) < 0)
 		goto eal_cleanup;
-	if (dp_ports_init(dp) < 0 || launch_workers(dp) < 0)
+	if (dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 || dp_ports_init(dp) < 0 ||
+	    launch_workers(dp) < 0)
 		goto stop;
 	dp->status->magic = SL_STATUS_MAGIC;	/* the control plane may attach now */
 	SL_INFO("running: %u workers, main lcore %u, listening on UDP %u",
@@ -141,6 +147,7 @@ stop:
 	atomic_store_explicit(&dp->quit, true, memory_order_relaxed);
 	rte_eal_mp_wait_lcore();
 	dp_ports_stop(dp);
+	dp_peers_free(dp);
 	dp_shared_free(dp);
 eal_cleanup:
 	rte_eal_cleanup();

@@ -13,7 +13,7 @@
  *   sl_cp_rx       rte_ring (MP/SC)     DP -> CP   struct rte_mbuf *: control packets
  *   sl_cp_tx       rte_ring (SP/MC)     CP -> DP   struct rte_mbuf *: control packets to send
  *   sl_cmd         rte_ring elem (SP/SC) CP -> DP  struct sl_cmd
- *   sl_evt         rte_ring elem (SP/SC) DP -> CP  struct sl_event
+ *   sl_evt         rte_ring elem (MP/SC) DP -> CP  struct sl_event
  *   sl_pkt_pool    rte_mempool                     packet buffers (both allocate)
  *   sl_status      memzone              DP writes  struct sl_status (CP reads)
  *
@@ -151,12 +151,39 @@ enum sl_drop {
 	SL_DROP_BAD_OPCODE,	/* OpenVPN opcode we never accept */
 	SL_DROP_CP_RING_FULL,	/* control plane slow or absent */
 	SL_DROP_TX_FULL,	/* NIC TX queue full */
-	SL_DROP_NO_MBUF,	/* pool exhausted when building a reply */
+	SL_DROP_NO_MBUF,	/* pool exhausted when building a packet */
+	SL_DROP_NO_KEY,		/* no key installed for the packet's key-id */
+	SL_DROP_AUTH,		/* tag/HMAC check failed or malformed data packet */
+	SL_DROP_REPLAY,		/* packet-id replayed or too old */
+	SL_DROP_COMPRESSED,	/* really compressed payload (we never decompress) */
+	SL_DROP_BAD_INNER,	/* inner packet not IPv4 or malformed */
+	SL_DROP_SPOOFED,	/* inner source is not the peer's address or iroute */
+	SL_DROP_NO_ROUTE,	/* no peer for the inner destination */
+	SL_DROP_NO_NEIGHBOR,	/* next hop MAC not resolved yet (ARP sent) */
+	SL_DROP_PKTID_EXHAUSTED,/* TX packet-id space used up: rekey pending */
+	SL_DROP_HANDOFF_FULL,	/* owner lcore's handoff ring full */
+	SL_DROP_TOO_BIG,	/* does not fit the tunnel after encapsulation */
 	SL_DROP_MAX
 };
 
 const char *sl_drop_name(enum sl_drop d);
 const char *sl_drop_desc(enum sl_drop d);
+
+/*
+ * Per-peer counters, written only by the peer's owner lcore (no atomics; a
+ * reader may see a torn update of one counter against another, never a
+ * torn counter on x86-64). The control plane reads them through
+ * sl_status.peers for `sluicectl sessions`.
+ */
+struct sl_peer_stats {
+	uint64_t rx_pkts, rx_bytes;	/* from the peer, after decryption */
+	uint64_t tx_pkts, tx_bytes;	/* to the peer, before encryption */
+	uint64_t last_rx;		/* time(NULL) of the last authenticated packet */
+	uint32_t remote_ip;		/* current (after float), host order */
+	uint16_t remote_port;
+	uint8_t tx_key_id;
+	uint8_t in_use;
+};
 
 /* ---- shared status, written by the data plane ---- */
 
@@ -203,6 +230,9 @@ struct sl_status {
 	uint32_t worker_lcore[SL_MAX_LCORES];
 	uint32_t cmds_done;
 	uint32_t cmds_bad;
+	uint32_t max_peers;		/* size of peers[] */
+	uint32_t n_peers;
+	struct sl_peer_stats *peers;	/* indexed by peer-id, in shared memory */
 	struct sl_port_status port[SL_MAX_PORTS];
 	struct sl_lcore_stats lcore[SL_MAX_LCORES];	/* by worker index */
 };

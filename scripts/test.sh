@@ -34,8 +34,8 @@ echo "== gcc build: unit, fuzz, bench, integration"
 setup "$root/gcc"
 run_suites "$root/gcc" unit fuzz bench integration
 
-echo "== ASan + UBSan build: unit"
-setup "$root/asan" -Db_sanitize=address,undefined -Db_lundef=false -Ddataplane=disabled
+echo "== ASan + UBSan build: unit (data-plane stages included)"
+setup "$root/asan" -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites "$root/asan" unit
 

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The OpenVPN data channel on a worker: decrypt (public -> private) and
+ * encrypt (private -> public) stages, keepalive pings and idle detection.
+ * Only the owner of a peer runs these for it, so the packet-ids, replay
+ * windows, counters and remote address below have one writer.
+ *
+ * Untrusted input is checked in a fixed order: peer and key by header,
+ * authenticate and decrypt, replay window, compression framing, in-band
+ * messages, inner IPv4 header, anti-spoofing, then routing.
+ */
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lpm.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp_neigh.h"
+#include "dp_peer.h"
+#include "dp_pkt.h"
+#include "ovpn_inband.h"
+
+#define OUTER_HDR_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
+		       sizeof(struct rte_udp_hdr))
+
+static void raise_event(struct dp_worker *w, uint16_t type, const struct dp_peer *p,
+			uint8_t key_id)
+{
+	struct sl_event e = {
+		.type = type, .peer_id = p->id, .ip = p->remote_ip, .port = p->remote_port,
+		.key_id = key_id,
+	};
+
+	/* Events are best effort: a full ring loses one, the CP's timers cover it. */
+	rte_ring_enqueue_elem(w->dp->evt, &e, sizeof(e));
+}
+
+/* ---- decrypt ---- */
+
+/* An authenticated packet from a new address moves the peer (float). */
+static void check_float(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
+{
+	const struct sl_cp_meta *meta = dp_meta(m);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	p->remote_mac = eth->src_addr;
+	if (likely(meta->src_ip == p->remote_ip && meta->src_port == p->remote_port))
+		return;
+	p->remote_ip = meta->src_ip;
+	p->remote_port = meta->src_port;
+	p->stats->remote_ip = p->remote_ip;
+	p->stats->remote_port = p->remote_port;
+	raise_event(w, SL_EVT_PEER_FLOAT, p, 0);
+}
+
+/* Authenticate, decrypt and replay-check; on success the payload is at *pl. */
+static int open_packet(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+		       uint8_t **pl, unsigned *len)
+{
+	struct sl_cp_meta *meta = dp_meta(m);
+	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
+	struct ovpn_data_rx rx;
+	struct dp_key *k = dp_peer_rx_key(p, ovpn_op_key_id(pkt[0]));
+	size_t off;
+	int n;
+
+	if (k == NULL)
+		return SL_DROP_NO_KEY;
+	n = ovpn_data_open(&k->rx, pkt, meta->payload_len, &rx);
+	if (n < 0)
+		return SL_DROP_AUTH;
+	if (ovpn_pktid_recv_check(&k->replay, rx.pid) != 0)
+		return SL_DROP_REPLAY;
+	p->last_rx_tsc = w->now_tsc;
+	p->idle_reported = 0;
+	p->stats->last_rx = w->dp->status->started + w->now_s;
+	check_float(w, p, m);
+	n = ovpn_comp_strip(p->framing, pkt + rx.off, (size_t)n, &off);
+	if (n < 0)
+		return n == OVPN_DATA_ERR_LZO || n == OVPN_DATA_ERR_COMPRESSED ?
+			SL_DROP_COMPRESSED : SL_DROP_BAD_INNER;
+	*pl = pkt + rx.off + off;
+	*len = (unsigned)n;
+	return -1;
+}
+
+/* Keepalive pings are consumed; OCC EXIT tells the control plane. */
+static bool inband(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl, unsigned len)
+{
+	struct ovpn_occ_msg occ;
+
+	switch (ovpn_inband_parse(pl, len, &occ)) {
+	case OVPN_INBAND_PING:
+		return true;
+	case OVPN_INBAND_OCC:
+		if (occ.op == OVPN_OCC_EXIT)
+			raise_event(w, SL_EVT_PEER_EXIT, p, 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Inner IPv4 checks and the anti-spoofing check. */
+static int inner_check(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl,
+		       unsigned len)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)pl;
+	uint32_t src, id;
+	unsigned hl;
+
+	if (len < sizeof(*ip) || (ip->version_ihl >> 4) != 4)
+		return SL_DROP_BAD_INNER;
+	hl = rte_ipv4_hdr_len(ip);
+	if (hl < sizeof(*ip) || rte_be_to_cpu_16(ip->total_length) < hl ||
+	    rte_be_to_cpu_16(ip->total_length) > len)
+		return SL_DROP_BAD_INNER;
+	src = rte_be_to_cpu_32(ip->src_addr);
+	if (src != p->vpn_ip &&
+	    (rte_lpm_lookup(w->dp->lpm, src, &id) != 0 || id != p->id))
+		return SL_DROP_SPOOFED;
+	return -1;
+}
+
+/* Turn the decrypted payload into an Ethernet frame for the private port. */
+static int to_private(struct dp_worker *w, struct rte_mbuf *m, uint8_t *pl)
+{
+	struct dp *dp = w->dp;
+	struct dp_port *priv = &dp->port[CFG_PORT_PRIVATE];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)pl;
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), hop;
+	unsigned ip_len = rte_be_to_cpu_16(ip->total_length);
+	struct rte_ether_hdr *eth;
+	struct rte_ether_addr mac;
+	bool request;
+
+	if ((dst & dp->pool_mask) == dp->pool_net)
+		return SL_DROP_NO_ROUTE;	/* client-to-client is off */
+	hop = dp_neigh_next_hop(priv->neigh, dst);
+	if (hop == 0)
+		return SL_DROP_NO_ROUTE;
+	if (dp_neigh_lookup(priv->neigh, hop, w->now_s, &mac, &request) != 0) {
+		if (request) {
+			struct rte_mbuf *arp = dp_neigh_arp_request(dp->pool, priv->addr,
+								    &priv->mac, hop);
+
+			if (arp != NULL && rte_eth_tx_burst(priv->port_id, w->index, &arp, 1) == 0)
+				rte_pktmbuf_free(arp);
+		}
+		return SL_DROP_NO_NEIGHBOR;
+	}
+	if (dp->mss)
+		dp_mss_clamp(ip, ip_len, dp->mss);
+	rte_pktmbuf_adj(m, (uint16_t)(pl - rte_pktmbuf_mtod(m, uint8_t *) -
+				      sizeof(struct rte_ether_hdr)));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(*eth) - ip_len));
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	eth->dst_addr = mac;
+	eth->src_addr = priv->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	return -1;
+}
+
+static int decrypt_one(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct dp *dp = w->dp;
+	struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, dp_meta(m)->peer_id);
+	unsigned len;
+	uint8_t *pl;
+	int r;
+
+	if (p == NULL)
+		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+	if ((r = open_packet(w, p, m, &pl, &len)) >= 0)
+		return dp_drop_v(r);
+	if (inband(w, p, pl, len))
+		return DP_V_DONE;
+	if ((r = inner_check(w, p, pl, len)) >= 0)
+		return dp_drop_v(r);
+	p->stats->rx_pkts++;
+	p->stats->rx_bytes += len;
+	if ((r = to_private(w, m, pl)) >= 0)
+		return dp_drop_v(r);
+	return DP_V_TX;
+}
+
+void dp_decrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct rte_mbuf **out, uint16_t *n_out)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		int r = decrypt_one(w, pkts[i]);
+
+		if (r == DP_V_TX) {
+			out[(*n_out)++] = pkts[i];
+			continue;
+		}
+		if (r >= DP_V_DROP_BASE)
+			w->stats->drop[r - DP_V_DROP_BASE]++;
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
+
+/* ---- encrypt ---- */
+
+/* Outer Ethernet/IPv4/UDP toward the peer's current address. */
+static int outer_headers(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
+{
+	struct dp_port *pub = &w->dp->port[CFG_PORT_PUBLIC];
+	uint16_t len = (uint16_t)m->pkt_len;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	if (len + sizeof(*ip) + sizeof(*udp) > pub->mtu)
+		return SL_DROP_TOO_BIG;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, OUTER_HDR_LEN);
+	if (eth == NULL)
+		return SL_DROP_TOO_BIG;
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	eth->dst_addr = p->remote_mac;
+	eth->src_addr = pub->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(len + sizeof(*ip) + sizeof(*udp));
+	ip->packet_id = rte_cpu_to_be_16(w->ip_id++);
+	ip->fragment_offset = 0;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(pub->addr);
+	ip->dst_addr = rte_cpu_to_be_32(p->remote_ip);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(pub->listen_port);
+	udp->dst_port = rte_cpu_to_be_16(p->remote_port);
+	udp->dgram_len = rte_cpu_to_be_16(len + sizeof(*udp));
+	udp->dgram_cksum = 0;	/* optional over IPv4 */
+	return -1;
+}
+
+/* The packet-id for this packet; raises the rekey event once per key. */
+static int next_pid(struct dp_worker *w, struct dp_peer *p, struct dp_key *k, uint32_t *pid)
+{
+	int rc = ovpn_pktid_send_next(&k->tx_pid, pid);
+
+	if (rc == 0)
+		return -1;
+	if (!k->exhausted) {
+		k->exhausted = 1;
+		raise_event(w, SL_EVT_KEY_EXHAUSTED, p, k->key_id);
+	}
+	return rc == OVPN_PKTID_REKEY ? -1 : SL_DROP_PKTID_EXHAUSTED;
+}
+
+int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
+{
+	struct dp_key *k = dp_peer_tx_key(p);
+	size_t head, tail, fhead = 0;
+	uint16_t len = (uint16_t)m->pkt_len;
+	uint32_t pid;
+	uint8_t *pkt;
+	int n, r;
+
+	if (k == NULL)
+		return SL_DROP_NO_KEY;
+	if ((r = next_pid(w, p, k, &pid)) >= 0)
+		return r;
+	n = ovpn_comp_frame(p->framing, rte_pktmbuf_mtod(m, uint8_t *), len,
+			    rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m), &fhead);
+	if (n < 0)
+		return SL_DROP_TOO_BIG;
+	rte_pktmbuf_prepend(m, (uint16_t)fhead);
+	if ((size_t)n > len + fhead)
+		rte_pktmbuf_append(m, (uint16_t)(n - len - fhead));
+	head = ovpn_data_head_len(&k->tx);
+	tail = ovpn_data_tail_max(&k->tx);
+	if (rte_pktmbuf_headroom(m) < head + OUTER_HDR_LEN || rte_pktmbuf_tailroom(m) < tail)
+		return SL_DROP_TOO_BIG;
+	pkt = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
+	if (tail > 0)
+		rte_pktmbuf_append(m, (uint16_t)tail);
+	n = ovpn_data_seal(&k->tx, pkt, (size_t)n, m->pkt_len, pid);
+	if (n < 0)
+		return SL_DROP_TOO_BIG;
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - n));
+	if ((r = outer_headers(w, p, m)) >= 0)
+		return r;
+	p->last_tx_tsc = w->now_tsc;
+	p->stats->tx_key_id = k->key_id;
+	return -1;
+}
+
+static int encrypt_one(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct dp *dp = w->dp;
+	struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, dp_meta(m)->peer_id);
+	struct rte_ipv4_hdr *ip;
+	unsigned ip_len;
+	int r;
+
+	if (p == NULL)
+		return dp_drop_v(SL_DROP_NO_ROUTE);
+	rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	ip_len = rte_be_to_cpu_16(ip->total_length);
+	if (ip_len < sizeof(*ip) || ip_len > m->pkt_len)
+		return dp_drop_v(SL_DROP_BAD_HEADER);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ip_len));	/* Ethernet padding */
+	if (dp->mss)
+		dp_mss_clamp(ip, ip_len, dp->mss);
+	p->stats->tx_pkts++;
+	p->stats->tx_bytes += ip_len;
+	if ((r = dp_encap(w, p, m)) >= 0)
+		return dp_drop_v(r);
+	return DP_V_TX;
+}
+
+void dp_encrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct rte_mbuf **out, uint16_t *n_out)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		int r = encrypt_one(w, pkts[i]);
+
+		if (r == DP_V_TX) {
+			out[(*n_out)++] = pkts[i];
+			continue;
+		}
+		w->stats->drop[r - DP_V_DROP_BASE]++;
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
+
+/* ---- keepalive ---- */
+
+static void keepalive_peer(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf **out,
+			   uint16_t *n_out)
+{
+	struct rte_mbuf *m;
+	uint8_t *d;
+
+	if (p->ka_timeout_tsc && !p->idle_reported &&
+	    w->now_tsc - p->last_rx_tsc > p->ka_timeout_tsc) {
+		p->idle_reported = 1;
+		raise_event(w, SL_EVT_PEER_IDLE, p, 0);
+	}
+	if (!p->ka_interval_tsc || w->now_tsc - p->last_tx_tsc < p->ka_interval_tsc ||
+	    dp_peer_tx_key(p) == NULL || rte_is_zero_ether_addr(&p->remote_mac))
+		return;
+	m = rte_pktmbuf_alloc(w->dp->pool);
+	if (m == NULL) {
+		w->stats->drop[SL_DROP_NO_MBUF]++;
+		return;
+	}
+	d = (uint8_t *)rte_pktmbuf_append(m, OVPN_PING_LEN);
+	ovpn_inband_ping_build(d, OVPN_PING_LEN);
+	if (dp_encap(w, p, m) >= 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	out[(*n_out)++] = m;
+}
+
+/*
+ * Visit a slice of the peer table every millisecond: the whole table is
+ * covered about every (max_peers / 64) ms, far below the 1 s keepalive
+ * granularity for tables up to 64k peers.
+ */
+void dp_keepalive_scan(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,
+		       uint16_t max)
+{
+	struct dp *dp = w->dp;
+	uint32_t slice = RTE_MAX(64u, dp->max_peers / 1000);
+
+	if (w->now_tsc - w->scan_tsc < dp->tsc_hz / 1000)
+		return;
+	w->scan_tsc = w->now_tsc;
+	for (uint32_t i = 0; i < slice && *n_out < max; i++) {
+		struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, w->scan_next);
+
+		if (++w->scan_next >= dp->max_peers)
+			w->scan_next = 0;
+		if (p != NULL && p->owner == w->index)
+			keepalive_peer(w, p, out, n_out);
+	}
+}
+
+/* ---- MSS clamp ---- */
+
+/* RFC 1624 incremental update of a checksum (network order in and out). */
+static uint16_t csum_replace16(uint16_t sum, uint16_t old, uint16_t new)
+{
+	uint32_t s = (uint16_t)~rte_be_to_cpu_16(sum) + (uint16_t)~old + new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return rte_cpu_to_be_16((uint16_t)~s);
+}
+
+void dp_mss_clamp(struct rte_ipv4_hdr *ip, unsigned len, uint16_t mss)
+{
+	unsigned hl = rte_ipv4_hdr_len(ip), thl, o;
+	struct rte_tcp_hdr *tcp;
+	uint8_t *opt;
+
+	if (ip->next_proto_id != IPPROTO_TCP || len < hl + sizeof(*tcp) ||
+	    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)))
+		return;
+	tcp = (struct rte_tcp_hdr *)((uint8_t *)ip + hl);
+	thl = (tcp->data_off >> 4) * 4u;
+	if (!(tcp->tcp_flags & RTE_TCP_SYN_FLAG) || thl < sizeof(*tcp) || hl + thl > len)
+		return;
+	opt = (uint8_t *)(tcp + 1);
+	for (o = 0; o + sizeof(*tcp) < thl;) {
+		uint8_t kind = opt[o];
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 + sizeof(*tcp) >= thl || opt[o + 1] < 2)
+			break;
+		if (kind == 2 && opt[o + 1] == 4 && o + 4 + sizeof(*tcp) <= thl) {
+			uint16_t old = (uint16_t)(opt[o + 2] << 8 | opt[o + 3]);
+
+			if (old > mss) {
+				opt[o + 2] = (uint8_t)(mss >> 8);
+				opt[o + 3] = (uint8_t)mss;
+				tcp->cksum = csum_replace16(tcp->cksum, old, mss);
+			}
+			return;
+		}
+		o += opt[o + 1];
+	}
+}

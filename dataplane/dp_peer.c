@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The peer table and the SL_CMD_* verbs that change it. Main lcore only:
+ * it is the single writer of the table, the key slots and the LPM of VPN
+ * addresses. Old objects go through the QSBR defer queue and are freed once
+ * every worker has passed a quiescent point.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lpm.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dp.h"
+#include "dp_peer.h"
+#include "sl_log.h"
+
+/* What sits in the defer queue: a peer or a key, freed after the grace period. */
+struct dp_retired {
+	void *obj;
+	int is_key;
+};
+
+static void key_free(struct dp_key *k)
+{
+	ovpn_data_key_free(&k->rx);
+	ovpn_data_key_free(&k->tx);
+	rte_free(k);	/* rte_free does not wipe: ovpn_data_key_free did */
+}
+
+static void retired_free(void *ctx, void *entries, unsigned n)
+{
+	struct dp_retired *r = entries;
+
+	(void)ctx;
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].is_key)
+			key_free(r[i].obj);
+		else
+			rte_free(r[i].obj);
+	}
+}
+
+static void retire(struct dp *dp, void *obj, int is_key)
+{
+	struct dp_retired r = { .obj = obj, .is_key = is_key };
+
+	if (obj == NULL)
+		return;
+	/* The queue reclaims on its own when full; if that fails, wait it out. */
+	if (rte_rcu_qsbr_dq_enqueue(dp->dq, &r) != 0) {
+		rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+		retired_free(NULL, &r, 1);
+	}
+}
+
+int dp_peers_init(struct dp *dp)
+{
+	uint32_t n = dp->cfg->vpn.max_clients;
+	size_t qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+	struct rte_lpm_config lc = { .max_rules = 2 * n + 16, .number_tbl8s = 256 };
+	struct rte_rcu_qsbr_dq_parameters dq = { 0 };
+	struct rte_lpm_rcu_config lrc = { 0 };
+
+	dp->max_peers = n;
+	dp->peers = rte_zmalloc("sl_peers", n * sizeof(*dp->peers), RTE_CACHE_LINE_SIZE);
+	dp->peer_stats = rte_zmalloc("sl_peer_stats", n * sizeof(struct sl_peer_stats),
+				     RTE_CACHE_LINE_SIZE);
+	dp->qsbr = rte_zmalloc("sl_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (dp->peers == NULL || dp->peer_stats == NULL || dp->qsbr == NULL ||
+	    rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0)
+		return -ENOMEM;
+	dq.name = "sl_retired";
+	dq.size = 4096;
+	dq.esize = sizeof(struct dp_retired);
+	dq.trigger_reclaim_limit = 64;
+	dq.max_reclaim_size = 256;
+	dq.free_fn = retired_free;
+	dq.v = dp->qsbr;
+	dp->dq = rte_rcu_qsbr_dq_create(&dq);
+	dp->lpm = rte_lpm_create("sl_vpn_lpm", rte_socket_id(), &lc);
+	if (dp->dq == NULL || dp->lpm == NULL)
+		return -ENOMEM;
+	lrc.v = dp->qsbr;
+	lrc.mode = RTE_LPM_QSBR_MODE_DQ;
+	if (rte_lpm_rcu_qsbr_add(dp->lpm, &lrc) != 0)
+		return -rte_errno;
+	dp->status->peers = dp->peer_stats;
+	dp->status->max_peers = n;
+	return 0;
+}
+
+void dp_peers_free(struct dp *dp)
+{
+	for (uint32_t i = 0; dp->peers != NULL && i < dp->max_peers; i++) {
+		struct dp_peer *p = atomic_load_explicit(&dp->peers[i], memory_order_relaxed);
+
+		if (p == NULL)
+			continue;
+		for (int s = 0; s < 2; s++) {
+			struct dp_key *k = atomic_load_explicit(&p->slot[s], memory_order_relaxed);
+
+			if (k != NULL)
+				key_free(k);
+		}
+		rte_free(p);
+	}
+	/* Workers are stopped: whatever is queued can go now. */
+	if (dp->dq != NULL)
+		rte_rcu_qsbr_dq_delete(dp->dq);
+	rte_lpm_free(dp->lpm);
+	rte_free(dp->qsbr);
+	rte_free(dp->peers);
+	rte_free(dp->peer_stats);
+	dp->peers = NULL;
+	dp->peer_stats = NULL;
+	dp->dq = NULL;
+	dp->lpm = NULL;
+	dp->qsbr = NULL;
+}
+
+void dp_peers_reclaim(struct dp *dp)
+{
+	unsigned freed, pending, avail;
+
+	rte_rcu_qsbr_dq_reclaim(dp->dq, 64, &freed, &pending, &avail);
+}
+
+static enum ovpn_comp_mode framing_mode(uint8_t f)
+{
+	switch (f) {
+	case SL_FRAMING_COMP_LZO: return OVPN_COMP_LZO;
+	case SL_FRAMING_STUB: return OVPN_COMP_STUB;
+	case SL_FRAMING_STUB_V2: return OVPN_COMP_STUB_V2;
+	default: return OVPN_COMP_NONE;
+	}
+}
+
+static void peer_apply(struct dp_peer *p, const struct sl_cmd_peer *c)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	p->framing = framing_mode(c->framing);
+	p->ka_interval_tsc = (uint64_t)c->keepalive_interval * hz;
+	p->ka_timeout_tsc = (uint64_t)c->keepalive_timeout * hz;
+}
+
+static int peer_new(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p;
+	int rc;
+
+	if (c->peer_id >= dp->max_peers)
+		return -ERANGE;
+	if (atomic_load_explicit(&dp->peers[c->peer_id], memory_order_relaxed) != NULL)
+		return -EEXIST;
+	if (c->u.peer.vpn_ip == 0 || rte_lpm_is_rule_present(dp->lpm, c->u.peer.vpn_ip, 32,
+							      &(uint32_t){ 0 }) == 1)
+		return -EADDRINUSE;
+	p = rte_zmalloc("sl_peer", sizeof(*p), RTE_CACHE_LINE_SIZE);
+	if (p == NULL)
+		return -ENOMEM;
+	p->id = c->peer_id;
+	p->owner = (uint16_t)(c->peer_id % dp->n_workers);
+	p->vpn_ip = c->u.peer.vpn_ip;
+	p->remote_ip = c->u.peer.remote_ip;
+	p->remote_port = c->u.peer.remote_port;
+	p->last_rx_tsc = p->last_tx_tsc = rte_rdtsc();
+	p->stats = &dp->peer_stats[c->peer_id];
+	memset(p->stats, 0, sizeof(*p->stats));
+	p->stats->remote_ip = p->remote_ip;
+	p->stats->remote_port = p->remote_port;
+	p->stats->in_use = 1;
+	peer_apply(p, &c->u.peer);
+	rc = rte_lpm_add(dp->lpm, p->vpn_ip, 32, p->id);
+	if (rc != 0) {
+		rte_free(p);
+		return rc;
+	}
+	/* Release: a worker that sees the pointer sees the whole peer. */
+	atomic_store_explicit(&dp->peers[c->peer_id], p, memory_order_release);
+	dp->status->n_peers++;
+	return 0;
+}
+
+static struct dp_peer *peer_of(struct dp *dp, const struct sl_cmd *c)
+{
+	if (c->peer_id >= dp->max_peers)
+		return NULL;
+	return atomic_load_explicit(&dp->peers[c->peer_id], memory_order_relaxed);
+}
+
+static int peer_del(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+
+	if (p == NULL)
+		return -ENOENT;
+	atomic_store_explicit(&dp->peers[c->peer_id], NULL, memory_order_release);
+	rte_lpm_delete(dp->lpm, p->vpn_ip, 32);
+	for (int s = 0; s < 2; s++)
+		retire(dp, atomic_exchange(&p->slot[s], NULL), 1);
+	p->stats->in_use = 0;
+	retire(dp, p, 0);
+	dp->status->n_peers--;
+	return 0;
+}
+
+static int peer_set(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+
+	if (p == NULL)
+		return -ENOENT;
+	/* Keepalive and framing only; the remote address is the owner's (float). */
+	peer_apply(p, &c->u.peer);
+	return 0;
+}
+
+static enum ovpn_data_alg alg_of(uint8_t cipher)
+{
+	switch (cipher) {
+	case SL_CIPHER_AES_128_GCM: return OVPN_DATA_ALG_AES_128_GCM;
+	case SL_CIPHER_CHACHA20_POLY1305: return OVPN_DATA_ALG_CHACHA20_POLY1305;
+	default: return OVPN_DATA_ALG_AES_256_GCM;
+	}
+}
+
+static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
+{
+	const struct sl_cmd_key *ck = &c->u.key;
+	struct ovpn_data_key_cfg rx = {
+		.alg = alg_of(ck->cipher), .dir = OVPN_DATA_DIR_RX, .key_id = ck->key_id,
+		.opcode = OVPN_P_DATA_V2, .peer_id = c->peer_id,
+		.cipher_key = ck->decrypt.key, .hmac_key = ck->decrypt.nonce_tail,
+	};
+	struct ovpn_data_key_cfg tx = rx;
+	struct dp_key *k = rte_zmalloc("sl_key", sizeof(*k), RTE_CACHE_LINE_SIZE);
+	int rc;
+
+	if (k == NULL)
+		return -ENOMEM;
+	tx.dir = OVPN_DATA_DIR_TX;
+	tx.cipher_key = ck->encrypt.key;
+	tx.hmac_key = ck->encrypt.nonce_tail;
+	k->key_id = ck->key_id;
+	rc = ovpn_data_key_init(&k->rx, &rx);
+	if (rc == 0)
+		rc = ovpn_data_key_init(&k->tx, &tx);
+	if (rc == 0)
+		rc = ovpn_pktid_recv_init(&k->replay, dp->cfg->vpn.replay_window);
+	if (rc != 0) {
+		key_free(k);
+		return -EINVAL;
+	}
+	ovpn_pktid_send_init(&k->tx_pid);
+	*out = k;
+	return 0;
+}
+
+static int key_new(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+	struct dp_key *k;
+	int rc;
+
+	if (p == NULL)
+		return -ENOENT;
+	rc = key_make(dp, c, &k);
+	if (rc != 0)
+		return rc;
+	/* Release pairs with the acquire in dp_peer_rx_key()/dp_peer_tx_key(). */
+	retire(dp, atomic_exchange_explicit(&p->slot[c->u.key.slot], k, memory_order_acq_rel), 1);
+	return 0;
+}
+
+static int key_swap(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+	unsigned next;
+
+	if (p == NULL)
+		return -ENOENT;
+	next = atomic_load_explicit(&p->primary, memory_order_relaxed) ^ 1;
+	if (atomic_load_explicit(&p->slot[next], memory_order_relaxed) == NULL)
+		return -ENOKEY;
+	atomic_store_explicit(&p->primary, next, memory_order_release);
+	return 0;
+}
+
+static int key_del(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+
+	if (p == NULL)
+		return -ENOENT;
+	retire(dp, atomic_exchange_explicit(&p->slot[c->u.key.slot], NULL,
+					    memory_order_acq_rel), 1);
+	return 0;
+}
+
+int dp_peer_cmd(struct dp *dp, const struct sl_cmd *c)
+{
+	switch (c->type) {
+	case SL_CMD_PEER_NEW: return peer_new(dp, c);
+	case SL_CMD_PEER_SET: return peer_set(dp, c);
+	case SL_CMD_PEER_DEL: return peer_del(dp, c);
+	case SL_CMD_KEY_NEW: return key_new(dp, c);
+	case SL_CMD_KEY_SWAP: return key_swap(dp, c);
+	case SL_CMD_KEY_DEL: return key_del(dp, c);
+	default: return -EOPNOTSUPP;
+	}
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_DP_PEER_H
+#define SL_DP_PEER_H
+
+/*
+ * Peers and their keys.
+ *
+ * Writers: the main lcore alone creates, changes and deletes peers and keys
+ * (SL_CMD_* verbs, dp_peer.c) and publishes them with release stores; the
+ * workers read them with acquire loads. Anything a worker may still hold
+ * (a deleted peer, a replaced key) is freed only after an rte_rcu_qsbr
+ * grace period: every worker reports quiescent once per loop iteration.
+ *
+ * Per-peer mutable state (packet-ids, replay windows, counters, the remote
+ * address after a float) has exactly one writer: the owner worker. Packets
+ * for the peer that another worker receives are handed to the owner
+ * through its handoff ring.
+ *
+ *   table[peer_id] --> struct dp_peer --> slot[0] --> struct dp_key (key_id a)
+ *                                     \-> slot[1] --> struct dp_key (key_id b)
+ *                      primary: the slot TX uses; RX picks by key-id.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "ovpn_comp.h"
+#include "ovpn_data.h"
+#include "ovpn_pktid.h"
+#include "sl_api.h"
+
+struct dp_key {
+	uint8_t key_id;
+	uint8_t exhausted;		/* owner: rekey event already raised */
+	struct ovpn_data_key rx;	/* decrypt (client -> server) */
+	struct ovpn_data_key tx;	/* encrypt (server -> client) */
+	struct ovpn_pktid_recv replay;	/* owner only */
+	struct ovpn_pktid_send tx_pid;	/* owner only */
+};
+
+struct dp_peer {
+	uint32_t id;
+	uint16_t owner;			/* worker index */
+	uint8_t framing;		/* enum ovpn_comp_mode */
+	uint32_t vpn_ip;		/* host order */
+	uint64_t ka_interval_tsc;	/* 0 = no keepalive pings */
+	uint64_t ka_timeout_tsc;	/* 0 = never idle */
+	_Atomic(struct dp_key *) slot[2];
+	atomic_uint primary;		/* 0 or 1: the TX slot */
+
+	/* Owner-written state, on its own cache line. */
+	uint32_t remote_ip __rte_cache_aligned;	/* host order */
+	uint16_t remote_port;
+	struct rte_ether_addr remote_mac;	/* next hop toward the peer */
+	uint64_t last_rx_tsc;
+	uint64_t last_tx_tsc;
+	uint8_t idle_reported;
+	struct sl_peer_stats *stats;	/* this peer's entry in sl_status.peers */
+};
+
+struct dp;
+
+/* dp_peer.c, main lcore only. */
+int dp_peers_init(struct dp *dp);
+void dp_peers_free(struct dp *dp);
+int dp_peer_cmd(struct dp *dp, const struct sl_cmd *c);
+void dp_peers_reclaim(struct dp *dp);
+
+/* Acquire-load of a table entry; pairs with the release store in dp_peer.c. */
+static inline struct dp_peer *dp_peer_get(_Atomic(struct dp_peer *) *table, uint32_t n,
+					  uint32_t id)
+{
+	if (id >= n)
+		return NULL;
+	return atomic_load_explicit(&table[id], memory_order_acquire);
+}
+
+/* The key for an RX key-id, or NULL. */
+static inline struct dp_key *dp_peer_rx_key(struct dp_peer *p, unsigned key_id)
+{
+	for (int i = 0; i < 2; i++) {
+		struct dp_key *k = atomic_load_explicit(&p->slot[i], memory_order_acquire);
+
+		if (k != NULL && k->key_id == key_id)
+			return k;
+	}
+	return NULL;
+}
+
+static inline struct dp_key *dp_peer_tx_key(struct dp_peer *p)
+{
+	unsigned s = atomic_load_explicit(&p->primary, memory_order_acquire);
+
+	return atomic_load_explicit(&p->slot[s & 1], memory_order_acquire);
+}
+
+#endif

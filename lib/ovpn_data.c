@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Data channel: error table, classification, data headers and the key
+ * context life cycle shared by the AEAD (ovpn_aead.c) and CBC (ovpn_cbc.c)
+ * codecs.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "ovpn_data.h"
+
+static const struct {
+	const char *name;
+	const char *desc;
+} err_tab[OVPN_DATA_ERR_NUM] = {
+	[0] = { "ok", "success" },
+	[-OVPN_DATA_ERR_SHORT] = { "short",
+		"packet or payload shorter than its header and crypto overhead" },
+	[-OVPN_DATA_ERR_TOO_LONG] = { "too_long",
+		"packet longer than OVPN_DATA_MAX_LEN" },
+	[-OVPN_DATA_ERR_OPCODE] = { "opcode", "opcode is not P_DATA_V1/V2" },
+	[-OVPN_DATA_ERR_KEY_ID] = { "key_id",
+		"key-id does not match the key context (keys out of sync)" },
+	[-OVPN_DATA_ERR_AUTH] = { "auth",
+		"AEAD tag or HMAC verification failed" },
+	[-OVPN_DATA_ERR_BLOCK_LEN] = { "block_len",
+		"CBC ciphertext is not a whole number of blocks" },
+	[-OVPN_DATA_ERR_PADDING] = { "padding",
+		"authenticated CBC plaintext has invalid PKCS#7 padding" },
+	[-OVPN_DATA_ERR_PKTID_ZERO] = { "pktid_zero",
+		"packet-id 0 is never valid" },
+	[-OVPN_DATA_ERR_REPLAY] = { "replay",
+		"packet-id already received (replay)" },
+	[-OVPN_DATA_ERR_TOO_OLD] = { "too_old",
+		"packet-id below the replay window" },
+	[-OVPN_DATA_ERR_PKTID_EXHAUSTED] = { "pktid_exhausted",
+		"TX packet-id space exhausted, key must be renegotiated" },
+	[-OVPN_DATA_ERR_LZO] = { "lzo",
+		"LZO-compressed payload, no decompressor linked" },
+	[-OVPN_DATA_ERR_COMPRESSED] = { "compressed",
+		"LZ4/Snappy-compressed payload, no decompressor linked" },
+	[-OVPN_DATA_ERR_COMP_FRAMING] = { "comp_framing",
+		"compression framing byte invalid for the configured mode" },
+	[-OVPN_DATA_ERR_NOSPACE] = { "nospace",
+		"buffer lacks the headroom or tailroom the operation needs" },
+	[-OVPN_DATA_ERR_INVAL] = { "inval",
+		"invalid argument or key used in the wrong direction" },
+	[-OVPN_DATA_ERR_CRYPTO] = { "crypto",
+		"libcrypto call failed (fetch, init, RNG)" },
+};
+
+const char *ovpn_data_err_name(int err)
+{
+	if (err > 0 || err <= -OVPN_DATA_ERR_NUM)
+		return "unknown";
+	return err_tab[-err].name;
+}
+
+const char *ovpn_data_err_desc(int err)
+{
+	if (err > 0 || err <= -OVPN_DATA_ERR_NUM)
+		return "unknown error";
+	return err_tab[-err].desc;
+}
+
+/* Opcode -> plane (doc §1). Zero-initialised entries (0, 12..31) drop. */
+static const uint8_t class_tab[32] = {
+	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V1] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_CONTROL_HARD_RESET_SERVER_V1] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_CONTROL_SOFT_RESET_V1] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_CONTROL_V1] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_ACK_V1] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_DATA_V1] = OVPN_DATA_CLASS_DATA_V1,
+	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V2] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_CONTROL_HARD_RESET_SERVER_V2] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_DATA_V2] = OVPN_DATA_CLASS_DATA_V2,
+	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V3] = OVPN_DATA_CLASS_CONTROL,
+	[OVPN_P_CONTROL_WKC_V1] = OVPN_DATA_CLASS_CONTROL,
+};
+
+enum ovpn_data_class ovpn_data_classify(const uint8_t *pkt, size_t len)
+{
+	enum ovpn_data_class c;
+
+	if (len == 0)
+		return OVPN_DATA_CLASS_DROP;
+	c = class_tab[ovpn_op_opcode(pkt[0])];
+	if (c == OVPN_DATA_CLASS_DATA_V2 && len < OVPN_DATA_V2_HDR_LEN)
+		return OVPN_DATA_CLASS_DROP;
+	return c;
+}
+
+int ovpn_data_hdr_parse(const uint8_t *pkt, size_t len, struct ovpn_data_hdr *h)
+{
+	if (len == 0)
+		return OVPN_DATA_ERR_SHORT;
+	h->opcode = (uint8_t)ovpn_op_opcode(pkt[0]);
+	h->key_id = (uint8_t)ovpn_op_key_id(pkt[0]);
+	if (h->opcode == OVPN_P_DATA_V2) {
+		if (len < OVPN_DATA_V2_HDR_LEN)
+			return OVPN_DATA_ERR_SHORT;
+		h->peer_id = ovpn_data_peer_id(pkt);
+		h->len = OVPN_DATA_V2_HDR_LEN;
+	} else if (h->opcode == OVPN_P_DATA_V1) {
+		h->peer_id = OVPN_PEER_ID_UNDEF;
+		h->len = OVPN_DATA_V1_HDR_LEN;
+	} else {
+		return OVPN_DATA_ERR_OPCODE;
+	}
+	return h->len;
+}
+
+int ovpn_data_hdr_build(uint8_t *dst, size_t cap, unsigned int opcode,
+			unsigned int key_id, uint32_t peer_id)
+{
+	size_t need = opcode == OVPN_P_DATA_V2 ? OVPN_DATA_V2_HDR_LEN :
+						  OVPN_DATA_V1_HDR_LEN;
+
+	if ((opcode != OVPN_P_DATA_V1 && opcode != OVPN_P_DATA_V2) ||
+	    key_id > OVPN_KEY_ID_MAX || peer_id > OVPN_PEER_ID_UNDEF)
+		return OVPN_DATA_ERR_INVAL;
+	if (cap < need)
+		return OVPN_DATA_ERR_NOSPACE;
+	dst[0] = ovpn_op_byte((enum ovpn_opcode)opcode, key_id);
+	if (opcode == OVPN_P_DATA_V2) {
+		dst[1] = (uint8_t)(peer_id >> 16);
+		dst[2] = (uint8_t)(peer_id >> 8);
+		dst[3] = (uint8_t)peer_id;
+	}
+	return (int)need;
+}
+
+/* ---- algorithm tables ---- */
+
+static const struct {
+	const char *name;	/* OpenVPN spelling; OpenSSL fetch accepts it */
+	uint8_t key_len;
+	uint8_t aead;
+} alg_tab[OVPN_DATA_ALG_NUM] = {
+	[OVPN_DATA_ALG_AES_128_GCM] = { "AES-128-GCM", 16, 1 },
+	[OVPN_DATA_ALG_AES_256_GCM] = { "AES-256-GCM", 32, 1 },
+	[OVPN_DATA_ALG_CHACHA20_POLY1305] = { "CHACHA20-POLY1305", 32, 1 },
+	[OVPN_DATA_ALG_AES_128_CBC] = { "AES-128-CBC", 16, 0 },
+	[OVPN_DATA_ALG_AES_256_CBC] = { "AES-256-CBC", 32, 0 },
+};
+
+static const struct {
+	const char *name;
+	uint8_t len;
+} md_tab[OVPN_DATA_MD_NUM] = {
+	[OVPN_DATA_MD_NONE] = { "none", 0 },
+	[OVPN_DATA_MD_SHA1] = { "SHA1", 20 },
+	[OVPN_DATA_MD_SHA256] = { "SHA256", 32 },
+	[OVPN_DATA_MD_SHA512] = { "SHA512", 64 },
+};
+
+size_t ovpn_data_alg_key_len(enum ovpn_data_alg alg)
+{
+	return (unsigned int)alg < OVPN_DATA_ALG_NUM ? alg_tab[alg].key_len : 0;
+}
+
+size_t ovpn_data_md_len(enum ovpn_data_md md)
+{
+	return (unsigned int)md < OVPN_DATA_MD_NUM ? md_tab[md].len : 0;
+}
+
+int ovpn_data_alg_from_name(const char *name)
+{
+	for (int i = 0; i < OVPN_DATA_ALG_NUM; i++)
+		if (strcasecmp(name, alg_tab[i].name) == 0)
+			return i;
+	return -1;
+}
+
+int ovpn_data_md_from_name(const char *name)
+{
+	for (int i = 0; i < OVPN_DATA_MD_NUM; i++)
+		if (strcasecmp(name, md_tab[i].name) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- key contexts ---- */
+
+static int check_cfg(const struct ovpn_data_key_cfg *cfg)
+{
+	if ((unsigned int)cfg->alg >= OVPN_DATA_ALG_NUM ||
+	    (unsigned int)cfg->md >= OVPN_DATA_MD_NUM ||
+	    cfg->key_id > OVPN_KEY_ID_MAX ||
+	    cfg->cipher_key == NULL || cfg->hmac_key == NULL)
+		return OVPN_DATA_ERR_INVAL;
+	/* AEAD ignores --auth (doc §2); CBC cannot work without it. */
+	if (alg_tab[cfg->alg].aead != (cfg->md == OVPN_DATA_MD_NONE))
+		return OVPN_DATA_ERR_INVAL;
+	if (cfg->dir == OVPN_DATA_DIR_RX)
+		return 0;
+	if (cfg->dir != OVPN_DATA_DIR_TX ||
+	    (cfg->opcode != OVPN_P_DATA_V1 && cfg->opcode != OVPN_P_DATA_V2) ||
+	    cfg->peer_id > OVPN_PEER_ID_UNDEF)
+		return OVPN_DATA_ERR_INVAL;
+	return 0;
+}
+
+static int cipher_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	int enc = cfg->dir == OVPN_DATA_DIR_TX;
+
+	k->cipher = EVP_CIPHER_fetch(NULL, alg_tab[cfg->alg].name, NULL);
+	k->cctx = EVP_CIPHER_CTX_new();
+	if (k->cipher == NULL || k->cctx == NULL ||
+	    EVP_CIPHER_get_key_length(k->cipher) != alg_tab[cfg->alg].key_len)
+		return OVPN_DATA_ERR_CRYPTO;
+	if (!EVP_CipherInit_ex2(k->cctx, k->cipher, cfg->cipher_key, NULL, enc, NULL))
+		return OVPN_DATA_ERR_CRYPTO;
+	if (k->aead) {
+		if (EVP_CIPHER_CTX_get_iv_length(k->cctx) != OVPN_AEAD_NONCE_LEN)
+			return OVPN_DATA_ERR_CRYPTO;
+		memcpy(k->u.nonce_tail, cfg->hmac_key, OVPN_NONCE_TAIL_LEN);
+		return 0;
+	}
+	/* We add and check PKCS#7 ourselves so EVP never holds back a block
+	 * and in-place decryption returns every byte in one update. */
+	if (!EVP_CIPHER_CTX_set_padding(k->cctx, 0))
+		return OVPN_DATA_ERR_CRYPTO;
+	return 0;
+}
+
+static int hmac_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	OSSL_PARAM params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)md_tab[cfg->md].name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	k->hmac = k->mac != NULL ? EVP_MAC_CTX_new(k->mac) : NULL;
+	if (k->hmac == NULL ||
+	    !EVP_MAC_init(k->hmac, cfg->hmac_key, k->hmac_len, params) ||
+	    EVP_MAC_CTX_get_mac_size(k->hmac) != k->hmac_len)
+		return OVPN_DATA_ERR_CRYPTO;
+	/* Fill the IV pool now so the first packet does not pay for it. */
+	if (cfg->dir == OVPN_DATA_DIR_TX &&
+	    RAND_bytes(&k->u.iv.pool[0][0], sizeof(k->u.iv.pool)) != 1)
+		return OVPN_DATA_ERR_CRYPTO;
+	return 0;
+}
+
+int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	rc = check_cfg(cfg);
+	if (rc < 0)
+		return rc;
+	k->alg = (uint8_t)cfg->alg;
+	k->aead = alg_tab[cfg->alg].aead;
+	k->dir = (uint8_t)cfg->dir;
+	k->key_id = cfg->key_id;
+	k->opcode = cfg->opcode;
+	k->hdr_len = cfg->opcode == OVPN_P_DATA_V2 ? OVPN_DATA_V2_HDR_LEN :
+						     OVPN_DATA_V1_HDR_LEN;
+	k->peer_id = cfg->peer_id;
+	k->hmac_len = md_tab[cfg->md].len;
+
+	rc = cipher_init(k, cfg);
+	if (rc == 0 && !k->aead)
+		rc = hmac_init(k, cfg);
+	if (rc < 0)
+		ovpn_data_key_free(k);
+	return rc;
+}
+
+void ovpn_data_key_free(struct ovpn_data_key *k)
+{
+	/* The OpenSSL free functions wipe the key schedules they own. */
+	EVP_MAC_CTX_free(k->hmac);
+	EVP_MAC_free(k->mac);
+	EVP_CIPHER_CTX_free(k->cctx);
+	EVP_CIPHER_free(k->cipher);
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+size_t ovpn_data_head_len(const struct ovpn_data_key *k)
+{
+	if (k->aead)
+		return k->hdr_len + OVPN_DATA_PKTID_LEN + OVPN_AEAD_TAG_LEN;
+	return k->hdr_len + k->hmac_len + OVPN_CBC_IV_LEN + OVPN_DATA_PKTID_LEN;
+}
+
+size_t ovpn_data_tail_max(const struct ovpn_data_key *k)
+{
+	return k->aead ? 0 : OVPN_CBC_BLOCK_LEN;
+}
+
+int ovpn_data_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
+		   size_t cap, uint32_t pid)
+{
+	if (k->aead)
+		return ovpn_aead_seal(k, pkt, pt_len, cap, pid);
+	return ovpn_cbc_seal(k, pkt, pt_len, cap, pid);
+}
+
+int ovpn_data_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
+		   struct ovpn_data_rx *rx)
+{
+	if (k->aead)
+		return ovpn_aead_open(k, pkt, len, rx);
+	return ovpn_cbc_open(k, pkt, len, rx);
+}
+
+/* ---- helpers shared by the two codecs ---- */
+
+int ovpn_data_rx_hdr(const struct ovpn_data_key *k, const uint8_t *pkt,
+		     size_t len, struct ovpn_data_rx *rx)
+{
+	struct ovpn_data_hdr h;
+	int rc;
+
+	if (k->dir != OVPN_DATA_DIR_RX)
+		return OVPN_DATA_ERR_INVAL;
+	if (len > OVPN_DATA_MAX_LEN)
+		return OVPN_DATA_ERR_TOO_LONG;
+	rc = ovpn_data_hdr_parse(pkt, len, &h);
+	if (rc < 0)
+		return rc;
+	if (h.key_id != k->key_id)
+		return OVPN_DATA_ERR_KEY_ID;
+	rx->opcode = h.opcode;
+	rx->key_id = h.key_id;
+	rx->peer_id = h.peer_id;
+	return rc;
+}
+
+int ovpn_data_tx_hdr(const struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
+		     size_t cap, size_t tail, uint32_t pid)
+{
+	size_t need = ovpn_data_head_len(k) + pt_len + tail;
+
+	if (k->dir != OVPN_DATA_DIR_TX || pid == 0)
+		return OVPN_DATA_ERR_INVAL;
+	/* OpenVPN never sends an empty data packet; neither do we. */
+	if (pt_len == 0)
+		return OVPN_DATA_ERR_SHORT;
+	if (pt_len > OVPN_DATA_MAX_LEN || need > OVPN_DATA_MAX_LEN)
+		return OVPN_DATA_ERR_TOO_LONG;
+	if (need > cap)
+		return OVPN_DATA_ERR_NOSPACE;
+	return ovpn_data_hdr_build(pkt, cap, k->opcode, k->key_id, k->peer_id);
+}
