@@ -168,6 +168,7 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 	p->vpn_ip = c->u.peer.vpn_ip;
 	p->remote_ip = c->u.peer.remote_ip;
 	p->remote_port = c->u.peer.remote_port;
+	memcpy(p->remote_mac.addr_bytes, c->u.peer.remote_mac, RTE_ETHER_ADDR_LEN);
 	p->last_rx_tsc = p->last_tx_tsc = rte_rdtsc();
 	p->stats = &dp->peer_stats[c->peer_id];
 	memset(p->stats, 0, sizeof(*p->stats));

@@ -80,11 +80,13 @@ enum sl_framing { SL_FRAMING_NONE, SL_FRAMING_COMP_LZO, SL_FRAMING_STUB,
 struct sl_cmd_peer {
 	uint32_t remote_ip;		/* host order */
 	uint16_t remote_port;
-	uint16_t keepalive_interval;	/* s */
+	uint16_t keepalive_interval;	/* s, 0 = no pings */
 	uint32_t vpn_ip;		/* host order */
-	uint16_t keepalive_timeout;	/* s */
+	uint16_t keepalive_timeout;	/* s, 0 = never idle */
 	uint8_t framing;		/* enum sl_framing */
 	uint8_t data_v1;		/* the peer sends P_DATA_V1 */
+	uint8_t remote_mac[6];		/* next hop toward remote_ip (the control
+					 * packets' source MAC); PEER_NEW only */
 };
 
 struct sl_key_dir {
