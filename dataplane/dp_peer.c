@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -174,7 +175,13 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 	memset(p->stats, 0, sizeof(*p->stats));
 	p->stats->remote_ip = p->remote_ip;
 	p->stats->remote_port = p->remote_port;
-	p->stats->in_use = 1;
+	p->stats->vpn_ip = p->vpn_ip;
+	p->stats->cipher = c->u.peer.cipher;
+	p->stats->since = (uint64_t)time(NULL);
+	memcpy(p->stats->name, c->u.peer.name, sizeof(p->stats->name));
+	p->stats->name[sizeof(p->stats->name) - 1] = '\0';
+	/* Release: a reader that sees in_use sees the fields above. */
+	__atomic_store_n(&p->stats->in_use, 1, __ATOMIC_RELEASE);
 	peer_apply(p, &c->u.peer);
 	rc = rte_lpm_add(dp->lpm, p->vpn_ip, 32, p->id);
 	if (rc != 0) {

@@ -87,6 +87,11 @@ struct sl_cmd_peer {
 	uint8_t data_v1;		/* the peer sends P_DATA_V1 */
 	uint8_t remote_mac[6];		/* next hop toward remote_ip (the control
 					 * packets' source MAC); PEER_NEW only */
+	uint8_t cipher;			/* enum sl_cipher, for status only */
+	uint8_t pad;
+	char name[48];			/* user / common name, NUL-terminated; kept
+					 * in sl_peer_stats so a restarted control
+					 * plane can list and end the session */
 };
 
 struct sl_key_dir {
@@ -120,6 +125,11 @@ struct sl_cmd {
 	} u;
 };
 
+/* rte_ring elements must be multiples of 4 bytes; the union is the limit. */
+_Static_assert(sizeof(struct sl_cmd) % 4 == 0, "sl_cmd size");
+_Static_assert(sizeof(struct sl_cmd_peer) <= 112 && sizeof(struct sl_cmd_key) <= 112,
+	       "sl_cmd payload exceeds the union");
+
 /* ---- events, DP -> CP ---- */
 
 enum sl_event_type {
@@ -142,6 +152,8 @@ struct sl_event {
 	uint8_t key_id;
 	uint8_t pad;
 };
+
+_Static_assert(sizeof(struct sl_event) % 4 == 0, "sl_event size");
 
 /* ---- drop reasons (one table, descriptions in sl_stats.c) ---- */
 
@@ -181,10 +193,14 @@ struct sl_peer_stats {
 	uint64_t rx_pkts, rx_bytes;	/* from the peer, after decryption */
 	uint64_t tx_pkts, tx_bytes;	/* to the peer, before encryption */
 	uint64_t last_rx;		/* time(NULL) of the last authenticated packet */
+	uint64_t since;			/* time(NULL) of PEER_NEW */
 	uint32_t remote_ip;		/* current (after float), host order */
 	uint16_t remote_port;
 	uint8_t tx_key_id;
 	uint8_t in_use;
+	uint32_t vpn_ip;		/* host order */
+	uint8_t cipher;			/* enum sl_cipher */
+	char name[48];			/* from PEER_NEW */
 };
 
 /* ---- shared status, written by the data plane ---- */
