@@ -93,6 +93,9 @@ void dp_shared_free(struct dp *dp);
 int dp_worker_loop(void *arg);
 
 
+/* dp_telemetry.c */
+void dp_telemetry_init(const struct dp *dp);
+
 /* dp_cleanup.c */
 void dp_cleanup_files(const char *file_prefix);
 

@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 	if (dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 || dp_ports_init(dp) < 0 ||
 	    launch_workers(dp) < 0)
 		goto stop;
+	dp_telemetry_init(dp);
 	dp->status->magic = SL_STATUS_MAGIC;	/* the control plane may attach now */
 	SL_INFO("running: %u workers, main lcore %u, listening on UDP %u",
 		dp->n_workers, rte_get_main_lcore(), cfg.vpn.listen_port);

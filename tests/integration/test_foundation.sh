@@ -45,6 +45,14 @@ bad_opcode_counted() {
   wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status | grep -Eq '^drop bad-opcode +[1-9]'"
 }
 
+# DPDK telemetry shows the same drop counters as sluicectl.
+telemetry_drops() {
+  local j
+  j=$(python3 "$SL_SRC/tests/integration/telemetry.py" "$P" /sluice/drops) || return 1
+  sl_log "telemetry: $j"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["unknown_peer"] >= 1 and d["bad_opcode"] >= 1 and "replay" in d, d' "$j"
+}
+
 command_roundtrip() { grep -q "data plane answered command [0-9]*: result 0" <<<"$(sl_ctl ping)"; }
 
 bad_admin_command_refused() {
@@ -92,6 +100,7 @@ stage "LAN resolves private MAC by ARP and pings" arp_and_ping "${P}l" 10.20.0.1
 stage "control packet reaches the control plane ring" control_packet_reaches_cp
 stage "data packet for no peer is dropped and counted" data_packet_unknown_peer_counted
 stage "unknown opcode is dropped and counted" bad_opcode_counted
+stage "telemetry socket reports drops by reason" telemetry_drops
 stage "command/event round trip through the rings" command_roundtrip
 stage "bad admin command refused with reason" bad_admin_command_refused
 stage "control plane killed: data plane keeps answering, restart re-attaches" cp_crash_and_reattach
