@@ -17,214 +17,27 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "cfg.h"
-#include "dp.h"
-#include "dp_neigh.h"
+#include "dp_fixture.h"
 #include "dp_peer.h"
-#include "dp_pkt.h"
 #include "ovpn_inband.h"
 #include "sl_test.h"
 
 #define PEER		5u		/* owned by worker 1 of 2 */
 #define PEER_LOCAL	4u		/* owned by worker 0 */
-#define VPN_IP		0x0A0A0006u	/* 10.10.0.6 */
 #define VPN_IP4		0x0A0A0005u
-#define CLIENT_IP	0xC0000202u	/* 192.0.2.2 */
-#define PUB_IP		0xC0000201u
-#define PRIV_IP		0x0A140001u	/* 10.20.0.1 */
-#define LAN_IP		0x0A140002u
 
-static const char conf[] =
-	"dataplane: { mbufs = 8191; ring_size = 256; rx_desc = 256; tx_desc = 256; };\n"
-	"ports: { public: { vdev = \"net_null0\"; address = \"192.0.2.1/24\"; };\n"
-	"         private: { vdev = \"net_null1\"; address = \"10.20.0.1/24\"; }; };\n"
-	"vpn: { pool = \"10.10.0.0/24\"; max_clients = 64; };\n"
-	"pki: { ca = \"a\"; cert = \"b\"; key = \"c\"; };\n";
-
-static struct sl_config cfg;
-static struct dp dp;
-static struct sl_lcore_stats stats[2];
-static struct dp_worker wk[2];
-static const struct rte_ether_addr pub_mac = { { 2, 0, 0, 0, 0, 1 } };
-static const struct rte_ether_addr priv_mac = { { 2, 0, 0, 0, 0, 2 } };
-static const struct rte_ether_addr client_mac = { { 2, 0, 0, 0, 0, 0x10 } };
-static const struct rte_ether_addr lan_mac = { { 2, 0, 0, 0, 0, 0x20 } };
-
-/* Key material of one key state, as the control plane would derive it. */
-struct keyset {
-	uint8_t c2s[32], c2s_iv[8], s2c[32], s2c_iv[8];
-	struct ovpn_data_key client_tx, client_rx;
-};
-static struct keyset ks[2];
-
-static int send_cmd(struct sl_cmd *c)
-{
-	c->version = SL_API_VERSION;
-	return dp_peer_cmd(&dp, c);
-}
-
-static int add_peer(uint32_t id, uint32_t vpn_ip)
-{
-	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = id };
-
-	c.u.peer.remote_ip = CLIENT_IP;
-	c.u.peer.remote_port = 40000;
-	c.u.peer.vpn_ip = vpn_ip;
-	c.u.peer.keepalive_interval = 10;
-	c.u.peer.keepalive_timeout = 60;
-	return send_cmd(&c);
-}
-
-static int add_key(uint32_t id, unsigned slot, unsigned key_id, struct keyset *k)
-{
-	struct sl_cmd c = { .type = SL_CMD_KEY_NEW, .peer_id = id };
-	struct ovpn_data_key_cfg kc = {
-		.alg = OVPN_DATA_ALG_AES_256_GCM, .dir = OVPN_DATA_DIR_TX, .key_id = key_id,
-		.opcode = OVPN_P_DATA_V2, .peer_id = id,
-	};
-
-	for (unsigned i = 0; i < 32; i++) {
-		k->c2s[i] = (uint8_t)(i + 1 + key_id * 7);
-		k->s2c[i] = (uint8_t)(0x80 + i + key_id * 3);
-	}
-	memset(k->c2s_iv, 0x11 + key_id, 8);
-	memset(k->s2c_iv, 0x22 + key_id, 8);
-	c.u.key.slot = (uint8_t)slot;
-	c.u.key.key_id = (uint8_t)key_id;
-	c.u.key.cipher = SL_CIPHER_AES_256_GCM;
-	memcpy(c.u.key.decrypt.key, k->c2s, 32);
-	memcpy(c.u.key.decrypt.nonce_tail, k->c2s_iv, 8);
-	memcpy(c.u.key.encrypt.key, k->s2c, 32);
-	memcpy(c.u.key.encrypt.nonce_tail, k->s2c_iv, 8);
-	ovpn_data_key_free(&k->client_tx);
-	ovpn_data_key_free(&k->client_rx);
-	kc.cipher_key = k->c2s;
-	kc.hmac_key = k->c2s_iv;
-	if (ovpn_data_key_init(&k->client_tx, &kc) != 0)
-		return -1;
-	kc.dir = OVPN_DATA_DIR_RX;
-	kc.cipher_key = k->s2c;
-	kc.hmac_key = k->s2c_iv;
-	if (ovpn_data_key_init(&k->client_rx, &kc) != 0)
-		return -1;
-	return send_cmd(&c);
-}
-
-/* An inner IPv4/ICMP packet of 60 bytes from SRC to DST. */
-static size_t inner_packet(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t tag)
-{
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
-
-	memset(buf, tag, 60);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(60);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = rte_cpu_to_be_32(src);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	return 60;
-}
-
-/* Ethernet/IPv4/UDP around an OpenVPN packet of LEN bytes already at +42. */
-static void outer(struct rte_mbuf *m, size_t len, uint16_t sport)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	eth->dst_addr = pub_mac;
-	eth->src_addr = client_mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(28 + len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(CLIENT_IP);
-	ip->dst_addr = rte_cpu_to_be_32(PUB_IP);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(1194);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
-	udp->dgram_cksum = 0;
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - 42 - len));
-}
-
-/* A data packet as the client sends it, sealed with key K. */
-static struct rte_mbuf *client_packet(struct ovpn_data_key *k, uint32_t pid,
-				      const uint8_t *pl, size_t len, uint16_t sport)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
-	size_t head = ovpn_data_head_len(k), cap = head + len + ovpn_data_tail_max(k);
-	uint8_t *buf;
-	int n;
-
-	if (m == NULL)
-		return NULL;
-	buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(42 + cap));
-	memcpy(buf + 42 + head, pl, len);
-	n = ovpn_data_seal(k, buf + 42, len, cap, pid);
-	if (n < 0) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	outer(m, (size_t)n, sport);
-	return m;
-}
-
+/* An ICMP packet from SRC to the LAN host, sealed with key state KEY. */
 static struct rte_mbuf *client_ip(unsigned key, uint32_t pid, uint32_t src, uint8_t tag)
 {
 	uint8_t in[64];
-	size_t len = inner_packet(in, src, LAN_IP, tag);
+	size_t len = fx_inner_packet(in, 60, src, FX_LAN_IP, tag);
 
-	return client_packet(&ks[key].client_tx, pid, in, len, 40000);
-}
-
-/* A frame from the LAN host to a VPN address. */
-static struct rte_mbuf *lan_frame(uint32_t dst, uint8_t tag)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
-	struct rte_ether_hdr *eth;
-
-	if (m == NULL)
-		return NULL;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 60);
-	eth->dst_addr = priv_mac;
-	eth->src_addr = lan_mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	inner_packet((uint8_t *)(eth + 1), LAN_IP, dst, tag);
-	return m;
+	return fx_client_packet(&fx.ks[key].client_tx, pid, in, len, FX_CLIENT_PORT);
 }
 
 static uint64_t drops(enum sl_drop d)
 {
-	return stats[0].drop[d] + stats[1].drop[d];
-}
-
-/* Input + decrypt on worker 0; returns the frames for the private port. */
-static uint16_t run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
-{
-	struct dp_sorted s;
-	uint16_t n_out = 0;
-
-	dp_input_burst(&wk[0], &dp.port[CFG_PORT_PUBLIC], pkts, n, &s);
-	dp_decrypt_burst(&wk[0], s.data, s.n_data, out, &n_out);
-	rte_pktmbuf_free_bulk(s.cp, s.n_cp);
-	rte_pktmbuf_free_bulk(s.tx, s.n_tx);
-	return n_out;
-}
-
-static uint16_t run_tx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
-{
-	struct dp_sorted s;
-	uint16_t n_out = 0;
-
-	dp_input_burst(&wk[0], &dp.port[CFG_PORT_PRIVATE], pkts, n, &s);
-	dp_encrypt_burst(&wk[0], s.fwd, s.n_fwd, out, &n_out);
-	rte_pktmbuf_free_bulk(s.tx, s.n_tx);
-	return n_out;
+	return fx.stats[0].drop[d] + fx.stats[1].drop[d];
 }
 
 static uint32_t next_pid[2] = { 1, 1 };
@@ -235,10 +48,10 @@ static int check_lan_frame(struct rte_mbuf *m, uint8_t tag)
 	const uint8_t *ip = (const uint8_t *)(eth + 1);
 	uint8_t want[64];
 
-	inner_packet(want, VPN_IP, LAN_IP, tag);
+	fx_inner_packet(want, 60, FX_VPN_IP, FX_LAN_IP, tag);
 	CHECK_EQ(m->pkt_len, 14 + 60);
-	CHECK(rte_is_same_ether_addr(&eth->dst_addr, &lan_mac));
-	CHECK(rte_is_same_ether_addr(&eth->src_addr, &priv_mac));
+	CHECK(rte_is_same_ether_addr(&eth->dst_addr, &fx_lan_mac));
+	CHECK(rte_is_same_ether_addr(&eth->src_addr, &fx_priv_mac));
 	CHECK_MEM(ip, want, 60);
 	return 0;
 }
@@ -248,16 +61,16 @@ static int test_decrypt_every_burst(void)
 	struct rte_mbuf *pkts[64], *out[64];
 
 	for (uint16_t n = 0; n <= 64; n++) {
-		uint64_t before = dp.peer_stats[PEER].rx_pkts;
+		uint64_t before = fx.dp.peer_stats[PEER].rx_pkts;
 
 		for (uint16_t i = 0; i < n; i++)
-			CHECK((pkts[i] = client_ip(0, next_pid[0]++, VPN_IP, (uint8_t)i)) != NULL);
-		CHECK_EQ(run_rx(pkts, n, out), n);
+			CHECK((pkts[i] = client_ip(0, next_pid[0]++, FX_VPN_IP, (uint8_t)i)) != NULL);
+		CHECK_EQ(fx_run_rx(pkts, n, out), n);
 		for (uint16_t i = 0; i < n; i++) {
 			CHECK(check_lan_frame(out[i], (uint8_t)i) == 0);
 			rte_pktmbuf_free(out[i]);
 		}
-		CHECK_EQ(dp.peer_stats[PEER].rx_pkts - before, n);
+		CHECK_EQ(fx.dp.peer_stats[PEER].rx_pkts - before, n);
 	}
 	return 0;
 }
@@ -268,31 +81,31 @@ static int expect_drop(struct rte_mbuf *m, enum sl_drop reason)
 	uint64_t before = drops(reason);
 
 	CHECK(m != NULL);
-	CHECK_EQ(run_rx(&m, 1, out), 0);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
 	CHECK_EQ(drops(reason) - before, 1);
 	return 0;
 }
 
 static int test_replay(void)
 {
-	struct rte_mbuf *m = client_ip(0, next_pid[0], VPN_IP, 1), *out[1];
+	struct rte_mbuf *m = client_ip(0, next_pid[0], FX_VPN_IP, 1), *out[1];
 
-	CHECK_EQ(run_rx(&m, 1, out), 1);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
-	CHECK(expect_drop(client_ip(0, next_pid[0]++, VPN_IP, 1), SL_DROP_REPLAY) == 0);
+	CHECK(expect_drop(client_ip(0, next_pid[0]++, FX_VPN_IP, 1), SL_DROP_REPLAY) == 0);
 	/* Far behind the window (2048). */
 	next_pid[0] += 5000;
-	m = client_ip(0, next_pid[0]++, VPN_IP, 1);
-	CHECK_EQ(run_rx(&m, 1, out), 1);
+	m = client_ip(0, next_pid[0]++, FX_VPN_IP, 1);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
-	return expect_drop(client_ip(0, next_pid[0] - 3000, VPN_IP, 1), SL_DROP_REPLAY);
+	return expect_drop(client_ip(0, next_pid[0] - 3000, FX_VPN_IP, 1), SL_DROP_REPLAY);
 }
 
 /* Every single-bit flip of the tag (bytes 8..23 of the OpenVPN packet). */
 static int test_tag_bit_flips(void)
 {
 	for (unsigned bit = 0; bit < 128; bit++) {
-		struct rte_mbuf *m = client_ip(0, next_pid[0]++, VPN_IP, 2);
+		struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 2);
 
 		CHECK(m != NULL);
 		rte_pktmbuf_mtod_offset(m, uint8_t *, 42 + 8)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -304,26 +117,26 @@ static int test_tag_bit_flips(void)
 /* Every truncation of the OpenVPN packet: dropped, nothing forwarded. */
 static int test_truncations(void)
 {
-	struct rte_mbuf *probe = client_ip(0, next_pid[0]++, VPN_IP, 3), *out[1];
+	struct rte_mbuf *probe = client_ip(0, next_pid[0]++, FX_VPN_IP, 3), *out[1];
 	unsigned full = probe->pkt_len - 42;
 
 	rte_pktmbuf_free(probe);
 	for (unsigned len = 0; len < full; len++) {
-		struct rte_mbuf *m = client_ip(0, next_pid[0]++, VPN_IP, 3);
+		struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 3);
 		struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 34);
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
 
 		rte_pktmbuf_trim(m, (uint16_t)(full - len));
 		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(28 + len));
-		CHECK_EQ(run_rx(&m, 1, out), 0);
+		CHECK_EQ(fx_run_rx(&m, 1, out), 0);
 	}
 	return 0;
 }
 
 static int test_no_key_for_key_id(void)
 {
-	struct rte_mbuf *m = client_ip(0, next_pid[0]++, VPN_IP, 4);
+	struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 4);
 
 	CHECK(m != NULL);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 42)[0] = (uint8_t)(OVPN_P_DATA_V2 << 3 | 6);
@@ -339,7 +152,7 @@ static int test_spoofed_source(void)
 
 static int test_unknown_peer(void)
 {
-	struct rte_mbuf *m = client_ip(0, next_pid[0]++, VPN_IP, 6);
+	struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 6);
 
 	CHECK(m != NULL);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 42)[3] = 40;	/* peer-id 40: none */
@@ -348,7 +161,7 @@ static int test_unknown_peer(void)
 
 static int pop_event(struct sl_event *e)
 {
-	return rte_ring_dequeue_elem(dp.evt, e, sizeof(*e));
+	return rte_ring_dequeue_elem(fx.dp.evt, e, sizeof(*e));
 }
 
 static void flush_events(void)
@@ -368,13 +181,13 @@ static int test_ping_and_exit(void)
 
 	flush_events();
 	n = ovpn_inband_ping_build(buf, sizeof(buf));
-	m = client_packet(&ks[0].client_tx, next_pid[0]++, buf, (size_t)n, 40000);
-	CHECK_EQ(run_rx(&m, 1, out), 0);	/* consumed, not a drop */
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, buf, (size_t)n, 40000);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);	/* consumed, not a drop */
 	CHECK(pop_event(&e) != 0);
 	n = ovpn_inband_occ_build(buf, sizeof(buf), OVPN_OCC_EXIT, NULL, 0);
 	CHECK(n > 0);
-	m = client_packet(&ks[0].client_tx, next_pid[0]++, buf, (size_t)n, 40000);
-	CHECK_EQ(run_rx(&m, 1, out), 0);
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, buf, (size_t)n, 40000);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
 	CHECK_EQ(pop_event(&e), 0);
 	CHECK_EQ(e.type, SL_EVT_PEER_EXIT);
 	CHECK_EQ(e.peer_id, PEER);
@@ -388,22 +201,22 @@ static int test_float(void)
 	struct sl_event e;
 
 	flush_events();
-	inner_packet(in, VPN_IP, LAN_IP, 7);
-	m = client_packet(&ks[0].client_tx, next_pid[0]++, in, 60, 40001);
-	CHECK_EQ(run_rx(&m, 1, out), 1);
+	fx_inner_packet(in, 60, FX_VPN_IP, FX_LAN_IP, 7);
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40001);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
 	CHECK_EQ(pop_event(&e), 0);
 	CHECK_EQ(e.type, SL_EVT_PEER_FLOAT);
 	CHECK_EQ(e.port, 40001);
-	CHECK_EQ(dp.peer_stats[PEER].remote_port, 40001);
+	CHECK_EQ(fx.dp.peer_stats[PEER].remote_port, 40001);
 	/* A forged packet from yet another port does not move the peer. */
-	m = client_packet(&ks[0].client_tx, next_pid[0]++, in, 60, 40002);
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40002);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 60)[0] ^= 1;
-	CHECK_EQ(run_rx(&m, 1, out), 0);
-	CHECK_EQ(dp.peer_stats[PEER].remote_port, 40001);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
+	CHECK_EQ(fx.dp.peer_stats[PEER].remote_port, 40001);
 	/* Back to the first port. */
-	m = client_packet(&ks[0].client_tx, next_pid[0]++, in, 60, 40000);
-	CHECK_EQ(run_rx(&m, 1, out), 1);
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40000);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
 	flush_events();
 	return 0;
@@ -418,11 +231,11 @@ static uint32_t client_open(struct rte_mbuf *m, unsigned key, uint8_t tag)
 	struct ovpn_data_rx rx;
 	int n;
 
-	if (rte_be_to_cpu_32(ip->dst_addr) != CLIENT_IP || rte_be_to_cpu_16(udp->dst_port) != 40000 ||
+	if (rte_be_to_cpu_32(ip->dst_addr) != FX_CLIENT_IP || rte_be_to_cpu_16(udp->dst_port) != 40000 ||
 	    rte_be_to_cpu_16(udp->src_port) != 1194 || rte_ipv4_cksum(ip) != 0)
 		return 0;
-	n = ovpn_data_open(&ks[key].client_rx, pkt, m->pkt_len - 42, &rx);
-	inner_packet(want, LAN_IP, VPN_IP, tag);
+	n = ovpn_data_open(&fx.ks[key].client_rx, pkt, m->pkt_len - 42, &rx);
+	fx_inner_packet(want, 60, FX_LAN_IP, FX_VPN_IP, tag);
 	if (n != 60 || memcmp(pkt + rx.off, want, 60) != 0 || rx.peer_id != PEER)
 		return 0;
 	return rx.pid;
@@ -435,8 +248,8 @@ static int test_encrypt_every_burst(void)
 
 	for (uint16_t n = 0; n <= 64; n++) {
 		for (uint16_t i = 0; i < n; i++)
-			CHECK((pkts[i] = lan_frame(VPN_IP, (uint8_t)i)) != NULL);
-		CHECK_EQ(run_tx(pkts, n, out), n);
+			CHECK((pkts[i] = fx_lan_frame(FX_VPN_IP, 60, (uint8_t)i)) != NULL);
+		CHECK_EQ(fx_run_tx(pkts, n, out), n);
 		for (uint16_t i = 0; i < n; i++) {
 			uint32_t pid = client_open(out[i], 0, (uint8_t)i);
 
@@ -450,10 +263,10 @@ static int test_encrypt_every_burst(void)
 
 static int test_no_route(void)
 {
-	struct rte_mbuf *m = lan_frame(0x0A0A0063u, 1), *out[1];	/* 10.10.0.99: nobody */
+	struct rte_mbuf *m = fx_lan_frame(0x0A0A0063u, 60, 1), *out[1];	/* 10.10.0.99: nobody */
 	uint64_t before = drops(SL_DROP_NO_ROUTE);
 
-	CHECK_EQ(run_tx(&m, 1, out), 0);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
 	CHECK_EQ(drops(SL_DROP_NO_ROUTE) - before, 1);
 	return 0;
 }
@@ -465,54 +278,54 @@ static int test_key_swap_under_traffic(void)
 	struct sl_cmd c = { .peer_id = PEER };
 	unsigned freed = 0, pending = 0, avail = 0;
 
-	CHECK_EQ(add_key(PEER, 1, 1, &ks[1]), 0);
+	CHECK_EQ(fx_add_key(PEER, 1, 1, SL_CIPHER_AES_256_GCM, &fx.ks[1]), 0);
 	/* Before the swap: TX still on key 0, RX on both. */
-	m = lan_frame(VPN_IP, 9);
-	CHECK_EQ(run_tx(&m, 1, out), 1);
+	m = fx_lan_frame(FX_VPN_IP, 60, 9);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 1);
 	CHECK_EQ(rte_pktmbuf_mtod_offset(out[0], uint8_t *, 42)[0], OVPN_P_DATA_V2 << 3 | 0);
 	rte_pktmbuf_free(out[0]);
-	m = client_ip(1, next_pid[1]++, VPN_IP, 9);
-	CHECK_EQ(run_rx(&m, 1, out), 1);
+	m = client_ip(1, next_pid[1]++, FX_VPN_IP, 9);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
 	c.type = SL_CMD_KEY_SWAP;
-	CHECK_EQ(send_cmd(&c), 0);
-	m = lan_frame(VPN_IP, 9);
-	CHECK_EQ(run_tx(&m, 1, out), 1);
+	CHECK_EQ(fx_cmd(&c), 0);
+	m = fx_lan_frame(FX_VPN_IP, 60, 9);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 1);
 	CHECK_EQ(rte_pktmbuf_mtod_offset(out[0], uint8_t *, 42)[0], OVPN_P_DATA_V2 << 3 | 1);
 	CHECK_EQ(client_open(out[0], 1, 9), 1);
 	rte_pktmbuf_free(out[0]);
 	/* Stragglers on the old key still decrypt. */
-	m = client_ip(0, next_pid[0]++, VPN_IP, 9);
-	CHECK_EQ(run_rx(&m, 1, out), 1);
+	m = client_ip(0, next_pid[0]++, FX_VPN_IP, 9);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
 	c.type = SL_CMD_KEY_DEL;
 	c.u.key.slot = 0;
-	CHECK_EQ(send_cmd(&c), 0);
-	CHECK(expect_drop(client_ip(0, next_pid[0]++, VPN_IP, 9), SL_DROP_NO_KEY) == 0);
+	CHECK_EQ(fx_cmd(&c), 0);
+	CHECK(expect_drop(client_ip(0, next_pid[0]++, FX_VPN_IP, 9), SL_DROP_NO_KEY) == 0);
 	/* The old key is freed once worker 0 passes a quiescent point. */
-	rte_rcu_qsbr_quiescent(dp.qsbr, 0);
-	CHECK_EQ(rte_rcu_qsbr_dq_reclaim(dp.dq, 16, &freed, &pending, &avail), 0);
+	rte_rcu_qsbr_quiescent(fx.dp.qsbr, 0);
+	CHECK_EQ(rte_rcu_qsbr_dq_reclaim(fx.dp.dq, 16, &freed, &pending, &avail), 0);
 	CHECK(freed >= 1);
 	return 0;
 }
 
 static int test_pktid_exhaustion(void)
 {
-	struct dp_peer *p = dp_peer_get(dp.peers, dp.max_peers, PEER);
+	struct dp_peer *p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER);
 	struct dp_key *k = dp_peer_tx_key(p);
 	struct rte_mbuf *m, *out[1];
 	struct sl_event e;
 
 	flush_events();
 	k->tx_pid.last = 0xFFFFFFFEu;
-	m = lan_frame(VPN_IP, 1);
-	CHECK_EQ(run_tx(&m, 1, out), 1);	/* id 0xFFFFFFFF still goes out */
+	m = fx_lan_frame(FX_VPN_IP, 60, 1);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 1);	/* id 0xFFFFFFFF still goes out */
 	rte_pktmbuf_free(out[0]);
 	CHECK_EQ(pop_event(&e), 0);
 	CHECK_EQ(e.type, SL_EVT_KEY_EXHAUSTED);
 	CHECK_EQ(e.key_id, k->key_id);
-	m = lan_frame(VPN_IP, 1);
-	CHECK_EQ(run_tx(&m, 1, out), 0);
+	m = fx_lan_frame(FX_VPN_IP, 60, 1);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
 	CHECK_EQ(drops(SL_DROP_PKTID_EXHAUSTED), 1);
 	CHECK(pop_event(&e) != 0);		/* raised once per key */
 	return 0;
@@ -529,15 +342,15 @@ static int test_owner_handoff(void)
 		for (uint16_t i = 0; i < n; i++) {
 			bool local = i % 3 == 0;
 
-			pkts[i] = lan_frame(local ? VPN_IP4 : VPN_IP, (uint8_t)i);
+			pkts[i] = fx_lan_frame(local ? VPN_IP4 : FX_VPN_IP, 60, (uint8_t)i);
 			dp_meta(pkts[i])->peer_id = local ? PEER_LOCAL : PEER;
 			mine += local;
 		}
-		kept = dp_handoff_split(&wk[0], pkts, n, dp.handoff_tx);
+		kept = dp_handoff_split(&fx.wk[0], pkts, n, fx.dp.handoff_tx);
 		CHECK_EQ(kept, mine);
 		for (uint16_t i = 0; i < kept; i++)
 			CHECK_EQ(dp_meta(pkts[i])->peer_id, PEER_LOCAL);
-		handed = rte_ring_dequeue_burst(dp.handoff_tx[1], (void **)got, 64, NULL);
+		handed = rte_ring_dequeue_burst(fx.dp.handoff_tx[1], (void **)got, 64, NULL);
 		CHECK_EQ(handed, n - mine);
 		for (unsigned i = 0; i < handed; i++)
 			CHECK_EQ(dp_meta(got[i])->peer_id, PEER);
@@ -557,8 +370,8 @@ static int test_mss_clamp(void)
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(20 + 24);
 	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = rte_cpu_to_be_32(LAN_IP);
-	ip->dst_addr = rte_cpu_to_be_32(VPN_IP);
+	ip->src_addr = rte_cpu_to_be_32(FX_LAN_IP);
+	ip->dst_addr = rte_cpu_to_be_32(FX_VPN_IP);
 	tcp->data_off = 6 << 4;
 	tcp->tcp_flags = RTE_TCP_SYN_FLAG;
 	opt[0] = 2; opt[1] = 4; opt[2] = 1460 >> 8; opt[3] = 1460 & 0xff;
@@ -579,53 +392,17 @@ static int test_peer_verbs_refuse(void)
 {
 	struct sl_cmd c = { .type = SL_CMD_KEY_SWAP, .peer_id = PEER_LOCAL };
 
-	CHECK_EQ(add_peer(PEER, 0x0A0A0042u), -EEXIST);
-	CHECK_EQ(add_peer(64, 0x0A0A0042u), -ERANGE);
-	CHECK_EQ(add_peer(7, VPN_IP), -EADDRINUSE);
-	CHECK_EQ(send_cmd(&c), -ENOKEY);		/* no key in the other slot */
+	CHECK_EQ(fx_add_peer(PEER, 0x0A0A0042u), -EEXIST);
+	CHECK_EQ(fx_add_peer(64, 0x0A0A0042u), -ERANGE);
+	CHECK_EQ(fx_add_peer(7, FX_VPN_IP), -EADDRINUSE);
+	CHECK_EQ(fx_cmd(&c), -ENOKEY);		/* no key in the other slot */
 	c.type = SL_CMD_PEER_DEL;
 	c.peer_id = 9;
-	CHECK_EQ(send_cmd(&c), -ENOENT);
-	CHECK_EQ(add_peer(9, 0x0A0A0009u), 0);
-	CHECK_EQ(send_cmd(&c), 0);
-	CHECK_EQ(send_cmd(&c), -ENOENT);
-	CHECK(dp_peer_get(dp.peers, dp.max_peers, 9) == NULL);
-	return 0;
-}
-
-static int setup(void)
-{
-	char *argv[] = { "test_dp_data", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--no-telemetry", "--log-level=error", "-l", "0", NULL };
-	struct cfg_error err[4];
-
-	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0 ||
-	    cfg_load_string(&cfg, "t.conf", conf, err, 4) != 0)
-		return -1;
-	dp.cfg = &cfg;
-	dp.burst = 32;
-	dp.n_workers = 2;
-	dp.tsc_hz = rte_get_tsc_hz();
-	dp.mss = 1360;
-	dp.pool_net = 0x0A0A0000u;
-	dp.pool_mask = 0xFFFFFF00u;
-	if (dp_shared_create(&dp) != 0 || dp_shared_workers(&dp) != 0 || dp_peers_init(&dp) != 0)
-		return -1;
-	dp.port[CFG_PORT_PUBLIC] = (struct dp_port){ .port_id = 0, .role = CFG_PORT_PUBLIC,
-		.mac = pub_mac, .addr = PUB_IP, .mask = 0xFFFFFF00u, .listen_port = 1194,
-		.mtu = 1500, .neigh = dp.port[CFG_PORT_PUBLIC].neigh };
-	dp.port[CFG_PORT_PRIVATE] = (struct dp_port){ .port_id = 1, .role = CFG_PORT_PRIVATE,
-		.mac = priv_mac, .addr = PRIV_IP, .mask = 0xFFFFFF00u, .mtu = 1500,
-		.neigh = dp.port[CFG_PORT_PRIVATE].neigh };
-	dp_neigh_learn(dp.port[CFG_PORT_PRIVATE].neigh, LAN_IP, &lan_mac);
-	for (unsigned i = 0; i < 2; i++)
-		wk[i] = (struct dp_worker){ .dp = &dp, .index = i, .stats = &stats[i],
-					    .now_tsc = rte_rdtsc() };
-	rte_rcu_qsbr_thread_register(dp.qsbr, 0);
-	rte_rcu_qsbr_thread_online(dp.qsbr, 0);
-	if (add_peer(PEER, VPN_IP) != 0 || add_key(PEER, 0, 0, &ks[0]) != 0 ||
-	    add_peer(PEER_LOCAL, VPN_IP4) != 0)
-		return -1;
+	CHECK_EQ(fx_cmd(&c), -ENOENT);
+	CHECK_EQ(fx_add_peer(9, 0x0A0A0009u), 0);
+	CHECK_EQ(fx_cmd(&c), 0);
+	CHECK_EQ(fx_cmd(&c), -ENOENT);
+	CHECK(dp_peer_get(fx.dp.peers, fx.dp.max_peers, 9) == NULL);
 	return 0;
 }
 
@@ -649,23 +426,18 @@ static const struct sl_test_case cases[] = {
 	{ NULL, NULL },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int rc;
 
-	if (setup() != 0) {
+	(void)argc;
+	if (fx_init(argv[0]) != 0 || fx_add_peer(PEER, FX_VPN_IP) != 0 ||
+	    fx_add_key(PEER, 0, 0, SL_CIPHER_AES_256_GCM, &fx.ks[0]) != 0 ||
+	    fx_add_peer(PEER_LOCAL, VPN_IP4) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
 	rc = sl_test_run("dp_data", cases);
-	rte_rcu_qsbr_thread_offline(dp.qsbr, 0);
-	ovpn_data_key_free(&ks[0].client_tx);
-	ovpn_data_key_free(&ks[0].client_rx);
-	ovpn_data_key_free(&ks[1].client_tx);
-	ovpn_data_key_free(&ks[1].client_rx);
-	dp_peers_free(&dp);
-	dp_shared_free(&dp);
-	cfg_free(&cfg);
-	rte_eal_cleanup();
+	fx_fini();
 	return rc;
 }

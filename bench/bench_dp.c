@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Data-plane stage benchmark: cycles per packet of the whole worker path
+ * for one burst (dp_input_burst + decrypt stage, or + encrypt stage: header
+ * checks, peer and key lookup, AEAD, replay window, anti-spoofing,
+ * neighbour lookup, header rewrite), beside the bare OpenSSL EVP AEAD
+ * operation on the same payload size with a pre-made context, measured in
+ * the same run on the same core. The ratio says how close the pipeline is
+ * to the crypto limit; 1.0 would be pure crypto.
+ *
+ * In process, no ports (tests/common/dp_fixture.c): packets are built
+ * before timing, as a NIC would deliver them; timing covers bursts of 32.
+ * Each figure is the best of REPS rounds of ROUND packets.
+ *
+ * The round size matters: 256 packets stay in cache, 4096 (8 MB of mbufs)
+ * do not; the default 1024 is one RX ring of the default size. The EVP
+ * reference works on one hot buffer, so it is the crypto limit, not a
+ * like-for-like memory pattern.
+ *
+ * Usage: bench_dp [--smoke] [--round N]   (--smoke: one small round, no judgement)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <rte_cycles.h>
+
+#include "dp_fixture.h"
+
+#define ROUND_MAX	4096	/* packets per round: a NIC ring's worth (--round) */
+#define BURST	32
+#define REPS	5
+
+struct cipher_row {
+	const char *name;
+	enum sl_cipher cipher;
+	const char *evp;
+};
+
+static const struct cipher_row ciphers[] = {
+	{ "AES-128-GCM", SL_CIPHER_AES_128_GCM, "AES-128-GCM" },
+	{ "AES-256-GCM", SL_CIPHER_AES_256_GCM, "AES-256-GCM" },
+	{ "CHACHA20-POLY1305", SL_CIPHER_CHACHA20_POLY1305, "ChaCha20-Poly1305" },
+};
+static const size_t sizes[] = { 64, 512, 1400 };
+static uint32_t next_pid = 1;
+static unsigned key_id;
+
+/* Bare EVP: IV, AAD (8 bytes), in-place encrypt, final, tag. Cycles/op. */
+static double evp_ref(const char *name, size_t len, unsigned n)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint8_t key[32] = { 1 }, iv[12] = { 2 }, aad[8] = { 3 }, buf[2048] = { 4 }, tag[16];
+	uint64_t best = UINT64_MAX;
+	int out;
+
+	EVP_EncryptInit_ex(ctx, c, NULL, key, iv);
+	for (int r = 0; r < REPS; r++) {
+		uint64_t t0 = rte_rdtsc();
+
+		for (unsigned i = 0; i < n; i++) {
+			iv[0] = (uint8_t)i;
+			EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv);
+			EVP_EncryptUpdate(ctx, NULL, &out, aad, sizeof(aad));
+			EVP_EncryptUpdate(ctx, buf, &out, buf, (int)len);
+			EVP_EncryptFinal_ex(ctx, buf + out, &out);
+			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+		}
+		best = RTE_MIN(best, rte_rdtsc() - t0);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(c);
+	return (double)best / n;
+}
+
+/* Time STAGE over pkts[0..n) in bursts; frees what comes out. Cycles. */
+static uint64_t run_bursts(uint16_t (*stage)(struct rte_mbuf **, uint16_t, struct rte_mbuf **),
+			   struct rte_mbuf **pkts, unsigned n, unsigned *done)
+{
+	struct rte_mbuf *out[BURST];
+	uint64_t cycles = 0;
+
+	*done = 0;
+	for (unsigned i = 0; i < n; i += BURST) {
+		uint16_t b = (uint16_t)RTE_MIN((unsigned)BURST, n - i), got;
+		uint64_t t0 = rte_rdtsc();
+
+		got = stage(pkts + i, b, out);
+		cycles += rte_rdtsc() - t0;
+		*done += got;
+		rte_pktmbuf_free_bulk(out, got);
+	}
+	return cycles;
+}
+
+static double stage_rx(size_t len, unsigned n)
+{
+	static struct rte_mbuf *pkts[ROUND_MAX];
+	uint64_t best = UINT64_MAX;
+	uint8_t in[2048];
+	unsigned done;
+
+	fx_inner_packet(in, len, FX_VPN_IP, FX_LAN_IP, 1);
+	for (int r = 0; r < REPS; r++) {
+		for (unsigned i = 0; i < n; i++)
+			pkts[i] = fx_client_packet(&fx.ks[0].client_tx, next_pid++, in, len,
+						   FX_CLIENT_PORT);
+		best = RTE_MIN(best, run_bursts(fx_run_rx, pkts, n, &done));
+		if (done != n)
+			return -1;
+	}
+	return (double)best / n;
+}
+
+static double stage_tx(size_t len, unsigned n)
+{
+	static struct rte_mbuf *pkts[ROUND_MAX];
+	uint64_t best = UINT64_MAX;
+	unsigned done;
+
+	for (int r = 0; r < REPS; r++) {
+		for (unsigned i = 0; i < n; i++)
+			pkts[i] = fx_lan_frame(FX_VPN_IP, len, 1);
+		best = RTE_MIN(best, run_bursts(fx_run_tx, pkts, n, &done));
+		if (done != n)
+			return -1;
+	}
+	return (double)best / n;
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "model name", 10) == 0) {
+			snprintf(buf, len, "%s", strchr(line, ':') + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	if (f != NULL)
+		fclose(f);
+}
+
+/* A fresh key state for each cipher: new key-id in the primary slot. */
+static int use_cipher(enum sl_cipher c)
+{
+	struct sl_cmd del = { .type = SL_CMD_KEY_DEL, .peer_id = 1 };
+
+	fx_cmd(&del);
+	next_pid = 1;
+	key_id = (key_id + 1) & 7;
+	return fx_add_key(1, 0, key_id, c, &fx.ks[0]);
+}
+
+int main(int argc, char **argv)
+{
+	bool smoke = false;
+	unsigned n = 1024;
+	char cpu[128];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--smoke") == 0) {
+			smoke = true;
+			n = 256;
+		} else if (strcmp(argv[i], "--round") == 0 && i + 1 < argc) {
+			n = (unsigned)atoi(argv[++i]);
+		}
+	}
+	if (n == 0 || n > ROUND_MAX) {
+		fprintf(stderr, "bench_dp: --round 1..%d\n", ROUND_MAX);
+		return 2;
+	}
+
+	if (fx_init(argv[0]) != 0 || fx_add_peer(1, FX_VPN_IP) != 0) {
+		fprintf(stderr, "bench_dp: setup failed\n");
+		return 1;
+	}
+	cpu_model(cpu, sizeof(cpu));
+	printf("# bench_dp: cycles/packet, worker stages in process, burst %d, 1 peer, "
+	       "1 lcore, best of %d rounds of %u packets\n# cpu \"%s\" tsc %lu Hz%s\n",
+	       BURST, REPS, n, cpu, (unsigned long)rte_get_tsc_hz(), smoke ? " (smoke)" : "");
+	printf("%-18s %5s %12s %12s %10s %8s %8s\n", "cipher", "size", "decrypt_cyc",
+	       "encrypt_cyc", "evp_cyc", "rx/evp", "tx/evp");
+	for (unsigned c = 0; c < RTE_DIM(ciphers); c++) {
+		if (use_cipher(ciphers[c].cipher) != 0)
+			return 1;
+		for (unsigned s = 0; s < RTE_DIM(sizes); s++) {
+			double rx = stage_rx(sizes[s], n), tx = stage_tx(sizes[s], n);
+			double ref = evp_ref(ciphers[c].evp, sizes[s], n);
+
+			if (rx < 0 || tx < 0) {
+				fprintf(stderr, "bench_dp: packets lost in %s/%zu\n",
+					ciphers[c].name, sizes[s]);
+				return 1;
+			}
+			printf("%-18s %5zu %12.0f %12.0f %10.0f %8.2f %8.2f\n", ciphers[c].name,
+			       sizes[s], rx, tx, ref, rx / ref, tx / ref);
+		}
+	}
+	fx_fini();
+	return 0;
+}

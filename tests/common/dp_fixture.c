@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_udp.h>
+
+#include "dp_fixture.h"
+#include "dp_neigh.h"
+#include "dp_peer.h"
+
+struct dp_fixture fx;
+const struct rte_ether_addr fx_pub_mac = { { 2, 0, 0, 0, 0, 1 } };
+const struct rte_ether_addr fx_priv_mac = { { 2, 0, 0, 0, 0, 2 } };
+const struct rte_ether_addr fx_client_mac = { { 2, 0, 0, 0, 0, 0x10 } };
+const struct rte_ether_addr fx_lan_mac = { { 2, 0, 0, 0, 0, 0x20 } };
+
+static const char conf[] =
+	"dataplane: { mbufs = 8191; ring_size = 256; rx_desc = 256; tx_desc = 256; };\n"
+	"ports: { public: { vdev = \"net_null0\"; address = \"192.0.2.1/24\"; };\n"
+	"         private: { vdev = \"net_null1\"; address = \"10.20.0.1/24\"; }; };\n"
+	"vpn: { pool = \"10.10.0.0/24\"; max_clients = 64; };\n"
+	"pki: { ca = \"a\"; cert = \"b\"; key = \"c\"; };\n";
+
+int fx_cmd(struct sl_cmd *c)
+{
+	c->version = SL_API_VERSION;
+	return dp_peer_cmd(&fx.dp, c);
+}
+
+int fx_add_peer(uint32_t id, uint32_t vpn_ip)
+{
+	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = id };
+
+	c.u.peer.remote_ip = FX_CLIENT_IP;
+	c.u.peer.remote_port = FX_CLIENT_PORT;
+	c.u.peer.vpn_ip = vpn_ip;
+	c.u.peer.keepalive_interval = 10;
+	c.u.peer.keepalive_timeout = 60;
+	memcpy(c.u.peer.remote_mac, fx_client_mac.addr_bytes, 6);
+	return fx_cmd(&c);
+}
+
+static enum ovpn_data_alg alg_of(enum sl_cipher c)
+{
+	return c == SL_CIPHER_AES_128_GCM ? OVPN_DATA_ALG_AES_128_GCM :
+	       c == SL_CIPHER_CHACHA20_POLY1305 ? OVPN_DATA_ALG_CHACHA20_POLY1305 :
+	       OVPN_DATA_ALG_AES_256_GCM;
+}
+
+/* The client's view: TX with c2s, RX with s2c. */
+static int client_keys(struct fx_keyset *k, uint32_t id, unsigned key_id, enum sl_cipher cipher)
+{
+	struct ovpn_data_key_cfg kc = {
+		.alg = alg_of(cipher), .dir = OVPN_DATA_DIR_TX, .key_id = (uint8_t)key_id,
+		.opcode = OVPN_P_DATA_V2, .peer_id = id, .cipher_key = k->c2s,
+		.hmac_key = k->c2s_iv,
+	};
+
+	ovpn_data_key_free(&k->client_tx);
+	ovpn_data_key_free(&k->client_rx);
+	if (ovpn_data_key_init(&k->client_tx, &kc) != 0)
+		return -1;
+	kc.dir = OVPN_DATA_DIR_RX;
+	kc.cipher_key = k->s2c;
+	kc.hmac_key = k->s2c_iv;
+	return ovpn_data_key_init(&k->client_rx, &kc);
+}
+
+int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
+	       struct fx_keyset *k)
+{
+	struct sl_cmd c = { .type = SL_CMD_KEY_NEW, .peer_id = id };
+
+	for (unsigned i = 0; i < 32; i++) {
+		k->c2s[i] = (uint8_t)(i + 1 + key_id * 7);
+		k->s2c[i] = (uint8_t)(0x80 + i + key_id * 3);
+	}
+	memset(k->c2s_iv, 0x11 + key_id, 8);
+	memset(k->s2c_iv, 0x22 + key_id, 8);
+	c.u.key.slot = (uint8_t)slot;
+	c.u.key.key_id = (uint8_t)key_id;
+	c.u.key.cipher = (uint8_t)cipher;
+	memcpy(c.u.key.decrypt.key, k->c2s, 32);
+	memcpy(c.u.key.decrypt.nonce_tail, k->c2s_iv, 8);
+	memcpy(c.u.key.encrypt.key, k->s2c, 32);
+	memcpy(c.u.key.encrypt.nonce_tail, k->s2c_iv, 8);
+	if (client_keys(k, id, key_id, cipher) != 0)
+		return -1;
+	return fx_cmd(&c);
+}
+
+size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t tag)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+
+	memset(buf, tag, len);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return len;
+}
+
+/* Ethernet/IPv4/UDP around an OpenVPN packet of LEN bytes already at +42. */
+static void outer(struct rte_mbuf *m, size_t len, uint16_t sport)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	eth->dst_addr = fx_pub_mac;
+	eth->src_addr = fx_client_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(28 + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(FX_CLIENT_IP);
+	ip->dst_addr = rte_cpu_to_be_32(FX_PUB_IP);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(1194);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
+	udp->dgram_cksum = 0;
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - 42 - len));
+}
+
+struct rte_mbuf *fx_client_packet(struct ovpn_data_key *k, uint32_t pid,
+				  const uint8_t *pl, size_t len, uint16_t sport)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.dp.pool);
+	size_t head = ovpn_data_head_len(k), cap = head + len + ovpn_data_tail_max(k);
+	uint8_t *buf;
+	int n;
+
+	if (m == NULL)
+		return NULL;
+	buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(42 + cap));
+	if (buf == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(buf + 42 + head, pl, len);
+	n = ovpn_data_seal(k, buf + 42, len, cap, pid);
+	if (n < 0) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	outer(m, (size_t)n, sport);
+	return m;
+}
+
+struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.dp.pool);
+	struct rte_ether_hdr *eth;
+
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(14 + len));
+	eth->dst_addr = fx_priv_mac;
+	eth->src_addr = fx_lan_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	fx_inner_packet((uint8_t *)(eth + 1), len, FX_LAN_IP, dst, tag);
+	return m;
+}
+
+uint16_t fx_run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
+{
+	struct dp_sorted s;
+	uint16_t n_out = 0;
+
+	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PUBLIC], pkts, n, &s);
+	dp_decrypt_burst(&fx.wk[0], s.data, s.n_data, out, &n_out);
+	rte_pktmbuf_free_bulk(s.cp, s.n_cp);
+	rte_pktmbuf_free_bulk(s.tx, s.n_tx);
+	return n_out;
+}
+
+uint16_t fx_run_tx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
+{
+	struct dp_sorted s;
+	uint16_t n_out = 0;
+
+	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PRIVATE], pkts, n, &s);
+	dp_encrypt_burst(&fx.wk[0], s.fwd, s.n_fwd, out, &n_out);
+	rte_pktmbuf_free_bulk(s.tx, s.n_tx);
+	return n_out;
+}
+
+static void ports(void)
+{
+	struct dp *dp = &fx.dp;
+
+	dp->port[CFG_PORT_PUBLIC] = (struct dp_port){ .port_id = 0, .role = CFG_PORT_PUBLIC,
+		.mac = fx_pub_mac, .addr = FX_PUB_IP, .mask = 0xFFFFFF00u, .listen_port = 1194,
+		.mtu = 1500, .neigh = dp->port[CFG_PORT_PUBLIC].neigh };
+	dp->port[CFG_PORT_PRIVATE] = (struct dp_port){ .port_id = 1, .role = CFG_PORT_PRIVATE,
+		.mac = fx_priv_mac, .addr = FX_PRIV_IP, .mask = 0xFFFFFF00u, .mtu = 1500,
+		.neigh = dp->port[CFG_PORT_PRIVATE].neigh };
+	dp_neigh_learn(dp->port[CFG_PORT_PRIVATE].neigh, FX_LAN_IP, &fx_lan_mac);
+}
+
+int fx_init(const char *prog)
+{
+	char *argv[] = { (char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+			 "--no-telemetry", "--log-level=error", "-l", "0", NULL };
+	struct cfg_error err[4];
+	struct dp *dp = &fx.dp;
+
+	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0 ||
+	    cfg_load_string(&fx.cfg, "fixture.conf", conf, err, 4) != 0)
+		return -1;
+	dp->cfg = &fx.cfg;
+	dp->burst = 32;
+	dp->n_workers = 2;
+	dp->tsc_hz = rte_get_tsc_hz();
+	dp->mss = 1360;
+	dp->pool_net = 0x0A0A0000u;
+	dp->pool_mask = 0xFFFFFF00u;
+	if (dp_shared_create(dp) != 0 || dp_shared_workers(dp) != 0 || dp_peers_init(dp) != 0)
+		return -1;
+	ports();
+	for (unsigned i = 0; i < 2; i++)
+		fx.wk[i] = (struct dp_worker){ .dp = dp, .index = i, .stats = &fx.stats[i],
+					       .now_tsc = rte_rdtsc() };
+	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
+	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
+	return 0;
+}
+
+void fx_fini(void)
+{
+	rte_rcu_qsbr_thread_offline(fx.dp.qsbr, 0);
+	for (int i = 0; i < 2; i++) {
+		ovpn_data_key_free(&fx.ks[i].client_tx);
+		ovpn_data_key_free(&fx.ks[i].client_rx);
+	}
+	dp_peers_free(&fx.dp);
+	dp_shared_free(&fx.dp);
+	cfg_free(&fx.cfg);
+	rte_eal_cleanup();
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_DP_FIXTURE_H
+#define SL_DP_FIXTURE_H
+
+/*
+ * An in-process data plane without ports, for the stage tests and the stage
+ * benchmark: EAL (--no-huge --no-shconf), the shared objects, the peer table,
+ * two workers (peer-ids owned by id % 2), one neighbour on the LAN, and
+ * helpers that build packets as the client and the LAN host would.
+ *
+ *   client 192.0.2.2:40000 --- public 192.0.2.1:1194 [dp] private 10.20.0.1 --- LAN 10.20.0.2
+ */
+#include <stdint.h>
+
+#include "cfg.h"
+#include "dp.h"
+#include "dp_pkt.h"
+#include "ovpn_data.h"
+
+#define FX_VPN_IP	0x0A0A0006u	/* 10.10.0.6 */
+#define FX_CLIENT_IP	0xC0000202u	/* 192.0.2.2 */
+#define FX_PUB_IP	0xC0000201u
+#define FX_PRIV_IP	0x0A140001u	/* 10.20.0.1 */
+#define FX_LAN_IP	0x0A140002u
+#define FX_CLIENT_PORT	40000
+
+/* One key state as both ends see it. */
+struct fx_keyset {
+	uint8_t c2s[32], c2s_iv[8], s2c[32], s2c_iv[8];
+	struct ovpn_data_key client_tx, client_rx;
+};
+
+struct dp_fixture {
+	struct sl_config cfg;
+	struct dp dp;
+	struct sl_lcore_stats stats[2];
+	struct dp_worker wk[2];
+	struct fx_keyset ks[2];
+};
+
+extern struct dp_fixture fx;
+extern const struct rte_ether_addr fx_pub_mac, fx_priv_mac, fx_client_mac, fx_lan_mac;
+
+int fx_init(const char *prog);
+void fx_fini(void);
+
+int fx_cmd(struct sl_cmd *c);
+int fx_add_peer(uint32_t id, uint32_t vpn_ip);
+/* Install key_id in slot for peer id; both ends' contexts go into *k. */
+int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
+	       struct fx_keyset *k);
+
+/* An inner IPv4/ICMP packet of LEN (>= 28) bytes filled with TAG. */
+size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t tag);
+/* A data packet as the client sends it, sealed with K. */
+struct rte_mbuf *fx_client_packet(struct ovpn_data_key *k, uint32_t pid,
+				  const uint8_t *pl, size_t len, uint16_t sport);
+/* A LAN frame of LEN inner bytes to DST. */
+struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag);
+
+/* Input + decrypt (or encrypt) stage on worker 0; returns the frames out. */
+uint16_t fx_run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out);
+uint16_t fx_run_tx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out);
+
+#endif
