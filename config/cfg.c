@@ -312,6 +312,21 @@ unreadable:
 	return -1;
 }
 
+int cfg_load_report(struct sl_config *cfg, const char *file, FILE *out)
+{
+	struct cfg_error err[32];
+	char line[512];
+	int n = cfg_load(cfg, file, err, 32);
+
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < (n < 0 ? 1 : n) && i < 32; i++)
+		fprintf(out, "%s\n", cfg_error_str(&err[i], line, sizeof(line)));
+	if (n > 32)
+		fprintf(out, "%s: %d more errors\n", file, n - 32);
+	return -1;
+}
+
 void cfg_free(struct sl_config *cfg)
 {
 	free(cfg->rules);

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CFG_PATH_MAX		256
 #define CFG_NAME_MAX		64
@@ -102,6 +103,7 @@ struct cfg_control {
 	char socket[108];		/* sun_path */
 	uint32_t max_half_open;
 	uint32_t connect_rate;		/* new sessions per source per 10 s */
+	uint32_t tls_workers;		/* TLS worker threads */
 };
 
 enum cfg_proto { CFG_PROTO_ANY, CFG_PROTO_TCP, CFG_PROTO_UDP, CFG_PROTO_ICMP };
@@ -152,6 +154,12 @@ int cfg_load_string(struct sl_config *cfg, const char *name, const char *text,
 		    struct cfg_error *err, int max_err);
 
 void cfg_free(struct sl_config *cfg);
+
+/*
+ * For main(): cfg_load(), then every error (up to 32) as one line each on
+ * OUT. Returns 0 when the file loaded, -1 otherwise.
+ */
+int cfg_load_report(struct sl_config *cfg, const char *file, FILE *out);
 
 /* "FILE:LINE: setting: msg" into buf; returns buf. */
 const char *cfg_error_str(const struct cfg_error *e, char *buf, unsigned len);

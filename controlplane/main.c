@@ -38,19 +38,6 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sluice-controlplane -c CONFIG [-d]\n");
 }
 
-static int load_config(const char *file, struct sl_config *cfg)
-{
-	struct cfg_error err[16];
-	char line[512];
-	int n = cfg_load(cfg, file, err, 16);
-
-	for (int i = 0; i < n && i < 16; i++)
-		fprintf(stderr, "%s\n", cfg_error_str(&err[i], line, sizeof(line)));
-	if (n < 0)
-		fprintf(stderr, "%s\n", cfg_error_str(&err[0], line, sizeof(line)));
-	return n == 0 ? 0 : -1;
-}
-
 static int eal_init(const struct sl_config *cfg)
 {
 	char *argv[CFG_EAL_MAX_ARGS], buf[2048];
@@ -100,7 +87,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(file, &cfg) < 0)
+	if (cfg_load_report(&cfg, file, stderr) < 0)
 		return 1;
 	sl_log_init("sluice-controlplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);
 	if (!cp_dp_alive(&cfg)) {

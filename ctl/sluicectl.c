@@ -21,7 +21,6 @@
 #include "cfg.h"
 
 #define DEFAULT_SOCKET "/run/sluice/sluice.sock"
-#define MAX_ERRORS 32
 
 static void usage(FILE *f)
 {
@@ -35,24 +34,14 @@ static void usage(FILE *f)
 
 static int cmd_check(const char *file)
 {
-	struct cfg_error err[MAX_ERRORS];
 	struct sl_config cfg;
-	char line[512];
-	int n = cfg_load(&cfg, file, err, MAX_ERRORS);
 
-	if (n == 0) {
-		printf("%s: configuration OK (%u lcores, %u rules)\n", file,
-		       cfg.dp.n_lcores, cfg.n_rules);
-		cfg_free(&cfg);
-		return 0;
-	}
-	if (n < 0)
-		n = 1;
-	for (int i = 0; i < n && i < MAX_ERRORS; i++)
-		fprintf(stderr, "%s\n", cfg_error_str(&err[i], line, sizeof(line)));
-	if (n > MAX_ERRORS)
-		fprintf(stderr, "%s: %d more errors\n", file, n - MAX_ERRORS);
-	return 1;
+	if (cfg_load_report(&cfg, file, stderr) != 0)
+		return 1;
+	printf("%s: configuration OK (%u lcores, %u rules)\n", file, cfg.dp.n_lcores,
+	       cfg.n_rules);
+	cfg_free(&cfg);
+	return 0;
 }
 
 static int connect_socket(const char *path)
@@ -126,14 +115,10 @@ static int request(const char *path, int argc, char **argv)
 /* The socket path from -s, or from the config's control.socket. */
 static int socket_from_config(const char *file, char *out, size_t len)
 {
-	struct cfg_error err[4];
 	struct sl_config cfg;
-	char line[512];
 
-	if (cfg_load(&cfg, file, err, 4) != 0) {
-		fprintf(stderr, "%s\n", cfg_error_str(&err[0], line, sizeof(line)));
+	if (cfg_load_report(&cfg, file, stderr) != 0)
 		return -1;
-	}
 	snprintf(out, len, "%s", cfg.ctl.socket);
 	cfg_free(&cfg);
 	return 0;

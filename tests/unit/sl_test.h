@@ -58,6 +58,28 @@ struct sl_test_case {
 	}								\
 } while (0)
 
+#ifdef SL_TEST_DATA_DIR
+/*
+ * Read tests/unit/data/REL into buf (NUL-terminated, at most cap - 1 bytes).
+ * Returns the length, or -1 if the file can't be opened.
+ */
+static inline int sl_test_read_data(const char *rel, char *buf, size_t cap)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", SL_TEST_DATA_DIR, rel);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (int)n;
+}
+#endif
+
 static inline int sl_test_run(const char *suite, const struct sl_test_case *cases)
 {
 	int passed = 0, failed = 0;

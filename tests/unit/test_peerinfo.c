@@ -77,20 +77,13 @@ static int test_proto_bits(void)
 	return 0;
 }
 
+/* A capture from tests/unit/data/km/. */
 static int read_data(const char *name, char *buf, size_t cap)
 {
-	char path[512];
-	FILE *f;
-	size_t n;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/km/%s", SL_TEST_DATA_DIR, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (int)n;
+	snprintf(rel, sizeof(rel), "km/%s", name);
+	return sl_test_read_data(rel, buf, cap);
 }
 
 /* Captured from a real comp-lzo 2.6.14 client (data/km/README). */

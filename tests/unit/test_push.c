@@ -22,20 +22,13 @@ static const char debian_pi[] =
 
 static struct ovpn_push_reply reply;	/* 32 KiB: keep off the stack */
 
+/* A capture from tests/unit/data/km/. */
 static int read_data(const char *name, char *buf, size_t cap)
 {
-	char path[512];
-	FILE *f;
-	size_t n;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/km/%s", SL_TEST_DATA_DIR, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (int)n;
+	snprintf(rel, sizeof(rel), "km/%s", name);
+	return sl_test_read_data(rel, buf, cap);
 }
 
 /* Line i (0-based) of a data file, without its newline. */

@@ -11,22 +11,17 @@
 #include "ovpn_push_occ.h"
 #include "sl_test.h"
 
+/* A one-line capture from tests/unit/data/km/, without its newline. */
 static int read_line(const char *name, char *buf, size_t cap)
 {
-	char path[512];
-	FILE *f;
-	size_t n;
+	char rel[256];
+	int n;
 
-	snprintf(path, sizeof(path), "%s/km/%s", SL_TEST_DATA_DIR, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
+	snprintf(rel, sizeof(rel), "km/%s", name);
+	n = sl_test_read_data(rel, buf, cap);
 	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	return (int)n;
+		buf[--n] = '\0';
+	return n;
 }
 
 static int test_parse_client(void)
