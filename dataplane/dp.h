@@ -38,6 +38,7 @@ struct dp;
 struct dp_peer;
 struct dp_neigh;
 struct rte_lpm;
+struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
 
@@ -67,7 +68,8 @@ struct dp {
 	_Atomic(struct dp_peer *) *peers;
 	uint32_t max_peers;
 	struct sl_peer_stats *peer_stats;
-	struct rte_lpm *lpm;		/* VPN address -> peer-id */
+	struct rte_lpm *lpm;		/* VPN address or iroute -> peer-id */
+	struct rte_hash *v1_hash;	/* P_DATA_V1: struct dp_v1_key -> peer-id */
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_rcu_qsbr_dq *dq;
 	/* Per worker, MP/SC: packets for peers it owns, from other workers. */

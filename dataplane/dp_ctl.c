@@ -29,6 +29,9 @@ static int cmd_check(const struct sl_cmd *c)
 		return -EINVAL;
 	if (c->type != SL_CMD_RULES_PUBLISH && c->peer_id > SL_PEER_ID_MAX)
 		return -ERANGE;
+	if ((c->type == SL_CMD_ROUTE_ADD || c->type == SL_CMD_ROUTE_DEL) &&
+	    (c->u.route.len == 0 || c->u.route.len > 32))
+		return -ERANGE;
 	if (c->type == SL_CMD_KEY_NEW &&
 	    (c->u.key.key_id > SL_KEY_ID_MAX || c->u.key.slot > 1 ||
 	     c->u.key.cipher == SL_CIPHER_NONE ||

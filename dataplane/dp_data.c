@@ -136,8 +136,9 @@ static int to_private(struct dp_worker *w, struct rte_mbuf *m, uint8_t *pl)
 	struct rte_ether_addr mac;
 	bool request;
 
-	if ((dst & dp->pool_mask) == dp->pool_net)
-		return SL_DROP_NO_ROUTE;	/* client-to-client is off */
+	/* Client-to-client is off: nothing goes back into the tunnel. */
+	if ((dst & dp->pool_mask) == dp->pool_net || rte_lpm_lookup(dp->lpm, dst, &hop) == 0)
+		return SL_DROP_NO_ROUTE;
 	hop = dp_neigh_next_hop(priv->neigh, dst);
 	if (hop == 0)
 		return SL_DROP_NO_ROUTE;

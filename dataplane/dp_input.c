@@ -9,6 +9,7 @@
 #include <rte_ether.h>
 #include <rte_udp.h>
 
+#include <rte_hash.h>
 #include <rte_lpm.h>
 
 #include "dp_peer.h"
@@ -60,8 +61,14 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 		if (dp_peer_get(dp->peers, dp->max_peers, meta->peer_id) == NULL)
 			return dp_drop_v(SL_DROP_UNKNOWN_PEER);
 	} else if (op == OVPN_P_DATA_V1) {
-		/* Pre-2.4 clients (lookup by address) are not supported yet. */
-		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+		/* Pre-2.4 clients: no peer-id on the wire, found by address. */
+		struct dp_v1_key k = { .ip = rte_be_to_cpu_32(ip->src_addr),
+				       .port = rte_be_to_cpu_16(udp->src_port) };
+		void *id;
+
+		if (rte_hash_lookup_data(dp->v1_hash, &k, &id) < 0)
+			return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+		meta->peer_id = (uint32_t)(uintptr_t)id;
 	} else if (!opcode_is_control(op)) {
 		return dp_drop_v(SL_DROP_BAD_OPCODE);
 	}
@@ -71,7 +78,7 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 	meta->payload_off = (uint16_t)((char *)(udp + 1) - rte_pktmbuf_mtod(m, char *));
 	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
 	meta->port_id = p->port_id;
-	if (op == OVPN_P_DATA_V2)
+	if (op == OVPN_P_DATA_V2 || op == OVPN_P_DATA_V1)
 		return DP_V_DATA;
 	meta->peer_id = 0;
 	return DP_V_CP;
@@ -83,10 +90,10 @@ static int fwd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ipv4_hd
 	struct dp *dp = w->dp;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), id;
 
-	if ((dst & dp->pool_mask) != dp->pool_net)
-		return dp_drop_v(SL_DROP_NOT_FOR_US);
+	/* VPN addresses and iroutes; the rest of the pool has nobody. */
 	if (rte_lpm_lookup(dp->lpm, dst, &id) != 0)
-		return dp_drop_v(SL_DROP_NO_ROUTE);
+		return dp_drop_v((dst & dp->pool_mask) == dp->pool_net ? SL_DROP_NO_ROUTE :
+								       SL_DROP_NOT_FOR_US);
 	dp_meta(m)->peer_id = id;
 	return DP_V_FWD;
 }

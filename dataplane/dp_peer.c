@@ -11,6 +11,8 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
 #include <rte_lpm.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
@@ -58,6 +60,26 @@ static void retire(struct dp *dp, void *obj, int is_key)
 	}
 }
 
+/*
+ * Lock-free readers (workers), one writer (main lcore); freed key slots are
+ * reused only after a QSBR grace period.
+ */
+static int v1_hash_init(struct dp *dp)
+{
+	struct rte_hash_parameters hp = {
+		.name = "sl_v1_peers", .entries = RTE_MAX(dp->max_peers, 8u),
+		.key_len = sizeof(struct dp_v1_key), .hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	struct rte_hash_rcu_config rc = { .v = dp->qsbr, .mode = RTE_HASH_QSBR_MODE_DQ };
+
+	dp->v1_hash = rte_hash_create(&hp);
+	if (dp->v1_hash == NULL)
+		return -1;
+	return rte_hash_rcu_qsbr_add(dp->v1_hash, &rc);
+}
+
 int dp_peers_init(struct dp *dp)
 {
 	uint32_t n = dp->cfg->vpn.max_clients;
@@ -89,6 +111,8 @@ int dp_peers_init(struct dp *dp)
 	lrc.mode = RTE_LPM_QSBR_MODE_DQ;
 	if (rte_lpm_rcu_qsbr_add(dp->lpm, &lrc) != 0)
 		return -rte_errno;
+	if (v1_hash_init(dp) != 0)
+		return -ENOMEM;
 	dp->status->peers = dp->peer_stats;
 	dp->status->max_peers = n;
 	return 0;
@@ -113,6 +137,8 @@ void dp_peers_free(struct dp *dp)
 	if (dp->dq != NULL)
 		rte_rcu_qsbr_dq_delete(dp->dq);
 	rte_lpm_free(dp->lpm);
+	rte_hash_free(dp->v1_hash);
+	dp->v1_hash = NULL;
 	rte_free(dp->qsbr);
 	rte_free(dp->peers);
 	rte_free(dp->peer_stats);
@@ -147,6 +173,29 @@ static void peer_apply(struct dp_peer *p, const struct sl_cmd_peer *c)
 	p->framing = framing_mode(c->framing);
 	p->ka_interval_tsc = (uint64_t)c->keepalive_interval * hz;
 	p->ka_timeout_tsc = (uint64_t)c->keepalive_timeout * hz;
+}
+
+static int v1_add(struct dp *dp, struct dp_peer *p)
+{
+	struct dp_v1_key k = { .ip = p->remote_ip, .port = p->remote_port };
+
+	if (rte_hash_lookup(dp->v1_hash, &k) >= 0)
+		return -EADDRINUSE;
+	p->data_v1 = 1;
+	p->v1_ip = k.ip;
+	p->v1_port = k.port;
+	return rte_hash_add_key_data(dp->v1_hash, &k, (void *)(uintptr_t)p->id);
+}
+
+static void peer_unroute(struct dp *dp, struct dp_peer *p)
+{
+	struct dp_v1_key k = { .ip = p->v1_ip, .port = p->v1_port };
+
+	rte_lpm_delete(dp->lpm, p->vpn_ip, 32);
+	for (unsigned i = 0; i < p->n_routes; i++)
+		rte_lpm_delete(dp->lpm, p->routes[i].prefix, p->routes[i].len);
+	if (p->data_v1)
+		rte_hash_del_key(dp->v1_hash, &k);
 }
 
 static int peer_new(struct dp *dp, const struct sl_cmd *c)
@@ -188,6 +237,11 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 		rte_free(p);
 		return rc;
 	}
+	if (c->u.peer.data_v1 && (rc = v1_add(dp, p)) != 0) {
+		rte_lpm_delete(dp->lpm, p->vpn_ip, 32);
+		rte_free(p);
+		return rc;
+	}
 	/* Release: a worker that sees the pointer sees the whole peer. */
 	atomic_store_explicit(&dp->peers[c->peer_id], p, memory_order_release);
 	dp->status->n_peers++;
@@ -208,7 +262,7 @@ static int peer_del(struct dp *dp, const struct sl_cmd *c)
 	if (p == NULL)
 		return -ENOENT;
 	atomic_store_explicit(&dp->peers[c->peer_id], NULL, memory_order_release);
-	rte_lpm_delete(dp->lpm, p->vpn_ip, 32);
+	peer_unroute(dp, p);
 	for (int s = 0; s < 2; s++)
 		retire(dp, atomic_exchange(&p->slot[s], NULL), 1);
 	p->stats->in_use = 0;
@@ -245,6 +299,7 @@ static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
 		.opcode = OVPN_P_DATA_V2, .peer_id = c->peer_id,
 		.cipher_key = ck->decrypt.key, .hmac_key = ck->decrypt.nonce_tail,
 	};
+	struct dp_peer *p = peer_of(dp, c);
 	struct ovpn_data_key_cfg tx = rx;
 	struct dp_key *k = rte_zmalloc("sl_key", sizeof(*k), RTE_CACHE_LINE_SIZE);
 	int rc;
@@ -252,6 +307,8 @@ static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
 	if (k == NULL)
 		return -ENOMEM;
 	tx.dir = OVPN_DATA_DIR_TX;
+	if (p != NULL && p->data_v1)
+		tx.opcode = OVPN_P_DATA_V1;
 	tx.cipher_key = ck->encrypt.key;
 	tx.hmac_key = ck->encrypt.nonce_tail;
 	k->key_id = ck->key_id;
@@ -310,9 +367,48 @@ static int key_del(struct dp *dp, const struct sl_cmd *c)
 	return 0;
 }
 
+/* iroutes: a subnet behind the peer, for the reverse path and anti-spoofing. */
+static int route_add(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+	uint32_t prefix = c->u.route.prefix, len = c->u.route.len, id;
+
+	if (p == NULL)
+		return -ENOENT;
+	if (len == 0 || len > 32 || (len < 32 && (prefix & ~(~0u << (32 - len))) != 0))
+		return -EINVAL;
+	if (p->n_routes >= SL_PEER_ROUTES_MAX)
+		return -ENOSPC;
+	if (rte_lpm_is_rule_present(dp->lpm, prefix, (uint8_t)len, &id) == 1)
+		return -EADDRINUSE;
+	if (rte_lpm_add(dp->lpm, prefix, (uint8_t)len, p->id) != 0)
+		return -ENOMEM;
+	p->routes[p->n_routes].prefix = prefix;
+	p->routes[p->n_routes++].len = (uint8_t)len;
+	return 0;
+}
+
+static int route_del(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+
+	if (p == NULL)
+		return -ENOENT;
+	for (unsigned i = 0; i < p->n_routes; i++) {
+		if (p->routes[i].prefix != c->u.route.prefix || p->routes[i].len != c->u.route.len)
+			continue;
+		rte_lpm_delete(dp->lpm, p->routes[i].prefix, p->routes[i].len);
+		p->routes[i] = p->routes[--p->n_routes];
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int dp_peer_cmd(struct dp *dp, const struct sl_cmd *c)
 {
 	switch (c->type) {
+	case SL_CMD_ROUTE_ADD: return route_add(dp, c);
+	case SL_CMD_ROUTE_DEL: return route_del(dp, c);
 	case SL_CMD_PEER_NEW: return peer_new(dp, c);
 	case SL_CMD_PEER_SET: return peer_set(dp, c);
 	case SL_CMD_PEER_DEL: return peer_del(dp, c);

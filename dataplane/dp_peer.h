@@ -48,6 +48,16 @@ struct dp_peer {
 	uint64_t ka_timeout_tsc;	/* 0 = never idle */
 	_Atomic(struct dp_key *) slot[2];
 	atomic_uint primary;		/* 0 or 1: the TX slot */
+	uint8_t data_v1;		/* P_DATA_V1 peer, found by address */
+
+	/* Main lcore only: what to undo at PEER_DEL. */
+	uint8_t n_routes;
+	struct {
+		uint32_t prefix;
+		uint8_t len;
+	} routes[SL_PEER_ROUTES_MAX];
+	uint32_t v1_ip;			/* the v1_hash key it was added with */
+	uint16_t v1_port;
 
 	/* Owner-written state, on its own cache line. */
 	uint32_t remote_ip __rte_cache_aligned;	/* host order */
@@ -57,6 +67,13 @@ struct dp_peer {
 	uint64_t last_tx_tsc;
 	uint8_t idle_reported;
 	struct sl_peer_stats *stats;	/* this peer's entry in sl_status.peers */
+};
+
+/* Key of dp->v1_hash: where a P_DATA_V1 peer sends from (host order). */
+struct dp_v1_key {
+	uint32_t ip;
+	uint16_t port;
+	uint16_t zero;
 };
 
 struct dp;

@@ -67,8 +67,12 @@ enum sl_cmd_type {
 	SL_CMD_KEY_SWAP,
 	SL_CMD_KEY_DEL,
 	SL_CMD_RULES_PUBLISH,
+	SL_CMD_ROUTE_ADD,	/* iroute: a subnet behind the peer (u.route) */
+	SL_CMD_ROUTE_DEL,
 	SL_CMD_MAX
 };
+
+#define SL_PEER_ROUTES_MAX	8	/* iroutes per peer */
 
 enum sl_cipher { SL_CIPHER_NONE, SL_CIPHER_AES_128_GCM, SL_CIPHER_AES_256_GCM,
 		 SL_CIPHER_CHACHA20_POLY1305 };
@@ -84,7 +88,8 @@ struct sl_cmd_peer {
 	uint32_t vpn_ip;		/* host order */
 	uint16_t keepalive_timeout;	/* s, 0 = never idle */
 	uint8_t framing;		/* enum sl_framing */
-	uint8_t data_v1;		/* the peer sends P_DATA_V1 */
+	uint8_t data_v1;		/* the peer speaks P_DATA_V1 (pre-2.4): it is
+					 * found by remote ip:port, which never floats */
 	uint8_t remote_mac[6];		/* next hop toward remote_ip (the control
 					 * packets' source MAC); PEER_NEW only */
 	uint8_t cipher;			/* enum sl_cipher, for status only */
@@ -121,6 +126,10 @@ struct sl_cmd {
 		struct sl_cmd_key key;		/* KEY_NEW, KEY_DEL (slot) */
 		uint8_t del_reason;		/* PEER_DEL */
 		uint64_t rules;			/* RULES_PUBLISH: rule set handle */
+		struct {
+			uint32_t prefix;	/* host order, host bits zero */
+			uint8_t len;		/* 1..32 */
+		} route;			/* ROUTE_ADD, ROUTE_DEL */
 		uint8_t raw[112];
 	} u;
 };

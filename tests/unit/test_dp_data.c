@@ -406,6 +406,81 @@ static int test_peer_verbs_refuse(void)
 	return 0;
 }
 
+
+/* An iroute makes its subnet a legal inner source and a reverse-path target. */
+static int test_iroute(void)
+{
+	struct sl_cmd c = { .type = SL_CMD_ROUTE_ADD, .peer_id = PEER };
+	struct rte_mbuf *m, *out[1];
+
+	struct sl_cmd swap = { .type = SL_CMD_KEY_SWAP, .peer_id = PEER };
+
+	/* Earlier cases used up key 1's packet-ids: a fresh key 2 in slot 0. */
+	CHECK_EQ(fx_add_key(PEER, 0, 2, SL_CIPHER_AES_256_GCM, &fx.ks[0]), 0);
+	CHECK_EQ(fx_cmd(&swap), 0);
+	next_pid[0] = 1;
+	c.u.route.prefix = 0xC0A83200u;	/* 192.168.50.0/24 */
+	c.u.route.len = 24;
+	CHECK(expect_drop(client_ip(0, next_pid[0]++, 0xC0A83207u, 1), SL_DROP_SPOOFED) == 0);
+	CHECK_EQ(fx_cmd(&c), 0);
+	CHECK_EQ(fx_cmd(&c), -EADDRINUSE);
+	m = client_ip(0, next_pid[0]++, 0xC0A83207u, 1);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
+	rte_pktmbuf_free(out[0]);
+	m = fx_lan_frame(0xC0A83209u, 60, 1);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 1);
+	rte_pktmbuf_free(out[0]);
+	c.u.route.prefix = 0xC0A83201u;	/* host bits set */
+	CHECK_EQ(fx_cmd(&c), -EINVAL);
+	c.type = SL_CMD_ROUTE_DEL;
+	c.u.route.prefix = 0xC0A83200u;
+	CHECK_EQ(fx_cmd(&c), 0);
+	CHECK_EQ(fx_cmd(&c), -ENOENT);
+	return expect_drop(client_ip(0, next_pid[0]++, 0xC0A83207u, 1), SL_DROP_SPOOFED);
+}
+
+/* A pre-2.4 client: P_DATA_V1, found by its address, answered with V1. */
+static int test_data_v1_peer(void)
+{
+	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = 10 };
+	struct fx_keyset *k = &fx.ks[1];
+	struct ovpn_data_key_cfg kc = {
+		.alg = OVPN_DATA_ALG_AES_256_GCM, .dir = OVPN_DATA_DIR_TX, .key_id = 0,
+		.opcode = OVPN_P_DATA_V1, .peer_id = 10,
+	};
+	struct rte_mbuf *m, *out[1];
+	uint8_t in[64];
+
+	c.u.peer.remote_ip = FX_CLIENT_IP;
+	c.u.peer.remote_port = 40100;
+	c.u.peer.vpn_ip = 0x0A0A000Bu;
+	c.u.peer.data_v1 = 1;
+	memcpy(c.u.peer.remote_mac, fx_client_mac.addr_bytes, 6);
+	CHECK_EQ(fx_cmd(&c), 0);
+	CHECK_EQ(fx_add_key(10, 0, 0, SL_CIPHER_AES_256_GCM, k), 0);
+	/* The fixture made a V2 client key; a V1 client seals with opcode 6. */
+	ovpn_data_key_free(&k->client_tx);
+	kc.cipher_key = k->c2s;
+	kc.hmac_key = k->c2s_iv;
+	CHECK_EQ(ovpn_data_key_init(&k->client_tx, &kc), 0);
+	fx_inner_packet(in, 60, 0x0A0A000Bu, FX_LAN_IP, 3);
+	m = fx_client_packet(&k->client_tx, 1, in, 60, 40100);
+	CHECK_EQ(rte_pktmbuf_mtod_offset(m, uint8_t *, 42)[0], OVPN_P_DATA_V1 << 3);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
+	rte_pktmbuf_free(out[0]);
+	m = fx_lan_frame(0x0A0A000Bu, 60, 3);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 1);
+	CHECK_EQ(rte_pktmbuf_mtod_offset(out[0], uint8_t *, 42)[0], OVPN_P_DATA_V1 << 3);
+	rte_pktmbuf_free(out[0]);
+	/* From another port it is nobody's. */
+	CHECK(expect_drop(fx_client_packet(&k->client_tx, 2, in, 60, 40101),
+			  SL_DROP_UNKNOWN_PEER) == 0);
+	c.type = SL_CMD_PEER_DEL;
+	CHECK_EQ(fx_cmd(&c), 0);
+	return expect_drop(fx_client_packet(&k->client_tx, 3, in, 60, 40100),
+			   SL_DROP_UNKNOWN_PEER);
+}
+
 static const struct sl_test_case cases[] = {
 	{ "peer verbs refuse bad requests", test_peer_verbs_refuse },
 	{ "decrypt: every burst size 0..64", test_decrypt_every_burst },
@@ -423,6 +498,8 @@ static const struct sl_test_case cases[] = {
 	{ "packet-id exhaustion: event then drops", test_pktid_exhaustion },
 	{ "owner handoff, every burst size", test_owner_handoff },
 	{ "MSS clamp", test_mss_clamp },
+	{ "iroute: source and reverse path", test_iroute },
+	{ "P_DATA_V1 peer found by address", test_data_v1_peer },
 	{ NULL, NULL },
 };
 
