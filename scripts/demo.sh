@@ -39,22 +39,7 @@ stop() {
 }
 
 make_pki() {
-  [ -f "$PKI/tls-crypt.key" ] && return 0
-  mkdir -p "$PKI" && chmod 700 "$PKI"
-  cd "$PKI"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -subj "/CN=Sluice demo CA" -keyout ca.key -out ca.crt 2>/dev/null
-  for who in server client; do
-    local eku=serverAuth; [ $who = client ] && eku=clientAuth
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-      -subj "/CN=$who.demo" -keyout $who.key -out $who.csr 2>/dev/null
-    printf "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=%s\n" $eku > $who.ext
-    openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
-      -extfile $who.ext -out $who.crt 2>/dev/null
-    rm -f $who.csr $who.ext
-  done
-  openvpn --genkey secret tls-crypt.key
-  cd "$SRC"
+  bash "$SRC/scripts/pki.sh" "$PKI"
 }
 
 topology() {
