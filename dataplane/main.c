@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -57,6 +58,24 @@ static int eal_init(const struct sl_config *cfg)
 		SL_ERR("EAL init failed: %s", rte_strerror(rte_errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* What the workers need from the config, in the form they use it. */
+static int dp_params(struct dp *dp, const struct sl_config *cfg)
+{
+	dp->cfg = cfg;
+	dp->burst = cfg->dp.burst;
+	dp->n_workers = rte_lcore_count() - 1;
+	if (dp->n_workers == 0 || dp->n_workers > SL_MAX_LCORES) {
+		SL_ERR("dataplane.lcores: need 1..%d workers besides the main lcore", SL_MAX_LCORES);
+		return -1;
+	}
+	dp->tsc_hz = rte_get_tsc_hz();
+	/* vpn.mssfix bounds the inner packet; the MSS leaves room for IP + TCP. */
+	dp->mss = cfg->vpn.mssfix > 40 ? cfg->vpn.mssfix - 40 : 0;
+	dp->pool_mask = cfg->vpn.pool.len ? ~0u << (32 - cfg->vpn.pool.len) : 0;
+	dp->pool_net = cfg->vpn.pool.addr & dp->pool_mask;
 	return 0;
 }
 
@@ -106,19 +125,10 @@ int main(int argc, char **argv)
 	sl_log_init("sluice-dataplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);
 	if (eal_init(&cfg) < 0)
 		goto free_config;
-	dp->cfg = &cfg;
-	dp->burst = cfg.dp.burst;
-	dp->n_workers = rte_lcore_count() - 1;
-	if (dp->n_workers == 0 || dp->n_workers > SL_MAX_LCORES) {
-		SL_ERR("dataplane.lcores: need 1..%d workers besides the main lcore", SL_MAX_LCORES);
+	if (dp_params(dp, &cfg) < 0)
 		goto eal_cleanup;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	dp->tsc_hz = rte_get_tsc_hz();
-	dp->mss = cfg.vpn.mssfix > 40 ? cfg.vpn.mssfix - 40 : 0;
-	dp->pool_mask = cfg.vpn.pool.len ? ~0u << (32 - cfg.vpn.pool.len) : 0;
-	dp->pool_net = cfg.vpn.pool.addr & dp->pool_mask;
 	if (dp_shared_create(dp) < 0)
 		goto eal_cleanup;
 	if (dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 || dp_ports_init(dp) < 0 ||
