@@ -42,6 +42,15 @@ struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
 
+#define DP_PENDING_MAX	32	/* frames held per worker for an unresolved next hop */
+#define DP_PENDING_MS	1000	/* ... for at most this long */
+
+struct dp_pending {
+	struct rte_mbuf *m;
+	uint32_t hop;
+	uint64_t since;
+};
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned lcore_id;
@@ -52,6 +61,8 @@ struct dp_worker {
 	uint32_t scan_next;	/* keepalive scan cursor into the peer table */
 	uint64_t scan_tsc;
 	uint16_t ip_id;
+	unsigned n_pending;
+	struct dp_pending pending[DP_PENDING_MAX];
 } __rte_cache_aligned;
 
 struct dp {

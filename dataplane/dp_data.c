@@ -124,6 +124,32 @@ static int inner_check(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl
 	return -1;
 }
 
+static void send_arp_request(struct dp_worker *w, struct dp_port *port, uint32_t hop)
+{
+	struct rte_mbuf *arp = dp_neigh_arp_request(w->dp->pool, port->addr, &port->mac, hop);
+
+	if (arp == NULL)
+		return;
+	if (rte_eth_tx_burst(port->port_id, w->index, &arp, 1) == 0)
+		rte_pktmbuf_free(arp);
+}
+
+/*
+ * Next hop unknown: keep the frame (up to DP_PENDING_MAX per worker, for
+ * DP_PENDING_MS) instead of losing the first packets of every new LAN
+ * destination, as a host's neighbour queue does; dp_pending_flush() sends
+ * or drops it.
+ */
+static int hold(struct dp_worker *w, struct rte_mbuf *m, uint32_t hop)
+{
+	if (w->n_pending >= DP_PENDING_MAX)
+		return SL_DROP_NO_NEIGHBOR;
+	w->pending[w->n_pending].m = m;
+	w->pending[w->n_pending].hop = hop;
+	w->pending[w->n_pending++].since = w->now_tsc;
+	return DP_V_HELD;
+}
+
 /* Turn the decrypted payload into an Ethernet frame for the private port. */
 static int to_private(struct dp_worker *w, struct rte_mbuf *m, uint8_t *pl)
 {
@@ -142,26 +168,45 @@ static int to_private(struct dp_worker *w, struct rte_mbuf *m, uint8_t *pl)
 	hop = dp_neigh_next_hop(priv->neigh, dst);
 	if (hop == 0)
 		return SL_DROP_NO_ROUTE;
-	if (dp_neigh_lookup(priv->neigh, hop, w->now_s, &mac, &request) != 0) {
-		if (request) {
-			struct rte_mbuf *arp = dp_neigh_arp_request(dp->pool, priv->addr,
-								    &priv->mac, hop);
-
-			if (arp != NULL && rte_eth_tx_burst(priv->port_id, w->index, &arp, 1) == 0)
-				rte_pktmbuf_free(arp);
-		}
-		return SL_DROP_NO_NEIGHBOR;
-	}
 	if (dp->mss)
 		dp_mss_clamp(ip, ip_len, dp->mss);
 	rte_pktmbuf_adj(m, (uint16_t)(pl - rte_pktmbuf_mtod(m, uint8_t *) -
 				      sizeof(struct rte_ether_hdr)));
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(*eth) - ip_len));
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	eth->dst_addr = mac;
 	eth->src_addr = priv->mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	if (dp_neigh_lookup(priv->neigh, hop, w->now_s, &mac, &request) != 0) {
+		if (request)
+			send_arp_request(w, priv, hop);
+		return hold(w, m, hop);
+	}
+	eth->dst_addr = mac;
 	return -1;
+}
+
+void dp_pending_flush(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out, uint16_t max)
+{
+	struct dp_neigh *neigh = w->dp->port[CFG_PORT_PRIVATE].neigh;
+	uint64_t limit = w->dp->tsc_hz / 1000 * DP_PENDING_MS;
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < w->n_pending; i++) {
+		struct dp_pending *pd = &w->pending[i];
+		struct rte_ether_addr mac;
+		bool request;
+
+		if (dp_neigh_lookup(neigh, pd->hop, w->now_s, &mac, &request) == 0 && *n_out < max) {
+			rte_pktmbuf_mtod(pd->m, struct rte_ether_hdr *)->dst_addr = mac;
+			out[(*n_out)++] = pd->m;
+		} else if (w->now_tsc - pd->since > limit) {
+			w->stats->drop[SL_DROP_NO_NEIGHBOR]++;
+			rte_pktmbuf_free(pd->m);
+		} else {
+			w->pending[kept++] = *pd;
+		}
+	}
+	w->n_pending = kept;
 }
 
 static int decrypt_one(struct dp_worker *w, struct rte_mbuf *m)
@@ -183,7 +228,7 @@ static int decrypt_one(struct dp_worker *w, struct rte_mbuf *m)
 	p->stats->rx_pkts++;
 	p->stats->rx_bytes += len;
 	if ((r = to_private(w, m, pl)) >= 0)
-		return dp_drop_v(r);
+		return r == DP_V_HELD ? r : dp_drop_v(r);
 	return DP_V_TX;
 }
 
@@ -197,6 +242,8 @@ void dp_decrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			out[(*n_out)++] = pkts[i];
 			continue;
 		}
+		if (r == DP_V_HELD)
+			continue;	/* waits in w->pending for its next hop */
 		if (r >= DP_V_DROP_BASE)
 			w->stats->drop[r - DP_V_DROP_BASE]++;
 		rte_pktmbuf_free(pkts[i]);

@@ -17,6 +17,7 @@ enum {
 	DP_V_DATA = 2,		/* public: data packet for meta->peer_id, to decrypt */
 	DP_V_FWD = 3,		/* private: to the tunnel of meta->peer_id, to encrypt */
 	DP_V_DONE = 4,		/* consumed (ARP reply learnt): free, not a drop */
+	DP_V_HELD = 5,		/* kept until its next hop resolves (w->pending) */
 	DP_V_DROP_BASE = 16,
 };
 
@@ -79,6 +80,10 @@ uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t 
 
 /* Encapsulate one inner payload (mbuf data = payload) for peer P. */
 int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
+
+/* Send the held frames whose next hop resolved; drop those too old. */
+void dp_pending_flush(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,
+		      uint16_t max);
 
 /* Keepalive pings and idle detection for the peers this worker owns. */
 void dp_keepalive_scan(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,

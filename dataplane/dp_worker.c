@@ -168,6 +168,11 @@ int dp_worker_loop(void *arg)
 		for (int i = 0; i < CFG_PORT_COUNT; i++)
 			work += poll_port(w, i, &q);
 		work += poll_rings(w, &q);
+		if (w->n_pending) {
+			make_room(w, &q, CFG_PORT_PRIVATE);
+			dp_pending_flush(w, q.pkts[CFG_PORT_PRIVATE], &q.n[CFG_PORT_PRIVATE],
+					 RTE_DIM(q.pkts[CFG_PORT_PRIVATE]));
+		}
 		make_room(w, &q, CFG_PORT_PUBLIC);
 		dp_keepalive_scan(w, q.pkts[CFG_PORT_PUBLIC], &q.n[CFG_PORT_PUBLIC],
 				  RTE_DIM(q.pkts[CFG_PORT_PUBLIC]));
@@ -182,6 +187,9 @@ int dp_worker_loop(void *arg)
 			w->stats->idle_cycles += now - prev;
 		prev = now;
 	}
+	for (unsigned i = 0; i < w->n_pending; i++)
+		rte_pktmbuf_free(w->pending[i].m);
+	w->n_pending = 0;
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_unregister(dp->qsbr, w->index);
 	return 0;

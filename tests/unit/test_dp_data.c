@@ -18,6 +18,7 @@
 #include <rte_udp.h>
 
 #include "dp_fixture.h"
+#include "dp_neigh.h"
 #include "dp_peer.h"
 #include "ovpn_inband.h"
 #include "sl_test.h"
@@ -407,6 +408,44 @@ static int test_peer_verbs_refuse(void)
 }
 
 
+/* A frame to a LAN host not resolved yet waits for ARP instead of being lost. */
+static int test_held_until_resolved(void)
+{
+	const struct rte_ether_addr host = { { 2, 0, 0, 0, 0, 0x77 } };
+	struct dp_worker *w = &fx.wk[0];
+	struct rte_mbuf *m, *out[4];
+	uint16_t n = 0;
+	uint8_t in[64];
+
+	fx_inner_packet(in, 60, FX_VPN_IP, 0x0A14004Du, 8);	/* 10.20.0.77 */
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, FX_CLIENT_PORT);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
+	CHECK_EQ(w->n_pending, 1);
+	dp_pending_flush(w, out, &n, 4);
+	CHECK_EQ(n, 0);					/* still unresolved */
+	dp_neigh_learn(fx.dp.port[CFG_PORT_PRIVATE].neigh, 0x0A14004Du, &host);
+	dp_pending_flush(w, out, &n, 4);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(w->n_pending, 0);
+	CHECK(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *)->dst_addr,
+				     &host));
+	rte_pktmbuf_free(out[0]);
+	/* Nobody answers for .78: dropped as no-neighbor once the wait is over. */
+	fx_inner_packet(in, 60, FX_VPN_IP, 0x0A14004Eu, 8);
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, FX_CLIENT_PORT);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
+	uint64_t before = drops(SL_DROP_NO_NEIGHBOR), saved = w->now_tsc;
+
+	w->now_tsc += 2 * fx.dp.tsc_hz;
+	n = 0;
+	dp_pending_flush(w, out, &n, 4);
+	w->now_tsc = saved;
+	CHECK_EQ(n, 0);
+	CHECK_EQ(drops(SL_DROP_NO_NEIGHBOR) - before, 1);
+	CHECK_EQ(w->n_pending, 0);
+	return 0;
+}
+
 /* An iroute makes its subnet a legal inner source and a reverse-path target. */
 static int test_iroute(void)
 {
@@ -499,6 +538,7 @@ static const struct sl_test_case cases[] = {
 	{ "owner handoff, every burst size", test_owner_handoff },
 	{ "MSS clamp", test_mss_clamp },
 	{ "iroute: source and reverse path", test_iroute },
+	{ "frame held until its next hop resolves", test_held_until_resolved },
 	{ "P_DATA_V1 peer found by address", test_data_v1_peer },
 	{ NULL, NULL },
 };
