@@ -9,6 +9,8 @@
  * authenticate and decrypt, replay window, compression framing, in-band
  * messages, inner IPv4 header, anti-spoofing, then routing.
  */
+#include <string.h>
+
 #include <rte_byteorder.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
@@ -124,6 +126,20 @@ static int inner_check(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl
 	return -1;
 }
 
+/*
+ * P_DATA_V1's 1-byte header puts frames at odd addresses; the Ethernet
+ * header wants 2-byte alignment, so move the (rare) V1 frame by one byte.
+ */
+static void realign(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (likely(((uintptr_t)d & 1) == 0))
+		return;
+	memmove(d - 1, d, m->data_len);
+	m->data_off--;
+}
+
 static void send_arp_request(struct dp_worker *w, struct dp_port *port, uint32_t hop)
 {
 	struct rte_mbuf *arp = dp_neigh_arp_request(w->dp->pool, port->addr, &port->mac, hop);
@@ -173,6 +189,7 @@ static int to_private(struct dp_worker *w, struct rte_mbuf *m, uint8_t *pl)
 	rte_pktmbuf_adj(m, (uint16_t)(pl - rte_pktmbuf_mtod(m, uint8_t *) -
 				      sizeof(struct rte_ether_hdr)));
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(*eth) - ip_len));
+	realign(m);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	eth->src_addr = priv->mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
@@ -263,9 +280,10 @@ static int outer_headers(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf
 
 	if (len + sizeof(*ip) + sizeof(*udp) > pub->mtu)
 		return SL_DROP_TOO_BIG;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, OUTER_HDR_LEN);
-	if (eth == NULL)
+	if (rte_pktmbuf_prepend(m, OUTER_HDR_LEN) == NULL)
 		return SL_DROP_TOO_BIG;
+	realign(m);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	udp = (struct rte_udp_hdr *)(ip + 1);
 	eth->dst_addr = p->remote_mac;
@@ -325,7 +343,7 @@ int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
 		rte_pktmbuf_append(m, (uint16_t)(n - len - fhead));
 	head = ovpn_data_head_len(&k->tx);
 	tail = ovpn_data_tail_max(&k->tx);
-	if (rte_pktmbuf_headroom(m) < head + OUTER_HDR_LEN || rte_pktmbuf_tailroom(m) < tail)
+	if (rte_pktmbuf_headroom(m) < head + OUTER_HDR_LEN + 1 || rte_pktmbuf_tailroom(m) < tail)
 		return SL_DROP_TOO_BIG;
 	pkt = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
 	if (tail > 0)
