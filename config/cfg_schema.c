@@ -439,6 +439,8 @@ const struct cfg_key cfg_schema[] = {
 	  CFG_BASE_ROOT, 0, "a count 1..1048576" },
 	{ "control.connect_rate", CONFIG_TYPE_INT, set_u32, R(ctl.connect_rate), 1, 100000,
 	  CFG_BASE_ROOT, 0, "new sessions per source per 10 s, 1..100000" },
+	{ "control.tls_workers", CONFIG_TYPE_INT, set_u32, R(ctl.tls_workers), 1, 16,
+	  CFG_BASE_ROOT, 0, "a thread count 1..16" },
 
 	{ "rules", CONFIG_TYPE_LIST, set_rules, 0, 0, 0, CFG_BASE_ROOT, 0,
 	  "a list of rule groups ( { ... }, ... )" },
@@ -583,5 +585,6 @@ void cfg_defaults(struct sl_config *cfg)
 	snprintf(cfg->ctl.socket, sizeof(cfg->ctl.socket), "/run/sluice/sluice.sock");
 	cfg->ctl.max_half_open = 1024;
 	cfg->ctl.connect_rate = 10;
+	cfg->ctl.tls_workers = 2;
 	snprintf(cfg->user_store, sizeof(cfg->user_store), "/var/lib/sluice/users");
 }

@@ -4,13 +4,15 @@
 
 /*
  * sluice-controlplane internals. One event loop thread: admin socket,
- * control packets from the data plane, events; it talks to the data plane
- * only through sl_api.h objects.
+ * control packets from the data plane, events, session table, outputs of
+ * the TLS workers (cp_session.h); it talks to the data plane only through
+ * sl_api.h objects.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cfg.h"
+#include "cp_session.h"
 #include "sl_api.h"
 
 struct rte_ring;
@@ -26,13 +28,24 @@ struct cp_dp {
 	uint64_t events_in;
 	uint64_t last_heartbeat;
 	unsigned stalled_polls;
+	/* Events other than the result a cp_dp_call() waits for go here. */
+	void (*on_event)(void *arg, const struct sl_event *e);
+	void *event_arg;
 };
+
+#define CP_HASH_SIZE	4096	/* session table buckets, by client address */
 
 struct cp {
 	const struct sl_config *cfg;
 	struct cp_dp dp;
 	int admin_fd;
 	uint64_t started;
+	struct cp_ctx ctx;
+	struct cp_admit *admit;
+	struct cp_session *table[CP_HASH_SIZE];
+	struct cp_session *all;		/* every live session, for timers and listing */
+	struct cp_out *backlog, *backlog_tail;	/* commands waiting for sl_cmd room */
+	uint64_t next_timer_ms, next_crl_ms;
 };
 
 /* cp_dp.c */
@@ -47,6 +60,14 @@ bool cp_dp_gone(struct cp_dp *d);
 int cp_admin_open(const char *path);
 void cp_admin_close(int fd, const char *path);
 void cp_admin_serve(struct cp *cp);
+
+/* cp_ctrl.c */
+int cp_ctrl_init(struct cp *cp);
+void cp_ctrl_fini(struct cp *cp);
+void cp_ctrl_poll(struct cp *cp);
+int cp_ctrl_sessions(struct cp *cp, char *buf, size_t len);
+int cp_ctrl_kill(struct cp *cp, const char *who);
+uint64_t cp_now_ms(void);
 
 /* cp_status.c */
 int cp_status_format(const struct cp *cp, char *buf, size_t len);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The admin socket sluicectl talks to: a root-only UNIX stream socket. One
- * request line per connection ("status", "ping"); the reply starts with
+ * request line per connection ("status", "ping", "sessions", "kill WHO"); the reply starts with
  * "ok\n" or "error: REASON\n" and ends when we close.
  */
 #include <errno.h>
@@ -98,6 +98,19 @@ static int cmd_ping(struct cp *cp, char *out, size_t len)
 	return snprintf(out, len, "ok\ndata plane answered command %u: result %d\n", e.seq, e.result);
 }
 
+static int cmd_kill(struct cp *cp, const char *who, char *out, size_t len)
+{
+	int n;
+
+	if (*who == '\0')
+		return snprintf(out, len, "error: kill needs a user, common name or address\n");
+	n = cp_ctrl_kill(cp, who);
+	SL_INFO("admin: kill %s: %d session(s)", who, n);
+	if (n == 0)
+		return snprintf(out, len, "error: no session matches \"%.64s\"\n", who);
+	return snprintf(out, len, "ok\n%d session(s) ending\n", n);
+}
+
 static void handle(struct cp *cp, int fd)
 {
 	static char out[ADMIN_REPLY_MAX];
@@ -111,9 +124,14 @@ static void handle(struct cp *cp, int fd)
 		n += cp_status_format(cp, out + n, sizeof(out) - n);
 	} else if (strcmp(req, "ping") == 0) {
 		n = cmd_ping(cp, out, sizeof(out));
+	} else if (strcmp(req, "sessions") == 0) {
+		n = snprintf(out, sizeof(out), "ok\n");
+		n += cp_ctrl_sessions(cp, out + n, sizeof(out) - n);
+	} else if (strncmp(req, "kill", 4) == 0 && (req[4] == ' ' || req[4] == '\0')) {
+		n = cmd_kill(cp, req + 4 + (req[4] == ' '), out, sizeof(out));
 	} else {
 		n = snprintf(out, sizeof(out), "error: unknown command \"%.64s\" "
-			     "(known: status, ping)\n", req);
+			     "(known: status, ping, sessions, kill)\n", req);
 		SL_INFO("admin: refused \"%.64s\": unknown command", req);
 	}
 	if (n > (int)sizeof(out))

@@ -65,9 +65,15 @@ int cp_dp_send(struct cp_dp *d, struct sl_cmd *c)
 	return 0;
 }
 
+static void event_other(struct cp_dp *d, const struct sl_event *e)
+{
+	if (d->on_event != NULL)
+		d->on_event(d->event_arg, e);
+}
+
 /*
  * Send C and wait up to TIMEOUT_MS for its result. Other events that arrive
- * meanwhile are counted (their handlers come with the session issues).
+ * meanwhile go to d->on_event like any other.
  */
 int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res)
 {
@@ -80,30 +86,22 @@ int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl
 			d->events_in++;
 			if (res->type == SL_EVT_RESULT && res->seq == c->seq)
 				return 0;
+			event_other(d, res);
 		}
 		usleep(100);
 	}
 	return -ETIMEDOUT;
 }
 
-/* Control packets: until the control-channel code lands, count and free. */
-static void poll_control_packets(struct cp_dp *d)
-{
-	struct rte_mbuf *pkts[32];
-	unsigned n = rte_ring_dequeue_burst(d->cp_rx, (void **)pkts, 32, NULL);
-
-	d->ctrl_pkts_in += n;
-	if (n)
-		rte_pktmbuf_free_bulk(pkts, n);
-}
-
+/* Events; control packets are cp_ctrl.c's. */
 void cp_dp_poll(struct cp_dp *d)
 {
 	struct sl_event e;
 
-	poll_control_packets(d);
-	while (rte_ring_dequeue_elem(d->evt, &e, sizeof(e)) == 0)
+	while (rte_ring_dequeue_elem(d->evt, &e, sizeof(e)) == 0) {
 		d->events_in++;
+		event_other(d, &e);
+	}
 }
 
 /* The data plane's main lcore bumps the heartbeat every millisecond. */

@@ -74,6 +74,12 @@ int cp_status_format(const struct cp *cp, char *buf, size_t len)
 	put(&o, "controlplane: pid %d up %lus control-packets-in %lu events-in %lu\n",
 	    (int)getpid(), (unsigned long)(now - cp->started), cp->dp.ctrl_pkts_in,
 	    cp->dp.events_in);
+	put(&o, "controlplane: sessions %u half-open %u\n", atomic_load(&cp->ctx.n_sessions),
+	    atomic_load(&cp->ctx.half_open));
+	put(&o, "control");
+	for (int i = 0; i < CP_ST_MAX; i++)
+		put(&o, " %s %lu", cp_stat_name(i), atomic_load(&cp->ctx.stats[i]));
+	put(&o, "\n");
 	ports(&o, s);
 	lcores(&o, s, drops);
 	for (int d = 0; d < SL_DROP_MAX; d++)

@@ -22,6 +22,7 @@ SL_STAGE=0
 SL_FAILED=0
 DP_PID=""
 CP_PID=""
+CL_PID=""
 
 sl_log() { echo "# $*"; }
 
@@ -80,8 +81,61 @@ sl_config() {
   sed -e "s/iface=sl-pub/iface=${P}pub/" -e "s/iface=sl-prv/iface=${P}prv/" \
       -e "s/file_prefix = \"sluice-demo\"/file_prefix = \"${P}\"/" \
       -e "s#/run/sluice/demo.sock#$SL_TMP/ctl.sock#" \
+      -e "s#/var/lib/sluice-demo/pki#$SL_TMP/pki#" \
+      -e "s#/var/lib/sluice-demo/users#$SL_TMP/users#" \
       "$SL_SRC/config/demo.conf" > "$out"
   echo "$out"
+}
+
+# sl_conf_set 'GROUP: {' 'setting = value;': add a setting at the top of a
+# group of $SL_CONF (libconfig takes the first occurrence; we never repeat).
+sl_conf_set() {
+  awk -v g="$1" -v l="$2" 'index($0, g) == 1 && !done { print; print "  " l; done = 1; next }
+    { print }' "$SL_CONF" > "$SL_CONF.new" && mv "$SL_CONF.new" "$SL_CONF"
+}
+
+# A throw-away PKI in $SL_TMP/pki (scripts/pki.sh: CA, server cert with
+# the serverAuth EKU for `remote-cert-tls server`, client certs named as
+# arguments, tls-crypt key) plus what the variants need: a tls-crypt-v2
+# server key and a CRL (empty until sl_pki_revoke).
+sl_pki() {
+  local d=$SL_TMP/pki
+  bash "$SL_SRC/scripts/pki.sh" "$d" "$@" >/dev/null
+  ( cd "$d"
+    openvpn --genkey tls-crypt-v2-server v2-server.key >/dev/null
+    : > index.txt; echo 1000 > crlnumber
+    printf '[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n' > ca.cnf
+    openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.crt -out crl.pem 2>/dev/null )
+}
+
+# sl_pki_revoke NAME: put NAME's certificate on the CRL.
+sl_pki_revoke() {
+  ( cd "$SL_TMP/pki"
+    openssl ca -config ca.cnf -keyfile ca.key -cert ca.crt -revoke "$1.crt" 2>/dev/null
+    openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.crt -out crl.pem 2>/dev/null )
+}
+
+# sl_client_start NAME [openvpn options...]: the real openvpn client in
+# ${P}c with NAME's certificate and tls-crypt unless options say otherwise
+# (SL_WRAP="--tls-auth ..." etc.); log in $SL_TMP/NAME.log; CL_PID is its
+# PID (ip netns exec execs openvpn, so $! is openvpn itself).
+sl_client_start() {
+  local name=$1; shift
+  local d=$SL_TMP/pki
+  local wrap=${SL_WRAP:---tls-crypt $d/tls-crypt.key}
+  # shellcheck disable=SC2086
+  ip netns exec "${P}c" openvpn --client --dev tun --proto udp --remote 192.0.2.1 1194 \
+    --nobind --remote-cert-tls server --ca "$d/ca.crt" --cert "$d/$name.crt" \
+    --key "$d/$name.key" $wrap --verb 4 \
+    --log "$SL_TMP/$name.log" "$@" &
+  CL_PID=$!
+  SL_PIDS+=("$CL_PID")
+}
+
+# sl_client_up NAME [SECONDS]: "Initialization Sequence Completed" in its log.
+sl_client_up() {
+  wait_for "${2:-30}" grep -q "Initialization Sequence Completed" "$SL_TMP/$1.log" ||
+    { tail -30 "$SL_TMP/$1.log"; tail -30 "$SL_TMP/cp.log"; return 1; }
 }
 
 sl_dp_start() {
@@ -126,6 +180,8 @@ sl_cleanup() {
   for pid in "${SL_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
   for ns in c x l; do ip netns del "${P}$ns" 2>/dev/null; done
   rm -f /dev/hugepages/"${P}"map_* 2>/dev/null
+  # SL_KEEP=DIR keeps the logs of a run for a look afterwards.
+  [ -n "${SL_KEEP:-}" ] && mkdir -p "$SL_KEEP" && cp "$SL_TMP"/*.log "$SL_KEEP"/ 2>/dev/null
   rm -rf "/var/run/dpdk/${P}" "$SL_TMP"
 }
 

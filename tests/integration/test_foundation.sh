@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
+sl_pki   # the control plane loads its certificates at start
 SL_CONF=$(sl_config)
 
 cp_refuses_without_dp() {

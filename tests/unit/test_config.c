@@ -93,6 +93,8 @@ static const struct bad_case bad[] = {
 	/* 31 */ { L1 L2 L3 L4 L5 L6 "dataplane: { file_prefix = \"a b\"; };\n", 7,
 		   "dataplane.file_prefix", "letters, digits" },
 	/* 32 */ { L1 L2 L3 L4 L6, 0, "vpn", "found nothing" },
+	/* 33 */ { BASE "control: { tls_workers = 0; };\n", 7, "control.tls_workers",
+		   "expected a thread count 1..16, found 0" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Admission of packets from addresses without a session, on the event
+ * loop: nothing here allocates per packet beyond the reply, and no TLS
+ * work happens before a client proved it can receive at its address
+ * (control-channel.md §6.3, §6.4).
+ *
+ *   1. header: length, key-id 0, an opcode a new client may send;
+ *   2. wrap check (tls-auth / tls-crypt / tls-crypt-v2) without the replay
+ *      window, as OpenVPN does on this path; failures are counted;
+ *   3. hard reset  -> stateless HARD_RESET_SERVER_V2 with the HMAC cookie
+ *                     as our session id (per-source reply limit);
+ *      CONTROL_V1 / ACK_V1 / CONTROL_WKC_V1 acking msg 0 and echoing a
+ *                     valid cookie -> a new session may be made (the
+ *                     caller applies the per-source and half-open limits).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "cp_session.h"
+#include "ovpn_wrap_cookie.h"
+#include "sl_log.h"
+
+#define CP_RATE_SLOTS		4096
+#define CP_RATE_WINDOW_S	10
+#define CP_REPLIES_PER_SESSION	4	/* cookie replies per allowed session */
+
+struct cp_rate {
+	uint32_t ip;
+	uint32_t window;
+	uint32_t sessions;
+	uint32_t replies;
+};
+
+struct cp_admit {
+	struct cp_ctx *ctx;
+	enum cp_wrap_mode mode;
+	struct ovpn_wrap_cookie *cookie;
+	struct ovpn_wrap *wrap;		/* tls-auth / tls-crypt, or v2 scratch (Kc) */
+	struct cp_rate rate[CP_RATE_SLOTS];
+};
+
+struct cp_admit *cp_admit_new(struct cp_ctx *ctx)
+{
+	struct cp_admit *a = calloc(1, sizeof(*a));
+	uint8_t key[OVPN_KEY2_LEN];
+	int err;
+
+	if (a == NULL || RAND_bytes(key, sizeof(key)) != 1)
+		goto free_admit;
+	a->ctx = ctx;
+	a->mode = cp_keys_mode(ctx->keys);
+	/* The cookie key lives as long as the process: restarts void old cookies. */
+	a->cookie = ovpn_wrap_cookie_new(key, ctx->cfg->vpn.hand_window, &err);
+	if (a->mode == CP_WRAP_TLS_CRYPT_V2)
+		a->wrap = ovpn_wrap_tls_crypt_new(key, true, &err);	/* rekeyed per packet */
+	else
+		a->wrap = cp_keys_wrap_new(ctx->keys, NULL);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (a->cookie == NULL || (a->mode != CP_WRAP_NONE && a->wrap == NULL))
+		goto free_admit;
+	return a;
+free_admit:
+	OPENSSL_cleanse(key, sizeof(key));
+	cp_admit_free(a);
+	return NULL;
+}
+
+void cp_admit_free(struct cp_admit *a)
+{
+	if (a == NULL)
+		return;
+	ovpn_wrap_cookie_free(a->cookie);
+	ovpn_wrap_free(a->wrap);
+	free(a);
+}
+
+static struct cp_rate *rate_of(struct cp_admit *a, uint32_t ip, uint64_t now_s)
+{
+	struct cp_rate *r = &a->rate[(ip * 2654435761u) % CP_RATE_SLOTS];
+	uint32_t w = (uint32_t)(now_s / CP_RATE_WINDOW_S);
+
+	/* A collision restarts the other address's window: cheap, and only lenient. */
+	if (r->ip != ip || r->window != w) {
+		r->ip = ip;
+		r->window = w;
+		r->sessions = r->replies = 0;
+	}
+	return r;
+}
+
+bool cp_admit_rate_ok(struct cp_admit *a, uint32_t ip, uint64_t now_s)
+{
+	struct cp_rate *r = rate_of(a, ip, now_s);
+
+	if (r->sessions >= a->ctx->cfg->ctl.connect_rate)
+		return false;
+	r->sessions++;
+	return true;
+}
+
+static bool replies_ok(struct cp_admit *a, uint32_t ip, uint64_t now_s)
+{
+	struct cp_rate *r = rate_of(a, ip, now_s);
+
+	if (r->replies >= a->ctx->cfg->ctl.connect_rate * CP_REPLIES_PER_SESSION)
+		return false;
+	r->replies++;
+	return true;
+}
+
+static int unwrap(struct cp_admit *a, const struct cp_pkt *in, uint8_t *out, size_t cap,
+		  struct ovpn_wrap_rid *rid, struct cp_admit_ok *ok)
+{
+	uint8_t meta[OVPN_V2_META_MAX];
+	size_t meta_len;
+	int rc;
+
+	switch (a->mode) {
+	case CP_WRAP_NONE:
+		memcpy(out, in->data, in->len);
+		return in->len;
+	case CP_WRAP_TLS_CRYPT_V2:
+		rc = ovpn_wrap_v2_server_unwrap(cp_keys_v2_server(a->ctx->keys), a->wrap, NULL,
+						in->data, in->len, out, cap, rid, ok->kc,
+						meta, sizeof(meta), &meta_len);
+		ok->has_kc = rc >= 0;
+		return rc;
+	default:
+		return ovpn_wrap_unwrap(a->wrap, NULL, in->data, in->len, out, cap, rid);
+	}
+}
+
+static void sockaddr_of(const struct cp_pkt *in, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(in->port);
+	sa->sin_addr.s_addr = htonl(in->ip);
+}
+
+/* HARD_RESET_SERVER_V2: cookie sid, ack [0], msg-id 0, fresh replay-id 1. */
+static struct cp_pkt *cookie_reply(struct cp_admit *a, const struct cp_pkt *in,
+				   const struct ovpn_ctrl_pkt *pkt,
+				   const struct ovpn_wrap_rid *rid, uint64_t now_s)
+{
+	struct ovpn_ctrl_pkt r = { .opcode = OVPN_P_CONTROL_HARD_RESET_SERVER_V2,
+				   .n_acks = 1, .has_msg_id = true };
+	uint8_t plain[128], wire[256], tlv[OVPN_EARLY_NEG_TLV_LEN];
+	struct ovpn_wrap_pid_tx tx;
+	struct sockaddr_in sa;
+	int n;
+
+	sockaddr_of(in, &sa);
+	if (ovpn_wrap_cookie_make(a->cookie, now_s, (struct sockaddr *)&sa, pkt->sid, r.sid) != 0)
+		return NULL;
+	memcpy(r.peer_sid, pkt->sid, OVPN_SID_LEN);
+	/* Only a V3 client that signalled early negotiation may get the TLV. */
+	if (pkt->opcode == OVPN_P_CONTROL_HARD_RESET_CLIENT_V3 &&
+	    ovpn_wrap_v2_early_neg(rid->counter) &&
+	    ovpn_ctrl_tlv_build(OVPN_EARLY_NEG_FLAG_RESEND_WKC, tlv, sizeof(tlv)) > 0) {
+		r.payload = tlv;
+		r.payload_len = sizeof(tlv);
+	}
+	n = ovpn_ctrl_build(&r, plain, sizeof(plain));
+	if (n > 0 && a->mode != CP_WRAP_NONE) {
+		ovpn_wrap_pid_tx_init(&tx, 0);
+		n = ovpn_wrap_wrap(a->wrap, &tx, (uint32_t)now_s, plain, (size_t)n, wire,
+				   sizeof(wire));
+	} else if (n > 0) {
+		memcpy(wire, plain, (size_t)n);
+	}
+	return n > 0 ? cp_pkt_new(wire, (size_t)n, in->ip, in->port, in->mac) : NULL;
+}
+
+/* The third packet: it must ack our msg 0 and echo a cookie of ours. */
+static bool cookie_valid(struct cp_admit *a, const struct cp_pkt *in,
+			 const struct ovpn_ctrl_pkt *pkt, uint64_t now_s)
+{
+	struct sockaddr_in sa;
+
+	if (pkt->n_acks == 0 || (pkt->has_msg_id && pkt->msg_id > 1))
+		return false;
+	for (unsigned i = 0; i < pkt->n_acks; i++)
+		if (pkt->acks[i] > 1)
+			return false;
+	sockaddr_of(in, &sa);
+	return ovpn_wrap_cookie_check(a->cookie, now_s, (struct sockaddr *)&sa, pkt->sid,
+				      pkt->peer_sid) == 0;
+}
+
+static bool opcode_ok(uint8_t op, enum cp_wrap_mode mode)
+{
+	switch (op) {
+	case OVPN_P_CONTROL_HARD_RESET_CLIENT_V2:
+	case OVPN_P_CONTROL_V1:
+	case OVPN_P_ACK_V1:
+		return mode != CP_WRAP_TLS_CRYPT_V2;
+	case OVPN_P_CONTROL_HARD_RESET_CLIENT_V3:
+	case OVPN_P_CONTROL_WKC_V1:
+		return mode == CP_WRAP_TLS_CRYPT_V2;
+	default:
+		return false;
+	}
+}
+
+static bool is_reset(uint8_t op)
+{
+	return op == OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 ||
+	       op == OVPN_P_CONTROL_HARD_RESET_CLIENT_V3;
+}
+
+static enum cp_admit_verdict drop(struct cp_admit *a, enum cp_stat why)
+{
+	cp_count(a->ctx, why);
+	return CP_ADMIT_DROP;
+}
+
+enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *in,
+				      uint64_t now_s, struct cp_pkt **reply,
+				      struct cp_admit_ok *ok)
+{
+	uint8_t plain[CP_PKT_MAX], op, kid, sid[OVPN_SID_LEN];
+	struct ovpn_wrap_rid rid = { 0 };
+	struct ovpn_ctrl_pkt pkt;
+	int n;
+
+	if (ovpn_ctrl_peek(in->data, in->len, &op, &kid, sid) != 0 ||
+	    memcmp(sid, "\0\0\0\0\0\0\0\0", OVPN_SID_LEN) == 0)
+		return drop(a, CP_ST_DROP_SHORT);
+	if (kid != 0 || !opcode_ok(op, a->mode))
+		return drop(a, CP_ST_DROP_OPCODE);
+	n = unwrap(a, in, plain, sizeof(plain), &rid, ok);
+	if (n < 0)
+		return drop(a, CP_ST_DROP_WRAP);
+	if (ovpn_ctrl_parse(plain, (size_t)n, &pkt) != 0)
+		return drop(a, CP_ST_DROP_PARSE);
+	if (is_reset(op)) {
+		if (pkt.msg_id != 0)
+			return drop(a, CP_ST_DROP_OPCODE);
+		if (!replies_ok(a, in->ip, now_s))
+			return drop(a, CP_ST_DROP_RATE);
+		*reply = cookie_reply(a, in, &pkt, &rid, now_s);
+		cp_count(a->ctx, CP_ST_COOKIES);
+		return *reply ? CP_ADMIT_REPLY : CP_ADMIT_DROP;
+	}
+	if (!cookie_valid(a, in, &pkt, now_s))
+		return drop(a, CP_ST_DROP_COOKIE);
+	ok->ip = in->ip;
+	ok->port = in->port;
+	memcpy(ok->mac, in->mac, 6);
+	memcpy(ok->sid, pkt.peer_sid, OVPN_SID_LEN);
+	memcpy(ok->peer_sid, pkt.sid, OVPN_SID_LEN);
+	return CP_ADMIT_NEW;
+}

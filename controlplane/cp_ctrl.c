@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The event loop's side of the control channel: control packets from
+ * sl_cp_rx are dispatched by (address, port) and session id to their
+ * session, or to admission (cp_admit.c); outputs of the TLS workers become
+ * frames on sl_cp_tx and commands on sl_cmd; data-plane events reach their
+ * session; timers wake sessions; `sluicectl sessions` and `kill` read and
+ * signal sessions. Nothing here waits: a full ring is counted (frames) or
+ * a short backlog (commands, which must not be lost).
+ *
+ * Reply frames, built here from scratch:
+ *
+ *   Ethernet  dst = the client's next hop (source MAC of its packets)
+ *             src = public port MAC (sl_status.port[0].mac)
+ *   IPv4      public address -> client, TTL 64, DF, no options
+ *   UDP       vpn.listen_port -> client port, checksum set
+ *   payload   the wrapped OpenVPN control packet
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "cp.h"
+#include "sl_log.h"
+
+#define CP_TIMER_MS		10	/* session timer scan */
+#define CP_CRL_CHECK_MS		1000
+#define CP_RX_BURST		32
+#define CP_FRAME_HDR	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
+			 sizeof(struct rte_udp_hdr))
+#define CP_PEER_UNINSTALLED	0x80000000u	/* END: peer-id allocated, never installed */
+
+uint64_t cp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_s(const struct cp *cp, uint64_t now)
+{
+	return (uint64_t)((int64_t)(now / 1000) + cp->ctx.wall_offset);
+}
+
+/* ---- session table ---- */
+
+static unsigned bucket(uint32_t ip, uint16_t port)
+{
+	return ((ip * 2654435761u) ^ (port * 40503u)) % CP_HASH_SIZE;
+}
+
+static struct cp_session *table_find(struct cp *cp, uint32_t ip, uint16_t port)
+{
+	struct cp_session *s;
+
+	for (s = cp->table[bucket(ip, port)]; s != NULL; s = s->hnext)
+		if (s->ip == ip && s->port == port)
+			return s;
+	return NULL;
+}
+
+static void table_add(struct cp *cp, struct cp_session *s)
+{
+	struct cp_session **b = &cp->table[bucket(s->ip, s->port)];
+
+	s->hnext = *b;
+	*b = s;
+	s->prev = NULL;
+	s->next = cp->all;
+	if (cp->all != NULL)
+		cp->all->prev = s;
+	cp->all = s;
+	s->in_table = true;
+}
+
+static void unhash(struct cp *cp, struct cp_session *s)
+{
+	struct cp_session **pp = &cp->table[bucket(s->ip, s->port)];
+
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->hnext;
+	if (*pp == s)
+		*pp = s->hnext;
+	s->hnext = NULL;
+}
+
+/* Drop the table's reference; the session lives on while others hold one. */
+static void table_del(struct cp *cp, struct cp_session *s)
+{
+	if (!s->in_table)
+		return;
+	unhash(cp, s);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		cp->all = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->in_table = false;
+	cp_session_unref(s);
+}
+
+/* ---- frames and commands out ---- */
+
+static void frame_fill(struct cp *cp, const struct cp_pkt *p, uint8_t *b)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	static uint16_t ip_id;
+
+	memcpy(eth->dst_addr.addr_bytes, p->mac, RTE_ETHER_ADDR_LEN);
+	memcpy(eth->src_addr.addr_bytes, cp->dp.status->port[0].mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + p->len);
+	ip->packet_id = rte_cpu_to_be_16(ip_id++);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(cp->cfg->port[CFG_PORT_PUBLIC].address.addr);
+	ip->dst_addr = rte_cpu_to_be_32(p->ip);
+	udp->src_port = rte_cpu_to_be_16(cp->cfg->vpn.listen_port);
+	udp->dst_port = rte_cpu_to_be_16(p->port);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + p->len);
+	udp->dgram_cksum = 0;
+	memcpy(udp + 1, p->data, p->len);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+static void frame_send(struct cp *cp, const struct cp_pkt *p)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(cp->dp.pool);
+	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, CP_FRAME_HDR + p->len) : NULL;
+
+	if (b == NULL) {
+		rte_pktmbuf_free(m);
+		cp_count(&cp->ctx, CP_ST_DROP_NO_MBUF);
+		return;
+	}
+	frame_fill(cp, p, b);
+	if (rte_pktmbuf_priv_size(cp->dp.pool) >= sizeof(struct sl_cp_meta))
+		memset(rte_mbuf_to_priv(m), 0, sizeof(struct sl_cp_meta));
+	/* A full ring is counted, never waited on: the sender retransmits. */
+	if (rte_ring_enqueue(cp->dp.cp_tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		cp_count(&cp->ctx, CP_ST_DROP_TX_RING);
+		return;
+	}
+	cp_count(&cp->ctx, CP_ST_PKTS_OUT);
+}
+
+/* Commands keep their order: once one waits, the next ones queue behind it. */
+static void cmd_send(struct cp *cp, struct cp_out *o)
+{
+	if (cp->backlog == NULL && cp_dp_send(&cp->dp, &o->cmd) == 0) {
+		cp_out_free(o);	/* wipes the key material of our copy */
+		return;
+	}
+	cp_count(&cp->ctx, CP_ST_CMD_BACKLOG);
+	o->next = NULL;
+	if (cp->backlog_tail != NULL)
+		cp->backlog_tail->next = o;
+	else
+		cp->backlog = o;
+	cp->backlog_tail = o;
+}
+
+static void backlog_flush(struct cp *cp)
+{
+	struct cp_out *o;
+
+	while ((o = cp->backlog) != NULL && cp_dp_send(&cp->dp, &o->cmd) == 0) {
+		cp->backlog = o->next;
+		if (cp->backlog == NULL)
+			cp->backlog_tail = NULL;
+		cp_out_free(o);
+	}
+}
+
+static void peer_del(struct cp *cp, uint32_t peer_id, uint8_t reason)
+{
+	struct cp_out *o = calloc(1, sizeof(*o));
+
+	if (o == NULL) {
+		SL_ERR("out of memory: peer-del of peer %u lost", peer_id);
+		return;
+	}
+	o->type = CP_OUT_CMD;
+	o->cmd.type = SL_CMD_PEER_DEL;
+	o->cmd.peer_id = peer_id;
+	o->cmd.u.del_reason = reason;
+	cmd_send(cp, o);
+}
+
+/* ---- session end ---- */
+
+static uint8_t del_reason(enum cp_end e)
+{
+	switch (e) {
+	case CP_END_IDLE: return SL_DEL_EXPIRED;
+	case CP_END_EXIT: return SL_DEL_EXIT;
+	case CP_END_SHUTDOWN: return SL_DEL_TEARDOWN;
+	default: return SL_DEL_USERSPACE;
+	}
+}
+
+static void log_end(struct cp *cp, struct cp_session *s, enum cp_end why, uint32_t peer_id)
+{
+	const struct sl_status *st = cp->dp.status;
+	struct cp_session_info i;
+	uint64_t in = 0, out = 0, now = (uint64_t)time(NULL);
+
+	pthread_mutex_lock(&s->lock);
+	i = s->info;
+	pthread_mutex_unlock(&s->lock);
+	if (peer_id < st->max_peers && st->peers != NULL) {
+		in = st->peers[peer_id].rx_bytes;
+		out = st->peers[peer_id].tx_bytes;
+	}
+	SL_INFO("disconnect: user %s cn %s from %s: %s (%lus, in %lu out %lu bytes)",
+		i.user[0] ? i.user : "-", i.cn[0] ? i.cn : "-", s->p.addr, cp_end_name(why),
+		(unsigned long)(i.since ? now - i.since : 0), (unsigned long)in,
+		(unsigned long)out);
+}
+
+static void session_ended(struct cp *cp, struct cp_out *o)
+{
+	uint32_t peer_id = o->peer_id & ~CP_PEER_UNINSTALLED;
+
+	log_end(cp, o->s, o->reason, o->peer_id);
+	if (!(o->peer_id & CP_PEER_UNINSTALLED) && o->peer_id != UINT32_MAX)
+		peer_del(cp, o->peer_id, del_reason(o->reason));
+	if (o->peer_id != UINT32_MAX)
+		cp_pool_release(cp->ctx.pool, peer_id, o->vpn_ip);
+	atomic_fetch_sub(&cp->ctx.n_sessions, 1);
+	table_del(cp, o->s);
+}
+
+static void drain_outputs(struct cp *cp)
+{
+	struct cp_out *o = cp_out_take_all(&cp->ctx), *next;
+
+	for (; o != NULL; o = next) {
+		next = o->next;
+		switch (o->type) {
+		case CP_OUT_PKT:
+			frame_send(cp, o->pkt);
+			break;
+		case CP_OUT_CMD:
+			cmd_send(cp, o);	/* takes o */
+			continue;
+		case CP_OUT_END:
+			session_ended(cp, o);
+			break;
+		}
+		cp_out_free(o);
+	}
+}
+
+/* ---- packets in ---- */
+
+static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit_ok *ok,
+			  struct cp_session *old, uint64_t now)
+{
+	struct cp_ctx *ctx = &cp->ctx;
+	struct cp_session *s = NULL;
+
+	if (atomic_load(&ctx->half_open) >= cp->cfg->ctl.max_half_open)
+		cp_count(ctx, CP_ST_DROP_HALF_OPEN);
+	else if (atomic_load(&ctx->n_sessions) >= cp->cfg->vpn.max_clients + 16)
+		cp_count(ctx, CP_ST_DROP_FULL);	/* a few spare for replacements */
+	else if (!cp_admit_rate_ok(cp->admit, p->ip, wall_s(cp, now)))
+		cp_count(ctx, CP_ST_DROP_RATE);
+	else
+		s = cp_session_new(ctx, ok, now);
+	if (s == NULL) {
+		free(p);
+		return;
+	}
+	if (old != NULL) {
+		/* A client restarted from the same address: the old session goes. */
+		table_del(cp, old);
+		cp_session_signal(old, CP_SIG_REPLACED);
+		cp_work_schedule(ctx, old);
+	}
+	table_add(cp, s);
+	cp_count(ctx, CP_ST_SESSIONS);
+	if (cp_session_post(ctx, s, p))
+		cp_work_schedule(ctx, s);
+}
+
+static void admit(struct cp *cp, struct cp_pkt *p, struct cp_session *old, uint64_t now)
+{
+	struct cp_admit_ok ok = { 0 };
+	struct cp_pkt *reply = NULL;
+
+	switch (cp_admit_packet(cp->admit, p, wall_s(cp, now), &reply, &ok)) {
+	case CP_ADMIT_REPLY:
+		frame_send(cp, reply);
+		free(reply);
+		break;
+	case CP_ADMIT_NEW:
+		session_start(cp, p, &ok, old, now);
+		p = NULL;
+		break;
+	default:
+		break;
+	}
+	OPENSSL_cleanse(&ok, sizeof(ok));	/* the tls-crypt-v2 client key */
+	free(p);
+}
+
+static void dispatch(struct cp *cp, struct cp_pkt *p, uint64_t now)
+{
+	struct cp_session *s = table_find(cp, p->ip, p->port);
+
+	/* peer_sid is fixed at creation: safe to read here. */
+	if (s != NULL && memcmp(p->data + 1, s->p.peer_sid, OVPN_SID_LEN) == 0) {
+		if (cp_session_post(&cp->ctx, s, p))
+			cp_work_schedule(&cp->ctx, s);
+		return;
+	}
+	admit(cp, p, s, now);
+}
+
+static void input(struct cp *cp, struct rte_mbuf *m, uint64_t now)
+{
+	const struct sl_cp_meta *meta = rte_mbuf_to_priv(m);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct cp_pkt *p = NULL;
+
+	if (meta->payload_len > OVPN_CTRL_HDR_LEN && meta->payload_len <= CP_PKT_MAX &&
+	    (uint32_t)meta->payload_off + meta->payload_len <= rte_pktmbuf_data_len(m))
+		p = cp_pkt_new(rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->payload_off),
+			       meta->payload_len, meta->src_ip, meta->src_port,
+			       eth->src_addr.addr_bytes);
+	else
+		cp_count(&cp->ctx, CP_ST_DROP_SHORT);
+	rte_pktmbuf_free(m);
+	if (p != NULL)
+		dispatch(cp, p, now);
+}
+
+static void poll_packets(struct cp *cp, uint64_t now)
+{
+	struct rte_mbuf *pkts[CP_RX_BURST];
+	unsigned n = rte_ring_dequeue_burst(cp->dp.cp_rx, (void **)pkts, CP_RX_BURST, NULL);
+
+	cp->dp.ctrl_pkts_in += n;
+	for (unsigned i = 0; i < n; i++) {
+		cp_count(&cp->ctx, CP_ST_PKTS_IN);
+		input(cp, pkts[i], now);
+	}
+}
+
+/* ---- data-plane events ---- */
+
+static void float_to(struct cp *cp, struct cp_session *s, uint32_t ip, uint16_t port)
+{
+	char a[16];
+
+	if (!s->in_table || table_find(cp, ip, port) != NULL)
+		return;
+	unhash(cp, s);
+	pthread_mutex_lock(&s->lock);
+	s->ip = ip;
+	s->port = port;
+	pthread_mutex_unlock(&s->lock);
+	s->hnext = cp->table[bucket(ip, port)];
+	cp->table[bucket(ip, port)] = s;
+	SL_INFO("float: %s (%s) now at %s:%u", s->info.cn, s->p.addr,
+		cfg_ip_str(ip, a, sizeof(a)), port);
+}
+
+static void on_event(void *arg, const struct sl_event *e)
+{
+	static const unsigned sig[SL_EVT_MAX] = {
+		[SL_EVT_PEER_IDLE] = CP_SIG_IDLE, [SL_EVT_PEER_EXIT] = CP_SIG_EXIT,
+		[SL_EVT_KEY_EXHAUSTED] = CP_SIG_REKEY,
+	};
+	struct cp *cp = arg;
+	struct cp_session *s = cp_pool_session(cp->ctx.pool, e->peer_id);
+
+	if (e->type == SL_EVT_RESULT && e->result != 0 && e->cmd_type != SL_CMD_NOP) {
+		SL_WARN("data plane refused command %u (type %u) for peer %u: %s", e->seq,
+			e->cmd_type, e->peer_id, strerror(-e->result));
+		if (s != NULL && e->cmd_type != SL_CMD_PEER_DEL && e->cmd_type != SL_CMD_KEY_DEL)
+			cp_session_signal(s, CP_SIG_ERROR);
+	} else if (s != NULL && e->type == SL_EVT_PEER_FLOAT) {
+		float_to(cp, s, e->ip, e->port);
+		return;
+	} else if (s != NULL && e->type < SL_EVT_MAX && sig[e->type] != 0) {
+		cp_session_signal(s, sig[e->type]);
+	} else {
+		return;
+	}
+	if (s != NULL)
+		cp_work_schedule(&cp->ctx, s);
+}
+
+/* ---- timers ---- */
+
+static void timers(struct cp *cp, uint64_t now)
+{
+	char err[256];
+	int rc;
+
+	if (now >= cp->next_timer_ms) {
+		cp->next_timer_ms = now + CP_TIMER_MS;
+		for (struct cp_session *s = cp->all; s != NULL; s = s->next)
+			if (atomic_load(&s->due_ms) <= now)
+				cp_work_schedule(&cp->ctx, s);
+	}
+	if (now >= cp->next_crl_ms) {
+		cp->next_crl_ms = now + CP_CRL_CHECK_MS;
+		rc = cp_tls_reload(cp->ctx.tls, err, sizeof(err));
+		if (rc > 0)
+			SL_INFO("pki.crl %s changed: reloaded", cp->cfg->pki.crl);
+		else if (rc < 0)
+			SL_WARN("pki.crl reload failed, keeping the previous one: %s", err);
+	}
+}
+
+void cp_ctrl_poll(struct cp *cp)
+{
+	uint64_t now = cp_now_ms();
+
+	backlog_flush(cp);
+	poll_packets(cp, now);
+	cp_dp_poll(&cp->dp);
+	drain_outputs(cp);
+	timers(cp, now);
+}
+
+/* ---- start and stop ---- */
+
+/* Peers a crashed control plane left behind have no session: remove them. */
+static void purge_orphans(struct cp *cp)
+{
+	const struct sl_status *st = cp->dp.status;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; st->peers != NULL && i < st->max_peers; i++)
+		if (st->peers[i].in_use) {
+			peer_del(cp, i, SL_DEL_TEARDOWN);
+			n++;
+		}
+	if (n > 0)
+		SL_WARN("removed %u data-plane peers left by a previous control plane "
+			"(their clients reconnect after ping-restart)", n);
+}
+
+static int join_ciphers(const struct cfg_vpn *v, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < v->n_ciphers; i++) {
+		struct ovpn_kdf_cipher c;
+
+		/* The data plane runs AEAD ciphers only. */
+		if (ovpn_kdf_cipher_lookup(v->data_ciphers[i], NULL, &c) != 0 || !c.aead)
+			continue;
+		used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ":" : "",
+					 v->data_ciphers[i]);
+	}
+	return used > 0 && used < len ? 0 : -EINVAL;
+}
+
+static int ctx_open(struct cp *cp, char *err, size_t len)
+{
+	struct cp_ctx *ctx = &cp->ctx;
+	const struct sl_config *cfg = cp->cfg;
+
+	if (join_ciphers(&cfg->vpn, ctx->data_ciphers, sizeof(ctx->data_ciphers)) != 0) {
+		snprintf(err, len, "vpn.data_ciphers: no AEAD cipher the data plane can run");
+		return -EINVAL;
+	}
+	ctx->tls = cp_tls_new(&cfg->pki, err, len);
+	if (ctx->tls == NULL)
+		return -EINVAL;
+	ctx->keys = cp_keys_load(&cfg->pki, err, len);
+	if (ctx->keys == NULL)
+		return -EINVAL;
+	ctx->pool = cp_pool_new(&cfg->vpn.pool, cfg->vpn.max_clients);
+	if (ctx->pool == NULL) {
+		snprintf(err, len, "vpn.pool: cannot make the address pool");
+		return -ENOMEM;
+	}
+	if (cfg->pki.auth_user_pass) {
+		ctx->users = cp_users_open(cfg->user_store, err, len);
+		if (ctx->users == NULL)
+			return -EINVAL;
+	}
+	cp->admit = cp_admit_new(ctx);
+	if (cp->admit == NULL) {
+		snprintf(err, len, "admission contexts: out of memory or crypto failure");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int cp_ctrl_init(struct cp *cp)
+{
+	struct cp_ctx *ctx = &cp->ctx;
+	char err[512];
+
+	ctx->cfg = cp->cfg;
+	ctx->now_ms = cp_now_ms;
+	ctx->wall_offset = (int64_t)time(NULL) - (int64_t)(cp_now_ms() / 1000);
+	pthread_mutex_init(&ctx->out_lock, NULL);
+	if (ctx_open(cp, err, sizeof(err)) != 0) {
+		SL_ERR("%s", err);
+		cp_ctrl_fini(cp);
+		return -1;
+	}
+	ctx->work = cp_work_start(ctx, cp->cfg->ctl.tls_workers);
+	if (ctx->work == NULL) {
+		SL_ERR("cannot start the TLS worker threads");
+		cp_ctrl_fini(cp);
+		return -1;
+	}
+	cp->dp.on_event = on_event;
+	cp->dp.event_arg = cp;
+	purge_orphans(cp);
+	SL_INFO("control channel: UDP %u, wrapping %s, %u TLS workers, data ciphers %s",
+		cp->cfg->vpn.listen_port,
+		(const char *[]){ "none", "tls-auth", "tls-crypt", "tls-crypt-v2" }
+			[cp_keys_mode(ctx->keys)],
+		cp->cfg->ctl.tls_workers, ctx->data_ciphers);
+	return 0;
+}
+
+/* Workers stopped: end what is left from here, then wait briefly for sl_cmd. */
+static void end_all(struct cp *cp)
+{
+	struct cp_session *s;
+
+	while ((s = cp->all) != NULL) {
+		struct cp_out o = { .type = CP_OUT_END, .s = s, .reason = CP_END_SHUTDOWN,
+				    .peer_id = UINT32_MAX, .vpn_ip = s->p.vpn_ip };
+
+		if (s->p.peer_id != UINT32_MAX)
+			o.peer_id = s->p.installed ? s->p.peer_id : s->p.peer_id | CP_PEER_UNINSTALLED;
+		cp_session_ref(s);
+		if (!s->p.end_posted)
+			session_ended(cp, &o);
+		else
+			table_del(cp, s);
+		cp_session_unref(s);
+	}
+	for (int i = 0; i < 100 && cp->backlog != NULL; i++) {
+		backlog_flush(cp);
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+void cp_ctrl_fini(struct cp *cp)
+{
+	struct cp_ctx *ctx = &cp->ctx;
+	struct cp_out *o, *next;
+
+	cp_work_stop(ctx->work);
+	ctx->work = NULL;
+	if (ctx->pool != NULL) {
+		drain_outputs(cp);
+		end_all(cp);
+	}
+	for (o = cp->backlog; o != NULL; o = next) {
+		next = o->next;
+		cp_out_free(o);
+	}
+	cp->backlog = cp->backlog_tail = NULL;
+	cp_admit_free(cp->admit);
+	cp_users_free(ctx->users);
+	cp_pool_free(ctx->pool);
+	cp_keys_free(ctx->keys);
+	cp_tls_free(ctx->tls);
+	cp->admit = NULL;
+	ctx->users = NULL;
+	ctx->pool = NULL;
+	ctx->keys = NULL;
+	ctx->tls = NULL;
+	pthread_mutex_destroy(&ctx->out_lock);
+}

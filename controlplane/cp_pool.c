@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * VPN addresses and peer-ids (data-channel.md §10, §11).
+ *
+ * topology subnet on vpn.pool = NET/len: NET+1 is the gateway (pushed as
+ * route-gateway), clients get NET+2 .. broadcast-1. A common name keeps
+ * its address across reconnects while nobody else needs it: the last
+ * address of every name is remembered, and a new name takes the lowest
+ * address that is free and not remembered for someone else before it
+ * reuses a remembered one. Peer-ids are the lowest free index in
+ * 0..max_clients-1 (as OpenVPN assigns them).
+ *
+ * Thread-safe: one mutex; workers allocate, the event loop releases.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cp_session.h"
+
+struct cp_sticky {
+	char cn[CP_NAME_MAX];
+	uint32_t host;			/* index in the pool, 0 = unused entry */
+};
+
+struct cp_pool {
+	pthread_mutex_t lock;
+	uint32_t net, mask, n_hosts;	/* hosts: index 2 .. n_hosts-2 */
+	uint8_t *used;			/* per host index */
+	uint8_t *remembered;		/* per host index: some name's last address */
+	struct cp_sticky *sticky;	/* n_sticky entries, round robin */
+	uint32_t n_sticky, sticky_next;
+	uint32_t max_peers;
+	struct cp_session **peers;	/* by peer-id */
+};
+
+struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
+{
+	struct cp_pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || net->len > 30)
+		goto free_pool;
+	p->mask = net->len ? ~0u << (32 - net->len) : 0;
+	p->net = net->addr & p->mask;
+	p->n_hosts = ~p->mask + 1;
+	p->max_peers = max_clients;
+	p->n_sticky = 2 * max_clients;
+	p->used = calloc(p->n_hosts, 1);
+	p->remembered = calloc(p->n_hosts, 1);
+	p->sticky = calloc(p->n_sticky, sizeof(*p->sticky));
+	p->peers = calloc(max_clients, sizeof(*p->peers));
+	if (p->used == NULL || p->remembered == NULL || p->sticky == NULL || p->peers == NULL)
+		goto free_pool;
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
+free_pool:
+	if (p != NULL) {
+		free(p->used);
+		free(p->remembered);
+		free(p->sticky);
+		free(p->peers);
+		free(p);
+	}
+	return NULL;
+}
+
+void cp_pool_free(struct cp_pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	free(p->used);
+	free(p->remembered);
+	free(p->sticky);
+	free(p->peers);
+	free(p);
+}
+
+static struct cp_sticky *sticky_find(struct cp_pool *p, const char *cn)
+{
+	for (uint32_t i = 0; i < p->n_sticky; i++)
+		if (p->sticky[i].host != 0 && strcmp(p->sticky[i].cn, cn) == 0)
+			return &p->sticky[i];
+	return NULL;
+}
+
+static void sticky_set(struct cp_pool *p, const char *cn, uint32_t host)
+{
+	struct cp_sticky *e = sticky_find(p, cn);
+
+	if (e == NULL) {
+		e = &p->sticky[p->sticky_next];
+		p->sticky_next = (p->sticky_next + 1) % p->n_sticky;
+		if (e->host != 0)
+			p->remembered[e->host] = 0;	/* the oldest name forgets */
+	} else {
+		p->remembered[e->host] = 0;
+	}
+	snprintf(e->cn, sizeof(e->cn), "%s", cn);
+	e->host = host;
+	p->remembered[host] = 1;
+}
+
+static uint32_t host_pick(struct cp_pool *p, const char *cn)
+{
+	struct cp_sticky *e = sticky_find(p, cn);
+	uint32_t h, spare = 0;
+
+	if (e != NULL && !p->used[e->host])
+		return e->host;
+	for (h = 2; h + 1 < p->n_hosts; h++) {
+		if (p->used[h])
+			continue;
+		if (!p->remembered[h])
+			return h;
+		if (spare == 0)
+			spare = h;
+	}
+	return spare;
+}
+
+static int peer_pick(struct cp_pool *p, struct cp_session *s, uint32_t *peer_id)
+{
+	for (uint32_t i = 0; i < p->max_peers; i++)
+		if (p->peers[i] == NULL) {
+			p->peers[i] = s;
+			*peer_id = i;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
+		  uint32_t *peer_id, uint32_t *ip)
+{
+	uint32_t h;
+	int rc;
+
+	pthread_mutex_lock(&p->lock);
+	h = host_pick(p, cn);
+	rc = h == 0 ? -ENOSPC : peer_pick(p, s, peer_id);
+	if (rc == 0) {
+		p->used[h] = 1;
+		sticky_set(p, cn, h);
+		*ip = p->net + h;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void cp_pool_release(struct cp_pool *p, uint32_t peer_id, uint32_t ip)
+{
+	pthread_mutex_lock(&p->lock);
+	if (peer_id < p->max_peers)
+		p->peers[peer_id] = NULL;
+	if (ip != 0 && (ip & p->mask) == p->net)
+		p->used[ip - p->net] = 0;
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct cp_session *cp_pool_session(struct cp_pool *p, uint32_t peer_id)
+{
+	struct cp_session *s = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (peer_id < p->max_peers)
+		s = p->peers[peer_id];
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+uint32_t cp_pool_gateway(const struct cp_pool *p)
+{
+	return p->net + 1;
+}
+
+uint32_t cp_pool_netmask(const struct cp_pool *p)
+{
+	return p->mask;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TLS worker threads: a FIFO of sessions that have work (packets,
+ * signals, due timers). A worker takes one session, runs it until its
+ * inbox is empty, and goes back to the queue, so a slow handshake holds
+ * one worker while the others and the event loop carry on.
+ *
+ * s->queued is set under s->lock when a session enters the queue and
+ * cleared under the same lock only when the worker finds nothing new, so
+ * a packet posted meanwhile is never left behind.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cp_session.h"
+#include "sl_log.h"
+
+struct cp_work {
+	struct cp_ctx *ctx;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct cp_session *head, *tail;
+	bool quit;
+	unsigned n;
+	pthread_t th[CP_WORKERS_MAX];
+};
+
+static struct cp_session *pop(struct cp_work *w)
+{
+	struct cp_session *s;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->head == NULL && !w->quit)
+		pthread_cond_wait(&w->cond, &w->lock);
+	s = w->head;
+	if (s != NULL && !w->quit) {
+		w->head = s->wnext;
+		if (w->head == NULL)
+			w->tail = NULL;
+		s->wnext = NULL;
+	} else {
+		s = NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return s;
+}
+
+/* Release the queued flag unless something arrived during the run. */
+static bool done(struct cp_session *s)
+{
+	bool idle;
+
+	pthread_mutex_lock(&s->lock);
+	idle = s->in_n == 0 && s->sig == 0;
+	if (idle)
+		s->queued = false;
+	pthread_mutex_unlock(&s->lock);
+	return idle;
+}
+
+static void *worker(void *arg)
+{
+	struct cp_work *w = arg;
+	struct cp_session *s;
+
+	while ((s = pop(w)) != NULL) {
+		do
+			cp_session_run(w->ctx, s, w->ctx->now_ms());
+		while (!done(s));
+		cp_session_unref(s);	/* the queue's reference */
+	}
+	return NULL;
+}
+
+struct cp_work *cp_work_start(struct cp_ctx *ctx, unsigned n)
+{
+	struct cp_work *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->ctx = ctx;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	for (w->n = 0; w->n < n && w->n < CP_WORKERS_MAX; w->n++)
+		if (pthread_create(&w->th[w->n], NULL, worker, w) != 0)
+			break;
+	if (w->n == 0) {
+		cp_work_stop(w);
+		return NULL;
+	}
+	return w;
+}
+
+void cp_work_stop(struct cp_work *w)
+{
+	struct cp_session *s, *next;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	for (unsigned i = 0; i < w->n; i++)
+		pthread_join(w->th[i], NULL);
+	for (s = w->head; s != NULL; s = next) {
+		next = s->wnext;
+		cp_session_unref(s);
+	}
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+void cp_work_schedule(struct cp_ctx *ctx, struct cp_session *s)
+{
+	struct cp_work *w = ctx->work;
+	bool queue;
+
+	if (w == NULL)
+		return;	/* tests run sessions themselves */
+	pthread_mutex_lock(&s->lock);
+	queue = !s->queued;
+	s->queued = true;
+	pthread_mutex_unlock(&s->lock);
+	if (!queue)
+		return;
+	cp_session_ref(s);
+	pthread_mutex_lock(&w->lock);
+	if (w->tail != NULL)
+		w->tail->wnext = s;
+	else
+		w->head = s;
+	w->tail = s;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
