@@ -6,7 +6,9 @@
 #   sl-cv 192.0.2.2/24 <-veth-> sl-pub [sluice-dataplane] sl-prv <-veth-> sl-lv 10.20.0.10/24
 #                               public 192.0.2.1    private 10.20.0.1    (web on :80)
 #
-#   scripts/demo.sh          set up and start (config/demo.conf)
+#   scripts/demo.sh          set up and start (config/demo.conf), then connect a real
+#                            openvpn client in sl-client (config/demo-client.ovpn)
+#                            and fetch http://10.20.0.10/ through the tunnel
 #   scripts/demo.sh status   sluicectl status
 #   scripts/demo.sh stop     stop everything and remove the namespaces
 set -euo pipefail
@@ -31,6 +33,7 @@ stop_pid() {
 }
 
 stop() {
+  stop_pid client
   stop_pid web
   stop_pid controlplane
   stop_pid dataplane
@@ -53,6 +56,9 @@ topology() {
   ip -n sl-lan addr add 10.20.0.10/24 dev sl-lv
   ip -n sl-lan link set sl-lv up
   ip -n sl-lan route add default via 10.20.0.1
+  # veth leaves TCP/UDP checksums to "hardware" (CHECKSUM_PARTIAL); af_packet
+  # hands DPDK the half-done sum and the tunnel would carry it as is.
+  ip netns exec sl-lan ethtool -K sl-lv tx off >/dev/null
 }
 
 start() {
@@ -74,6 +80,7 @@ start() {
   for _ in $(seq 200); do $CTL status >/dev/null 2>&1 && break; sleep 0.1; done
   ip netns exec sl-lan python3 -m http.server 80 --bind 10.20.0.10 >"$RUN/web.log" 2>&1 &
   echo $! > "$RUN/web.pid"
+  for _ in $(seq 100); do ip netns exec sl-lan ss -ltn | grep -q "10.20.0.10:80 " && break; sleep 0.1; done
 
   echo
   echo "== running"
@@ -84,19 +91,40 @@ start() {
   echo "== the client namespace reaches the concentrator's public address (ARP + ping answered by DPDK)"
   ip netns exec sl-client ping -c 2 -i 0.3 192.0.2.1 | sed 's/^/  /'
   echo
+  client
+  echo
   echo "== sluicectl status"
   $CTL status | sed 's/^/  /'
   echo
-  echo "Try:   $CTL status"
-  echo "       ip netns exec sl-client ping 192.0.2.1"
+  echo "Try:   $CTL sessions"
+  echo "       ip netns exec sl-client curl http://10.20.0.10/"
+  echo "       $CTL kill client"
   echo "Stop:  scripts/demo.sh stop"
-  echo "The OpenVPN client step (ip netns exec sl-client openvpn ...) joins the demo"
-  echo "once the control channel and the data channel are in (see docs/status.md)."
+}
+
+# The real openvpn client: connect, show the tunnel, fetch the LAN web page.
+client() {
+  rm -f "$RUN/client.log"	# a previous run's "Initialization Sequence Completed"
+  ip netns exec sl-client openvpn --config "$SRC/config/demo-client.ovpn" \
+    --log "$RUN/client.log" &
+  echo $! > "$RUN/client.pid"
+  for _ in $(seq 300); do grep -q "Initialization Sequence Completed" "$RUN/client.log" && break; sleep 0.1; done
+  echo
+  echo "== openvpn client (pid $(cat $RUN/client.pid), log $RUN/client.log)"
+  grep -E "PUSH_REPLY|Initialization Sequence" "$RUN/client.log" | sed 's/^[^ ]* [^ ]* /  /'
+  ip -n sl-client -4 -o addr show dev tun0 | awk '{print "  tun0 " $4}'
+  echo
+  echo "== sluicectl sessions"
+  $CTL sessions | sed 's/^/  /'
+  echo
+  echo "== http://10.20.0.10/ from sl-client, through the tunnel and the data plane"
+  ip netns exec sl-client curl -s -m 5 -o /dev/null -w "  HTTP %{http_code}, %{size_download} bytes\n" \
+    http://10.20.0.10/ || echo "  (no answer)"
 }
 
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  status) $CTL status ;;
+  status) $CTL status; $CTL sessions ;;
   *) echo "usage: scripts/demo.sh [start|status|stop]"; exit 2 ;;
 esac

@@ -71,6 +71,9 @@ sl_topology() {
   ip -n "${P}c" link set "${P}cv" up
   ip -n "${P}l" addr add 10.20.0.2/24 dev "${P}lv"
   ip -n "${P}l" link set "${P}lv" up
+  # veth leaves TCP/UDP checksums to "hardware"; af_packet would hand DPDK
+  # the half-done sum and the tunnel would carry it to the client as is.
+  ip netns exec "${P}l" ethtool -K "${P}lv" tx off >/dev/null
   # Keep IPv6 chatter (router solicitations, DAD) off the wire we count.
   for ns in c x l; do ip netns exec "${P}$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1; done
 }
