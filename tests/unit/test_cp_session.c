@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control-plane session state machine with injected time, no threads
+ * and no DPDK: a test client (OpenSSL over memory BIOs, tls-crypt with
+ * client keys, its own reliability layer) talks to cp_admit + cp_session
+ * directly. Cases: the stateless cookie, retransmission with backoff when
+ * acks are lost, duplicates acked again, hand-window expiry, and a full
+ * handshake whose KEY_NEW keys equal the client's own EKM derivation.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "cp_session.h"
+#include "ovpn_key_file.h"
+#include "ovpn_km.h"
+#include "sl_test.h"
+
+static uint64_t now_ms;
+static uint64_t test_now(void) { return now_ms; }
+
+static char dir[] = "/tmp/sl_cp_test.XXXXXX";
+static struct sl_config cfg;
+static struct cp_ctx ctx;
+static struct cp_admit *admit;
+static uint8_t tc_key[OVPN_KEY2_LEN];
+static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+
+/* ---- a throw-away PKI made with OpenSSL calls ---- */
+
+static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, const char *cn,
+		       const char *eku)
+{
+	X509 *x = X509_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(random() & 0xffffff));
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : X509_get_subject_name(x));
+	X509V3_set_ctx(&v3, ca ? ca : x, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "CA:FALSE" : "critical,CA:TRUE");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	if (eku != NULL) {
+		e = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, eku);
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	X509_sign(x, ca_key, EVP_sha256());
+	return x;
+}
+
+static void write_pem(const char *name, X509 *x, EVP_PKEY *k)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (x != NULL)
+		PEM_write_X509(f, x);
+	else
+		PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+}
+
+static void remove_dir(void)
+{
+	static const char *const files[] = { "ca.crt", "server.crt", "server.key", "tc.key" };
+	char path[256];
+
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static EVP_PKEY *ca_key, *cli_key;
+static X509 *ca, *cli_cert;
+
+static int make_pki(void)
+{
+	EVP_PKEY *srv_key = EVP_EC_gen("P-256");
+	X509 *srv;
+	char text[OVPN_KEY_FILE_STATIC_TEXT_MAX];
+	struct ovpn_key_file_error e;
+	FILE *f;
+
+	ca_key = EVP_EC_gen("P-256");
+	cli_key = EVP_EC_gen("P-256");
+	ca = make_cert(ca_key, ca_key, NULL, "unit CA", NULL);
+	srv = make_cert(srv_key, ca_key, ca, "server", "serverAuth");
+	cli_cert = make_cert(cli_key, ca_key, ca, "client1", "clientAuth");
+	write_pem("ca.crt", ca, NULL);
+	write_pem("server.crt", srv, NULL);
+	write_pem("server.key", NULL, srv_key);
+	X509_free(srv);
+	EVP_PKEY_free(srv_key);
+	CHECK(ovpn_key_file_gen_static(text, sizeof(text)) > 0);
+	CHECK_EQ(ovpn_key_file_parse_static(text, strlen(text), tc_key, &e), 0);
+	snprintf(cfg.pki.tls_crypt, sizeof(cfg.pki.tls_crypt), "%s/tc.key", dir);
+	f = fopen(cfg.pki.tls_crypt, "w");
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+static int setup(void)
+{
+	char err[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ(make_pki(), 0);
+	snprintf(cfg.pki.ca, sizeof(cfg.pki.ca), "%s/ca.crt", dir);
+	snprintf(cfg.pki.cert, sizeof(cfg.pki.cert), "%s/server.crt", dir);
+	snprintf(cfg.pki.key, sizeof(cfg.pki.key), "%s/server.key", dir);
+	cfg.vpn.hand_window = 60;
+	cfg.vpn.ping = 10;
+	cfg.vpn.ping_restart = 60;
+	cfg.vpn.tun_mtu = 1500;
+	cfg.vpn.max_clients = 16;
+	cfg.vpn.pool.addr = 0x0a0a0000;
+	cfg.vpn.pool.len = 24;
+	cfg.ctl.connect_rate = 10;
+	cfg.ctl.max_half_open = 16;
+	ctx.cfg = &cfg;
+	ctx.now_ms = test_now;
+	pthread_mutex_init(&ctx.out_lock, NULL);
+	snprintf(ctx.data_ciphers, sizeof(ctx.data_ciphers), "AES-256-GCM:AES-128-GCM");
+	ctx.tls = cp_tls_new(&cfg.pki, err, sizeof(err));
+	ctx.keys = cp_keys_load(&cfg.pki, err, sizeof(err));
+	ctx.pool = cp_pool_new(&cfg.vpn.pool, cfg.vpn.max_clients);
+	CHECK(ctx.tls != NULL && ctx.keys != NULL && ctx.pool != NULL);
+	admit = cp_admit_new(&ctx);
+	CHECK(admit != NULL);
+	return 0;
+}
+
+/* ---- the test client ---- */
+
+struct tcl {
+	uint8_t sid[OVPN_SID_LEN], srv_sid[OVPN_SID_LEN];
+	struct ovpn_wrap *wrap;
+	struct ovpn_wrap_pid_tx tx;
+	struct ovpn_rel rel;
+	SSL_CTX *sctx;
+	SSL *ssl;
+	BIO *rbio, *wbio;
+	struct cp_session *s;
+	/* what came back */
+	unsigned n_pkts, n_acks_of[8], n_sends_of[8];
+	unsigned n_cmds, n_end;
+	uint8_t hello[1000];		/* our first TLS slice, for duplicates */
+	size_t hello_len;
+	enum cp_end end;
+	struct sl_cmd key_new;
+};
+
+static struct cp_pkt *cl_wire(struct tcl *c, const struct ovpn_ctrl_pkt *pkt)
+{
+	uint8_t plain[CP_PKT_MAX], wire[CP_PKT_MAX];
+	int n = ovpn_ctrl_build(pkt, plain, sizeof(plain));
+
+	n = ovpn_wrap_wrap(c->wrap, &c->tx, (uint32_t)(now_ms / 1000 + 1000000), plain,
+			   (size_t)n, wire, sizeof(wire));
+	return n > 0 ? cp_pkt_new(wire, (size_t)n, 0xc0000202, 40000, mac) : NULL;
+}
+
+/* A packet of ours: acks from our reliability layer, our sid, theirs. */
+static struct cp_pkt *cl_pkt(struct tcl *c, uint8_t op, uint32_t msg_id, const uint8_t *p,
+			     size_t len)
+{
+	struct ovpn_ctrl_pkt pkt = { .opcode = op, .has_msg_id = op != OVPN_P_ACK_V1,
+				     .msg_id = msg_id, .payload = p, .payload_len = len };
+
+	memcpy(pkt.sid, c->sid, OVPN_SID_LEN);
+	memcpy(pkt.peer_sid, c->srv_sid, OVPN_SID_LEN);
+	pkt.n_acks = (uint8_t)ovpn_rel_acks_take(&c->rel, pkt.acks,
+						 op == OVPN_P_ACK_V1 ? 8 : 4);
+	return cl_wire(c, &pkt);
+}
+
+static void cl_take(struct tcl *c, const struct cp_pkt *p)
+{
+	uint8_t plain[CP_PKT_MAX];
+	struct ovpn_ctrl_pkt pkt;
+	const struct ovpn_rel_msg *m;
+	struct ovpn_wrap_rid rid;
+	int n = ovpn_wrap_unwrap(c->wrap, NULL, p->data, p->len, plain, sizeof(plain), &rid);
+
+	if (n < 0 || ovpn_ctrl_parse(plain, (size_t)n, &pkt) != 0)
+		return;
+	c->n_pkts++;
+	memcpy(c->srv_sid, pkt.sid, OVPN_SID_LEN);
+	for (unsigned i = 0; i < pkt.n_acks; i++)
+		if (pkt.acks[i] < 8)
+			c->n_acks_of[pkt.acks[i]]++;
+	if (pkt.has_msg_id && pkt.msg_id < 8)
+		c->n_sends_of[pkt.msg_id]++;
+	ovpn_rel_recv(&c->rel, &pkt);
+	while ((m = ovpn_rel_next(&c->rel)) != NULL) {
+		if (m->opcode == OVPN_P_CONTROL_V1)
+			BIO_write(c->rbio, m->data, m->len);
+		ovpn_rel_pop(&c->rel);
+	}
+}
+
+/* Everything the session produced; packets are "lost" unless deliver. */
+static void cl_outputs(struct tcl *c, bool deliver)
+{
+	struct cp_out *o = cp_out_take_all(&ctx), *next;
+
+	for (; o != NULL; o = next) {
+		next = o->next;
+		if (o->type == CP_OUT_PKT && deliver)
+			cl_take(c, o->pkt);
+		if (o->type == CP_OUT_CMD) {
+			c->n_cmds++;
+			if (o->cmd.type == SL_CMD_KEY_NEW)
+				c->key_new = o->cmd;
+		}
+		if (o->type == CP_OUT_END) {
+			c->n_end++;
+			c->end = o->reason;
+		}
+		cp_out_free(o);
+	}
+}
+
+static void run(struct tcl *c, bool deliver)
+{
+	cp_session_run(&ctx, c->s, now_ms);
+	cl_outputs(c, deliver);
+}
+
+/* Admission: hard reset -> cookie; then CONTROL_V1 msg 1 -> session. */
+static int cl_connect(struct tcl *c)
+{
+	struct ovpn_ctrl_pkt reset = { .opcode = OVPN_P_CONTROL_HARD_RESET_CLIENT_V2,
+				       .has_msg_id = true };
+	struct cp_pkt *in, *reply = NULL;
+	struct cp_admit_ok ok = { 0 };
+
+	memset(c, 0, sizeof(*c));
+	RAND_bytes(c->sid, sizeof(c->sid));
+	c->wrap = ovpn_wrap_tls_crypt_new(tc_key, false, &(int){ 0 });
+	ovpn_wrap_pid_tx_init(&c->tx, 0);
+	ovpn_rel_init(&c->rel, 1, 1, 0);
+	memcpy(reset.sid, c->sid, OVPN_SID_LEN);
+	in = cl_wire(c, &reset);
+	CHECK_EQ(cp_admit_packet(admit, in, now_ms / 1000, &reply, &ok), CP_ADMIT_REPLY);
+	free(in);
+	cl_take(c, reply);	/* learns the cookie sid; msg 0 sits in the window */
+	free(reply);
+	c->sctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_use_certificate(c->sctx, cli_cert);
+	SSL_CTX_use_PrivateKey(c->sctx, cli_key);
+	c->ssl = SSL_new(c->sctx);
+	c->rbio = BIO_new(BIO_s_mem());
+	c->wbio = BIO_new(BIO_s_mem());
+	BIO_set_mem_eof_return(c->rbio, -1);
+	SSL_set_bio(c->ssl, c->rbio, c->wbio);
+	SSL_set_connect_state(c->ssl);
+	SSL_do_handshake(c->ssl);
+	return 0;
+}
+
+/* Our queued TLS bytes into reliable packets, sent to the session (or lost). */
+static int cl_flush(struct tcl *c, bool first)
+{
+	struct ovpn_rel_out out[OVPN_REL_SEND_WINDOW];
+	uint8_t buf[1000];
+	struct cp_admit_ok ok = { 0 };
+	struct cp_pkt *reply = NULL;
+	uint32_t id;
+	unsigned n;
+	int len;
+
+	while (ovpn_rel_can_send(&c->rel) && (len = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
+		ovpn_rel_send(&c->rel, OVPN_P_CONTROL_V1, buf, (size_t)len, &id);
+	n = ovpn_rel_poll(&c->rel, now_ms, out, OVPN_REL_SEND_WINDOW);
+	for (unsigned i = 0; i < n; i++) {
+		struct cp_pkt *p = cl_pkt(c, out[i].opcode, out[i].msg_id, out[i].payload, out[i].len);
+
+		if (first && i == 0) {
+			memcpy(c->hello, out[0].payload, out[0].len);
+			c->hello_len = out[0].len;
+			CHECK_EQ(cp_admit_packet(admit, p, now_ms / 1000, &reply, &ok), CP_ADMIT_NEW);
+			c->s = cp_session_new(&ctx, &ok, now_ms);
+			CHECK(c->s != NULL);
+		}
+		CHECK(cp_session_post(&ctx, c->s, p));
+	}
+	if (ovpn_rel_ack_pending(&c->rel))
+		CHECK(cp_session_post(&ctx, c->s, cl_pkt(c, OVPN_P_ACK_V1, 0, NULL, 0)));
+	return 0;
+}
+
+static void cl_free(struct tcl *c)
+{
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->sctx);
+	ovpn_wrap_free(c->wrap);
+	if (c->s != NULL && c->n_end == 0) {
+		cp_session_end(&ctx, c->s, CP_END_SHUTDOWN, now_ms);
+		run(c, false);
+	}
+	if (c->s != NULL && c->s->p.peer_id != UINT32_MAX)
+		cp_pool_release(ctx.pool, c->s->p.peer_id, c->s->p.vpn_ip);
+	if (c->s != NULL)
+		cp_session_unref(c->s);	/* the "table" reference */
+}
+
+/* ---- cases ---- */
+
+static int test_cookie(void)
+{
+	struct tcl c;
+
+	now_ms = 1000000;
+	CHECK_EQ(cl_connect(&c), 0);
+	CHECK_EQ(c.n_pkts, 1);
+	CHECK_EQ(c.n_acks_of[0], 1);	/* the reset acks our msg 0 */
+	CHECK_EQ(c.n_sends_of[0], 1);
+	CHECK_EQ(cl_flush(&c, true), 0);
+	run(&c, true);
+	CHECK(c.n_acks_of[1] >= 1);	/* ClientHello acked */
+	CHECK(c.n_sends_of[1] >= 1);	/* server flight started at msg-id 1 */
+	cl_free(&c);
+	return 0;
+}
+
+static int test_retransmit_lost_acks(void)
+{
+	struct tcl c;
+	unsigned first;
+
+	now_ms = 2000000;
+	CHECK_EQ(cl_connect(&c), 0);
+	CHECK_EQ(cl_flush(&c, true), 0);
+	run(&c, false);			/* server flight lost */
+	now_ms += 1000;
+	run(&c, false);			/* nothing due yet */
+	now_ms += 1000;
+	run(&c, true);			/* 2 s: resent, delivered this time */
+	first = c.n_sends_of[1];
+	CHECK_EQ(first, 1);
+	now_ms += 3000;			/* client never acks: 4 s backoff not over */
+	run(&c, true);
+	CHECK_EQ(c.n_sends_of[1], first);
+	now_ms += 1500;			/* 2 + 4 s after the first send */
+	run(&c, true);
+	CHECK_EQ(c.n_sends_of[1], first + 1);
+	cl_free(&c);
+	return 0;
+}
+
+static int test_duplicates_acked_again(void)
+{
+	struct tcl c;
+	unsigned acks;
+
+	now_ms = 3000000;
+	CHECK_EQ(cl_connect(&c), 0);
+	CHECK_EQ(cl_flush(&c, true), 0);
+	run(&c, true);
+	acks = c.n_acks_of[1];
+	/* Our ClientHello again, as a retransmission (new replay-id, same msg-id). */
+	now_ms += 2000;
+	CHECK(cp_session_post(&ctx, c.s, cl_pkt(&c, OVPN_P_CONTROL_V1, 1, c.hello,
+						c.hello_len)));
+	run(&c, true);
+	CHECK(c.n_acks_of[1] > acks);
+	CHECK_EQ(c.n_end, 0);		/* TLS did not see the copy */
+	cl_free(&c);
+	return 0;
+}
+
+static int test_hand_window(void)
+{
+	unsigned before = atomic_load(&ctx.half_open);
+	struct tcl c;
+
+	now_ms = 4000000;
+	CHECK_EQ(cl_connect(&c), 0);
+	CHECK_EQ(cl_flush(&c, true), 0);
+	run(&c, true);
+	CHECK_EQ(atomic_load(&ctx.half_open), before + 1);
+	now_ms += 59000;
+	run(&c, false);
+	CHECK_EQ(c.n_end, 0);
+	now_ms += 1001;
+	run(&c, false);
+	CHECK_EQ(c.n_end, 1);
+	CHECK_EQ(c.end, CP_END_HAND_WINDOW);
+	CHECK_EQ(atomic_load(&ctx.half_open), before);
+	cl_free(&c);
+	return 0;
+}
+
+static int send_km(struct tcl *c)
+{
+	struct ovpn_km_client km = { 0 };
+	uint8_t buf[2048];
+	int n;
+
+	RAND_bytes(km.pre_master, sizeof(km.pre_master));
+	RAND_bytes(km.random1, sizeof(km.random1));
+	RAND_bytes(km.random2, sizeof(km.random2));
+	snprintf(km.options, sizeof(km.options), "V4,dev-type tun,link-mtu 1541,tun-mtu 1500,"
+		 "proto UDPv4,auth SHA1,keysize 128,key-method 2,tls-client");
+	n = ovpn_km_build_client(&km, NULL, NULL, "IV_VER=2.6.14\nIV_PROTO=990\n"
+				 "IV_CIPHERS=AES-256-GCM:AES-128-GCM\n", buf, sizeof(buf));
+	CHECK(n > 0);
+	CHECK_EQ(SSL_write(c->ssl, buf, n), n);
+	return 0;
+}
+
+static int test_full_handshake_keys(void)
+{
+	unsigned before = atomic_load(&ctx.half_open);
+	uint8_t key2[256], buf[2048];
+	struct tcl c;
+	int i, n;
+
+	now_ms = 5000000;
+	CHECK_EQ(cl_connect(&c), 0);
+	CHECK_EQ(cl_flush(&c, true), 0);
+	for (i = 0; i < 20 && !SSL_is_init_finished(c.ssl); i++) {
+		run(&c, true);
+		SSL_do_handshake(c.ssl);
+		CHECK_EQ(cl_flush(&c, false), 0);
+	}
+	CHECK(SSL_is_init_finished(c.ssl));
+	CHECK_EQ(send_km(&c), 0);
+	for (i = 0; i < 10 && c.n_cmds < 2; i++) {
+		CHECK_EQ(cl_flush(&c, false), 0);
+		run(&c, true);
+	}
+	CHECK_EQ(c.n_cmds, 2);			/* PEER_NEW, KEY_NEW */
+	n = SSL_read(c.ssl, buf, sizeof(buf));	/* server KM2 */
+	CHECK(n > 0);
+	n = SSL_read(c.ssl, buf, sizeof(buf));	/* PUSH_REPLY, unasked (REQUEST_PUSH) */
+	CHECK(n > 11 && memcmp(buf, "PUSH_REPLY,", 11) == 0);
+	CHECK(strstr((char *)buf, "ifconfig 10.10.0.2 255.255.255.0") != NULL);
+	CHECK(strstr((char *)buf, "protocol-flags cc-exit tls-ekm") != NULL);
+	CHECK_EQ(SSL_export_keying_material(c.ssl, key2, sizeof(key2), "EXPORTER-OpenVPN-datakeys",
+					    25, NULL, 0, 0), 1);
+	CHECK_EQ(c.key_new.u.key.cipher, SL_CIPHER_AES_256_GCM);
+	CHECK_MEM(c.key_new.u.key.decrypt.key, key2, 32);		/* client -> server */
+	CHECK_MEM(c.key_new.u.key.decrypt.nonce_tail, key2 + 64, 8);
+	CHECK_MEM(c.key_new.u.key.encrypt.key, key2 + 128, 32);	/* server -> client */
+	CHECK_MEM(c.key_new.u.key.encrypt.nonce_tail, key2 + 192, 8);
+	CHECK_EQ(atomic_load(&ctx.half_open), before);	/* established */
+	cl_free(&c);
+	return 0;
+}
+
+static const struct sl_test_case cases[] = {
+	{ "stateless cookie, then a session at msg-id 1", test_cookie },
+	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
+	{ "duplicate packet acked again, not re-fed", test_duplicates_acked_again },
+	{ "hand-window expiry ends the session", test_hand_window },
+	{ "full handshake: KEY_NEW keys = client EKM", test_full_handshake_keys },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	int rc;
+
+	if (setup() != 0)
+		return 1;
+	rc = sl_test_run("cp_session", cases);
+	cp_admit_free(admit);
+	cp_pool_free(ctx.pool);
+	cp_keys_free(ctx.keys);
+	cp_tls_free(ctx.tls);
+	X509_free(ca);
+	X509_free(cli_cert);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(cli_key);
+	remove_dir();
+	return rc;
+}
