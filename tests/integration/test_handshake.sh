@@ -4,7 +4,9 @@
 # default data-ciphers, gets the pushed address on its tun device, pings a
 # LAN host through the data plane, shows up in `sluicectl sessions`, can
 # be killed by name, reconnects to the same (sticky) address, and its
-# explicit exit ends the session; a clean stop leaves nothing behind.
+# explicit exit ends the session; a flood of forged resets costs no TLS
+# work while a real client still connects; a clean stop leaves nothing
+# behind.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -68,6 +70,23 @@ exit_ends_session() {
   grep -q "^sessions 0 " <<<"$(sl_ctl sessions)"
 }
 
+# 3000 forged hard resets (random bytes, no tls-crypt key) while a real
+# client connects: all refused at the wrap check, no session, no TLS work.
+flood_refused() {
+  sl_nsc python3 -c 'import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(b"\x38" + os.urandom(53), ("192.0.2.1", 1194))' &
+  local flood=$!
+  sl_client_start client1 --explicit-exit-notify 1
+  wait "$flood"
+  sl_client_up client1 || return 1
+  local c; c=$(sl_ctl status | grep "^control ")
+  sl_log "$(grep -o "drop-wrap [0-9]*" <<<"$c"), $(grep -o "sessions-created [0-9]*" <<<"$c")"
+  grep -Eq " drop-wrap [0-9]{3,} " <<<"$c" && grep -q " tls-failures 0 " <<<"$c" &&
+  sl_stop "$CL_PID" 20 && wait_for 10 grep -q "disconnect: user client1 .*: client exit" "$SL_TMP/cp.log"
+}
+
 no_wrap_failures() {
   local c; c=$(sl_ctl status | grep "^control ")
   sl_log "$c"
@@ -95,6 +114,7 @@ stage "sluicectl kill client1: HALT, client exits, session gone" kill_by_name
 stage "reconnect gets the same address and pings again" reconnect_sticky
 stage "explicit exit (cc-exit EXIT) ends the session" exit_ends_session
 stage "no wrap or TLS failures counted" no_wrap_failures
+stage "a flood of forged resets is refused at the wrap check while a client connects" flood_refused
 stage "SIGTERM stops both cleanly" clean_stop
 stage "no process, hugepage file or runtime dir left" nothing_left
 sl_cleanup
