@@ -3,7 +3,7 @@
  * sluicectl - the operator's tool.
  *
  *   sluicectl check FILE              validate a configuration file
- *   sluicectl [-c FILE | -s SOCKET] status
+ *   sluicectl [-c FILE | -s SOCKET] status | ping | sessions | kill WHO
  *
  * Every command but `check` is a request to sluice-controlplane over its
  * UNIX socket: one line out ("status\n"), then the reply until EOF. A reply
@@ -29,7 +29,10 @@ static void usage(FILE *f)
 		"       sluicectl [-c CONFIG | -s SOCKET] COMMAND [ARGS]\n"
 		"commands:\n"
 		"  check FILE   validate a configuration file (no daemon needed)\n"
-		"  status       data-plane lcores, ports, link, counters\n");
+		"  status       data-plane lcores, ports, link, counters\n"
+		"  ping         a command/event round trip through the rings\n"
+		"  sessions     VPN sessions: user, addresses, cipher, since, bytes, key-id\n"
+		"  kill WHO     end the sessions of a user, common name or address[:port]\n");
 }
 
 static int cmd_check(const char *file)
