@@ -579,7 +579,12 @@ void cfg_defaults(struct sl_config *cfg)
 	vpn->hand_window = 60;
 	vpn->replay_window = 2048;
 	vpn->max_clients = 1024;
-	vpn->tun_mtu = 1500;
+	/*
+	 * 1400 keeps a full inner packet plus the tunnel overhead (52 bytes for
+	 * AEAD over UDP/IPv4) under a 1500-byte link, so the outer packets are
+	 * never fragmented: the data plane does not reassemble.
+	 */
+	vpn->tun_mtu = 1400;
 	vpn->mssfix = 1400;
 	cfg->pki.tls_auth_direction = 0;
 	snprintf(cfg->ctl.socket, sizeof(cfg->ctl.socket), "/run/sluice/sluice.sock");

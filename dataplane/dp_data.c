@@ -113,6 +113,8 @@ static int inner_check(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl
 	uint32_t src, id;
 	unsigned hl;
 
+	if (len >= 1 && (pl[0] >> 4) == 6)
+		return SL_DROP_INNER_IPV6;	/* e.g. the client's router solicitations */
 	if (len < sizeof(*ip) || (ip->version_ihl >> 4) != 4)
 		return SL_DROP_BAD_INNER;
 	hl = rte_ipv4_hdr_len(ip);

@@ -186,6 +186,7 @@ enum sl_drop {
 	SL_DROP_PKTID_EXHAUSTED,/* TX packet-id space used up: rekey pending */
 	SL_DROP_HANDOFF_FULL,	/* owner lcore's handoff ring full */
 	SL_DROP_TOO_BIG,	/* does not fit the tunnel after encapsulation */
+	SL_DROP_INNER_IPV6,	/* IPv6 inside the tunnel (not supported yet) */
 	SL_DROP_MAX
 };
 

@@ -24,6 +24,7 @@ static const struct {
 	[SL_DROP_PKTID_EXHAUSTED] = { "pktid-exhausted", "packet-id space used up, rekey pending" },
 	[SL_DROP_HANDOFF_FULL] = { "handoff-full", "owner lcore's handoff ring full" },
 	[SL_DROP_TOO_BIG] = { "too-big", "packet too big for the tunnel" },
+	[SL_DROP_INNER_IPV6] = { "inner-ipv6", "IPv6 inside the tunnel (not supported yet)" },
 };
 
 const char *sl_drop_name(enum sl_drop d)

@@ -151,6 +151,15 @@ static int test_spoofed_source(void)
 	return expect_drop(client_ip(0, next_pid[0]++, 0x0A140063u, 5), SL_DROP_SPOOFED);
 }
 
+/* IPv6 inside the tunnel has its own reason (clients send router solicitations). */
+static int test_inner_ipv6(void)
+{
+	uint8_t in[48] = { 0x60 };
+
+	return expect_drop(fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, sizeof(in),
+					    FX_CLIENT_PORT), SL_DROP_INNER_IPV6);
+}
+
 static int test_unknown_peer(void)
 {
 	struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 6);
@@ -529,6 +538,7 @@ static const struct sl_test_case cases[] = {
 	{ "decrypt: no key for key-id", test_no_key_for_key_id },
 	{ "decrypt: spoofed inner source", test_spoofed_source },
 	{ "decrypt: unknown peer-id", test_unknown_peer },
+	{ "decrypt: inner IPv6 counted apart", test_inner_ipv6 },
 	{ "decrypt: ping consumed, OCC EXIT raised", test_ping_and_exit },
 	{ "decrypt: float moves the peer", test_float },
 	{ "encrypt: every burst size 0..64", test_encrypt_every_burst },
