@@ -11,7 +11,9 @@
 # The client is a stock `openvpn` 2.6 process, single-threaded, so on a
 # 2-core machine it can be the bottleneck for both servers: the figure is
 # "what one real client gets", printed with the configuration and with
-# each run's CPU use. iperf3 runs TCP for --time seconds.
+# each run's CPU use (for Sluice: the control-plane process, plus the data
+# plane worker's busy share and cycles per packet from sluicectl status).
+# iperf3 runs TCP for --time seconds.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SL_BUILD:-$SRC/build/gcc}
@@ -50,6 +52,9 @@ topology() {
   ip -n "${P}c" addr add 192.0.2.2/24 dev "${P}cv"; ip -n "${P}c" link set "${P}cv" up
   ip -n "${P}l" addr add 10.20.0.2/24 dev "${P}lv"; ip -n "${P}l" link set "${P}lv" up
   ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
+  # veth leaves TCP checksums to "hardware"; an af_packet port would carry
+  # them unfinished into the tunnel, so the LAN host computes them itself.
+  ip netns exec "${P}l" ethtool -K "${P}lv" tx off >/dev/null
   ip -n "${P}s" link set "${P}sp" up; ip -n "${P}s" link set "${P}sl" up
 }
 
@@ -110,14 +115,19 @@ measure() {
 run() {
   local which=$1 r
   topology
-  if ! "start_${which}_server"; then echo "$which: server did not start"; return 1; fi
+  if ! "start_${which}_server"; then echo "$which: server did not start"; tail -3 "$TMP"/*.log; return 1; fi
   if ! start_client; then echo "$which: client did not connect (see $TMP/client.log)"; tail -5 "$TMP/client.log"; return 1; fi
   r=$(measure)
   printf "%-8s %-14s tcp %3ss  %6s Mbit/s  server-process-cpu %s%%  client-cpu %s%%\n" \
     "$which" "$CIPHER" "$TIME" $r
+  if [ "$which" = sluice ]; then
+    # The data plane's worker polls (100% of a core by design): its own
+    # busy share and cycles per packet say what the traffic cost.
+    "$BUILD/ctl/sluicectl" -s "$TMP/ctl.sock" status | grep '^lcore' | sed 's/^/#   /'
+  fi
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   sleep 1
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   PIDS=()
   for ns in c s l; do ip netns del "$P$ns" 2>/dev/null; done
   rm -f /dev/hugepages/"$P"map_*

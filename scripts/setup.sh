@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config meson ninja-build clang llvm libclang-rt-14-dev
   libdpdk-dev dpdk-dev dpdk libssl-dev openssl libconfig-dev
-  openvpn iperf3 iproute2 iputils-ping tshark procps psmisc python3
+  openvpn iperf3 iproute2 iputils-ping ethtool tshark procps psmisc python3
 )
 
 missing=()
