@@ -89,6 +89,7 @@ struct dp {
 	uint32_t pool_net, pool_mask;	/* vpn.pool, host order */
 	uint64_t tsc_hz;
 	uint16_t mss;			/* MSS clamp, 0 = off */
+	uint16_t tun_mtu;		/* largest inner packet sent as one */
 	atomic_bool quit;	/* set by the signal handler; workers poll it (relaxed) */
 };
 

@@ -361,7 +361,31 @@ int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
 	return -1;
 }
 
-static int encrypt_one(struct dp_worker *w, struct rte_mbuf *m)
+/*
+ * Bigger than the tunnel: fragment if allowed (the tail goes to *extra),
+ * else tell the sender the MTU. Returns -1 to go on, or a drop reason.
+ */
+static int too_big(struct dp_worker *w, struct rte_mbuf *m, struct rte_mbuf **extra)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint16_t mtu = w->dp->tun_mtu;
+
+	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+		struct dp_port *priv = &w->dp->port[CFG_PORT_PRIVATE];
+		struct rte_mbuf *icmp;
+
+		rte_pktmbuf_prepend(m, sizeof(struct rte_ether_hdr));
+		icmp = dp_icmp_frag_needed(w, m, mtu);
+		if (icmp != NULL && rte_eth_tx_burst(priv->port_id, w->index, &icmp, 1) == 0)
+			rte_pktmbuf_free(icmp);
+		return SL_DROP_TOO_BIG;
+	}
+	if (dp_ip_fragment(w->dp->pool, m, mtu, extra) != 0)
+		return SL_DROP_TOO_BIG;
+	return -1;
+}
+
+static int encrypt_one(struct dp_worker *w, struct rte_mbuf *m, struct rte_mbuf **extra)
 {
 	struct dp *dp = w->dp;
 	struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, dp_meta(m)->peer_id);
@@ -379,10 +403,17 @@ static int encrypt_one(struct dp_worker *w, struct rte_mbuf *m)
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ip_len));	/* Ethernet padding */
 	if (dp->mss)
 		dp_mss_clamp(ip, ip_len, dp->mss);
+	if (unlikely(ip_len > dp->tun_mtu) && (r = too_big(w, m, extra)) >= 0)
+		return dp_drop_v(r);
 	p->stats->tx_pkts++;
 	p->stats->tx_bytes += ip_len;
 	if ((r = dp_encap(w, p, m)) >= 0)
 		return dp_drop_v(r);
+	if (*extra != NULL && (r = dp_encap(w, p, *extra)) >= 0) {
+		w->stats->drop[r]++;
+		rte_pktmbuf_free(*extra);
+		*extra = NULL;
+	}
 	return DP_V_TX;
 }
 
@@ -390,10 +421,13 @@ void dp_encrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		      struct rte_mbuf **out, uint16_t *n_out)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		int r = encrypt_one(w, pkts[i]);
+		struct rte_mbuf *extra = NULL;
+		int r = encrypt_one(w, pkts[i], &extra);
 
 		if (r == DP_V_TX) {
 			out[(*n_out)++] = pkts[i];
+			if (extra != NULL)
+				out[(*n_out)++] = extra;
 			continue;
 		}
 		w->stats->drop[r - DP_V_DROP_BASE]++;

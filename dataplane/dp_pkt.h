@@ -62,7 +62,8 @@ void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 /*
  * Stages (dp_data.c), run by the owner of every packet's peer:
  *  decrypt: public data packets -> plain IPv4 frames for the private port,
- *  encrypt: private IPv4 frames -> OpenVPN/UDP frames for the public port.
+ *  encrypt: private IPv4 frames -> OpenVPN/UDP frames for the public port;
+ *           a packet over vpn.tun_mtu may become two (room for 2n in out[]).
  * Both write their output to out[] (n_out) and free and count the drops.
  */
 void dp_decrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
@@ -80,6 +81,12 @@ uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t 
 
 /* Encapsulate one inner payload (mbuf data = payload) for peer P. */
 int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
+
+/* dp_frag.c: LAN packets bigger than the tunnel MTU. */
+int dp_ip_fragment(struct rte_mempool *pool, struct rte_mbuf *m, uint16_t mtu,
+		   struct rte_mbuf **second);
+struct rte_mbuf *dp_icmp_frag_needed(struct dp_worker *w, const struct rte_mbuf *m,
+				     uint16_t mtu);
 
 /* Send the held frames whose next hop resolved; drop those too old. */
 void dp_pending_flush(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,

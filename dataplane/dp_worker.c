@@ -39,10 +39,13 @@ static void tx_flush(struct dp_worker *w, struct dp_txq *q)
 	}
 }
 
-/* Room left in a port's output list before a stage may add up to a burst. */
+/*
+ * Room left in a port's output list before a stage may add up to two
+ * bursts (the encrypt stage can split a packet over the tunnel MTU in two).
+ */
 static void make_room(struct dp_worker *w, struct dp_txq *q, int port)
 {
-	if (q->n[port] + DP_BURST_MAX > (int)RTE_DIM(q->pkts[port]))
+	if (q->n[port] + 2 * DP_BURST_MAX > (int)RTE_DIM(q->pkts[port]))
 		tx_flush(w, q);
 }
 

@@ -74,6 +74,7 @@ static int dp_params(struct dp *dp, const struct sl_config *cfg)
 	dp->tsc_hz = rte_get_tsc_hz();
 	/* vpn.mssfix bounds the inner packet; the MSS leaves room for IP + TCP. */
 	dp->mss = cfg->vpn.mssfix > 40 ? cfg->vpn.mssfix - 40 : 0;
+	dp->tun_mtu = cfg->vpn.tun_mtu;
 	dp->pool_mask = cfg->vpn.pool.len ? ~0u << (32 - cfg->vpn.pool.len) : 0;
 	dp->pool_net = cfg->vpn.pool.addr & dp->pool_mask;
 	return 0;

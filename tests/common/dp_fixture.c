@@ -223,6 +223,7 @@ int fx_init(const char *prog)
 	dp->n_workers = 2;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->mss = 1360;
+	dp->tun_mtu = 1400;
 	dp->pool_net = 0x0A0A0000u;
 	dp->pool_mask = 0xFFFFFF00u;
 	if (dp_shared_create(dp) != 0 || dp_shared_workers(dp) != 0 || dp_peers_init(dp) != 0)

@@ -455,6 +455,66 @@ static int test_held_until_resolved(void)
 	return 0;
 }
 
+/*
+ * Over the tunnel MTU without DF: two fragments, both sealed, reassemblable.
+ * (Runs after test_iroute, which installed the fresh key in fx.ks[0].)
+ */
+static int test_fragment_inner(void)
+{
+	struct rte_mbuf *m = fx_lan_frame(FX_VPN_IP, 1472, 0x5a), *out[4];
+	struct ovpn_data_rx rx;
+	uint8_t whole[1500];
+	unsigned got = 0;
+
+	CHECK(m != NULL);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 2);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *pkt = rte_pktmbuf_mtod_offset(out[i], uint8_t *, 42);
+		int n = ovpn_data_open(&fx.ks[0].client_rx, pkt, out[i]->pkt_len - 42, &rx);
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(pkt + rx.off);
+		uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset);
+
+		CHECK(n > 20);
+		CHECK(out[i]->pkt_len <= 1500 + 14);
+		CHECK_EQ(rte_ipv4_cksum(ip), 0);
+		CHECK_EQ(!!(fo & RTE_IPV4_HDR_MF_FLAG), i == 0);
+		memcpy(whole + 20 + (fo & RTE_IPV4_HDR_OFFSET_MASK) * 8, (const uint8_t *)(ip + 1),
+		       (size_t)n - 20);
+		got += (unsigned)n - 20;
+		rte_pktmbuf_free(out[i]);
+	}
+	CHECK_EQ(got, 1472 - 20);
+	for (unsigned i = 20; i < 1472; i++)
+		CHECK_EQ(whole[i], 0x5a);
+	return 0;
+}
+
+/* Over the MTU with DF: dropped, and the ICMP for the sender says 1400. */
+static int test_frag_needed(void)
+{
+	struct rte_mbuf *m = fx_lan_frame(FX_VPN_IP, 1472, 1), *out[2], *icmp;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	uint64_t before = drops(SL_DROP_TOO_BIG);
+	const uint8_t *r;
+
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	icmp = dp_icmp_frag_needed(&fx.wk[0], m, 1400);
+	CHECK(icmp != NULL);
+	r = rte_pktmbuf_mtod(icmp, const uint8_t *);
+	CHECK(rte_is_same_ether_addr((const struct rte_ether_addr *)r, &fx_lan_mac));
+	CHECK_EQ(r[14 + 9], IPPROTO_ICMP);
+	CHECK_EQ(r[34], 3);				/* destination unreachable */
+	CHECK_EQ(r[35], 4);				/* fragmentation needed */
+	CHECK_EQ(r[40] << 8 | r[41], 1400);		/* next-hop MTU */
+	CHECK_EQ(rte_raw_cksum(r + 34, icmp->pkt_len - 34), 0xffff);
+	rte_pktmbuf_free(icmp);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
+	CHECK_EQ(drops(SL_DROP_TOO_BIG) - before, 1);
+	return 0;
+}
+
 /* An iroute makes its subnet a legal inner source and a reverse-path target. */
 static int test_iroute(void)
 {
@@ -548,6 +608,8 @@ static const struct sl_test_case cases[] = {
 	{ "owner handoff, every burst size", test_owner_handoff },
 	{ "MSS clamp", test_mss_clamp },
 	{ "iroute: source and reverse path", test_iroute },
+	{ "encrypt: fragments over the tunnel MTU", test_fragment_inner },
+	{ "encrypt: fragmentation needed with DF", test_frag_needed },
 	{ "frame held until its next hop resolves", test_held_until_resolved },
 	{ "P_DATA_V1 peer found by address", test_data_v1_peer },
 	{ NULL, NULL },
