@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -47,6 +48,8 @@ static int cmd_check(const char *file)
 	return 0;
 }
 
+static const struct timeval reply_timeout = { .tv_sec = 10 };
+
 static int connect_socket(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -66,6 +69,9 @@ static int connect_socket(const char *path)
 			close(fd);
 		return -1;
 	}
+	/* A control plane that accepted but hangs must not hang the operator. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &reply_timeout, sizeof(reply_timeout));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &reply_timeout, sizeof(reply_timeout));
 	return fd;
 }
 
@@ -74,7 +80,7 @@ static int request(const char *path, int argc, char **argv)
 {
 	char buf[4096], req[1024];
 	size_t used = 0;
-	int fd, first = 1, rc = 1;
+	int fd, first = 1, rc = 1, err;
 	ssize_t n;
 
 	for (int i = 0; i < argc; i++)
@@ -109,9 +115,15 @@ static int request(const char *path, int argc, char **argv)
 		}
 		fwrite(p, 1, n, rc == 0 ? stdout : stderr);
 	}
+	err = errno;
 	close(fd);
-	if (first)
+	if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+		fprintf(stderr, "sluicectl: no reply from %s within %ld s\n", path,
+			(long)reply_timeout.tv_sec);
+		rc = 1;
+	} else if (first) {
 		fprintf(stderr, "sluicectl: empty reply from %s\n", path);
+	}
 	return rc;
 }
 
