@@ -400,6 +400,10 @@ static void on_event(void *arg, const struct sl_event *e)
 			e->cmd_type, e->peer_id, strerror(-e->result));
 		if (s != NULL && e->cmd_type != SL_CMD_PEER_DEL && e->cmd_type != SL_CMD_KEY_DEL)
 			cp_session_signal(s, CP_SIG_ERROR);
+	} else if (s != NULL && e->type == SL_EVT_RESULT && e->cmd_type == SL_CMD_PEER_NEW) {
+		/* Its traffic counters are now the session's (reneg_bytes/pkts). */
+		cp_session_signal(s, CP_SIG_PEER_UP);
+		return;
 	} else if (s != NULL && e->type == SL_EVT_PEER_FLOAT) {
 		float_to(cp, s, e->ip, e->port);
 		return;
@@ -521,6 +525,8 @@ int cp_ctrl_init(struct cp *cp)
 
 	ctx->cfg = cp->cfg;
 	ctx->now_ms = cp_now_ms;
+	ctx->peers = cp->dp.status->peers;
+	ctx->max_peers = cp->dp.status->max_peers;
 	ctx->wall_offset = (int64_t)time(NULL) - (int64_t)(cp_now_ms() / 1000);
 	pthread_mutex_init(&ctx->out_lock, NULL);
 	if (ctx_open(cp, err, sizeof(err)) != 0) {

@@ -365,8 +365,8 @@ static struct cp_ks *soft_reset_in(struct cp_ctx *ctx, struct cp_session *s,
 	ovpn_rel_send(&ks->rel, OVPN_P_CONTROL_SOFT_RESET_V1, NULL, 0, &id);
 	s->p.next = ks;
 	s->p.next_key_id = pkt->key_id == OVPN_KEY_ID_MAX ? 1 : pkt->key_id + 1;
-	SL_INFO("rekey: %s (%s) key-id %u started by the client", s->p.cn, s->p.addr,
-		ks->key_id);
+	SL_INFO("rekey: user %s cn %s from %s: key-id %u started by the client", s->p.user,
+		s->p.cn, s->p.addr, ks->key_id);
 	return ks;
 }
 
@@ -594,8 +594,12 @@ static void signals(struct cp_ctx *ctx, struct cp_session *s, unsigned sig, uint
 			cp_session_end(ctx, s, CP_END_KILLED, now);
 		s->p.end_reason = CP_END_KILLED;
 	}
+	/* Packet-id near exhaustion: a trigger that stays until a new key is in,
+	 * so a renegotiation already under way or abandoned still answers it. */
 	if (sig & CP_SIG_REKEY)
-		cp_km_reneg_start(ctx, s, now);
+		s->p.exhausted = true;
+	if (sig & CP_SIG_PEER_UP)
+		s->p.peer_up = true;
 }
 
 static uint64_t due_of(const struct cp_session *s, uint64_t now)

@@ -157,6 +157,10 @@ struct cp_ctx {
 	atomic_uint n_sessions;
 	atomic_ulong stats[CP_ST_MAX];
 	char data_ciphers[256];		/* vpn.data_ciphers joined with ':' */
+	/* The data plane's per-peer counters (sl_status.peers), for
+	 * vpn.reneg_bytes / reneg_pkts; NULL: those triggers are off. */
+	const struct sl_peer_stats *peers;
+	uint32_t max_peers;
 };
 
 static inline void cp_count(struct cp_ctx *ctx, enum cp_stat s)
@@ -184,6 +188,7 @@ struct cp_session_info {
 #define CP_SIG_SHUTDOWN	0x10
 #define CP_SIG_REPLACED	0x20
 #define CP_SIG_ERROR	0x40	/* the data plane refused one of its commands */
+#define CP_SIG_PEER_UP	0x80	/* the data plane made the peer (PEER_NEW done) */
 
 /* One key state: a TLS session with its own reliability layer. */
 enum cp_ks_state {
@@ -239,6 +244,9 @@ struct cp_proto {
 	bool pushed;
 	bool half_open;
 	uint64_t reneg_ms;		/* next server-side renegotiation */
+	uint64_t key_bytes0, key_pkts0;	/* peer counters when the current key went in */
+	bool exhausted;			/* the data plane asked for a new key */
+	bool peer_up;			/* PEER_NEW done: its counters are ours */
 	uint64_t old_del_ms;		/* KEY_DEL of the lame duck's slot */
 	uint64_t end_ms;		/* scheduled end (after AUTH_FAILED, HALT) */
 	enum cp_end end_reason;
@@ -290,8 +298,9 @@ int cp_km_handle(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		 const uint8_t *msg, size_t len, uint64_t now);
 void cp_km_text(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		const char *msg, size_t len, uint64_t now);
+/* Timers and server-side renegotiation triggers (reneg_sec, reneg_bytes,
+ * reneg_pkts, p.exhausted). Worker only. */
 void cp_km_timers(struct cp_ctx *ctx, struct cp_session *s, uint64_t now);
-void cp_km_reneg_start(struct cp_ctx *ctx, struct cp_session *s, uint64_t now);
 
 /* helpers shared by cp_session*.c */
 void cp_session_end(struct cp_ctx *ctx, struct cp_session *s, enum cp_end why,

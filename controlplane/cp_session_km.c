@@ -254,6 +254,42 @@ static uint64_t reneg_at(struct cp_ctx *ctx, uint64_t now)
 	return now + sec * 1000 - (sec * 100 * (uint64_t)(r % 1001)) / 1000;
 }
 
+/*
+ * Bytes and packets the peer's keys carried both ways, from the data
+ * plane's counters (one writer, its owner lcore; 64-bit loads do not tear
+ * on x86-64). False when there are none to read: before PEER_NEW is done
+ * the slot still shows its previous owner's counters.
+ */
+static bool traffic(const struct cp_ctx *ctx, const struct cp_session *s, uint64_t *bytes,
+		    uint64_t *pkts)
+{
+	const struct sl_peer_stats *p;
+
+	if (ctx->peers == NULL || !s->p.peer_up || s->p.peer_id >= ctx->max_peers)
+		return false;
+	p = &ctx->peers[s->p.peer_id];
+	*bytes = __atomic_load_n(&p->rx_bytes, __ATOMIC_RELAXED) +
+		 __atomic_load_n(&p->tx_bytes, __ATOMIC_RELAXED);
+	*pkts = __atomic_load_n(&p->rx_pkts, __ATOMIC_RELAXED) +
+		__atomic_load_n(&p->tx_pkts, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * Arm the server-side triggers for the key that just went in: the next
+ * reneg_sec deadline, and the counters reneg_bytes / reneg_pkts count
+ * from. The first key's peer is new in the data plane (PEER_NEW zeroes its
+ * counters), so it counts from zero.
+ */
+static void reneg_arm(struct cp_ctx *ctx, struct cp_session *s, uint64_t now, bool first)
+{
+	s->p.reneg_ms = reneg_at(ctx, now);
+	s->p.key_bytes0 = 0;
+	s->p.key_pkts0 = 0;
+	if (!first)
+		traffic(ctx, s, &s->p.key_bytes0, &s->p.key_pkts0);
+}
+
 static void push(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks, uint64_t now);
 
 /* Keys for a finished KM2 exchange: the first go in with the peer. */
@@ -272,7 +308,8 @@ static int activate(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	send_key(ctx, s, ks, keys);
 	ks->state = CP_KS_ACTIVE;
 	ks->keys_ms = now;
-	s->p.reneg_ms = reneg_at(ctx, now);
+	s->p.exhausted = false;
+	reneg_arm(ctx, s, now, ks->key_id == 0);
 	if (ks->key_id == 0 && s->p.half_open) {
 		s->p.half_open = false;
 		atomic_fetch_sub(&ctx->half_open, 1);
@@ -418,13 +455,12 @@ void cp_km_text(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 
 /* ---- renegotiation and timers ---- */
 
-void cp_km_reneg_start(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
+static void reneg_start(struct cp_ctx *ctx, struct cp_session *s, uint64_t now,
+			const char *why)
 {
 	struct cp_ks *ks;
 	uint32_t id;
 
-	if (s->p.ended || s->p.next != NULL || s->p.ks->state != CP_KS_ACTIVE)
-		return;
 	ks = cp_ks_new(ctx, s->p.next_key_id, 0, now);
 	if (ks == NULL)
 		return;
@@ -432,8 +468,35 @@ void cp_km_reneg_start(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	s->p.next = ks;
 	s->p.next_key_id = ks->key_id == OVPN_KEY_ID_MAX ? 1 : ks->key_id + 1;
 	s->p.reneg_ms = UINT64_MAX;
-	SL_INFO("rekey: %s (%s) key-id %u started by the server", s->p.cn, s->p.addr,
-		ks->key_id);
+	SL_INFO("rekey: user %s cn %s from %s: key-id %u started by the server (%s)",
+		s->p.user, s->p.cn, s->p.addr, ks->key_id, why);
+}
+
+/* Why the current key should be replaced now, or NULL. */
+static const char *reneg_due(struct cp_ctx *ctx, struct cp_session *s, uint64_t now,
+			     char *buf, size_t len)
+{
+	const struct cfg_vpn *v = &ctx->cfg->vpn;
+	uint64_t bytes, pkts;
+
+	if (s->p.exhausted)
+		return "data-channel packet-id near exhaustion";
+	if (now >= s->p.reneg_ms)
+		return "reneg-sec";
+	if ((v->reneg_bytes == 0 && v->reneg_pkts == 0) || !traffic(ctx, s, &bytes, &pkts))
+		return NULL;
+	/* Counters that went backwards belong to a new peer: count from zero. */
+	bytes -= bytes >= s->p.key_bytes0 ? s->p.key_bytes0 : 0;
+	pkts -= pkts >= s->p.key_pkts0 ? s->p.key_pkts0 : 0;
+	if (v->reneg_bytes != 0 && bytes >= v->reneg_bytes)
+		snprintf(buf, len, "reneg-bytes: %lu bytes on key-id %u", (unsigned long)bytes,
+			 s->p.ks->key_id);
+	else if (v->reneg_pkts != 0 && pkts >= v->reneg_pkts)
+		snprintf(buf, len, "reneg-pkts: %lu packets on key-id %u", (unsigned long)pkts,
+			 s->p.ks->key_id);
+	else
+		return NULL;
+	return buf;
 }
 
 static void swap(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
@@ -449,7 +512,8 @@ static void swap(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	s->p.next = NULL;
 	next->swapped = true;
 	cp_count(ctx, CP_ST_RENEG);
-	SL_INFO("rekey: %s (%s) now sending on key-id %u", s->p.cn, s->p.addr, next->key_id);
+	SL_INFO("rekey: user %s cn %s from %s: now sending on key-id %u", s->p.user, s->p.cn,
+		s->p.addr, next->key_id);
 }
 
 static void old_key_del(struct cp_ctx *ctx, struct cp_session *s)
@@ -473,29 +537,34 @@ static void handshake_timers(struct cp_ctx *ctx, struct cp_session *s, uint64_t 
 	}
 	if (next != NULL && next->state == CP_KS_HANDSHAKE && now >= next->start_ms + hw) {
 		/* The client keeps the old key (§13.3); we try again later. */
-		SL_INFO("rekey: %s (%s) key-id %u not done within %us, keeping key-id %u",
-			s->p.cn, s->p.addr, next->key_id, ctx->cfg->vpn.hand_window,
-			s->p.ks->key_id);
+		SL_INFO("rekey: user %s cn %s from %s: key-id %u not done within %us, keeping "
+			"key-id %u", s->p.user, s->p.cn, s->p.addr, next->key_id,
+			ctx->cfg->vpn.hand_window, s->p.ks->key_id);
 		cp_ks_free(next);
 		s->p.next = NULL;
-		s->p.reneg_ms = reneg_at(ctx, now);
+		/* Retry after another full interval; an exhausted key retries at once. */
+		reneg_arm(ctx, s, now, false);
 	}
 }
 
 void cp_km_timers(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 {
-	struct cp_ks *next = s->p.next;
+	struct cp_ks *next;
+	const char *why;
+	char buf[80];
 
 	handshake_timers(ctx, s, now);
 	if (s->p.ended)
 		return;
+	next = s->p.next;	/* after handshake_timers(), which may free it */
 	if (s->p.end_ms != 0 && now >= s->p.end_ms &&
 	    (ovpn_rel_unacked(&s->p.ks->rel) == 0 || now >= s->p.end_ms + CP_LINGER_MS)) {
 		cp_session_end(ctx, s, s->p.end_reason, now);
 		return;
 	}
-	if (s->p.ks->state == CP_KS_ACTIVE && next == NULL && now >= s->p.reneg_ms)
-		cp_km_reneg_start(ctx, s, now);
+	if (s->p.ks->state == CP_KS_ACTIVE && next == NULL &&
+	    (why = reneg_due(ctx, s, now, buf, sizeof(buf))) != NULL)
+		reneg_start(ctx, s, now, why);
 	if (next != NULL && next->state == CP_KS_ACTIVE && ovpn_rel_unacked(&next->rel) == 0 &&
 	    now >= next->keys_ms + CP_SWAP_DELAY_MS)
 		swap(ctx, s, now);

@@ -43,6 +43,8 @@ static void ports(struct out *o, const struct sl_status *s)
 		    "rx-errors %lu tx-errors %lu no-mbuf %lu\n",
 		    p->rx_pkts, p->rx_bytes, p->tx_pkts, p->tx_bytes, p->rx_missed,
 		    p->rx_errors, p->tx_errors, p->rx_nombuf);
+		for (unsigned q = 0; q < p->n_queues && q < SL_QUEUE_STATS; q++)
+			put(o, "  queue %u: rx %lu tx %lu pkts\n", q, p->q_rx_pkts[q], p->q_tx_pkts[q]);
 	}
 }
 

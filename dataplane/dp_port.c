@@ -112,6 +112,8 @@ void dp_ports_stop(struct dp *dp)
 	}
 }
 
+_Static_assert(SL_QUEUE_STATS <= RTE_ETHDEV_QUEUE_STAT_CNTRS, "per-queue stats");
+
 /* Link and NIC counters into sl_status; called by the main lcore. */
 void dp_ports_status(struct dp *dp)
 {
@@ -133,6 +135,10 @@ void dp_ports_status(struct dp *dp)
 			ps->rx_errors = st.ierrors;
 			ps->tx_errors = st.oerrors;
 			ps->rx_nombuf = st.rx_nombuf;
+			for (unsigned q = 0; q < ps->n_queues && q < SL_QUEUE_STATS; q++) {
+				ps->q_rx_pkts[q] = st.q_ipackets[q];
+				ps->q_tx_pkts[q] = st.q_opackets[q];
+			}
 		}
 	}
 }

@@ -216,6 +216,7 @@ struct sl_peer_stats {
 /* ---- shared status, written by the data plane ---- */
 
 #define SL_STATUS_MAGIC 0x534c5543u	/* "SLUC" */
+#define SL_QUEUE_STATS	16		/* RTE_ETHDEV_QUEUE_STAT_CNTRS */
 
 struct sl_port_status {
 	char role[8];			/* "public" / "private" */
@@ -229,6 +230,8 @@ struct sl_port_status {
 	uint16_t n_queues;
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	uint64_t rx_missed, rx_errors, tx_errors, rx_nombuf;
+	uint64_t q_rx_pkts[SL_QUEUE_STATS];	/* per queue = per worker, where */
+	uint64_t q_tx_pkts[SL_QUEUE_STATS];	/* the driver counts per queue */
 };
 
 /* One per lcore, written only by that lcore (one cache line pair, no atomics). */

@@ -18,7 +18,8 @@ cp_refuses_without_dp() {
 
 ports_up() {
   local s; s=$(sl_ctl status)
-  grep -q "^port public: .* link up" <<<"$s" && grep -q "^port private: .* link up" <<<"$s"
+  grep -q "^port public: .* link up" <<<"$s" && grep -q "^port private: .* link up" <<<"$s" &&
+  [ "$(grep -c '^  queue 0: rx [0-9]* tx [0-9]* pkts' <<<"$s")" -eq 2 ]
 }
 
 # Ping our address from a namespace; its neighbour entry must carry the
@@ -95,7 +96,7 @@ namespaces_gone() {
 stage "control plane refuses to start without a data plane" cp_refuses_without_dp
 stage "data plane starts" sl_dp_start
 stage "control plane attaches" sl_cp_start
-stage "sluicectl status shows both ports up" ports_up
+stage "sluicectl status shows both ports up, with per-queue counters" ports_up
 stage "client resolves public MAC by ARP and pings" arp_and_ping "${P}c" 192.0.2.1 public "${P}cv"
 stage "LAN resolves private MAC by ARP and pings" arp_and_ping "${P}l" 10.20.0.1 private "${P}lv"
 stage "control packet reaches the control plane ring" control_packet_reaches_cp

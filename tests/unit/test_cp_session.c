@@ -4,8 +4,10 @@
  * and no DPDK: a test client (OpenSSL over memory BIOs, tls-crypt with
  * client keys, its own reliability layer) talks to cp_admit + cp_session
  * directly. Cases: the stateless cookie, retransmission with backoff when
- * acks are lost, duplicates acked again, hand-window expiry, and a full
- * handshake whose KEY_NEW keys equal the client's own EKM derivation.
+ * acks are lost, duplicates acked again, hand-window expiry, a full
+ * handshake whose KEY_NEW keys equal the client's own EKM derivation, and
+ * the server's renegotiation triggers other than time (reneg_bytes and
+ * reneg_pkts against injected data-plane counters, packet-id exhaustion).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +163,8 @@ struct tcl {
 	/* what came back */
 	unsigned n_pkts, n_acks_of[8], n_sends_of[8];
 	unsigned n_cmds, n_end;
+	unsigned n_soft;		/* SOFT_RESET packets from the server */
+	uint8_t soft_key_id;
 	uint8_t hello[1000];		/* our first TLS slice, for duplicates */
 	size_t hello_len;
 	enum cp_end end;
@@ -203,6 +207,12 @@ static void cl_take(struct tcl *c, const struct cp_pkt *p)
 		return;
 	c->n_pkts++;
 	memcpy(c->srv_sid, pkt.sid, OVPN_SID_LEN);
+	if (pkt.opcode == OVPN_P_CONTROL_SOFT_RESET_V1) {
+		/* A renegotiation: this client only runs key-id 0. */
+		c->n_soft++;
+		c->soft_key_id = pkt.key_id;
+		return;
+	}
 	for (unsigned i = 0; i < pkt.n_acks; i++)
 		if (pkt.acks[i] < 8)
 			c->n_acks_of[pkt.acks[i]]++;
@@ -427,28 +437,37 @@ static int send_km(struct tcl *c)
 	return 0;
 }
 
+/* TLS and key method 2 to the end: PEER_NEW and KEY_NEW are out. */
+static int cl_establish(struct tcl *c)
+{
+	int i;
+
+	CHECK_EQ(cl_connect(c), 0);
+	CHECK_EQ(cl_flush(c, true), 0);
+	for (i = 0; i < 20 && !SSL_is_init_finished(c->ssl); i++) {
+		run(c, true);
+		SSL_do_handshake(c->ssl);
+		CHECK_EQ(cl_flush(c, false), 0);
+	}
+	CHECK(SSL_is_init_finished(c->ssl));
+	CHECK_EQ(send_km(c), 0);
+	for (i = 0; i < 10 && c->n_cmds < 2; i++) {
+		CHECK_EQ(cl_flush(c, false), 0);
+		run(c, true);
+	}
+	CHECK_EQ(c->n_cmds, 2);			/* PEER_NEW, KEY_NEW */
+	return 0;
+}
+
 static int test_full_handshake_keys(void)
 {
 	unsigned before = atomic_load(&ctx.half_open);
 	uint8_t key2[256], buf[2048];
 	struct tcl c;
-	int i, n;
+	int n;
 
 	now_ms = 5000000;
-	CHECK_EQ(cl_connect(&c), 0);
-	CHECK_EQ(cl_flush(&c, true), 0);
-	for (i = 0; i < 20 && !SSL_is_init_finished(c.ssl); i++) {
-		run(&c, true);
-		SSL_do_handshake(c.ssl);
-		CHECK_EQ(cl_flush(&c, false), 0);
-	}
-	CHECK(SSL_is_init_finished(c.ssl));
-	CHECK_EQ(send_km(&c), 0);
-	for (i = 0; i < 10 && c.n_cmds < 2; i++) {
-		CHECK_EQ(cl_flush(&c, false), 0);
-		run(&c, true);
-	}
-	CHECK_EQ(c.n_cmds, 2);			/* PEER_NEW, KEY_NEW */
+	CHECK_EQ(cl_establish(&c), 0);
 	n = SSL_read(c.ssl, buf, sizeof(buf));	/* server KM2 */
 	CHECK(n > 0);
 	n = SSL_read(c.ssl, buf, sizeof(buf));	/* PUSH_REPLY, unasked (REQUEST_PUSH) */
@@ -467,12 +486,121 @@ static int test_full_handshake_keys(void)
 	return 0;
 }
 
+/* The data plane's per-peer counters, as sl_status.peers would show them. */
+static struct sl_peer_stats peers[16];
+
+static void traffic_set(uint32_t peer_id, uint64_t bytes, uint64_t pkts)
+{
+	peers[peer_id].rx_bytes = bytes / 2;
+	peers[peer_id].tx_bytes = bytes - bytes / 2;
+	peers[peer_id].rx_pkts = pkts / 2;
+	peers[peer_id].tx_pkts = pkts - pkts / 2;
+}
+
+/* Until the limit nothing happens; at it, a SOFT_RESET on key-id 1. */
+static int reneg_at_limit(struct tcl *c, uint64_t bytes, uint64_t pkts, uint64_t b_step,
+			  uint64_t p_step)
+{
+	uint32_t pid = c->s->p.peer_id;
+
+	traffic_set(pid, bytes - b_step, pkts - p_step);
+	now_ms += 1000;
+	run(c, true);
+	CHECK(c->s->p.next == NULL);
+	CHECK_EQ(c->n_soft, 0);
+	traffic_set(pid, bytes, pkts);
+	now_ms += 1000;
+	run(c, true);
+	CHECK(c->s->p.next != NULL);
+	CHECK_EQ(c->n_soft, 1);
+	CHECK_EQ(c->soft_key_id, 1);
+	return 0;
+}
+
+static int test_reneg_bytes(void)
+{
+	struct tcl c;
+	uint32_t pid;
+
+	now_ms = 6000000;
+	ctx.peers = peers;
+	ctx.max_peers = 16;
+	cfg.vpn.reneg_bytes = 200000;
+	CHECK_EQ(cl_establish(&c), 0);
+	pid = c.s->p.peer_id;
+	CHECK(pid < 16);
+	/* Until PEER_NEW is done the slot shows its previous owner's counters. */
+	traffic_set(pid, 5000000, 5000);
+	now_ms += 1000;
+	run(&c, true);
+	CHECK(c.s->p.next == NULL);
+	traffic_set(pid, 0, 0);
+	cp_session_signal(c.s, CP_SIG_PEER_UP);
+	CHECK_EQ(reneg_at_limit(&c, 200000, 10, 1, 0), 0);
+	/* The client never answers: abandoned at hand_window, counting restarts. */
+	now_ms += 60000;
+	run(&c, true);
+	CHECK(c.s->p.next == NULL);
+	now_ms += 1000;
+	traffic_set(pid, 399999, 20);
+	run(&c, true);
+	CHECK(c.s->p.next == NULL);
+	traffic_set(pid, 400000, 20);
+	now_ms += 1000;
+	run(&c, true);
+	CHECK(c.s->p.next != NULL);
+	CHECK_EQ(c.s->p.next->key_id, 2);
+	cfg.vpn.reneg_bytes = 0;
+	cl_free(&c);
+	memset(peers, 0, sizeof(peers));
+	return 0;
+}
+
+static int test_reneg_pkts(void)
+{
+	struct tcl c;
+
+	now_ms = 7000000;
+	cfg.vpn.reneg_pkts = 1000;
+	CHECK_EQ(cl_establish(&c), 0);
+	cp_session_signal(c.s, CP_SIG_PEER_UP);
+	CHECK_EQ(reneg_at_limit(&c, 50000, 1000, 0, 1), 0);
+	cfg.vpn.reneg_pkts = 0;
+	cl_free(&c);
+	memset(peers, 0, sizeof(peers));
+	return 0;
+}
+
+/* SL_EVT_KEY_EXHAUSTED reaches the session as CP_SIG_REKEY (cp_ctrl.c). */
+static int test_reneg_exhausted(void)
+{
+	struct tcl c;
+
+	now_ms = 8000000;
+	CHECK_EQ(cl_establish(&c), 0);
+	now_ms += 1000;
+	run(&c, true);
+	CHECK(c.s->p.next == NULL);
+	cp_session_signal(c.s, CP_SIG_REKEY);
+	run(&c, true);
+	CHECK(c.s->p.next != NULL);
+	CHECK_EQ(c.n_soft, 1);
+	CHECK_EQ(c.soft_key_id, 1);
+	cl_free(&c);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "stateless cookie, then a session at msg-id 1", test_cookie },
 	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
 	{ "duplicate packet acked again, not re-fed", test_duplicates_acked_again },
 	{ "hand-window expiry ends the session", test_hand_window },
 	{ "full handshake: KEY_NEW keys = client EKM", test_full_handshake_keys },
+	{ "reneg_bytes: counted after PEER_NEW, soft reset at the limit, recounted "
+	  "after an abandoned one",
+	  test_reneg_bytes },
+	{ "reneg_pkts: soft reset at the limit", test_reneg_pkts },
+	{ "packet-id exhaustion signal: soft reset", test_reneg_exhausted },
 	{ NULL, NULL }
 };
 
