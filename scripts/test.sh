@@ -10,12 +10,23 @@ root=${SLUICE_BUILD_ROOT:-build}
 
 bash scripts/setup.sh
 
+PASSED=0
+FAILED=0
+
 run_suites() {
-  local dir=$1; shift
+  local dir=$1 rc=0 out; shift
   local args=()
   for s in "$@"; do args+=(--suite "$s"); done
-  if ! meson test -C "$dir" "${args[@]}" --print-errorlogs; then
+  meson test -C "$dir" "${args[@]}" --print-errorlogs | tee "$dir/test-summary.txt" || rc=$?
+  local ok fail
+  out=$(cat "$dir/test-summary.txt")
+  ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' <<<"$out" | tail -1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' <<<"$out" | tail -1)
+  PASSED=$((PASSED + ${ok:-0}))
+  FAILED=$((FAILED + ${fail:-0}))
+  if [ "$rc" -ne 0 ]; then
     echo "test.sh: FAILED in $dir ($*); log: $dir/meson-logs/testlog.txt"
+    echo "tests: $PASSED passed, $((FAILED > 0 ? FAILED : 1)) failed"
     return 1
   fi
 }
@@ -44,3 +55,4 @@ CC=clang setup "$root/fuzz" -Dfuzz=libfuzzer -Ddataplane=disabled
 run_suites "$root/fuzz" fuzz
 
 echo "test.sh: all suites passed"
+echo "tests: $PASSED passed, $FAILED failed"
