@@ -167,6 +167,7 @@ struct cp_ks *cp_ks_new(struct cp_ctx *ctx, uint8_t key_id, uint32_t first_id, u
 	/* An empty read BIO means "wait for more", not end of stream. */
 	BIO_set_mem_eof_return(ks->rbio, -1);
 	SSL_set_bio(ks->ssl, ks->rbio, ks->wbio);
+	SSL_set_app_data(ks->ssl, ks->cert_cn);
 	SSL_set_accept_state(ks->ssl);
 	return ks;
 }
@@ -447,8 +448,14 @@ static void tls_failed(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *k
 	ERR_error_string_n(ERR_peek_last_error(), e, sizeof(e));
 	ERR_clear_error();
 	cp_count(ctx, CP_ST_TLS_FAIL);
+	/* A refused first certificate still names the session's end. */
+	if (s->p.cn[0] == '\0' && ks->cert_cn[0] != '\0') {
+		snprintf(s->p.cn, sizeof(s->p.cn), "%s", ks->cert_cn);
+		snprintf(s->p.user, sizeof(s->p.user), "%s", ks->cert_cn);
+	}
 	if (v != X509_V_OK)
-		SL_INFO("auth: %s: certificate refused: %s", s->p.addr,
+		SL_INFO("auth: cn %s from %s: certificate refused: %s",
+			ks->cert_cn[0] ? ks->cert_cn : "-", s->p.addr,
 			X509_verify_cert_error_string(v));
 	else
 		SL_INFO("auth: %s: TLS handshake failed: %s", s->p.addr, e);

@@ -204,6 +204,7 @@ struct cp_ks {
 	bool km_done;			/* client key method 2 processed */
 	bool swapped;			/* TX moved to this key */
 	uint64_t keys_ms;		/* when its data keys went to the data plane */
+	char cert_cn[CP_NAME_MAX];	/* leaf CN seen in verification (cp_tls.c) */
 	SSL *ssl;
 	BIO *rbio, *wbio;		/* network side of the TLS object */
 	uint64_t start_ms;

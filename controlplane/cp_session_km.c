@@ -399,6 +399,12 @@ static void push_opts(struct cp_ctx *ctx, struct cp_session *s, struct ovpn_push
 				 s->p.ncp_push, s->p.peer_id, v->tun_mtu);
 }
 
+/* The connect line names the compatible framing an old profile was given. */
+static const char *const comp_names[] = {
+	[OVPN_PUSH_COMP_NONE] = "", [OVPN_PUSH_COMP_LZO_NO] = " comp-lzo no",
+	[OVPN_PUSH_COMP_STUB_V2] = " compress stub-v2",
+};
+
 static void push(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks, uint64_t now)
 {
 	struct ovpn_push_route routes[CFG_MAX_PUSH];
@@ -427,9 +433,9 @@ static void push(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks, uin
 	}
 	s->p.pushed = true;
 	s->p.since = (uint64_t)time(NULL);
-	SL_INFO("connect: user %s cn %s from %s: vpn %s peer-id %u cipher %s",
+	SL_INFO("connect: user %s cn %s from %s: vpn %s peer-id %u cipher %s%s",
 		s->p.user, s->p.cn, s->p.addr, cfg_ip_str(s->p.vpn_ip, ip, sizeof(ip)),
-		s->p.peer_id, s->p.cipher);
+		s->p.peer_id, s->p.cipher, comp_names[s->p.push_comp]);
 }
 
 void cp_km_text(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,

@@ -73,6 +73,8 @@ static int load_identity(SSL_CTX *ctx, const struct cfg_pki *pki, char *err, siz
 	return 0;
 }
 
+static int verify_cb(int ok, X509_STORE_CTX *x);
+
 static SSL_CTX *ctx_build(const struct cfg_pki *pki, char *err, size_t len)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -86,7 +88,7 @@ static SSL_CTX *ctx_build(const struct cfg_pki *pki, char *err, size_t len)
 			    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	if (load_identity(ctx, pki, err, len) != 0 ||
 	    (pki->crl[0] != '\0' && load_crl(ctx, pki->crl, err, len) != 0)) {
 		SSL_CTX_free(ctx);
@@ -166,9 +168,8 @@ int cp_tls_reload(struct cp_tls *t, char *err, size_t errlen)
 	return 1;
 }
 
-int cp_tls_peer_cn(SSL *ssl, char *cn, size_t len)
+static int cert_cn(X509 *cert, char *cn, size_t len)
 {
-	X509 *cert = SSL_get0_peer_certificate(ssl);
 	X509_NAME *name = cert ? X509_get_subject_name(cert) : NULL;
 
 	cn[0] = '\0';
@@ -179,4 +180,24 @@ int cp_tls_peer_cn(SSL *ssl, char *cn, size_t len)
 		if (*c < 0x20 || *c == 0x7f || *c == ',')
 			*c = '_';
 	return 0;
+}
+
+int cp_tls_peer_cn(SSL *ssl, char *cn, size_t len)
+{
+	return cert_cn(SSL_get0_peer_certificate(ssl), cn, len);
+}
+
+/*
+ * Keeps the leaf's common name in the buffer of the SSL's app data (the
+ * key state's cert_cn, CP_NAME_MAX bytes): a refused certificate never
+ * becomes the peer certificate, and its log line should still name it.
+ */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	char *cn = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+
+	if (cn != NULL && X509_STORE_CTX_get_error_depth(x) == 0)
+		cert_cn(X509_STORE_CTX_get_current_cert(x), cn, CP_NAME_MAX);
+	return ok;
 }

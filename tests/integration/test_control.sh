@@ -9,7 +9,8 @@
 #   (control.connect_rate) and the half-open cap (control.max_half_open)
 #   are hit and counted while a legitimate client from another source
 #   connects and sluicectl keeps answering;
-#   one log line per connect, auth result, rekey and disconnect.
+#   one log line per connect, auth result, rekey and disconnect, with user,
+#   address and reason (also for a revoked certificate).
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -17,9 +18,10 @@ sl_pki client1 client2
 ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
 PKI=$SL_TMP/pki
 
-# server_conf [sed expressions]: the demo config, edited.
+# server_conf [sed expressions]: the demo config with the CRL, edited.
 server_conf() {
   SL_CONF=$(sl_config)
+  sed -i "s#^\(  tls_crypt = .*\)#\1\n  crl = \"$PKI/crl.pem\";#" "$SL_CONF"
   for e in "$@"; do sed -i "$e" "$SL_CONF"; done
 }
 
@@ -51,6 +53,7 @@ comp_profile() {
   local pushed; pushed=$(grep -o "PUSH: Received control message: .*" "$SL_TMP/client1.log")
   sl_log "client $*: $(grep -o "compress[^,]*\|comp-lzo[^,]*" <<<"$pushed" | tr '\n' ' ')"
   grep -q ",$want," <<<"$pushed" &&
+  grep "connect: user client1 " "$SL_TMP/cp.log" | tail -1 | grep -q " cipher AES-256-GCM $want$" &&
   sl_nsc ping -c 5 -i 0.2 -W 2 -s 1200 10.20.0.2 >/dev/null &&
   sl_nsl ping -c 3 -i 0.2 -W 2 10.10.0.2 >/dev/null &&
   ! grep -qi "decompression\|Bad LZO" "$SL_TMP/client1.log" &&
@@ -75,6 +78,90 @@ reneg_traffic() {
   [ "$kid" != "key-id 0" ]
 }
 
+ctl_counter() { grep -o " $1 [0-9]*" <<<"$2" | awk '{print $2}'; }
+
+# status_probe SECS: sluicectl status every 0.2 s for SECS; prints the
+# slowest answer in ms, fails if one did not come within 2 s.
+status_probe() {
+  local until=$((SECONDS + $1)) worst=0 t0 t1
+  while [ $SECONDS -lt $until ]; do
+    t0=$(date +%s%N)
+    timeout 2 "$SL_BUILD/ctl/sluicectl" -s "$SL_TMP/ctl.sock" status >/dev/null || return 1
+    t1=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ $t1 -gt $worst ] && worst=$t1
+    sleep 0.2
+  done
+  echo "$worst"
+}
+
+# Six flood sources, 60 handshakes each over 8 s, sessions held 2 s; with
+# connect_rate 2 and max_half_open 6 both limits are hit. Meanwhile client1
+# connects from 192.0.2.2 and sluicectl status keeps answering.
+FLOOD_SRC=192.0.2.21,192.0.2.22,192.0.2.23,192.0.2.24,192.0.2.25,192.0.2.26
+admission_flood() {
+  local a
+  for a in ${FLOOD_SRC//,/ }; do ip -n "${P}c" addr add "$a/24" dev "${P}cv"; done
+  local before; before=$(sl_ctl status | grep "^control ")
+  sl_nsc python3 "$SL_SRC/tests/integration/cpflood.py" "$PKI/tls-crypt.key" 192.0.2.1 \
+    "$FLOOD_SRC" 60 8 2 > "$SL_TMP/flood.log" 2>&1 &
+  local flood=$!
+  SL_PIDS+=("$flood")
+  sleep 0.5
+  status_probe 6 > "$SL_TMP/probe.log" &
+  local probe=$!
+  rm -f "$SL_TMP/client1.log"
+  sl_client_start client1 --explicit-exit-notify 1
+  local up=0 during=0
+  sl_client_up client1 12 && up=1
+  kill -0 "$flood" 2>/dev/null && during=1
+  local ok_probe=0; wait "$probe" && ok_probe=1
+  wait "$flood" || true
+  local c; c=$(sl_ctl status | grep "^control ")
+  sl_log "$(cat "$SL_TMP/flood.log")"
+  sl_log "client up $up (flood still running: $during), slowest sluicectl status $(cat "$SL_TMP/probe.log") ms"
+  sl_log "$(grep -o "cookie-replies [0-9]*\|sessions-created [0-9]*\|drop-rate [0-9]*\|drop-half-open [0-9]*\|tls-failures [0-9]*" <<<"$c" | tr '\n' ' ')"
+  local rate=$(( $(ctl_counter drop-rate "$c") - $(ctl_counter drop-rate "$before") ))
+  local half=$(( $(ctl_counter drop-half-open "$c") - $(ctl_counter drop-half-open "$before") ))
+  [ "$up" = 1 ] && [ "$during" = 1 ] && [ "$ok_probe" = 1 ] &&
+  [ "$rate" -ge 100 ] && [ "$half" -ge 1 ] &&
+  sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null &&
+  wait_for 10 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status | grep -q 'sessions 1 half-open 0$'" &&
+  client_stop
+}
+
+# The log lines of client1's last session (from the reneg_bytes stage):
+# one auth, one connect, one disconnect, rekeys, all with user and address.
+session_log_lines() {
+  local addr; addr=$(grep -o "connect: user client1 cn client1 from [0-9.:]*" "$SL_TMP/cp.log" |
+    tail -1 | awk '{print $NF}' | sed 's/:$//')
+  local l; l=$(grep " from $addr: " "$SL_TMP/cp.log" | sed 's/^.*info: //')
+  sl_log "$(grep -c . <<<"$l") lines for $addr: $(cut -d: -f1 <<<"$l" | sort | uniq -c | tr -s ' \n' ' ')"
+  [ -n "$addr" ] &&
+  [ "$(grep -c "^auth: user client1 cn client1 from $addr: ok (2\.6" <<<"$l")" = 1 ] &&
+  [ "$(grep -c "^connect: user client1 cn client1 from $addr: vpn 10\.10\.0\.2 peer-id [0-9]* cipher AES-256-GCM$" <<<"$l")" = 1 ] &&
+  [ "$(grep -c "^rekey: user client1 cn client1 from $addr: key-id [1-7] started by the server (reneg-bytes: [0-9]* bytes on key-id [0-7])$" <<<"$l")" -ge 2 ] &&
+  [ "$(grep -c "^rekey: user client1 cn client1 from $addr: now sending on key-id [1-7]$" <<<"$l")" -ge 2 ] &&
+  [ "$(grep -c "^disconnect: user client1 cn client1 from $addr: client exit ([0-9]*s, in [1-9][0-9]* out [1-9][0-9]* bytes)$" <<<"$l")" = 1 ] &&
+  [ "$(grep -cv "^\(auth\|connect\|rekey\|disconnect\): " <<<"$l")" = 0 ]
+}
+
+# A revoked certificate: its CN, address and reason in the auth and
+# disconnect lines.
+revoked_log_lines() {
+  sl_pki_revoke client2
+  wait_for 5 grep -q "pki.crl .* changed: reloaded" "$SL_TMP/cp.log" || return 1
+  rm -f "$SL_TMP/client2.log"
+  sl_client_start client2
+  wait_for 20 grep -q "auth: cn client2 from 192\.0\.2\.2:[0-9]*: certificate refused: certificate revoked" "$SL_TMP/cp.log"
+  local rc=$?
+  sl_stop "$CL_PID" 20 || true
+  local addr; addr=$(grep -o "auth: cn client2 from [0-9.:]*" "$SL_TMP/cp.log" | tail -1 |
+    awk '{print $NF}' | sed 's/:$//')
+  sl_log "$(grep " from $addr: " "$SL_TMP/cp.log" | sed 's/^.*info: //' | tr '\n' '|')"
+  [ $rc -eq 0 ] && ! grep -q "Initialization Sequence Completed" "$SL_TMP/client2.log" &&
+  wait_for 5 grep -q "disconnect: user client2 cn client2 from $addr: TLS handshake failed" "$SL_TMP/cp.log"
+}
+
 server_conf
 stage "data plane starts" sl_dp_start
 stage "control plane attaches" sl_cp_start
@@ -92,8 +179,17 @@ server_conf "s#^vpn: {#vpn: {\n  reneg_bytes = 200000;#"
 cp_restart
 stage "server reneg_bytes 200000: key switches under 1200-byte pings, no loss" \
   reneg_traffic 2 300
+stage "log lines of that session: auth, connect, rekeys, disconnect with user, address, reason" \
+  session_log_lines
 server_conf "s#^vpn: {#vpn: {\n  reneg_pkts = 150;#"
 cp_restart
 stage "server reneg_pkts 150: key switches under pings, no loss" reneg_traffic 2 300
+server_conf
+sl_conf_set 'control: {' 'connect_rate = 2; max_half_open = 6;'
+cp_restart
+stage "handshake flood from 6 sources: rate limit and half-open cap counted, client1 connects, sluicectl answers" \
+  admission_flood
+stage "revoked certificate: auth and disconnect lines name cn, address and reason" \
+  revoked_log_lines
 sl_cleanup
 sl_finish
