@@ -67,6 +67,8 @@ void cp_ctrl_fini(struct cp *cp);
 void cp_ctrl_poll(struct cp *cp);
 int cp_ctrl_sessions(struct cp *cp, char *buf, size_t len);
 int cp_ctrl_kill(struct cp *cp, const char *who);
+/* End an adopted session (cp_adopt.c) now: PEER_DEL, pool, log line. */
+void cp_ctrl_end_adopted(struct cp *cp, struct cp_session *s, enum cp_end why);
 uint64_t cp_now_ms(void);
 
 /* cp_status.c */

@@ -6,7 +6,9 @@
  * frames on sl_cp_tx and commands on sl_cmd; data-plane events reach their
  * session; timers wake sessions; `sluicectl sessions` and `kill` read and
  * signal sessions. Nothing here waits: a full ring is counted (frames) or
- * a short backlog (commands, which must not be lost).
+ * a short backlog (commands, which must not be lost). Sessions adopted from
+ * a previous control plane (cp_adopt.c) never reach a worker: they are
+ * ended here.
  *
  * Reply frames, built here from scratch:
  *
@@ -250,6 +252,39 @@ static void session_ended(struct cp *cp, struct cp_out *o)
 	table_del(cp, o->s);
 }
 
+/* An adopted session has no TLS state to say goodbye with: end it here. */
+void cp_ctrl_end_adopted(struct cp *cp, struct cp_session *s, enum cp_end why)
+{
+	struct cp_out o = { .type = CP_OUT_END, .s = s, .reason = why,
+			    .peer_id = s->p.peer_id, .vpn_ip = s->p.vpn_ip };
+
+	if (!s->adopted || !s->in_table)
+		return;
+	cp_session_ref(s);	/* session_ended drops the table's */
+	session_ended(cp, &o);
+	cp_session_unref(s);
+}
+
+/*
+ * A new session of an adopted client's name or address is about to be
+ * installed: the adopted one goes first (its PEER_DEL precedes the
+ * PEER_NEW on sl_cmd), as the client has given up on its old TLS session.
+ */
+static void adopted_replace(struct cp *cp, const struct sl_cmd *c)
+{
+	struct cp_session *s, *next;
+
+	if (c->type != SL_CMD_PEER_NEW)
+		return;
+	for (s = cp->all; s != NULL; s = next) {
+		next = s->next;
+		if (s->adopted && (s->p.vpn_ip == c->u.peer.vpn_ip ||
+				   (c->u.peer.name[0] != '\0' &&
+				    strncmp(s->p.cn, c->u.peer.name, sizeof(c->u.peer.name)) == 0)))
+			cp_ctrl_end_adopted(cp, s, CP_END_REPLACED);
+	}
+}
+
 static void drain_outputs(struct cp *cp)
 {
 	struct cp_out *o = cp_out_take_all(&cp->ctx), *next;
@@ -261,6 +296,7 @@ static void drain_outputs(struct cp *cp)
 			frame_send(cp, o->pkt);
 			break;
 		case CP_OUT_CMD:
+			adopted_replace(cp, &o->cmd);
 			cmd_send(cp, o);	/* takes o */
 			continue;
 		case CP_OUT_END:
@@ -291,7 +327,10 @@ static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit
 		free(p);
 		return;
 	}
-	if (old != NULL) {
+	if (old != NULL && old->adopted) {
+		/* Its client gave up on the TLS session we lost: start over. */
+		cp_ctrl_end_adopted(cp, old, CP_END_REPLACED);
+	} else if (old != NULL) {
 		/* A client restarted from the same address: the old session goes. */
 		table_del(cp, old);
 		cp_session_signal(old, CP_SIG_REPLACED);
@@ -328,8 +367,11 @@ static void dispatch(struct cp *cp, struct cp_pkt *p, uint64_t now)
 {
 	struct cp_session *s = table_find(cp, p->ip, p->port);
 
-	/* peer_sid is fixed at creation: safe to read here. */
-	if (s != NULL && memcmp(p->data + 1, s->p.peer_sid, OVPN_SID_LEN) == 0) {
+	/* peer_sid is fixed at creation: safe to read here. An adopted session
+	 * has none (its TLS peer is gone): its client's packets go to
+	 * admission, where only a new hard reset gets anywhere. */
+	if (s != NULL && !s->adopted &&
+	    memcmp(p->data + 1, s->p.peer_sid, OVPN_SID_LEN) == 0) {
 		if (cp_session_post(&cp->ctx, s, p))
 			cp_work_schedule(&cp->ctx, s);
 		return;
@@ -386,6 +428,29 @@ static void float_to(struct cp *cp, struct cp_session *s, uint32_t ip, uint16_t 
 		cfg_ip_str(ip, a, sizeof(a)), port);
 }
 
+/* Events for an adopted session: only a float keeps it. */
+static void adopted_event(struct cp *cp, struct cp_session *s, const struct sl_event *e)
+{
+	switch (e->type) {
+	case SL_EVT_PEER_FLOAT:
+		float_to(cp, s, e->ip, e->port);
+		break;
+	case SL_EVT_PEER_IDLE:
+		cp_ctrl_end_adopted(cp, s, CP_END_IDLE);
+		break;
+	case SL_EVT_PEER_EXIT:
+		cp_ctrl_end_adopted(cp, s, CP_END_EXIT);
+		break;
+	case SL_EVT_KEY_EXHAUSTED:
+		SL_WARN("%s (%s): packet-ids running out and no TLS state to rekey with "
+			"(adopted session): ending it, the client reconnects", s->p.cn, s->p.addr);
+		cp_ctrl_end_adopted(cp, s, CP_END_ERROR);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_event(void *arg, const struct sl_event *e)
 {
 	static const unsigned sig[SL_EVT_MAX] = {
@@ -395,10 +460,15 @@ static void on_event(void *arg, const struct sl_event *e)
 	struct cp *cp = arg;
 	struct cp_session *s = cp_pool_session(cp->ctx.pool, e->peer_id);
 
+	if (s != NULL && s->adopted && e->type != SL_EVT_RESULT) {
+		adopted_event(cp, s, e);
+		return;
+	}
 	if (e->type == SL_EVT_RESULT && e->result != 0 && e->cmd_type != SL_CMD_NOP) {
 		SL_WARN("data plane refused command %u (type %u) for peer %u: %s", e->seq,
 			e->cmd_type, e->peer_id, strerror(-e->result));
-		if (s != NULL && e->cmd_type != SL_CMD_PEER_DEL && e->cmd_type != SL_CMD_KEY_DEL)
+		if (s != NULL && !s->adopted && e->cmd_type != SL_CMD_PEER_DEL &&
+		    e->cmd_type != SL_CMD_KEY_DEL)
 			cp_session_signal(s, CP_SIG_ERROR);
 	} else if (s != NULL && e->type == SL_EVT_RESULT && e->cmd_type == SL_CMD_PEER_NEW) {
 		/* Its traffic counters are now the session's (reneg_bytes/pkts). */
@@ -412,7 +482,7 @@ static void on_event(void *arg, const struct sl_event *e)
 	} else {
 		return;
 	}
-	if (s != NULL)
+	if (s != NULL && !s->adopted)
 		cp_work_schedule(&cp->ctx, s);
 }
 
@@ -452,20 +522,48 @@ void cp_ctrl_poll(struct cp *cp)
 
 /* ---- start and stop ---- */
 
-/* Peers a crashed control plane left behind have no session: remove them. */
-static void purge_orphans(struct cp *cp)
+/* One peer left by a crashed control plane: a session, or removed. */
+static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stats *live)
+{
+	struct sl_peer_stats ps;
+	struct cp_session *s;
+	char vpn[16];
+	int rc;
+
+	/* Acquire pairs with the data plane's release of in_use at PEER_NEW. */
+	if (!__atomic_load_n(&live->in_use, __ATOMIC_ACQUIRE))
+		return false;
+	memcpy(&ps, live, sizeof(ps));
+	rc = cp_adopt_session(&cp->ctx, peer_id, &ps, &s);
+	if (rc != 0) {
+		SL_WARN("peer %u (%s, vpn %s) left by a previous control plane cannot be "
+			"adopted (%s): removed", peer_id, ps.name,
+			cfg_ip_str(ps.vpn_ip, vpn, sizeof(vpn)), strerror(-rc));
+		peer_del(cp, peer_id, SL_DEL_TEARDOWN);
+		return false;
+	}
+	table_add(cp, s);
+	SL_INFO("adopt: user %s cn %s from %s vpn %s peer-id %u cipher %s (no TLS state: "
+		"ends at its next renegotiation, idle or kill)", s->info.user[0] ? s->info.user : "-",
+		s->p.cn, s->p.addr, cfg_ip_str(s->p.vpn_ip, vpn, sizeof(vpn)), peer_id,
+		s->p.cipher);
+	return true;
+}
+
+/*
+ * Peers a crashed control plane left behind keep forwarding: adopt them
+ * (cp_adopt.c) so that they are listed, can be killed, and keep their
+ * peer-id and address until they end.
+ */
+static void adopt_orphans(struct cp *cp)
 {
 	const struct sl_status *st = cp->dp.status;
 	unsigned n = 0;
 
 	for (uint32_t i = 0; st->peers != NULL && i < st->max_peers; i++)
-		if (st->peers[i].in_use) {
-			peer_del(cp, i, SL_DEL_TEARDOWN);
-			n++;
-		}
+		n += adopt_one(cp, i, &st->peers[i]);
 	if (n > 0)
-		SL_WARN("removed %u data-plane peers left by a previous control plane "
-			"(their clients reconnect after ping-restart)", n);
+		SL_WARN("adopted %u data-plane peer(s) left by a previous control plane", n);
 }
 
 static int join_ciphers(const struct cfg_vpn *v, char *out, size_t len)
@@ -542,7 +640,7 @@ int cp_ctrl_init(struct cp *cp)
 	}
 	cp->dp.on_event = on_event;
 	cp->dp.event_arg = cp;
-	purge_orphans(cp);
+	adopt_orphans(cp);
 	SL_INFO("control channel: UDP %u, wrapping %s, %u TLS workers, data ciphers %s",
 		cp->cfg->vpn.listen_port,
 		(const char *[]){ "none", "tls-auth", "tls-crypt", "tls-crypt-v2" }

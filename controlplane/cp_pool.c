@@ -10,6 +10,13 @@
  * reuses a remembered one. Peer-ids are the lowest free index in
  * 0..max_clients-1 (as OpenVPN assigns them).
  *
+ * Adopted peers (cp_adopt.c: left in the data plane by a previous control
+ * plane) hold their peer-id and address like any other, but a new session
+ * of the same common name may take the address over: the adopted session
+ * cannot rekey, and its client comes back with a fresh handshake. Every
+ * address records the peer-id that holds it, so the adopted session's
+ * release, which follows, does not free an address that has moved on.
+ *
  * Thread-safe: one mutex; workers allocate, the event loop releases.
  */
 #include <errno.h>
@@ -28,6 +35,8 @@ struct cp_pool {
 	uint32_t net, mask, n_hosts;	/* hosts: index 2 .. n_hosts-2 */
 	uint8_t *used;			/* per host index */
 	uint8_t *remembered;		/* per host index: some name's last address */
+	uint8_t *adopted;		/* per host index: held by an adopted peer */
+	uint32_t *owner;		/* per host index: peer-id that holds it */
 	struct cp_sticky *sticky;	/* n_sticky entries, round robin */
 	uint32_t n_sticky, sticky_next;
 	uint32_t max_peers;
@@ -47,9 +56,12 @@ struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
 	p->n_sticky = 2 * max_clients;
 	p->used = calloc(p->n_hosts, 1);
 	p->remembered = calloc(p->n_hosts, 1);
+	p->adopted = calloc(p->n_hosts, 1);
+	p->owner = calloc(p->n_hosts, sizeof(*p->owner));
 	p->sticky = calloc(p->n_sticky, sizeof(*p->sticky));
 	p->peers = calloc(max_clients, sizeof(*p->peers));
-	if (p->used == NULL || p->remembered == NULL || p->sticky == NULL || p->peers == NULL)
+	if (p->used == NULL || p->remembered == NULL || p->adopted == NULL ||
+	    p->owner == NULL || p->sticky == NULL || p->peers == NULL)
 		goto free_pool;
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
@@ -57,6 +69,8 @@ free_pool:
 	if (p != NULL) {
 		free(p->used);
 		free(p->remembered);
+		free(p->adopted);
+		free(p->owner);
 		free(p->sticky);
 		free(p->peers);
 		free(p);
@@ -71,6 +85,8 @@ void cp_pool_free(struct cp_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->used);
 	free(p->remembered);
+	free(p->adopted);
+	free(p->owner);
 	free(p->sticky);
 	free(p->peers);
 	free(p);
@@ -106,7 +122,8 @@ static uint32_t host_pick(struct cp_pool *p, const char *cn)
 	struct cp_sticky *e = sticky_find(p, cn);
 	uint32_t h, spare = 0;
 
-	if (e != NULL && !p->used[e->host])
+	/* The name's own address, also from an adopted peer of that name. */
+	if (e != NULL && (!p->used[e->host] || p->adopted[e->host]))
 		return e->host;
 	for (h = 2; h + 1 < p->n_hosts; h++) {
 		if (p->used[h])
@@ -141,6 +158,8 @@ int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
 	rc = h == 0 ? -ENOSPC : peer_pick(p, s, peer_id);
 	if (rc == 0) {
 		p->used[h] = 1;
+		p->adopted[h] = 0;
+		p->owner[h] = *peer_id;
 		sticky_set(p, cn, h);
 		*ip = p->net + h;
 	}
@@ -148,13 +167,41 @@ int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
 	return rc;
 }
 
+int cp_pool_adopt(struct cp_pool *p, const char *cn, struct cp_session *s,
+		  uint32_t peer_id, uint32_t ip)
+{
+	uint32_t h = ip - p->net;
+	int rc = 0;
+
+	if (peer_id >= p->max_peers || (ip & p->mask) != p->net || h < 2 || h + 1 >= p->n_hosts)
+		return -ERANGE;
+	pthread_mutex_lock(&p->lock);
+	if (p->peers[peer_id] != NULL || p->used[h]) {
+		rc = -EBUSY;
+	} else {
+		p->peers[peer_id] = s;
+		p->used[h] = 1;
+		p->adopted[h] = 1;
+		p->owner[h] = peer_id;
+		if (cn[0] != '\0')
+			sticky_set(p, cn, h);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
 void cp_pool_release(struct cp_pool *p, uint32_t peer_id, uint32_t ip)
 {
+	uint32_t h = ip - p->net;
+
 	pthread_mutex_lock(&p->lock);
 	if (peer_id < p->max_peers)
 		p->peers[peer_id] = NULL;
-	if (ip != 0 && (ip & p->mask) == p->net)
-		p->used[ip - p->net] = 0;
+	/* Only its holder frees an address (see adoption above). */
+	if (ip != 0 && (ip & p->mask) == p->net && p->owner[h] == peer_id) {
+		p->used[h] = 0;
+		p->adopted[h] = 0;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 

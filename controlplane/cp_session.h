@@ -264,6 +264,8 @@ struct cp_session {
 	struct cp_session *prev, *next;	/* all sessions */
 	struct cp_session *wnext;	/* work queue link (cp_work.c) */
 	bool in_table;
+	bool adopted;			/* left by a previous control plane: no TLS
+					 * state, never run by a worker (cp_adopt.c) */
 
 	atomic_int refs;
 	_Atomic uint64_t due_ms;	/* published by the worker after a run */
@@ -343,11 +345,24 @@ void cp_pool_free(struct cp_pool *p);
 /* Thread-safe. 0 with *peer_id and *ip, or -ENOSPC. */
 int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
 		  uint32_t *peer_id, uint32_t *ip);
+/* Reserve a peer-id and address found in the data plane for an adopted
+ * session; -ERANGE outside the pool, -EBUSY taken. Thread-safe. */
+int cp_pool_adopt(struct cp_pool *p, const char *cn, struct cp_session *s,
+		  uint32_t peer_id, uint32_t ip);
+/* Frees the address only if peer_id still holds it. */
 void cp_pool_release(struct cp_pool *p, uint32_t peer_id, uint32_t ip);
 /* Session holding peer_id (event loop use only: valid until its END). */
 struct cp_session *cp_pool_session(struct cp_pool *p, uint32_t peer_id);
 uint32_t cp_pool_gateway(const struct cp_pool *p);
 uint32_t cp_pool_netmask(const struct cp_pool *p);
+
+/* cp_adopt.c: a session for a data-plane peer left by a previous control
+ * plane (peer_id's entry of sl_status.peers, in use): info from the entry,
+ * peer-id and address reserved in the pool. 0 with *out (one reference,
+ * for the caller's table), -ENOMEM, or cp_pool_adopt's error. */
+int cp_adopt_session(struct cp_ctx *ctx, uint32_t peer_id, const struct sl_peer_stats *ps,
+		     struct cp_session **out);
+const char *cp_adopt_cipher_name(uint8_t cipher);
 
 /* cp_users.c: file-backed user store, PBKDF2-SHA256 hashes */
 struct cp_users *cp_users_open(const char *path, char *err, size_t errlen);

@@ -7,7 +7,9 @@
  *     since 2026-11-22T10:00:00Z bytes-in 1234 bytes-out 5678 key-id 1 peer-id 0
  *
  * (one line in the output). Byte counters come from the data plane
- * (sl_status.peers, written by the peer's owner lcore).
+ * (sl_status.peers, written by the peer's owner lcore). A session adopted
+ * from a previous control plane (cp_adopt.c) ends with "state adopted";
+ * its user is "-" when it logged in with a user name (not kept).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,9 +45,11 @@ static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t
 	t = (time_t)i.since;
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	return snprintf(buf, len, "user %s cn %s real %s vpn %s cipher %s since %s "
-			"bytes-in %lu bytes-out %lu key-id %u peer-id %u\n", i.user, i.cn,
-			real, cfg_ip_str(i.vpn_ip, vpn, sizeof(vpn)), i.cipher, since,
-			(unsigned long)in, (unsigned long)out, i.key_id, i.peer_id);
+			"bytes-in %lu bytes-out %lu key-id %u peer-id %u%s\n",
+			i.user[0] ? i.user : "-", i.cn[0] ? i.cn : "-", real,
+			cfg_ip_str(i.vpn_ip, vpn, sizeof(vpn)), i.cipher, since,
+			(unsigned long)in, (unsigned long)out, i.key_id, i.peer_id,
+			s->adopted ? " state adopted" : "");
 }
 
 int cp_ctrl_sessions(struct cp *cp, char *buf, size_t len)
@@ -79,13 +83,21 @@ static bool matches(struct cp_session *s, const char *who)
 
 int cp_ctrl_kill(struct cp *cp, const char *who)
 {
+	struct cp_session *s, *next;
 	int n = 0;
 
-	for (struct cp_session *s = cp->all; s != NULL; s = s->next)
-		if (matches(s, who)) {
-			cp_session_signal(s, CP_SIG_KILL);
-			cp_work_schedule(&cp->ctx, s);
-			n++;
+	for (s = cp->all; s != NULL; s = next) {
+		next = s->next;	/* an adopted session leaves the list at once */
+		if (!matches(s, who))
+			continue;
+		n++;
+		if (s->adopted) {
+			/* No TLS state for a HALT: the client notices at ping-restart. */
+			cp_ctrl_end_adopted(cp, s, CP_END_KILLED);
+			continue;
 		}
+		cp_session_signal(s, CP_SIG_KILL);
+		cp_work_schedule(&cp->ctx, s);
+	}
 	return n;
 }
