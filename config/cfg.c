@@ -332,6 +332,9 @@ void cfg_free(struct sl_config *cfg)
 	free(cfg->rules);
 	cfg->rules = NULL;
 	cfg->n_rules = 0;
+	free(cfg->vpn.statics);
+	cfg->vpn.statics = NULL;
+	cfg->vpn.n_statics = 0;
 }
 
 int cfg_port_is_pci(const struct cfg_port *p)

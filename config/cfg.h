@@ -64,6 +64,15 @@ struct cfg_dataplane {
 	int log_level;			/* 0 err .. 3 debug */
 };
 
+/* A fixed VPN address for one user (common name or username). */
+struct cfg_static {
+	char name[CFG_NAME_MAX];
+	uint32_t addr;			/* host order, inside vpn.pool */
+	int line;
+};
+
+#define CFG_MAX_STATICS	65536
+
 struct cfg_vpn {
 	uint16_t listen_port;
 	struct cfg_prefix pool;
@@ -80,6 +89,8 @@ struct cfg_vpn {
 	uint32_t max_clients;
 	uint16_t tun_mtu;
 	uint16_t mssfix;
+	struct cfg_static *statics;	/* n_statics fixed addresses, owned */
+	unsigned n_statics;
 	struct cfg_prefix push_routes[CFG_MAX_PUSH];
 	unsigned n_push_routes;
 	uint32_t push_dns[CFG_MAX_PUSH];

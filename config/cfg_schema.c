@@ -254,6 +254,82 @@ static int set_tls_dir(struct cfg_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * vpn.static_addresses = ( { name = "alice@example.com"; address = "10.10.0.50"; }, ... )
+ * Each element is a group with exactly these two settings.
+ */
+static int static_elem(struct cfg_loader *ld, const config_setting_t *g, int i,
+		       struct cfg_static *st)
+{
+	const config_setting_t *name = config_setting_get_member(g, "name");
+	const config_setting_t *addr = config_setting_get_member(g, "address");
+	char where[64], found[128];
+	const char *v;
+
+	st->line = LINE(g);
+	for (int j = 0; j < config_setting_length(g); j++) {
+		const config_setting_t *c = config_setting_get_elem(g, j);
+
+		if (c != name && c != addr) {
+			snprintf(where, sizeof(where), "vpn.static_addresses[%d].%.20s", i,
+				 config_setting_name(c));
+			cfg_errorf(ld, LINE(c), where, "unknown setting, expected one of: name, address");
+			return -1;
+		}
+	}
+	snprintf(where, sizeof(where), "vpn.static_addresses[%d].name", i);
+	v = name != NULL ? config_setting_get_string(name) : NULL;
+	if (v == NULL || v[0] == '\0' || strlen(v) >= sizeof(st->name)) {
+		cfg_errorf(ld, name ? LINE(name) : LINE(g), where,
+			   "expected a user or common name (1..%zu characters), found %s",
+			   sizeof(st->name) - 1, name ? cfg_found(name, found, sizeof(found)) : "nothing");
+		return -1;
+	}
+	snprintf(st->name, sizeof(st->name), "%s", v);
+	snprintf(where, sizeof(where), "vpn.static_addresses[%d].address", i);
+	v = addr != NULL ? config_setting_get_string(addr) : NULL;
+	if (v == NULL || cfg_parse_ipv4(v, &st->addr) < 0) {
+		cfg_errorf(ld, addr ? LINE(addr) : LINE(g), where,
+			   "expected an IPv4 address inside vpn.pool, found %s",
+			   addr ? cfg_found(addr, found, sizeof(found)) : "nothing");
+		return -1;
+	}
+	return 0;
+}
+
+static int set_statics(struct cfg_loader *ld, const config_setting_t *s,
+		       const struct cfg_key *k, void *f)
+{
+	struct cfg_vpn *vpn = f;
+	int n = config_setting_length(s);
+	char found[64];
+
+	if (n > CFG_MAX_STATICS) {
+		cfg_errorf(ld, LINE(s), NULL, "expected at most %d entries, found %d",
+			   CFG_MAX_STATICS, n);
+		return -1;
+	}
+	free(vpn->statics);
+	vpn->statics = calloc(n > 0 ? n : 1, sizeof(*vpn->statics));
+	vpn->n_statics = 0;
+	if (vpn->statics == NULL) {
+		cfg_errorf(ld, LINE(s), NULL, "expected memory for %d entries, found none", n);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, i);
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			cfg_errorf(ld, LINE(g), NULL, "expected %s, found %s", k->what,
+				   cfg_found(g, found, sizeof(found)));
+			return -1;
+		}
+		if (static_elem(ld, g, i, &vpn->statics[vpn->n_statics]) == 0)
+			vpn->n_statics++;
+	}
+	return 0;
+}
+
 /* "rules" = ( {...}, ... ): size the array, then walk each element. */
 static int set_rules(struct cfg_loader *ld, const config_setting_t *s,
 		     const struct cfg_key *k, void *f);
@@ -404,6 +480,8 @@ const struct cfg_key cfg_schema[] = {
 	  CFG_BASE_ROOT, 0, "an MTU 576..9000" },
 	{ "vpn.mssfix", CONFIG_TYPE_INT, set_u16, R(vpn.mssfix), 0, 9000,
 	  CFG_BASE_ROOT, 0, "bytes 0..9000 (0 = no clamping)" },
+	{ "vpn.static_addresses", CONFIG_TYPE_LIST, set_statics, R(vpn), 0, 0, CFG_BASE_ROOT, 0,
+	  "a list of { name = \"user\"; address = \"10.10.0.50\"; } groups" },
 	G("vpn.push"),
 	{ "vpn.push.routes", CONFIG_TYPE_ARRAY, set_push_routes, R(vpn), 0, 0, CFG_BASE_ROOT, 0,
 	  "a list of IPv4 subnets like [\"10.20.0.0/24\"]" },

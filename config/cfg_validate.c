@@ -142,6 +142,36 @@ static void check_vpn(struct cfg_loader *ld)
 			   "expected at most vpn.tun_mtu (%u), found %u", vpn->tun_mtu, vpn->mssfix);
 }
 
+/* Fixed addresses: inside the pool, not its network, gateway or broadcast, unique. */
+static void check_statics(struct cfg_loader *ld)
+{
+	const struct cfg_vpn *vpn = &ld->cfg->vpn;
+	uint32_t mask = mask_of(vpn->pool.len), net = vpn->pool.addr & mask;
+	char where[64], ip[16];
+
+	for (unsigned i = 0; i < vpn->n_statics; i++) {
+		const struct cfg_static *st = &vpn->statics[i];
+		uint32_t host = st->addr & ~mask;
+
+		snprintf(where, sizeof(where), "vpn.static_addresses[%u].address", i);
+		if ((st->addr & mask) != net || host <= 1 || host == ~mask)
+			cfg_errorf(ld, st->line, where, "expected a client address inside vpn.pool "
+				   "(not its network, gateway .1 or broadcast), found %s",
+				   cfg_ip_str(st->addr, ip, sizeof(ip)));
+		for (unsigned j = 0; j < i; j++) {
+			if (vpn->statics[j].addr == st->addr)
+				cfg_errorf(ld, st->line, where, "expected an address not given to "
+					   "\"%s\" already, found %s", vpn->statics[j].name,
+					   cfg_ip_str(st->addr, ip, sizeof(ip)));
+			if (strcmp(vpn->statics[j].name, st->name) == 0) {
+				snprintf(where, sizeof(where), "vpn.static_addresses[%u].name", i);
+				cfg_errorf(ld, st->line, where, "expected a name not listed already "
+					   "(line %d), found \"%s\"", vpn->statics[j].line, st->name);
+			}
+		}
+	}
+}
+
 static void check_ports_apart(struct cfg_loader *ld)
 {
 	const struct sl_config *cfg = ld->cfg;
@@ -213,6 +243,7 @@ void cfg_validate(struct cfg_loader *ld)
 		check_port(ld, i);
 	check_ports_apart(ld);
 	check_vpn(ld);
+	check_statics(ld);
 	check_pki(ld);
 	check_rules(ld);
 }

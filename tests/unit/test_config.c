@@ -95,6 +95,19 @@ static const struct bad_case bad[] = {
 	/* 32 */ { L1 L2 L3 L4 L6, 0, "vpn", "found nothing" },
 	/* 33 */ { BASE "control: { tls_workers = 0; };\n", 7, "control.tls_workers",
 		   "expected a thread count 1..16, found 0" },
+	/* 34 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; static_addresses = (\n"
+		   "  { name = \"alice\"; address = \"10.10.1.5\"; } ); };\n" L6, 6,
+		   "vpn.static_addresses[0].address", "inside vpn.pool" },
+	/* 35 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; static_addresses = (\n"
+		   "  { name = \"alice\"; address = \"10.10.0.1\"; } ); };\n" L6, 6,
+		   "vpn.static_addresses[0].address", "not its network, gateway .1" },
+	/* 36 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; static_addresses = (\n"
+		   "  { name = \"alice\"; address = \"10.10.0.5\"; },\n"
+		   "  { name = \"bob\"; address = \"10.10.0.5\"; } ); };\n" L6, 7,
+		   "vpn.static_addresses[1].address", "not given to \"alice\"" },
+	/* 37 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; static_addresses = (\n"
+		   "  { name = \"alice\"; addr = \"10.10.0.5\"; } ); };\n" L6, 6,
+		   "vpn.static_addresses[0].addr", "expected one of: name, address" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -187,6 +200,9 @@ static int test_example_loads(void)
 	CHECK_EQ(cfg.rules[1].dport_lo, 53);
 	CHECK_EQ(cfg.rules[3].action, CFG_ACTION_DENY);
 	CHECK_EQ(cfg.vpn.n_push_routes, 1);
+	CHECK_EQ(cfg.vpn.n_statics, 1);
+	CHECK_STR(cfg.vpn.statics[0].name, "alice@example.com");
+	CHECK_EQ(cfg.vpn.statics[0].addr, 0x0A0A0032);
 	CHECK_EQ(cfg.vpn.n_ciphers, 3);
 	cfg_free(&cfg);
 	return 0;
