@@ -603,6 +603,11 @@ static int ctx_open(struct cp *cp, char *err, size_t len)
 		snprintf(err, len, "vpn.pool: cannot make the address pool");
 		return -ENOMEM;
 	}
+	for (unsigned i = 0; i < cfg->vpn.n_statics; i++)
+		if (cp_pool_fix(ctx->pool, cfg->vpn.statics[i].name, cfg->vpn.statics[i].addr) != 0) {
+			snprintf(err, len, "vpn.static_addresses[%u]: cannot reserve it", i);
+			return -EINVAL;
+		}
 	if (cfg->pki.auth_user_pass) {
 		ctx->users = cp_users_open(cfg->user_store, err, len);
 		if (ctx->users == NULL)

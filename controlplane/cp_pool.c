@@ -17,6 +17,10 @@
  * address records the peer-id that holds it, so the adopted session's
  * release, which follows, does not free an address that has moved on.
  *
+ * Fixed addresses (vpn.static_addresses, cp_pool_fix) are reserved: only
+ * their name gets them, and while one is busy (the same user connected
+ * twice) that name takes a dynamic address like anyone else.
+ *
  * Thread-safe: one mutex; workers allocate, the event loop releases.
  */
 #include <errno.h>
@@ -37,6 +41,9 @@ struct cp_pool {
 	uint8_t *remembered;		/* per host index: some name's last address */
 	uint8_t *adopted;		/* per host index: held by an adopted peer */
 	uint32_t *owner;		/* per host index: peer-id that holds it */
+	uint8_t *reserved;		/* per host index: someone's fixed address */
+	struct cp_sticky *fixed;	/* n_fixed name -> host, from the config */
+	uint32_t n_fixed;
 	struct cp_sticky *sticky;	/* n_sticky entries, round robin */
 	uint32_t n_sticky, sticky_next;
 	uint32_t max_peers;
@@ -58,10 +65,11 @@ struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
 	p->remembered = calloc(p->n_hosts, 1);
 	p->adopted = calloc(p->n_hosts, 1);
 	p->owner = calloc(p->n_hosts, sizeof(*p->owner));
+	p->reserved = calloc(p->n_hosts, 1);
 	p->sticky = calloc(p->n_sticky, sizeof(*p->sticky));
 	p->peers = calloc(max_clients, sizeof(*p->peers));
 	if (p->used == NULL || p->remembered == NULL || p->adopted == NULL ||
-	    p->owner == NULL || p->sticky == NULL || p->peers == NULL)
+	    p->owner == NULL || p->reserved == NULL || p->sticky == NULL || p->peers == NULL)
 		goto free_pool;
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
@@ -71,6 +79,7 @@ free_pool:
 		free(p->remembered);
 		free(p->adopted);
 		free(p->owner);
+		free(p->reserved);
 		free(p->sticky);
 		free(p->peers);
 		free(p);
@@ -87,9 +96,36 @@ void cp_pool_free(struct cp_pool *p)
 	free(p->remembered);
 	free(p->adopted);
 	free(p->owner);
+	free(p->reserved);
+	free(p->fixed);
 	free(p->sticky);
 	free(p->peers);
 	free(p);
+}
+
+int cp_pool_fix(struct cp_pool *p, const char *name, uint32_t ip)
+{
+	uint32_t h = ip - p->net;
+	struct cp_sticky *f;
+
+	if ((ip & p->mask) != p->net || h < 2 || h + 1 >= p->n_hosts || p->reserved[h])
+		return -EINVAL;
+	f = realloc(p->fixed, (p->n_fixed + 1) * sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	p->fixed = f;
+	snprintf(f[p->n_fixed].cn, sizeof(f[p->n_fixed].cn), "%s", name);
+	f[p->n_fixed++].host = h;
+	p->reserved[h] = 1;
+	return 0;
+}
+
+static const struct cp_sticky *fixed_find(const struct cp_pool *p, const char *cn)
+{
+	for (uint32_t i = 0; i < p->n_fixed; i++)
+		if (strcmp(p->fixed[i].cn, cn) == 0)
+			return &p->fixed[i];
+	return NULL;
 }
 
 static struct cp_sticky *sticky_find(struct cp_pool *p, const char *cn)
@@ -119,14 +155,17 @@ static void sticky_set(struct cp_pool *p, const char *cn, uint32_t host)
 
 static uint32_t host_pick(struct cp_pool *p, const char *cn)
 {
+	const struct cp_sticky *f = fixed_find(p, cn);
 	struct cp_sticky *e = sticky_find(p, cn);
 	uint32_t h, spare = 0;
 
-	/* The name's own address, also from an adopted peer of that name. */
+	/* The name's fixed address, or its last one (also from an adopted peer). */
+	if (f != NULL && (!p->used[f->host] || p->adopted[f->host]))
+		return f->host;
 	if (e != NULL && (!p->used[e->host] || p->adopted[e->host]))
 		return e->host;
 	for (h = 2; h + 1 < p->n_hosts; h++) {
-		if (p->used[h])
+		if (p->used[h] || p->reserved[h])
 			continue;
 		if (!p->remembered[h])
 			return h;
@@ -160,7 +199,8 @@ int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
 		p->used[h] = 1;
 		p->adopted[h] = 0;
 		p->owner[h] = *peer_id;
-		sticky_set(p, cn, h);
+		if (!p->reserved[h])
+			sticky_set(p, cn, h);
 		*ip = p->net + h;
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -341,6 +341,8 @@ struct ovpn_wrap_v2_server *cp_keys_v2_server(struct cp_keys *k);
 
 /* cp_pool.c: VPN addresses (sticky per common name) and peer-ids */
 struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients);
+/* Reserve IP for NAME only (vpn.static_addresses); before any allocation. */
+int cp_pool_fix(struct cp_pool *p, const char *name, uint32_t ip);
 void cp_pool_free(struct cp_pool *p);
 /* Thread-safe. 0 with *peer_id and *ip, or -ENOSPC. */
 int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,

@@ -222,7 +222,9 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 	const struct cfg_vpn *v = &ctx->cfg->vpn;
 	struct sl_cmd c = { .type = SL_CMD_PEER_NEW };
 
-	if (cp_pool_alloc(ctx->pool, s->p.cn, s, &s->p.peer_id, &s->p.vpn_ip) != 0) {
+	/* Addresses follow the user: the username with auth-user-pass, else the CN. */
+	if (cp_pool_alloc(ctx->pool, s->p.user[0] ? s->p.user : s->p.cn, s, &s->p.peer_id,
+			  &s->p.vpn_ip) != 0) {
 		SL_WARN("connect: %s (%s): address pool or peer-ids exhausted", s->p.cn,
 			s->p.addr);
 		return -ENOSPC;
