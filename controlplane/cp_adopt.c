@@ -15,7 +15,9 @@
  * cannot rekey), kill, shutdown, or when a new session replaces it: the
  * client's next renegotiation finds no TLS peer, fails after its
  * hand-window, and the client starts over with a hard reset from the same
- * address, or reconnects under the same common name (cp_ctrl.c).
+ * address, or reconnects under the same name (cp_ctrl.c). That name is
+ * the one the data plane keeps and the address follows: the user name
+ * with auth-user-pass, else the common name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,11 +52,12 @@ static void adopted_fill(struct cp_ctx *ctx, struct cp_session *s, uint32_t peer
 	p->installed = true;
 	p->old_slot = -1;
 	p->since = ps->since;
-	snprintf(p->cn, sizeof(p->cn), "%.*s", (int)sizeof(ps->name) - 1, ps->name);
-	/* The data plane keeps one name, the common name; with
-	 * auth-user-pass the user name is not known any more. */
+	/* The data plane keeps one name, the one the address follows: the
+	 * user name with auth-user-pass (the CN is not known any more),
+	 * else the CN. */
+	snprintf(p->user, sizeof(p->user), "%.*s", (int)sizeof(ps->name) - 1, ps->name);
 	if (!ctx->cfg->pki.auth_user_pass)
-		snprintf(p->user, sizeof(p->user), "%s", p->cn);
+		snprintf(p->cn, sizeof(p->cn), "%s", p->user);
 	snprintf(p->cipher, sizeof(p->cipher), "%s", cp_adopt_cipher_name(ps->cipher));
 	snprintf(p->addr, sizeof(p->addr), "%u.%u.%u.%u:%u", s->ip >> 24, (s->ip >> 16) & 255,
 		 (s->ip >> 8) & 255, s->ip & 255, s->port);
@@ -81,7 +84,7 @@ int cp_adopt_session(struct cp_ctx *ctx, uint32_t peer_id, const struct sl_peer_
 	adopted_fill(ctx, s, peer_id, ps);
 	/* Never due: no worker runs it, no timer of its own. */
 	atomic_store(&s->due_ms, UINT64_MAX);
-	rc = cp_pool_adopt(ctx->pool, s->p.cn, s, peer_id, s->p.vpn_ip);
+	rc = cp_pool_adopt(ctx->pool, s->p.user, s, peer_id, s->p.vpn_ip);
 	if (rc != 0) {
 		cp_session_unref(s);
 		return rc;

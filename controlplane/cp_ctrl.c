@@ -280,7 +280,7 @@ static void adopted_replace(struct cp *cp, const struct sl_cmd *c)
 		next = s->next;
 		if (s->adopted && (s->p.vpn_ip == c->u.peer.vpn_ip ||
 				   (c->u.peer.name[0] != '\0' &&
-				    strncmp(s->p.cn, c->u.peer.name, sizeof(c->u.peer.name)) == 0)))
+				    strncmp(s->p.user, c->u.peer.name, sizeof(c->u.peer.name)) == 0)))
 			cp_ctrl_end_adopted(cp, s, CP_END_REPLACED);
 	}
 }
@@ -443,7 +443,7 @@ static void adopted_event(struct cp *cp, struct cp_session *s, const struct sl_e
 		break;
 	case SL_EVT_KEY_EXHAUSTED:
 		SL_WARN("%s (%s): packet-ids running out and no TLS state to rekey with "
-			"(adopted session): ending it, the client reconnects", s->p.cn, s->p.addr);
+			"(adopted session): ending it, the client reconnects", s->p.user, s->p.addr);
 		cp_ctrl_end_adopted(cp, s, CP_END_ERROR);
 		break;
 	default:
@@ -544,8 +544,8 @@ static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stat
 	}
 	table_add(cp, s);
 	SL_INFO("adopt: user %s cn %s from %s vpn %s peer-id %u cipher %s (no TLS state: "
-		"ends at its next renegotiation, idle or kill)", s->info.user[0] ? s->info.user : "-",
-		s->p.cn, s->p.addr, cfg_ip_str(s->p.vpn_ip, vpn, sizeof(vpn)), peer_id,
+		"ends at its next renegotiation, idle or kill)", s->p.user,
+		s->p.cn[0] ? s->p.cn : "-", s->p.addr, cfg_ip_str(s->p.vpn_ip, vpn, sizeof(vpn)), peer_id,
 		s->p.cipher);
 	return true;
 }

@@ -239,10 +239,11 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 	c.u.peer.keepalive_interval = (uint16_t)v->ping;
 	c.u.peer.keepalive_timeout = (uint16_t)(v->ping_restart > 65535 ? 65535 : v->ping_restart);
 	c.u.peer.framing = (uint8_t)s->p.framing;
-	/* Kept in sl_status.peers: a restarted control plane adopts the peer. */
+	/* Kept in sl_status.peers: a restarted control plane adopts the peer
+	 * under the name its address follows (the user, else the CN). */
 	c.u.peer.cipher = s->p.sl_cipher;
 	snprintf(c.u.peer.name, sizeof(c.u.peer.name), "%.*s",
-		 (int)sizeof(c.u.peer.name) - 1, s->p.cn);
+		 (int)sizeof(c.u.peer.name) - 1, s->p.user[0] ? s->p.user : s->p.cn);
 	cp_out_cmd(ctx, s, &c);
 	s->p.installed = true;
 	return 0;

@@ -9,7 +9,7 @@
  * (one line in the output). Byte counters come from the data plane
  * (sl_status.peers, written by the peer's owner lcore). A session adopted
  * from a previous control plane (cp_adopt.c) ends with "state adopted";
- * its user is "-" when it logged in with a user name (not kept).
+ * its cn is "-" when it logged in with a user name (not kept).
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -84,18 +84,25 @@ static int test_info(void)
 	return 0;
 }
 
-/* With auth-user-pass the data plane's name is the CN; the user is unknown. */
-static int test_user_unknown(void)
+/*
+ * With auth-user-pass the data plane's name is the user (the address
+ * follows it); the CN is unknown. The user's next session takes the
+ * address over.
+ */
+static int test_cn_unknown(void)
 {
-	struct sl_peer_stats ps = entry("client1", NET + 2);
+	struct sl_peer_stats ps = entry("alice@example.com", NET + 5);
 	struct cp_session *s = NULL;
+	uint32_t id, ip;
 
 	cfg.pki.auth_user_pass = true;
 	CHECK_EQ(setup(4), 0);
 	CHECK_EQ(cp_adopt_session(&ctx, 0, &ps, &s), 0);
 	cfg.pki.auth_user_pass = false;
-	CHECK_STR(s->info.cn, "client1");
-	CHECK_STR(s->info.user, "");
+	CHECK_STR(s->info.user, "alice@example.com");
+	CHECK_STR(s->info.cn, "");
+	CHECK_EQ(cp_pool_alloc(ctx.pool, "alice@example.com", NULL, &id, &ip), 0);
+	CHECK_EQ(ip, NET + 5);
 	end(s);
 	teardown();
 	return 0;
@@ -234,7 +241,7 @@ static int test_fixed_address(void)
 static const struct sl_test_case cases[] = {
 	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
 	{ "session info from the data plane's peer entry", test_info },
-	{ "auth-user-pass: user unknown after adoption", test_user_unknown },
+	{ "auth-user-pass: adopted by user name, CN unknown", test_cn_unknown },
 	{ "name without NUL", test_long_name },
 	{ "peer-id and address reserved until the end", test_reserved },
 	{ "same name takes the address over; release leaves it", test_take_over },
