@@ -28,6 +28,8 @@ struct cp_dp {
 	uint64_t events_in;
 	uint64_t last_heartbeat;
 	unsigned stalled_polls;
+	uint32_t sent;			/* commands enqueued since attach */
+	uint32_t done_base;		/* data plane's executed count at attach */
 	/* Events other than the result a cp_dp_call() waits for go here. */
 	void (*on_event)(void *arg, const struct sl_event *e);
 	void *event_arg;
@@ -45,6 +47,9 @@ struct cp {
 	struct cp_session *table[CP_HASH_SIZE];
 	struct cp_session *all;		/* every live session, for timers and listing */
 	struct cp_out *backlog, *backlog_tail;	/* commands waiting for sl_cmd room */
+	/* Outputs held until the data plane has run the key commands before them. */
+	struct cp_out *held, *held_tail;
+	uint32_t fence;			/* dp.sent value those commands reach */
 	uint64_t next_timer_ms, next_crl_ms;
 };
 
@@ -52,6 +57,7 @@ struct cp {
 int cp_dp_alive(const struct sl_config *cfg);
 int cp_dp_attach(struct cp_dp *d);
 int cp_dp_send(struct cp_dp *d, struct sl_cmd *c);
+bool cp_dp_executed(const struct cp_dp *d, uint32_t sent);
 int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res);
 void cp_dp_poll(struct cp_dp *d);
 bool cp_dp_gone(struct cp_dp *d);

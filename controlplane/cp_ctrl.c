@@ -190,6 +190,7 @@ static void backlog_flush(struct cp *cp)
 		if (cp->backlog == NULL)
 			cp->backlog_tail = NULL;
 		cp_out_free(o);
+		cp->fence = cp->dp.sent;	/* it may have been a key: fence it */
 	}
 }
 
@@ -285,19 +286,68 @@ static void adopted_replace(struct cp *cp, const struct sl_cmd *c)
 	}
 }
 
-static void drain_outputs(struct cp *cp)
+/*
+ * A key is usable by the client as soon as our next control packet reaches
+ * it (the key method 2 reply, or the ack that ends a renegotiation), so no
+ * packet may leave before the data plane has installed the keys queued
+ * before it: the command ring goes to the main lcore, the packets straight
+ * out through a worker. Outputs after a PEER_NEW / KEY_NEW wait here (in
+ * order, about a millisecond) until the data plane has run those commands.
+ */
+static bool fenced(const struct cp *cp)
 {
-	struct cp_out *o = cp_out_take_all(&cp->ctx), *next;
+	return cp->held != NULL || cp->backlog != NULL ||
+	       !cp_dp_executed(&cp->dp, cp->fence);
+}
+
+static void hold(struct cp *cp, struct cp_out *o)
+{
+	o->next = NULL;
+	if (cp->held_tail != NULL)
+		cp->held_tail->next = o;
+	else
+		cp->held = o;
+	cp->held_tail = o;
+}
+
+/* Held outputs first (they are older), then the new ones. */
+static struct cp_out *take_outputs(struct cp *cp)
+{
+	struct cp_out *o = cp_out_take_all(&cp->ctx), *head = cp->held;
+
+	if (head == NULL)
+		return o;
+	cp->held_tail->next = o;
+	cp->held = cp->held_tail = NULL;
+	return head;
+}
+
+/* FORCE: at shutdown, send what is held without waiting. */
+static void drain_outputs(struct cp *cp, bool force)
+{
+	struct cp_out *o = take_outputs(cp), *next;
 
 	for (; o != NULL; o = next) {
 		next = o->next;
+		if (!force && fenced(cp)) {
+			for (; o != NULL; o = next) {
+				next = o->next;
+				hold(cp, o);
+			}
+			break;
+		}
 		switch (o->type) {
 		case CP_OUT_PKT:
 			frame_send(cp, o->pkt);
 			break;
 		case CP_OUT_CMD:
 			adopted_replace(cp, &o->cmd);
-			cmd_send(cp, o);	/* takes o */
+			if (o->cmd.type == SL_CMD_PEER_NEW || o->cmd.type == SL_CMD_KEY_NEW) {
+				cmd_send(cp, o);	/* takes o */
+				cp->fence = cp->dp.sent;
+				continue;
+			}
+			cmd_send(cp, o);
 			continue;
 		case CP_OUT_END:
 			session_ended(cp, o);
@@ -516,7 +566,7 @@ void cp_ctrl_poll(struct cp *cp)
 	backlog_flush(cp);
 	poll_packets(cp, now);
 	cp_dp_poll(&cp->dp);
-	drain_outputs(cp);
+	drain_outputs(cp, false);
 	timers(cp, now);
 }
 
@@ -687,7 +737,7 @@ void cp_ctrl_fini(struct cp *cp)
 	cp_work_stop(ctx->work);
 	ctx->work = NULL;
 	if (ctx->pool != NULL) {
-		drain_outputs(cp);
+		drain_outputs(cp, true);
 		end_all(cp);
 	}
 	for (o = cp->backlog; o != NULL; o = next) {

@@ -53,7 +53,22 @@ int cp_dp_attach(struct cp_dp *d)
 		return -EPROTO;
 	}
 	d->last_heartbeat = d->status->heartbeat;
+	d->done_base = d->status->cmds_done + d->status->cmds_bad;
+	d->sent = 0;
 	return 0;
+}
+
+/*
+ * Has the data plane executed the first SENT commands we enqueued? It
+ * counts every command it runs (cmds_done + cmds_bad, in ring order), so
+ * the difference from the count at attach is how many of ours it ran.
+ */
+bool cp_dp_executed(const struct cp_dp *d, uint32_t sent)
+{
+	uint32_t ran = __atomic_load_n(&d->status->cmds_done, __ATOMIC_ACQUIRE) +
+		       __atomic_load_n(&d->status->cmds_bad, __ATOMIC_ACQUIRE) - d->done_base;
+
+	return (int32_t)(ran - sent) >= 0;
 }
 
 int cp_dp_send(struct cp_dp *d, struct sl_cmd *c)
@@ -62,6 +77,7 @@ int cp_dp_send(struct cp_dp *d, struct sl_cmd *c)
 	c->seq = ++d->next_seq;
 	if (rte_ring_enqueue_elem(d->cmd, c, sizeof(*c)) != 0)
 		return -ENOBUFS;
+	d->sent++;
 	return 0;
 }
 
