@@ -159,6 +159,34 @@ sl_cp_start() {
 
 sl_ctl() { "$SL_BUILD/ctl/sluicectl" -s "$SL_TMP/ctl.sock" "$@"; }
 
+# sl_server_conf [sed expressions]: the demo config with the test CRL, edited.
+sl_server_conf() {
+  SL_CONF=$(sl_config)
+  sed -i "s#^\(  tls_crypt = .*\)#\1\n  crl = \"$SL_TMP/pki/crl.pem\";#" "$SL_CONF"
+  for e in "$@"; do sed -i "$e" "$SL_CONF"; done
+}
+
+# sl_cp_restart: stop the control plane if running, start it on $SL_CONF.
+sl_cp_restart() {
+  if [ -n "$CP_PID" ]; then sl_stop "$CP_PID" || true; fi
+  rm -f "$SL_TMP/ctl.sock"
+  sl_cp_start
+}
+
+# sl_connect NAME [openvpn options]: up, then 3 pings through the tunnel.
+sl_connect() {
+  local name=$1; shift
+  rm -f "$SL_TMP/$name.log"
+  sl_client_start "$name" --explicit-exit-notify 1 "$@"
+  sl_client_up "$name" && sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null
+}
+
+# sl_client_stop: with explicit-exit-notify the session ends at once (cc-exit EXIT).
+sl_client_stop() {
+  sl_stop "$CL_PID" 20 || true
+  wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '"
+}
+
 # sl_stop PID [SECONDS]: SIGTERM, wait, SIGKILL if it hangs. Returns its exit code.
 sl_stop() {
   local pid=$1 limit=${2:-15} rc=0

@@ -18,38 +18,11 @@ sl_pki client1 client2
 ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
 PKI=$SL_TMP/pki
 
-# server_conf [sed expressions]: the demo config with the CRL, edited.
-server_conf() {
-  SL_CONF=$(sl_config)
-  sed -i "s#^\(  tls_crypt = .*\)#\1\n  crl = \"$PKI/crl.pem\";#" "$SL_CONF"
-  for e in "$@"; do sed -i "$e" "$SL_CONF"; done
-}
-
-cp_restart() {
-  if [ -n "$CP_PID" ]; then sl_stop "$CP_PID" || true; fi
-  rm -f "$SL_TMP/ctl.sock"
-  sl_cp_start
-}
-
-# connect NAME [openvpn options]: up, then 3 pings through the tunnel.
-connect() {
-  local name=$1; shift
-  rm -f "$SL_TMP/$name.log"
-  sl_client_start "$name" --explicit-exit-notify 1 "$@"
-  sl_client_up "$name" && sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null
-}
-
-# With explicit-exit-notify the session ends at once (cc-exit EXIT).
-client_stop() {
-  sl_stop "$CL_PID" 20 || true
-  wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '"
-}
-
 # comp_profile WANT [openvpn options]: an old compression profile connects,
 # gets WANT pushed, and passes pings of every size class both ways.
 comp_profile() {
   local want=$1; shift
-  connect client1 "$@" || return 1
+  sl_connect client1 "$@" || return 1
   local pushed; pushed=$(grep -o "PUSH: Received control message: .*" "$SL_TMP/client1.log")
   sl_log "client $*: $(grep -o "compress[^,]*\|comp-lzo[^,]*" <<<"$pushed" | tr '\n' ' ')"
   grep -q ",$want," <<<"$pushed" &&
@@ -57,7 +30,7 @@ comp_profile() {
   sl_nsc ping -c 5 -i 0.2 -W 2 -s 1200 10.20.0.2 >/dev/null &&
   sl_nsl ping -c 3 -i 0.2 -W 2 10.10.0.2 >/dev/null &&
   ! grep -qi "decompression\|Bad LZO" "$SL_TMP/client1.log" &&
-  client_stop
+  sl_client_stop
 }
 
 # reneg_traffic WANT COUNT [ping options]: COUNT pings of 1200 bytes every
@@ -66,14 +39,14 @@ comp_profile() {
 reneg_traffic() {
   local want=$1 count=$2; shift 2
   local mark; mark=$(wc -l < "$SL_TMP/cp.log")
-  connect client1 || return 1
+  sl_connect client1 || return 1
   sl_nsc ping -c "$count" -i 0.05 -s 1200 -W 2 10.20.0.2 > "$SL_TMP/reneg-ping.log" 2>&1
   local got; got=$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -c "now sending on key-id")
   local why; why=$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -o "started by the server ([a-z-]*" |
     sed 's/.*(//' | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')
   local kid; kid=$(sl_ctl sessions | grep -o "key-id [0-9]*")
   sl_log "$(grep "packet loss" "$SL_TMP/reneg-ping.log"); $got key switches ($why), now $kid"
-  client_stop
+  sl_client_stop
   grep -q " 0% packet loss" "$SL_TMP/reneg-ping.log" && [ "$got" -ge "$want" ] &&
   [ "$kid" != "key-id 0" ]
 }
@@ -129,7 +102,7 @@ admission_flood() {
   [ "$rate" -ge 100 ] && [ "$half" -ge 1 ] &&
   sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null &&
   wait_for 10 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status | grep -q 'sessions 1 half-open 0$'" &&
-  client_stop
+  sl_client_stop
 }
 
 # The log lines of client1's last session (from the reneg_bytes stage):
@@ -165,7 +138,7 @@ revoked_log_lines() {
   wait_for 5 grep -q "disconnect: user client2 cn client2 from $addr: TLS handshake failed" "$SL_TMP/cp.log"
 }
 
-server_conf
+sl_server_conf
 stage "data plane starts" sl_dp_start
 stage "control plane attaches" sl_cp_start
 stage "comp-lzo client: compress stub-v2 pushed, pings both ways" \
@@ -178,18 +151,18 @@ stage "compress stub-v2 client: compress stub-v2 pushed, pings both ways" \
   comp_profile "compress stub-v2" --compress stub-v2
 stage "compress lz4 client: compress stub-v2 pushed, pings both ways" \
   comp_profile "compress stub-v2" --compress lz4
-server_conf "s#^vpn: {#vpn: {\n  reneg_bytes = 200000;#"
-cp_restart
+sl_server_conf "s#^vpn: {#vpn: {\n  reneg_bytes = 200000;#"
+sl_cp_restart
 stage "server reneg_bytes 200000: key switches under 1200-byte pings, no loss" \
   reneg_traffic 2 300
 stage "log lines of that session: auth, connect, rekeys, disconnect with user, address, reason" \
   session_log_lines
-server_conf "s#^vpn: {#vpn: {\n  reneg_pkts = 150;#"
-cp_restart
+sl_server_conf "s#^vpn: {#vpn: {\n  reneg_pkts = 150;#"
+sl_cp_restart
 stage "server reneg_pkts 150: key switches under pings, no loss" reneg_traffic 2 300
-server_conf
+sl_server_conf
 sl_conf_set 'control: {' 'connect_rate = 2; max_half_open = 6;'
-cp_restart
+sl_cp_restart
 stage "handshake flood from 6 sources: rate limit and half-open cap counted, client1 connects, sluicectl answers" \
   admission_flood
 stage "revoked certificate: auth and disconnect lines name cn, address and reason" \

@@ -14,54 +14,27 @@ sl_pki client1 client2
 ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
 PKI=$SL_TMP/pki
 
-# server_conf [sed expressions]: the demo config with the CRL, edited.
-server_conf() {
-  SL_CONF=$(sl_config)
-  sed -i "s#^\(  tls_crypt = .*\)#\1\n  crl = \"$PKI/crl.pem\";#" "$SL_CONF"
-  for e in "$@"; do sed -i "$e" "$SL_CONF"; done
-}
-
-cp_restart() {
-  if [ -n "$CP_PID" ]; then sl_stop "$CP_PID" || true; fi
-  rm -f "$SL_TMP/ctl.sock"
-  sl_cp_start
-}
-
-# connect NAME [openvpn options]: up, then 3 pings through the tunnel.
-connect() {
-  local name=$1; shift
-  rm -f "$SL_TMP/$name.log"
-  sl_client_start "$name" --explicit-exit-notify 1 "$@"
-  sl_client_up "$name" && sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null
-}
-
-# With explicit-exit-notify the session ends at once (cc-exit EXIT).
-client_stop() {
-  sl_stop "$CL_PID" 20 || true
-  wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '"
-}
-
 session_has() { grep -Eq "$1" <<<"$(sl_ctl sessions)"; }
 
 tls_auth() {
-  server_conf "s#^  tls_crypt = \(.*\);#  tls_auth = \1; tls_auth_direction = \"0\";#"
-  cp_restart
-  SL_WRAP="--tls-auth $PKI/tls-crypt.key 1" connect client1 &&
-  session_has "^user client1 .* cipher AES-256-GCM " && client_stop
+  sl_server_conf "s#^  tls_crypt = \(.*\);#  tls_auth = \1; tls_auth_direction = \"0\";#"
+  sl_cp_restart
+  SL_WRAP="--tls-auth $PKI/tls-crypt.key 1" sl_connect client1 &&
+  session_has "^user client1 .* cipher AES-256-GCM " && sl_client_stop
 }
 
 tls_crypt_v2() {
   openvpn --tls-crypt-v2 "$PKI/v2-server.key" --genkey tls-crypt-v2-client "$PKI/v2-client1.key" >/dev/null
-  server_conf "s#^  tls_crypt = .*#  tls_crypt_v2 = \"$PKI/v2-server.key\";#"
-  cp_restart
-  SL_WRAP="--tls-crypt-v2 $PKI/v2-client1.key" connect client1 &&
-  session_has "^user client1 " && client_stop
+  sl_server_conf "s#^  tls_crypt = .*#  tls_crypt_v2 = \"$PKI/v2-server.key\";#"
+  sl_cp_restart
+  SL_WRAP="--tls-crypt-v2 $PKI/v2-client1.key" sl_connect client1 &&
+  session_has "^user client1 " && sl_client_stop
 }
 
 cipher_forced() {
   local c=$1
-  connect client1 --data-ciphers "$c" && session_has "^user client1 .* cipher $c " &&
-  grep -q "Data Channel: cipher '$c'" "$SL_TMP/client1.log" && client_stop
+  sl_connect client1 --data-ciphers "$c" && session_has "^user client1 .* cipher $c " &&
+  grep -q "Data Channel: cipher '$c'" "$SL_TMP/client1.log" && sl_client_stop
 }
 
 users_file() {
@@ -74,11 +47,11 @@ print("# test users\nalice@example.com:pbkdf2-sha256$20000$" + salt.hex() + "$" 
 auth_right() {
   users_file "s3cret pass"
   printf 'alice@example.com\ns3cret pass\n' > "$SL_TMP/alice.pass"
-  server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#"
-  cp_restart
-  connect client1 --auth-user-pass "$SL_TMP/alice.pass" &&
+  sl_server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#"
+  sl_cp_restart
+  sl_connect client1 --auth-user-pass "$SL_TMP/alice.pass" &&
   session_has "^user alice@example.com cn client1 " &&
-  grep -q "auth: user alice@example.com cn client1 from .*: ok" "$SL_TMP/cp.log" && client_stop
+  grep -q "auth: user alice@example.com cn client1 from .*: ok" "$SL_TMP/cp.log" && sl_client_stop
 }
 
 auth_wrong() {
@@ -95,23 +68,23 @@ auth_wrong() {
 }
 
 revoked_refused() {
-  server_conf
-  cp_restart
+  sl_server_conf
+  sl_cp_restart
   sl_pki_revoke client2
   wait_for 5 grep -q "pki.crl .* changed: reloaded" "$SL_TMP/cp.log" || return 1
   rm -f "$SL_TMP/client2.log"
   sl_client_start client2
   wait_for 20 grep -q "certificate refused: certificate revoked" "$SL_TMP/cp.log"
   local rc=$?
-  client_stop
+  sl_client_stop
   [ $rc -eq 0 ] && ! grep -q "Initialization Sequence Completed" "$SL_TMP/client2.log" &&
-  connect client1 && client_stop
+  sl_connect client1 && sl_client_stop
 }
 
 ping_restart() {
-  server_conf "s#^vpn: {#vpn: {\n  keepalive: { ping = 1; ping_restart = 4; };#"
-  cp_restart
-  connect client1 || return 1
+  sl_server_conf "s#^vpn: {#vpn: {\n  keepalive: { ping = 1; ping_restart = 4; };#"
+  sl_cp_restart
+  sl_connect client1 || return 1
   kill -KILL "$CL_PID"; wait "$CL_PID" 2>/dev/null || true
   wait_for 15 grep -q "disconnect: user client1 .*: ping-restart (idle)" "$SL_TMP/cp.log" &&
   session_has "^sessions 0 "
@@ -121,33 +94,33 @@ ping_restart() {
 reneg_under_ping() {
   local want=$1 secs=$2; shift 2
   local mark; mark=$(wc -l < "$SL_TMP/cp.log")
-  connect client1 "$@" || return 1
+  sl_connect client1 "$@" || return 1
   sl_nsc ping -c $((secs * 5)) -i 0.2 -W 2 10.20.0.2 > "$SL_TMP/reneg-ping.log" 2>&1
   local got; got=$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -c "now sending on key-id")
   sl_log "$(grep "packet loss" "$SL_TMP/reneg-ping.log"); $got key switches"
-  client_stop
+  sl_client_stop
   grep -q " 0% packet loss" "$SL_TMP/reneg-ping.log" && [ "$got" -ge "$want" ]
 }
 
 clean_stop() { sl_stop "$CP_PID" && sl_stop "$DP_PID"; }
 
-server_conf
+sl_server_conf
 stage "data plane starts" sl_dp_start
 stage "tls-auth (key-direction 0/1): connect and ping" tls_auth
 stage "tls-crypt-v2 (per-client key): connect and ping" tls_crypt_v2
-server_conf
-cp_restart
+sl_server_conf
+sl_cp_restart
 stage "CHACHA20-POLY1305 forced by data-ciphers" cipher_forced CHACHA20-POLY1305
 stage "AES-128-GCM forced by data-ciphers" cipher_forced AES-128-GCM
 stage "auth-user-pass: right password connects" auth_right
 stage "auth-user-pass: wrong password gets AUTH_FAILED, no session" auth_wrong
 stage "revoked certificate refused after CRL reload; others still connect" revoked_refused
 stage "silent client removed by ping-restart" ping_restart
-server_conf
-cp_restart
+sl_server_conf
+sl_cp_restart
 stage "client reneg-sec 20: two rekeys under ping, no loss" reneg_under_ping 2 50 --reneg-sec 20
-server_conf "s#^vpn: {#vpn: {\n  reneg_sec = 20;#"
-cp_restart
+sl_server_conf "s#^vpn: {#vpn: {\n  reneg_sec = 20;#"
+sl_cp_restart
 stage "server reneg_sec 20: two rekeys under ping, no loss" reneg_under_ping 2 50
 stage "SIGTERM stops both cleanly" clean_stop
 sl_cleanup
