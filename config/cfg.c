@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg_int.h"
 
@@ -310,6 +311,34 @@ unreadable:
 			 "expected a readable configuration file, found %s", strerror(errno));
 	}
 	return -1;
+}
+
+static void daemon_usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s -c CONFIG [-d]\n"
+		   "  -c CONFIG   configuration file (see config/sluice.conf)\n"
+		   "  -d          debug logging\n", prog);
+}
+
+int cfg_daemon_args(int argc, char **argv, const char *prog, const char **file, int *debug)
+{
+	int opt;
+
+	*file = NULL;
+	*debug = 0;
+	while ((opt = getopt(argc, argv, "c:dh")) != -1) {
+		switch (opt) {
+		case 'c': *file = optarg; break;
+		case 'd': *debug = 1; break;
+		case 'h': daemon_usage(stdout, prog); return 1;
+		default: daemon_usage(stderr, prog); return 2;
+		}
+	}
+	if (*file == NULL || optind != argc) {
+		daemon_usage(stderr, prog);
+		return 2;
+	}
+	return 0;
 }
 
 int cfg_load_report(struct sl_config *cfg, const char *file, FILE *out)

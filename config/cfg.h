@@ -175,6 +175,13 @@ int cfg_load_report(struct sl_config *cfg, const char *file, FILE *out);
 /* "FILE:LINE: setting: msg" into buf; returns buf. */
 const char *cfg_error_str(const struct cfg_error *e, char *buf, unsigned len);
 
+/*
+ * For the two daemons' main(): parse "-c CONFIG [-d] [-h]". Returns 0 to go
+ * on (*file set, *debug 0/1), or the exit code: 0 after -h, 2 after a
+ * usage error (usage printed on stdout or stderr accordingly).
+ */
+int cfg_daemon_args(int argc, char **argv, const char *prog, const char **file, int *debug);
+
 /* Helpers shared with the processes. */
 int cfg_port_is_pci(const struct cfg_port *p);
 const char *cfg_port_name(enum cfg_port_id id);

@@ -7,7 +7,6 @@
  * forwarding meanwhile.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,11 +30,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	atomic_store_explicit(&quit, true, memory_order_relaxed);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: sluice-controlplane -c CONFIG [-d]\n");
 }
 
 static int eal_init(const struct sl_config *cfg)
@@ -73,20 +67,11 @@ int main(int argc, char **argv)
 	struct sl_config cfg;
 	struct cp cp = { .cfg = &cfg, .admin_fd = -1 };
 	const char *file = NULL;
-	int opt, rc = 1, debug = 0;
+	int args, rc = 1, debug = 0;
 
-	while ((opt = getopt(argc, argv, "c:dh")) != -1) {
-		switch (opt) {
-		case 'c': file = optarg; break;
-		case 'd': debug = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (file == NULL) {
-		usage(stderr);
-		return 2;
-	}
+	args = cfg_daemon_args(argc, argv, "sluice-controlplane", &file, &debug);
+	if (args != 0)
+		return args == 1 ? 0 : args;
 	if (cfg_load_report(&cfg, file, stderr) < 0)
 		return 1;
 	sl_log_init("sluice-controlplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);

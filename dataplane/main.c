@@ -7,7 +7,6 @@
  * workers, the ports, free everything and clean up EAL, so no hugepage
  * files stay behind.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +31,6 @@ static void on_signal(int sig)
 	(void)sig;
 	/* Pairs with the relaxed loads in the loops: they only need to see it eventually. */
 	atomic_store_explicit(&the_dp.quit, true, memory_order_relaxed);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: sluice-dataplane -c CONFIG [-d]\n"
-		   "  -c CONFIG   configuration file (see config/sluice.conf)\n"
-		   "  -d          debug logging\n");
 }
 
 static int eal_init(const struct sl_config *cfg)
@@ -107,20 +99,11 @@ int main(int argc, char **argv)
 	struct sl_config cfg;
 	struct dp *dp = &the_dp;
 	const char *file = NULL;
-	int opt, rc = 1, debug = 0;
+	int args, rc = 1, debug = 0;
 
-	while ((opt = getopt(argc, argv, "c:dh")) != -1) {
-		switch (opt) {
-		case 'c': file = optarg; break;
-		case 'd': debug = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (file == NULL) {
-		usage(stderr);
-		return 2;
-	}
+	args = cfg_daemon_args(argc, argv, "sluice-dataplane", &file, &debug);
+	if (args != 0)
+		return args == 1 ? 0 : args;
 	if (cfg_load_report(&cfg, file, stderr) < 0)
 		return 1;
 	sl_log_init("sluice-dataplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);
