@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_ip.h>
@@ -248,4 +249,5 @@ void fx_fini(void)
 	dp_shared_free(&fx.dp);
 	cfg_free(&fx.cfg);
 	rte_eal_cleanup();
+	rmdir("/var/run/dpdk/rte");	/* EAL's empty runtime folder; kept if in use */
 }
