@@ -19,7 +19,7 @@
  *   request:  sha=peer spa=peer_ip tha=?   tpa=our_ip
  *   reply:    sha=our  spa=our_ip  tha=peer tpa=peer_ip
  */
-static int arp_input(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
+int dp_local_arp(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
@@ -54,8 +54,8 @@ static int arp_input(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcor
 }
 
 /* ICMP echo request to our address -> echo reply in place. */
-static int icmp_input(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-		      struct sl_lcore_stats *st)
+int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+		  struct sl_lcore_stats *st)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	unsigned hl = rte_ipv4_hdr_len(ip), len = rte_be_to_cpu_16(ip->total_length);
@@ -83,15 +83,4 @@ static int icmp_input(const struct dp_port *p, struct rte_mbuf *m, struct rte_ip
 	eth->src_addr = p->mac;
 	st->icmp_replies++;
 	return DP_V_TX;
-}
-
-int dp_local_arp(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st)
-{
-	return arp_input(p, m, st);
-}
-
-int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-		  struct sl_lcore_stats *st)
-{
-	return icmp_input(p, m, ip, st);
 }
