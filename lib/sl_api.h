@@ -17,10 +17,17 @@
  *   sl_pkt_pool    rte_mempool                     packet buffers (both allocate)
  *   sl_status      memzone              DP writes  struct sl_status (CP reads)
  *
- * Control packets travel as mbufs whose data starts at the Ethernet header
- * and carry the UDP payload offset in struct sl_cp_meta (the mbuf's private
- * area). Every ring is bounded: a full ring means drop and count, never
- * wait, on both sides.
+ * Control packets travel as mbufs with struct sl_cp_meta in the mbuf's
+ * private area. DP -> CP: the mbuf holds the whole frame as received and the
+ * meta says where the OpenVPN packet starts and who sent it. CP -> DP: the
+ * mbuf holds only the OpenVPN packet (payload_off 0) and the meta names the
+ * destination (address, port, transport); the data plane builds the outer
+ * headers with the same code it uses for data packets. Every ring is
+ * bounded: a full ring means drop and count, never wait, on both sides.
+ *
+ * Addresses are struct sl_addr (family + 16 bytes) and endpoints struct
+ * sl_endpoint (address, port, transport) everywhere in this API: peers'
+ * remote and VPN addresses, iroutes, control-packet metadata and events.
  *
  * Verbs follow the Linux ovpn netlink family: peer new/set/del, key
  * new/swap/del, rules publish; events come back for command results, idle
@@ -30,7 +37,7 @@
  */
 #include <stdint.h>
 
-#define SL_API_VERSION		1
+#define SL_API_VERSION		2
 
 #define SL_RING_CP_RX		"sl_cp_rx"
 #define SL_RING_CP_TX		"sl_cp_tx"
@@ -46,14 +53,58 @@
 #define SL_KEY_LEN_MAX		32
 #define SL_NONCE_TAIL_LEN	8
 
-/* Per-packet metadata of a control packet, in the mbuf private area. */
+/* ---- addresses ---- */
+
+enum sl_af { SL_AF_NONE = 0, SL_AF_INET = 4, SL_AF_INET6 = 6 };
+
+/*
+ * An IPv4 or IPv6 address. IPv4 is kept in host order in v4 (what rte_lpm
+ * and the config use) with the rest of the bytes zero; IPv6 in network order
+ * in v6. Compare with sl_addr_eq() (lib/sl_addr.h), never with memcmp on a
+ * struct that was not zeroed first.
+ */
+struct sl_addr {
+	uint8_t family;		/* enum sl_af */
+	uint8_t pad[3];
+	union {
+		uint32_t v4;	/* host order */
+		uint8_t v6[16];	/* network order */
+	};
+};
+
+/* How a peer's OpenVPN packets travel. */
+enum sl_transport { SL_TRANSPORT_UDP = 0, SL_TRANSPORT_TCP = 1 };
+
+/* The far end of a peer's OpenVPN connection. */
+struct sl_endpoint {
+	struct sl_addr addr;
+	uint16_t port;		/* host order */
+	uint8_t transport;	/* enum sl_transport */
+	uint8_t pad;
+	uint32_t conn;		/* TCP: the control plane's connection id; UDP: 0 */
+};
+
+_Static_assert(sizeof(struct sl_addr) == 20, "sl_addr size");
+_Static_assert(sizeof(struct sl_endpoint) == 28, "sl_endpoint size");
+
+/*
+ * Per-packet metadata of a control packet, in the mbuf private area (the
+ * data plane also uses it for its own packets while they cross stages).
+ *   DP -> CP: peer = the sender; payload_off/len = the OpenVPN packet inside
+ *             the received frame; port_id = the port it came in on; mac =
+ *             the frame's source MAC (the next hop back to the sender).
+ *   CP -> DP: peer = the destination; the mbuf data is the OpenVPN packet
+ *             (payload_off 0, payload_len = its length); mac = the next hop
+ *             to use (the mac of the packet being answered), all zero to let
+ *             the data plane resolve it; port_id and peer_id are ignored.
+ */
 struct sl_cp_meta {
-	uint32_t src_ip;	/* client address, host order */
-	uint16_t src_port;	/* client UDP port, host order */
+	struct sl_endpoint peer;
 	uint16_t payload_off;	/* OpenVPN packet offset from mbuf data start */
 	uint16_t payload_len;
 	uint16_t port_id;	/* DPDK port it arrived on */
-	uint32_t peer_id;	/* for CP -> DP: reserved, 0 */
+	uint8_t mac[6];		/* next hop toward / from the peer */
+	uint32_t peer_id;	/* data plane internal; CP -> DP: 0 */
 };
 
 /* ---- commands, CP -> DP ---- */
@@ -82,15 +133,15 @@ enum sl_framing { SL_FRAMING_NONE, SL_FRAMING_COMP_LZO, SL_FRAMING_STUB,
 		  SL_FRAMING_STUB_V2 };
 
 struct sl_cmd_peer {
-	uint32_t remote_ip;		/* host order */
-	uint16_t remote_port;
+	struct sl_endpoint remote;	/* where the peer's packets come from */
+	struct sl_addr vpn;		/* its address inside the tunnel */
 	uint16_t keepalive_interval;	/* s, 0 = no pings */
-	uint32_t vpn_ip;		/* host order */
 	uint16_t keepalive_timeout;	/* s, 0 = never idle */
 	uint8_t framing;		/* enum sl_framing */
 	uint8_t data_v1;		/* the peer speaks P_DATA_V1 (pre-2.4): it is
-					 * found by remote ip:port, which never floats */
-	uint8_t remote_mac[6];		/* next hop toward remote_ip (the control
+					 * found by its remote endpoint, which never
+					 * floats */
+	uint8_t remote_mac[6];		/* next hop toward remote.addr (the control
 					 * packets' source MAC); PEER_NEW only */
 	uint8_t cipher;			/* enum sl_cipher, for status only */
 	uint8_t pad;
@@ -127,16 +178,16 @@ struct sl_cmd {
 		uint8_t del_reason;		/* PEER_DEL */
 		uint64_t rules;			/* RULES_PUBLISH: rule set handle */
 		struct {
-			uint32_t prefix;	/* host order, host bits zero */
-			uint8_t len;		/* 1..32 */
+			struct sl_addr prefix;	/* host bits zero */
+			uint8_t len;		/* IPv4 1..32 (IPv6 1..128 later) */
 		} route;			/* ROUTE_ADD, ROUTE_DEL */
-		uint8_t raw[112];
+		uint8_t raw[128];
 	} u;
 };
 
 /* rte_ring elements must be multiples of 4 bytes; the union is the limit. */
 _Static_assert(sizeof(struct sl_cmd) % 4 == 0, "sl_cmd size");
-_Static_assert(sizeof(struct sl_cmd_peer) <= 112 && sizeof(struct sl_cmd_key) <= 112,
+_Static_assert(sizeof(struct sl_cmd_peer) <= 128 && sizeof(struct sl_cmd_key) <= 128,
 	       "sl_cmd payload exceeds the union");
 
 /* ---- events, DP -> CP ---- */
@@ -156,39 +207,84 @@ struct sl_event {
 	uint32_t seq;
 	uint32_t peer_id;
 	int32_t result;
-	uint32_t ip;		/* FLOAT: new address, host order */
-	uint16_t port;
+	struct sl_endpoint remote;	/* the peer's current endpoint (FLOAT: the new one) */
 	uint8_t key_id;
-	uint8_t pad;
+	uint8_t pad[3];
 };
 
 _Static_assert(sizeof(struct sl_event) % 4 == 0, "sl_event size");
 
-/* ---- drop reasons (one table, descriptions in sl_stats.c) ---- */
+/*
+ * ---- counters ----
+ *
+ * Every counter family is one X-macro list: X(field, kind, help). The list
+ * makes the struct fields here, and lib/sl_counters.c turns the same list
+ * into the name/kind/help tables that `sluicectl status`, DPDK telemetry
+ * and any exporter walk. Names are the field names; kind is COUNTER (only
+ * grows) or GAUGE.
+ *
+ * Drop reasons: X(ENUM, "name", "help"); the name is what operators see.
+ */
+#define SL_DROP_LIST(X) \
+	X(NOT_IP, "not-ip", "neither IPv4 nor ARP") \
+	X(BAD_HEADER, "bad-header", "truncated or malformed Ethernet/IP/UDP header") \
+	X(NOT_FOR_US, "not-for-us", "addressed to another host or port") \
+	X(UNKNOWN_PEER, "unknown-peer", "data packet for no installed peer") \
+	X(BAD_OPCODE, "bad-opcode", "OpenVPN opcode never accepted") \
+	X(CP_RING_FULL, "cp-ring-full", "control-plane ring full (control plane slow or down)") \
+	X(TX_FULL, "tx-full", "transmit queue full") \
+	X(NO_MBUF, "no-mbuf", "packet pool exhausted") \
+	X(NO_KEY, "no-key", "no key installed for the packet's key-id") \
+	X(AUTH, "auth", "authentication tag or HMAC wrong, or malformed data packet") \
+	X(REPLAY, "replay", "packet-id replayed or too old") \
+	X(COMPRESSED, "compressed", "compressed payload (Sluice never decompresses)") \
+	X(BAD_INNER, "bad-inner", "inner packet not IPv4 or malformed") \
+	X(SPOOFED, "spoofed", "inner source is not the peer's VPN address or iroute") \
+	X(NO_ROUTE, "no-route", "no VPN peer for the destination") \
+	X(NO_NEIGHBOR, "no-neighbor", "next hop not resolved yet (ARP request sent)") \
+	X(PKTID_EXHAUSTED, "pktid-exhausted", "packet-id space used up, rekey pending") \
+	X(HANDOFF_FULL, "handoff-full", "owner lcore's handoff ring full") \
+	X(TOO_BIG, "too-big", "packet too big for the tunnel") \
+	X(INNER_IPV6, "inner-ipv6", "IPv6 inside the tunnel (not supported yet)")
 
 enum sl_drop {
-	SL_DROP_NOT_IP,		/* not IPv4/ARP on a port that only speaks those */
-	SL_DROP_BAD_HEADER,	/* truncated or malformed L2/L3/L4 header */
-	SL_DROP_NOT_FOR_US,	/* addressed to someone else */
-	SL_DROP_UNKNOWN_PEER,	/* data packet for no installed peer */
-	SL_DROP_BAD_OPCODE,	/* OpenVPN opcode we never accept */
-	SL_DROP_CP_RING_FULL,	/* control plane slow or absent */
-	SL_DROP_TX_FULL,	/* NIC TX queue full */
-	SL_DROP_NO_MBUF,	/* pool exhausted when building a packet */
-	SL_DROP_NO_KEY,		/* no key installed for the packet's key-id */
-	SL_DROP_AUTH,		/* tag/HMAC check failed or malformed data packet */
-	SL_DROP_REPLAY,		/* packet-id replayed or too old */
-	SL_DROP_COMPRESSED,	/* really compressed payload (we never decompress) */
-	SL_DROP_BAD_INNER,	/* inner packet not IPv4 or malformed */
-	SL_DROP_SPOOFED,	/* inner source is not the peer's address or iroute */
-	SL_DROP_NO_ROUTE,	/* no peer for the inner destination */
-	SL_DROP_NO_NEIGHBOR,	/* next hop MAC not resolved yet (ARP sent) */
-	SL_DROP_PKTID_EXHAUSTED,/* TX packet-id space used up: rekey pending */
-	SL_DROP_HANDOFF_FULL,	/* owner lcore's handoff ring full */
-	SL_DROP_TOO_BIG,	/* does not fit the tunnel after encapsulation */
-	SL_DROP_INNER_IPV6,	/* IPv6 inside the tunnel (not supported yet) */
+#define SL_X_(e, name, help) SL_DROP_##e,
+	SL_DROP_LIST(SL_X_)
+#undef SL_X_
 	SL_DROP_MAX
 };
+
+/* Per worker lcore (struct sl_lcore_stats). */
+#define SL_LCORE_COUNTERS(X) \
+	X(rx_pkts, COUNTER, "packets received on both ports") \
+	X(tx_pkts, COUNTER, "packets sent on both ports") \
+	X(rx_bursts, COUNTER, "non-empty receive bursts") \
+	X(busy_cycles, COUNTER, "TSC cycles of loop iterations that found work") \
+	X(idle_cycles, COUNTER, "TSC cycles of loop iterations that found none") \
+	X(cp_rx, COUNTER, "control packets handed to the control plane") \
+	X(cp_tx, COUNTER, "control packets sent for the control plane") \
+	X(arp_replies, COUNTER, "ARP requests answered") \
+	X(icmp_replies, COUNTER, "ICMP echo requests answered")
+
+/* Per peer (struct sl_peer_stats). */
+#define SL_PEER_COUNTERS(X) \
+	X(rx_pkts, COUNTER, "packets from the peer, after decryption") \
+	X(rx_bytes, COUNTER, "inner bytes from the peer") \
+	X(tx_pkts, COUNTER, "packets to the peer, before encryption") \
+	X(tx_bytes, COUNTER, "inner bytes to the peer")
+
+/* Per port (struct sl_port_status), read from the NIC. */
+#define SL_PORT_COUNTERS(X) \
+	X(rx_pkts, COUNTER, "packets received by the NIC") \
+	X(tx_pkts, COUNTER, "packets sent by the NIC") \
+	X(rx_bytes, COUNTER, "bytes received by the NIC") \
+	X(tx_bytes, COUNTER, "bytes sent by the NIC") \
+	X(rx_missed, COUNTER, "packets the NIC dropped for lack of RX descriptors") \
+	X(rx_errors, COUNTER, "receive errors") \
+	X(tx_errors, COUNTER, "transmit errors") \
+	X(rx_nombuf, COUNTER, "receive buffer allocation failures")
+
+#define SL_COUNTER_FIELD_(f, kind, help) uint64_t f;
 
 const char *sl_drop_name(enum sl_drop d);
 const char *sl_drop_desc(enum sl_drop d);
@@ -200,16 +296,15 @@ const char *sl_drop_desc(enum sl_drop d);
  * sl_status.peers for `sluicectl sessions`.
  */
 struct sl_peer_stats {
-	uint64_t rx_pkts, rx_bytes;	/* from the peer, after decryption */
-	uint64_t tx_pkts, tx_bytes;	/* to the peer, before encryption */
+	SL_PEER_COUNTERS(SL_COUNTER_FIELD_)
 	uint64_t last_rx;		/* time(NULL) of the last authenticated packet */
 	uint64_t since;			/* time(NULL) of PEER_NEW */
-	uint32_t remote_ip;		/* current (after float), host order */
-	uint16_t remote_port;
+	struct sl_endpoint remote;	/* current (after float) */
+	struct sl_addr vpn;
 	uint8_t tx_key_id;
 	uint8_t in_use;
-	uint32_t vpn_ip;		/* host order */
 	uint8_t cipher;			/* enum sl_cipher */
+	uint8_t pad;
 	char name[48];			/* from PEER_NEW */
 };
 
@@ -228,23 +323,14 @@ struct sl_port_status {
 	uint32_t addr;			/* host order */
 	uint8_t prefix_len;
 	uint16_t n_queues;
-	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
-	uint64_t rx_missed, rx_errors, tx_errors, rx_nombuf;
+	SL_PORT_COUNTERS(SL_COUNTER_FIELD_)
 	uint64_t q_rx_pkts[SL_QUEUE_STATS];	/* per queue = per worker, where */
 	uint64_t q_tx_pkts[SL_QUEUE_STATS];	/* the driver counts per queue */
 };
 
 /* One per lcore, written only by that lcore (one cache line pair, no atomics). */
 struct sl_lcore_stats {
-	uint64_t rx_pkts;
-	uint64_t tx_pkts;
-	uint64_t rx_bursts;
-	uint64_t busy_cycles;		/* iterations that found work */
-	uint64_t idle_cycles;
-	uint64_t cp_rx;			/* control packets handed to the CP */
-	uint64_t cp_tx;			/* control packets sent for the CP */
-	uint64_t arp_replies;
-	uint64_t icmp_replies;
+	SL_LCORE_COUNTERS(SL_COUNTER_FIELD_)
 	uint64_t drop[SL_DROP_MAX];
 } __attribute__((aligned(64)));
 
