@@ -6,16 +6,18 @@
 From every address in SOURCES (comma-separated, already on an interface),
 COUNT times spread evenly over SECS seconds: the start of an OpenVPN
 handshake with tls-crypt KEY as a client that knows the key would make it
-(control-channel.md 6.3): a hard reset, and when the stateless cookie reply
-comes back (1 s at most), a P_ACK_V1 that acks it and echoes the cookie, so
-the server makes a session that then waits for a TLS ClientHello. HOLD
-seconds later that session gets a ClientHello that is not TLS, so it ends
-(a TLS failure) and stops counting as half-open. Prints one summary line.
+(OpenVPN's stateless cookie: src/openvpn/ssl_pkt.c, mudp.c): a hard reset,
+and when the stateless cookie reply comes back (1 s at most), a P_ACK_V1
+that acks it and echoes the cookie, so the server makes a session that then
+waits for a TLS ClientHello. HOLD seconds later that session gets a
+ClientHello that is not TLS, so it ends (a TLS failure) and stops counting
+as half-open. Prints one summary line.
 
-Wire format (tls-crypt, 3.4): op|kid, own sid(8), replay-id counter and
-time (4+4), HMAC-SHA256 tag (32), AES-256-CTR(plain) with IV = tag[0:16];
-client->server keys are bytes 128..159 (cipher) and 192..223 (HMAC) of the
-key file, server->client 0..31 and 64..95.
+Wire format (tls-crypt, OpenVPN src/openvpn/tls_crypt.c): op|kid, own
+sid(8), replay-id counter and time (4+4), HMAC-SHA256 tag (32),
+AES-256-CTR(plain) with IV = tag[0:16]; client->server keys are bytes
+128..159 (cipher) and 192..223 (HMAC) of the key file, server->client 0..31
+and 64..95 (tls_crypt.c tls_crypt_init_key, crypto.c key_direction_state_init).
 """
 import hashlib
 import hmac
