@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The Sluice demo: installs, builds, and runs the concentrator on an embedded
-# topology of three network namespaces (run as root):
+# topology of three network namespaces (run as root, no sudo needed):
 #
 #   sl-client                  sl-conc                          sl-lan
 #   sl-cv 192.0.2.2/24 <-veth-> sl-pub [sluice-dataplane] sl-prv <-veth-> sl-lv 10.20.0.10/24
 #                               public 192.0.2.1    private 10.20.0.1    (web on :80)
 #
-#   scripts/demo.sh          set up and start (config/demo.conf), then connect a real
-#                            openvpn client in sl-client (config/demo-client.ovpn)
-#                            and fetch http://10.20.0.10/ through the tunnel
-#   scripts/demo.sh status   sluicectl status
-#   scripts/demo.sh stop     stop everything and remove the namespaces
+#   bash scripts/demo.sh          set up and start (config/demo.conf), then connect a real
+#                                 openvpn client in sl-client (config/demo-client.ovpn)
+#                                 and fetch http://10.20.0.10/ through the tunnel
+#   bash scripts/demo.sh status   sluicectl status
+#   bash scripts/demo.sh stop     stop everything and remove the namespaces
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
@@ -63,7 +63,7 @@ topology() {
 
 start() {
   if ip netns list | grep -q '^sl-conc\b'; then
-    echo "demo: already running (scripts/demo.sh stop first)"; exit 1
+    echo "demo: already running (bash scripts/demo.sh stop first)"; exit 1
   fi
   bash scripts/setup.sh
   [ -d "$BUILD" ] || meson setup "$BUILD" >/dev/null
@@ -99,7 +99,7 @@ start() {
   echo "Try:   $CTL sessions"
   echo "       ip netns exec sl-client curl http://10.20.0.10/"
   echo "       $CTL kill client"
-  echo "Stop:  scripts/demo.sh stop"
+  echo "Stop:  bash scripts/demo.sh stop"
 }
 
 # The real openvpn client: connect, show the tunnel, fetch the LAN web page.
@@ -126,5 +126,5 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   status) $CTL status; $CTL sessions ;;
-  *) echo "usage: scripts/demo.sh [start|status|stop]"; exit 2 ;;
+  *) echo "usage: bash scripts/demo.sh [start|status|stop]"; exit 2 ;;
 esac

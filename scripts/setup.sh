@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Install everything Sluice builds, tests and demos with (Debian 12 packages
-# only) and prepare hugepages. Idempotent; run as root.
+# only) and prepare hugepages. Idempotent; run as root (no sudo needed).
 set -euo pipefail
 
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: run as root (apt-get, hugepages, network namespaces)" >&2
+  exit 1
+fi
+
 PKGS=(
-  build-essential pkg-config meson ninja-build clang llvm libclang-rt-14-dev
-  libdpdk-dev dpdk-dev dpdk libssl-dev openssl libconfig-dev
-  openvpn iperf3 iproute2 iputils-ping ethtool tshark procps psmisc python3
+  # build: gcc, meson, DPDK 22.11, OpenSSL 3, libconfig
+  build-essential pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk
+  libssl-dev openssl libconfig-dev
+  # sanitizer and libFuzzer builds (clang), symbolized stack traces (llvm)
+  clang llvm libclang-rt-14-dev
+  # tests, demo and benchmarks: the real client, traffic, namespaces, the
+  # LAN web page (curl), the handshake flood (python3-cryptography)
+  openvpn iperf3 iproute2 iputils-ping ethtool procps psmisc curl
+  python3 python3-cryptography
+  # the capture recipe in tests/capture
+  tshark
 )
 
 missing=()

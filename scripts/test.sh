@@ -3,7 +3,8 @@
 #   1. gcc build:            unit, fuzz (bounded driver), bench smoke, integration
 #   2. ASan+UBSan build:     unit
 #   3. clang+libFuzzer build: fuzz (short libFuzzer runs under ASan/UBSan)
-# Build trees go to build/ (override with SLUICE_BUILD_ROOT). Run as root.
+# Build trees go to build/ (override with SLUICE_BUILD_ROOT).
+# Run as root, no sudo needed: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=${SLUICE_BUILD_ROOT:-build}
