@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include "cp.h"
+#include "sl_counters.h"
+
+/* The "control" line walks sl_cp_defs() and reads cp->ctx.stats[] by the same index. */
+_Static_assert((int)CP_ST_MAX == (int)SL_CP_COUNTERS_N, "cp_stat and SL_CP_COUNTERS disagree");
 
 struct out {
 	char *buf;
@@ -28,8 +32,18 @@ static void put(struct out *o, const char *fmt, ...)
 		o->used += (size_t)n;
 }
 
+/* " name value" for each counter of a table, read from base. */
+static void counters(struct out *o, const void *base, const struct sl_counter_def *t, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		put(o, " %s %lu", t[i].name, sl_counter_read(base, &t[i]));
+}
+
 static void ports(struct out *o, const struct sl_status *s)
 {
+	unsigned n;
+	const struct sl_counter_def *t = sl_port_defs(&n);
+
 	for (unsigned i = 0; i < s->n_ports && i < SL_MAX_PORTS; i++) {
 		const struct sl_port_status *p = &s->port[i];
 		const uint8_t *m = p->mac;
@@ -39,35 +53,58 @@ static void ports(struct out *o, const struct sl_status *s)
 		    "link %s speed %u queues %u\n", p->role, p->device, m[0], m[1], m[2], m[3],
 		    m[4], m[5], cfg_ip_str(p->addr, ip, sizeof(ip)), p->prefix_len,
 		    p->link_up ? "up" : "down", p->speed_mbps, p->n_queues);
-		put(o, "  rx %lu pkts %lu bytes, tx %lu pkts %lu bytes, drop missed %lu "
-		    "rx-errors %lu tx-errors %lu no-mbuf %lu\n",
-		    p->rx_pkts, p->rx_bytes, p->tx_pkts, p->tx_bytes, p->rx_missed,
-		    p->rx_errors, p->tx_errors, p->rx_nombuf);
+		put(o, " ");
+		counters(o, p, t, n);
+		put(o, "\n");
 		for (unsigned q = 0; q < p->n_queues && q < SL_QUEUE_STATS; q++)
 			put(o, "  queue %u: rx %lu tx %lu pkts\n", q, p->q_rx_pkts[q], p->q_tx_pkts[q]);
 	}
 }
 
-static void lcores(struct out *o, const struct sl_status *s, uint64_t *drops)
+static void lcores(struct out *o, const struct sl_status *s)
 {
+	unsigned n;
+	const struct sl_counter_def *t = sl_lcore_defs(&n);
+
 	for (unsigned i = 0; i < s->n_workers && i < SL_MAX_LCORES; i++) {
 		const struct sl_lcore_stats *l = &s->lcore[i];
 		uint64_t total = l->busy_cycles + l->idle_cycles;
 
-		put(o, "lcore %u (worker %u): rx %lu tx %lu bursts %lu control-in %lu control-out %lu "
-		    "arp %lu echo %lu busy %.1f%% cycles/pkt %lu\n", s->worker_lcore[i], i,
-		    l->rx_pkts, l->tx_pkts, l->rx_bursts, l->cp_rx, l->cp_tx, l->arp_replies,
-		    l->icmp_replies, total ? 100.0 * l->busy_cycles / total : 0.0,
+		put(o, "lcore %u (worker %u):", s->worker_lcore[i], i);
+		counters(o, l, t, n);
+		put(o, " busy %.1f%% cycles/pkt %lu\n", total ? 100.0 * l->busy_cycles / total : 0.0,
 		    l->rx_pkts ? l->busy_cycles / l->rx_pkts : 0);
-		for (int d = 0; d < SL_DROP_MAX; d++)
-			drops[d] += l->drop[d];
 	}
+}
+
+/* "drop NAME N  (HELP)" per reason, summed over the workers. */
+static void drops(struct out *o, const struct sl_status *s)
+{
+	struct sl_lcore_stats sum;
+	unsigned n;
+	const struct sl_counter_def *t = sl_drop_defs(&n);
+
+	sl_lcore_sum(s, &sum);
+	for (unsigned d = 0; d < n; d++)
+		put(o, "drop %-14s %lu  (%s)\n", t[d].name, sum.drop[d], t[d].help);
+}
+
+/* The control plane's own counters, indexed like its table. */
+static void control(struct out *o, const struct cp *cp)
+{
+	unsigned n;
+	const struct sl_counter_def *t = sl_cp_defs(&n);
+
+	put(o, "control");
+	for (unsigned i = 0; i < n; i++)
+		put(o, " %s %lu", t[i].name, atomic_load(&cp->ctx.stats[i]));
+	put(o, "\n");
 }
 
 int cp_status_format(const struct cp *cp, char *buf, size_t len)
 {
 	const struct sl_status *s = cp->dp.status;
-	uint64_t drops[SL_DROP_MAX] = { 0 }, now = (uint64_t)time(NULL);
+	uint64_t now = (uint64_t)time(NULL);
 	struct out o = { .buf = buf, .len = len };
 
 	put(&o, "dataplane: pid %d up %lus main-lcore %u workers %u api %u commands %u/%u bad\n",
@@ -78,13 +115,9 @@ int cp_status_format(const struct cp *cp, char *buf, size_t len)
 	    cp->dp.events_in);
 	put(&o, "controlplane: sessions %u half-open %u\n", atomic_load(&cp->ctx.n_sessions),
 	    atomic_load(&cp->ctx.half_open));
-	put(&o, "control");
-	for (int i = 0; i < CP_ST_MAX; i++)
-		put(&o, " %s %lu", cp_stat_name(i), atomic_load(&cp->ctx.stats[i]));
-	put(&o, "\n");
+	control(&o, cp);
 	ports(&o, s);
-	lcores(&o, s, drops);
-	for (int d = 0; d < SL_DROP_MAX; d++)
-		put(&o, "drop %-14s %lu  (%s)\n", sl_drop_name(d), drops[d], sl_drop_desc(d));
+	lcores(&o, s);
+	drops(&o, s);
 	return (int)(o.used < len ? o.used : len);
 }

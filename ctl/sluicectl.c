@@ -4,6 +4,7 @@
  *
  *   sluicectl check FILE              validate a configuration file
  *   sluicectl [-c FILE | -s SOCKET] status | ping | sessions | kill WHO
+ *   sluicectl --help | --version
  *
  * Every command but `check` is a request to sluice-controlplane over its
  * UNIX socket: one line out ("status\n"), then the reply until EOF. A reply
@@ -11,6 +12,7 @@
  * 0 or 1 accordingly.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +30,18 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sluicectl check FILE\n"
 		"       sluicectl [-c CONFIG | -s SOCKET] COMMAND [ARGS]\n"
+		"       sluicectl -h | --help | --version\n"
 		"commands:\n"
 		"  check FILE   validate a configuration file (no daemon needed)\n"
 		"  status       data-plane lcores, ports, link, counters\n"
 		"  ping         a command/event round trip through the rings\n"
 		"  sessions     VPN sessions: user, addresses, cipher, since, bytes, key-id\n"
-		"  kill WHO     end the sessions of a user, common name or address[:port]\n");
+		"  kill WHO     end the sessions of a user, common name or address[:port]\n"
+		"options:\n"
+		"  -c CONFIG    reach the control plane at CONFIG's control.socket\n"
+		"  -s SOCKET    reach the control plane at SOCKET (default " DEFAULT_SOCKET ")\n"
+		"  -h, --help   this text\n"
+		"  --version    print the version\n");
 }
 
 static int cmd_check(const char *file)
@@ -139,12 +147,18 @@ static int socket_from_config(const char *file, char *out, size_t len)
 	return 0;
 }
 
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int main(int argc, char **argv)
 {
 	char sock[108] = DEFAULT_SOCKET;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+c:s:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:s:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			if (socket_from_config(optarg, sock, sizeof(sock)) < 0)
@@ -155,6 +169,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sluicectl %s\n", SLUICE_VERSION);
 			return 0;
 		default:
 			usage(stderr);
