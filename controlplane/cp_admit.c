@@ -32,7 +32,7 @@
 #define CP_REPLIES_PER_SESSION	4	/* cookie replies per allowed session */
 
 struct cp_rate {
-	uint32_t ip;
+	struct sl_addr addr;
 	uint32_t window;
 	uint32_t sessions;
 	uint32_t replies;
@@ -81,23 +81,23 @@ void cp_admit_free(struct cp_admit *a)
 	free(a);
 }
 
-static struct cp_rate *rate_of(struct cp_admit *a, uint32_t ip, uint64_t now_s)
+static struct cp_rate *rate_of(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s)
 {
-	struct cp_rate *r = &a->rate[(ip * 2654435761u) % CP_RATE_SLOTS];
+	struct cp_rate *r = &a->rate[cp_addr_hash(addr) % CP_RATE_SLOTS];
 	uint32_t w = (uint32_t)(now_s / CP_RATE_WINDOW_S);
 
 	/* A collision restarts the other address's window: cheap, and only lenient. */
-	if (r->ip != ip || r->window != w) {
-		r->ip = ip;
+	if (!sl_addr_eq(&r->addr, addr) || r->window != w) {
+		r->addr = *addr;
 		r->window = w;
 		r->sessions = r->replies = 0;
 	}
 	return r;
 }
 
-bool cp_admit_rate_ok(struct cp_admit *a, uint32_t ip, uint64_t now_s)
+bool cp_admit_rate_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s)
 {
-	struct cp_rate *r = rate_of(a, ip, now_s);
+	struct cp_rate *r = rate_of(a, addr, now_s);
 
 	if (r->sessions >= a->ctx->cfg->ctl.connect_rate)
 		return false;
@@ -105,9 +105,9 @@ bool cp_admit_rate_ok(struct cp_admit *a, uint32_t ip, uint64_t now_s)
 	return true;
 }
 
-static bool replies_ok(struct cp_admit *a, uint32_t ip, uint64_t now_s)
+static bool replies_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s)
 {
-	struct cp_rate *r = rate_of(a, ip, now_s);
+	struct cp_rate *r = rate_of(a, addr, now_s);
 
 	if (r->replies >= a->ctx->cfg->ctl.connect_rate * CP_REPLIES_PER_SESSION)
 		return false;
@@ -137,12 +137,23 @@ static int unwrap(struct cp_admit *a, const struct cp_pkt *in, uint8_t *out, siz
 	}
 }
 
-static void sockaddr_of(const struct cp_pkt *in, struct sockaddr_in *sa)
+/* The sender as the cookie hashes it: its sockaddr_in or sockaddr_in6. */
+static const struct sockaddr *sockaddr_of(const struct cp_pkt *in, struct sockaddr_storage *ss)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(in->port);
-	sa->sin_addr.s_addr = htonl(in->ip);
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (sl_addr_is_v4(&in->peer.addr)) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(in->peer.port);
+		in4->sin_addr.s_addr = htonl(in->peer.addr.v4);
+	} else {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(in->peer.port);
+		memcpy(&in6->sin6_addr, in->peer.addr.v6, sizeof(in6->sin6_addr));
+	}
+	return (const struct sockaddr *)ss;
 }
 
 /* HARD_RESET_SERVER_V2: cookie sid, ack [0], msg-id 0, fresh replay-id 1. */
@@ -154,11 +165,10 @@ static struct cp_pkt *cookie_reply(struct cp_admit *a, const struct cp_pkt *in,
 				   .n_acks = 1, .has_msg_id = true };
 	uint8_t plain[128], wire[256], tlv[OVPN_EARLY_NEG_TLV_LEN];
 	struct ovpn_wrap_pid_tx tx;
-	struct sockaddr_in sa;
+	struct sockaddr_storage ss;
 	int n;
 
-	sockaddr_of(in, &sa);
-	if (ovpn_wrap_cookie_make(a->cookie, now_s, (struct sockaddr *)&sa, pkt->sid, r.sid) != 0)
+	if (ovpn_wrap_cookie_make(a->cookie, now_s, sockaddr_of(in, &ss), pkt->sid, r.sid) != 0)
 		return NULL;
 	memcpy(r.peer_sid, pkt->sid, OVPN_SID_LEN);
 	/* Only a V3 client that signalled early negotiation may get the TLV. */
@@ -176,22 +186,21 @@ static struct cp_pkt *cookie_reply(struct cp_admit *a, const struct cp_pkt *in,
 	} else if (n > 0) {
 		memcpy(wire, plain, (size_t)n);
 	}
-	return n > 0 ? cp_pkt_new(wire, (size_t)n, in->ip, in->port, in->mac) : NULL;
+	return n > 0 ? cp_pkt_new(wire, (size_t)n, &in->peer, in->mac) : NULL;
 }
 
 /* The third packet: it must ack our msg 0 and echo a cookie of ours. */
 static bool cookie_valid(struct cp_admit *a, const struct cp_pkt *in,
 			 const struct ovpn_ctrl_pkt *pkt, uint64_t now_s)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_storage ss;
 
 	if (pkt->n_acks == 0 || (pkt->has_msg_id && pkt->msg_id > 1))
 		return false;
 	for (unsigned i = 0; i < pkt->n_acks; i++)
 		if (pkt->acks[i] > 1)
 			return false;
-	sockaddr_of(in, &sa);
-	return ovpn_wrap_cookie_check(a->cookie, now_s, (struct sockaddr *)&sa, pkt->sid,
+	return ovpn_wrap_cookie_check(a->cookie, now_s, sockaddr_of(in, &ss), pkt->sid,
 				      pkt->peer_sid) == 0;
 }
 
@@ -244,7 +253,7 @@ enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *i
 	if (is_reset(op)) {
 		if (pkt.msg_id != 0)
 			return drop(a, CP_ST_DROP_OPCODE);
-		if (!replies_ok(a, in->ip, now_s))
+		if (!replies_ok(a, &in->peer.addr, now_s))
 			return drop(a, CP_ST_DROP_RATE);
 		*reply = cookie_reply(a, in, &pkt, &rid, now_s);
 		cp_count(a->ctx, CP_ST_COOKIES);
@@ -252,8 +261,7 @@ enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *i
 	}
 	if (!cookie_valid(a, in, &pkt, now_s))
 		return drop(a, CP_ST_DROP_COOKIE);
-	ok->ip = in->ip;
-	ok->port = in->port;
+	ok->peer = in->peer;
 	memcpy(ok->mac, in->mac, 6);
 	memcpy(ok->sid, pkt.peer_sid, OVPN_SID_LEN);
 	memcpy(ok->peer_sid, pkt.sid, OVPN_SID_LEN);

@@ -45,10 +45,9 @@ static void adopted_fill(struct cp_ctx *ctx, struct cp_session *s, uint32_t peer
 	struct cp_session_info *i = &s->info;
 
 	s->adopted = true;
-	s->ip = ps->remote_ip;
-	s->port = ps->remote_port;
+	s->peer = ps->remote;
 	p->peer_id = peer_id;
-	p->vpn_ip = ps->vpn_ip;
+	p->vpn_ip = ps->vpn.v4;
 	p->installed = true;
 	p->old_slot = -1;
 	p->since = ps->since;
@@ -59,8 +58,7 @@ static void adopted_fill(struct cp_ctx *ctx, struct cp_session *s, uint32_t peer
 	if (!ctx->cfg->pki.auth_user_pass)
 		snprintf(p->cn, sizeof(p->cn), "%s", p->user);
 	snprintf(p->cipher, sizeof(p->cipher), "%s", cp_adopt_cipher_name(ps->cipher));
-	snprintf(p->addr, sizeof(p->addr), "%u.%u.%u.%u:%u", s->ip >> 24, (s->ip >> 16) & 255,
-		 (s->ip >> 8) & 255, s->ip & 255, s->port);
+	sl_endpoint_str(&s->peer, p->addr, sizeof(p->addr));
 	snprintf(i->cn, sizeof(i->cn), "%s", p->cn);
 	snprintf(i->user, sizeof(i->user), "%s", p->user);
 	snprintf(i->cipher, sizeof(i->cipher), "%s", p->cipher);
@@ -74,9 +72,13 @@ static void adopted_fill(struct cp_ctx *ctx, struct cp_session *s, uint32_t peer
 int cp_adopt_session(struct cp_ctx *ctx, uint32_t peer_id, const struct sl_peer_stats *ps,
 		     struct cp_session **out)
 {
-	struct cp_session *s = calloc(1, sizeof(*s));
+	struct cp_session *s;
 	int rc;
 
+	/* The pool holds IPv4 addresses only: anything else is outside it. */
+	if (!sl_addr_is_v4(&ps->vpn))
+		return -ERANGE;
+	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
 	atomic_init(&s->refs, 1);

@@ -1,22 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The event loop's side of the control channel: control packets from
- * sl_cp_rx are dispatched by (address, port) and session id to their
+ * sl_cp_rx are dispatched by client endpoint and session id to their
  * session, or to admission (cp_admit.c); outputs of the TLS workers become
- * frames on sl_cp_tx and commands on sl_cmd; data-plane events reach their
+ * packets on sl_cp_tx and commands on sl_cmd; data-plane events reach their
  * session; timers wake sessions; `sluicectl sessions` and `kill` read and
- * signal sessions. Nothing here waits: a full ring is counted (frames) or
+ * signal sessions. Nothing here waits: a full ring is counted (packets) or
  * a short backlog (commands, which must not be lost). Sessions adopted from
  * a previous control plane (cp_adopt.c) never reach a worker: they are
  * ended here.
  *
- * Reply frames, built here from scratch:
- *
- *   Ethernet  dst = the client's next hop (source MAC of its packets)
- *             src = public port MAC (sl_status.port[0].mac)
- *   IPv4      public address -> client, TTL 64, DF, no options
- *   UDP       vpn.listen_port -> client port, checksum set
- *   payload   the wrapped OpenVPN control packet
+ * Packets out are the OpenVPN packet alone in the mbuf; struct sl_cp_meta
+ * names the client's endpoint and the next hop (the source MAC of its
+ * packets), and the data plane adds the outer headers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,11 +22,8 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <rte_udp.h>
 
 #include "cp.h"
 #include "sl_log.h"
@@ -38,8 +31,6 @@
 #define CP_TIMER_MS		10	/* session timer scan */
 #define CP_CRL_CHECK_MS		1000
 #define CP_RX_BURST		32
-#define CP_FRAME_HDR	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
-			 sizeof(struct rte_udp_hdr))
 #define CP_PEER_UNINSTALLED	0x80000000u	/* END: peer-id allocated, never installed */
 
 uint64_t cp_now_ms(void)
@@ -57,24 +48,25 @@ static uint64_t wall_s(const struct cp *cp, uint64_t now)
 
 /* ---- session table ---- */
 
-static unsigned bucket(uint32_t ip, uint16_t port)
+static unsigned bucket(const struct sl_endpoint *e)
 {
-	return ((ip * 2654435761u) ^ (port * 40503u)) % CP_HASH_SIZE;
+	return (cp_addr_hash(&e->addr) ^ (e->port * 40503u) ^ (e->conn * 2654435761u)) %
+	       CP_HASH_SIZE;
 }
 
-static struct cp_session *table_find(struct cp *cp, uint32_t ip, uint16_t port)
+static struct cp_session *table_find(struct cp *cp, const struct sl_endpoint *e)
 {
 	struct cp_session *s;
 
-	for (s = cp->table[bucket(ip, port)]; s != NULL; s = s->hnext)
-		if (s->ip == ip && s->port == port)
+	for (s = cp->table[bucket(e)]; s != NULL; s = s->hnext)
+		if (sl_endpoint_eq(&s->peer, e))
 			return s;
 	return NULL;
 }
 
 static void table_add(struct cp *cp, struct cp_session *s)
 {
-	struct cp_session **b = &cp->table[bucket(s->ip, s->port)];
+	struct cp_session **b = &cp->table[bucket(&s->peer)];
 
 	s->hnext = *b;
 	*b = s;
@@ -88,7 +80,7 @@ static void table_add(struct cp *cp, struct cp_session *s)
 
 static void unhash(struct cp *cp, struct cp_session *s)
 {
-	struct cp_session **pp = &cp->table[bucket(s->ip, s->port)];
+	struct cp_session **pp = &cp->table[bucket(&s->peer)];
 
 	while (*pp != NULL && *pp != s)
 		pp = &(*pp)->hnext;
@@ -113,49 +105,30 @@ static void table_del(struct cp *cp, struct cp_session *s)
 	cp_session_unref(s);
 }
 
-/* ---- frames and commands out ---- */
+/* ---- packets and commands out ---- */
 
-static void frame_fill(struct cp *cp, const struct cp_pkt *p, uint8_t *b)
-{
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	static uint16_t ip_id;
-
-	memcpy(eth->dst_addr.addr_bytes, p->mac, RTE_ETHER_ADDR_LEN);
-	memcpy(eth->src_addr.addr_bytes, cp->dp.status->port[0].mac, RTE_ETHER_ADDR_LEN);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + p->len);
-	ip->packet_id = rte_cpu_to_be_16(ip_id++);
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(cp->cfg->port[CFG_PORT_PUBLIC].address.addr);
-	ip->dst_addr = rte_cpu_to_be_32(p->ip);
-	udp->src_port = rte_cpu_to_be_16(cp->cfg->vpn.listen_port);
-	udp->dst_port = rte_cpu_to_be_16(p->port);
-	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + p->len);
-	udp->dgram_cksum = 0;
-	memcpy(udp + 1, p->data, p->len);
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-}
-
-static void frame_send(struct cp *cp, const struct cp_pkt *p)
+/*
+ * The data plane builds the outer headers (its own builder, the same as for
+ * data packets): we hand it the OpenVPN packet, the destination and the
+ * next hop we saw the client's packets come from.
+ */
+static void packet_send(struct cp *cp, const struct cp_pkt *p)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(cp->dp.pool);
-	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, CP_FRAME_HDR + p->len) : NULL;
+	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, p->len) : NULL;
+	struct sl_cp_meta *meta;
 
 	if (b == NULL) {
 		rte_pktmbuf_free(m);
 		cp_count(&cp->ctx, CP_ST_DROP_NO_MBUF);
 		return;
 	}
-	frame_fill(cp, p, b);
-	if (rte_pktmbuf_priv_size(cp->dp.pool) >= sizeof(struct sl_cp_meta))
-		memset(rte_mbuf_to_priv(m), 0, sizeof(struct sl_cp_meta));
+	memcpy(b, p->data, p->len);
+	meta = rte_mbuf_to_priv(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->peer = p->peer;
+	meta->payload_len = p->len;
+	memcpy(meta->mac, p->mac, sizeof(meta->mac));
 	/* A full ring is counted, never waited on: the sender retransmits. */
 	if (rte_ring_enqueue(cp->dp.cp_tx, m) != 0) {
 		rte_pktmbuf_free(m);
@@ -274,12 +247,14 @@ void cp_ctrl_end_adopted(struct cp *cp, struct cp_session *s, enum cp_end why)
 static void adopted_replace(struct cp *cp, const struct sl_cmd *c)
 {
 	struct cp_session *s, *next;
+	struct sl_addr vpn;
 
 	if (c->type != SL_CMD_PEER_NEW)
 		return;
 	for (s = cp->all; s != NULL; s = next) {
 		next = s->next;
-		if (s->adopted && (s->p.vpn_ip == c->u.peer.vpn_ip ||
+		vpn = sl_addr_v4(s->p.vpn_ip);
+		if (s->adopted && (sl_addr_eq(&vpn, &c->u.peer.vpn) ||
 				   (c->u.peer.name[0] != '\0' &&
 				    strncmp(s->p.user, c->u.peer.name, sizeof(c->u.peer.name)) == 0)))
 			cp_ctrl_end_adopted(cp, s, CP_END_REPLACED);
@@ -338,7 +313,7 @@ static void drain_outputs(struct cp *cp, bool force)
 		}
 		switch (o->type) {
 		case CP_OUT_PKT:
-			frame_send(cp, o->pkt);
+			packet_send(cp, o->pkt);
 			break;
 		case CP_OUT_CMD:
 			adopted_replace(cp, &o->cmd);
@@ -369,7 +344,7 @@ static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit
 		cp_count(ctx, CP_ST_DROP_HALF_OPEN);
 	else if (atomic_load(&ctx->n_sessions) >= cp->cfg->vpn.max_clients + 16)
 		cp_count(ctx, CP_ST_DROP_FULL);	/* a few spare for replacements */
-	else if (!cp_admit_rate_ok(cp->admit, p->ip, wall_s(cp, now)))
+	else if (!cp_admit_rate_ok(cp->admit, &p->peer.addr, wall_s(cp, now)))
 		cp_count(ctx, CP_ST_DROP_RATE);
 	else
 		s = cp_session_new(ctx, ok, now);
@@ -399,7 +374,7 @@ static void admit(struct cp *cp, struct cp_pkt *p, struct cp_session *old, uint6
 
 	switch (cp_admit_packet(cp->admit, p, wall_s(cp, now), &reply, &ok)) {
 	case CP_ADMIT_REPLY:
-		frame_send(cp, reply);
+		packet_send(cp, reply);
 		free(reply);
 		break;
 	case CP_ADMIT_NEW:
@@ -415,7 +390,7 @@ static void admit(struct cp *cp, struct cp_pkt *p, struct cp_session *old, uint6
 
 static void dispatch(struct cp *cp, struct cp_pkt *p, uint64_t now)
 {
-	struct cp_session *s = table_find(cp, p->ip, p->port);
+	struct cp_session *s = table_find(cp, &p->peer);
 
 	/* peer_sid is fixed at creation: safe to read here. An adopted session
 	 * has none (its TLS peer is gone): its client's packets go to
@@ -432,14 +407,12 @@ static void dispatch(struct cp *cp, struct cp_pkt *p, uint64_t now)
 static void input(struct cp *cp, struct rte_mbuf *m, uint64_t now)
 {
 	const struct sl_cp_meta *meta = rte_mbuf_to_priv(m);
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct cp_pkt *p = NULL;
 
 	if (meta->payload_len > OVPN_CTRL_HDR_LEN && meta->payload_len <= CP_PKT_MAX &&
 	    (uint32_t)meta->payload_off + meta->payload_len <= rte_pktmbuf_data_len(m))
 		p = cp_pkt_new(rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->payload_off),
-			       meta->payload_len, meta->src_ip, meta->src_port,
-			       eth->src_addr.addr_bytes);
+			       meta->payload_len, &meta->peer, meta->mac);
 	else
 		cp_count(&cp->ctx, CP_ST_DROP_SHORT);
 	rte_pktmbuf_free(m);
@@ -461,21 +434,20 @@ static void poll_packets(struct cp *cp, uint64_t now)
 
 /* ---- data-plane events ---- */
 
-static void float_to(struct cp *cp, struct cp_session *s, uint32_t ip, uint16_t port)
+static void float_to(struct cp *cp, struct cp_session *s, const struct sl_endpoint *to)
 {
-	char a[16];
+	char a[SL_ENDPOINT_STRLEN];
 
-	if (!s->in_table || table_find(cp, ip, port) != NULL)
+	if (!s->in_table || table_find(cp, to) != NULL)
 		return;
 	unhash(cp, s);
 	pthread_mutex_lock(&s->lock);
-	s->ip = ip;
-	s->port = port;
+	s->peer = *to;
 	pthread_mutex_unlock(&s->lock);
-	s->hnext = cp->table[bucket(ip, port)];
-	cp->table[bucket(ip, port)] = s;
-	SL_INFO("float: %s (%s) now at %s:%u", s->info.cn, s->p.addr,
-		cfg_ip_str(ip, a, sizeof(a)), port);
+	s->hnext = cp->table[bucket(to)];
+	cp->table[bucket(to)] = s;
+	SL_INFO("float: %s (%s) now at %s", s->info.cn, s->p.addr,
+		sl_endpoint_str(to, a, sizeof(a)));
 }
 
 /* Events for an adopted session: only a float keeps it. */
@@ -483,7 +455,7 @@ static void adopted_event(struct cp *cp, struct cp_session *s, const struct sl_e
 {
 	switch (e->type) {
 	case SL_EVT_PEER_FLOAT:
-		float_to(cp, s, e->ip, e->port);
+		float_to(cp, s, &e->remote);
 		break;
 	case SL_EVT_PEER_IDLE:
 		cp_ctrl_end_adopted(cp, s, CP_END_IDLE);
@@ -525,7 +497,7 @@ static void on_event(void *arg, const struct sl_event *e)
 		cp_session_signal(s, CP_SIG_PEER_UP);
 		return;
 	} else if (s != NULL && e->type == SL_EVT_PEER_FLOAT) {
-		float_to(cp, s, e->ip, e->port);
+		float_to(cp, s, &e->remote);
 		return;
 	} else if (s != NULL && e->type < SL_EVT_MAX && sig[e->type] != 0) {
 		cp_session_signal(s, sig[e->type]);
@@ -577,7 +549,7 @@ static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stat
 {
 	struct sl_peer_stats ps;
 	struct cp_session *s;
-	char vpn[16];
+	char vpn[SL_ADDR_STRLEN];
 	int rc;
 
 	/* Acquire pairs with the data plane's release of in_use at PEER_NEW. */
@@ -588,7 +560,7 @@ static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stat
 	if (rc != 0) {
 		SL_WARN("peer %u (%s, vpn %s) left by a previous control plane cannot be "
 			"adopted (%s): removed", peer_id, ps.name,
-			cfg_ip_str(ps.vpn_ip, vpn, sizeof(vpn)), strerror(-rc));
+			sl_addr_str(&ps.vpn, vpn, sizeof(vpn)), strerror(-rc));
 		peer_del(cp, peer_id, SL_DEL_TEARDOWN);
 		return false;
 	}

@@ -44,6 +44,12 @@ int cp_dp_attach(struct cp_dp *d)
 		       "or a different sluice version?)");
 		return -ENOENT;
 	}
+	/* Control packets carry struct sl_cp_meta in the mbuf private area. */
+	if (rte_pktmbuf_priv_size(d->pool) < sizeof(struct sl_cp_meta)) {
+		SL_ERR("the data plane's packet pool has no room for control-packet metadata "
+		       "(a different sluice version?)");
+		return -EPROTO;
+	}
 	d->status = mz->addr;
 	for (int i = 0; i < 50 && d->status->magic != SL_STATUS_MAGIC; i++)
 		usleep(100 * 1000);	/* ports still coming up */

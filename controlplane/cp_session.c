@@ -56,7 +56,7 @@ const char *cp_end_name(enum cp_end e)
 	return e <= CP_END_ERROR ? end_names[e] : "?";
 }
 
-struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, uint32_t ip, uint16_t port,
+struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, const struct sl_endpoint *peer,
 			  const uint8_t mac[6])
 {
 	struct cp_pkt *p = malloc(sizeof(*p) + len);
@@ -64,8 +64,7 @@ struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, uint32_t ip, uint16_t
 	if (p == NULL)
 		return NULL;
 	p->next = NULL;
-	p->ip = ip;
-	p->port = port;
+	p->peer = *peer;
 	memcpy(p->mac, mac, 6);
 	p->len = (uint16_t)len;
 	memcpy(p->data, data, len);
@@ -131,7 +130,7 @@ static void out_packet(struct cp_ctx *ctx, struct cp_session *s, const uint8_t *
 	struct cp_pkt *p;
 
 	pthread_mutex_lock(&s->lock);
-	p = cp_pkt_new(wire, len, s->ip, s->port, s->mac);
+	p = cp_pkt_new(wire, len, &s->peer, s->mac);
 	pthread_mutex_unlock(&s->lock);
 	if (o == NULL || p == NULL) {
 		free(o);
@@ -190,8 +189,7 @@ struct cp_session *cp_session_new(struct cp_ctx *ctx, const struct cp_admit_ok *
 		return NULL;
 	atomic_init(&s->refs, 1);
 	pthread_mutex_init(&s->lock, NULL);
-	s->ip = a->ip;
-	s->port = a->port;
+	s->peer = a->peer;
 	memcpy(s->mac, a->mac, 6);
 	memcpy(s->p.sid, a->sid, OVPN_SID_LEN);
 	memcpy(s->p.peer_sid, a->peer_sid, OVPN_SID_LEN);
@@ -206,8 +204,7 @@ struct cp_session *cp_session_new(struct cp_ctx *ctx, const struct cp_admit_ok *
 	s->p.peer_id = UINT32_MAX;
 	s->p.old_slot = -1;
 	s->info.peer_id = UINT32_MAX;
-	snprintf(s->p.addr, sizeof(s->p.addr), "%u.%u.%u.%u:%u", a->ip >> 24,
-		 (a->ip >> 16) & 255, (a->ip >> 8) & 255, a->ip & 255, a->port);
+	sl_endpoint_str(&a->peer, s->p.addr, sizeof(s->p.addr));
 	if (s->p.ks == NULL || (cp_keys_mode(ctx->keys) != CP_WRAP_NONE && s->p.wrap == NULL)) {
 		cp_session_unref(s);
 		return NULL;

@@ -13,7 +13,7 @@
  *   ------------------------                 -----------------------
  *   control packets in -> admission          cp_session_run(): unwrap,
  *   (cookie, rate limits, half-open cap)     reliability, TLS, key method 2,
- *   session table by (address, port)         auth, NCP, push, key derivation
+ *   session table by client endpoint         auth, NCP, push, key derivation
  *   -> inbox of the session, schedule  --->  -> outputs (struct cp_out)
  *   <--- drain outputs: frames to sl_cp_tx,  <---
  *        commands to sl_cmd, session ends
@@ -39,6 +39,7 @@
 #include "ovpn_reliable.h"
 #include "ovpn_wrap.h"
 #include "ovpn_wrap_v2.h"
+#include "sl_addr.h"
 #include "sl_api.h"
 
 #define CP_INBOX_MAX		64	/* packets queued for one session */
@@ -86,15 +87,26 @@ const char *cp_stat_name(enum cp_stat s);
 /* A datagram from or to a client: the OpenVPN packet and who it is for. */
 struct cp_pkt {
 	struct cp_pkt *next;
-	uint32_t ip;		/* host order */
-	uint16_t port;
+	struct sl_endpoint peer;	/* the client: sender of a packet in, destination out */
 	uint8_t mac[6];		/* next hop toward the client */
 	uint16_t len;
 	uint8_t data[];
 };
 
-struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, uint32_t ip, uint16_t port,
+struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, const struct sl_endpoint *peer,
 			  const uint8_t mac[6]);
+
+/* Spreads addresses over hash tables (rate slots, the session table). */
+static inline uint32_t cp_addr_hash(const struct sl_addr *a)
+{
+	uint32_t w[4], h = a->v4;
+
+	if (a->family == SL_AF_INET6) {
+		memcpy(w, a->v6, sizeof(w));
+		h = w[0] ^ w[1] ^ w[2] ^ w[3];
+	}
+	return h * 2654435761u;
+}
 
 /* Why a session ended; names in cp_end_name(). */
 enum cp_end {
@@ -132,8 +144,7 @@ struct cp_out {
 
 /* What a new session starts from (the admission step verified it). */
 struct cp_admit_ok {
-	uint32_t ip;
-	uint16_t port;
+	struct sl_endpoint peer;
 	uint8_t mac[6];
 	uint8_t sid[OVPN_SID_LEN];	/* our cookie */
 	uint8_t peer_sid[OVPN_SID_LEN];	/* the client's */
@@ -255,7 +266,7 @@ struct cp_proto {
 	bool end_posted;
 	char cn[CP_NAME_MAX];
 	char user[CP_NAME_MAX];
-	char addr[32];			/* "a.b.c.d:port" for log lines */
+	char addr[SL_ENDPOINT_STRLEN];	/* the client's endpoint at the start, for log lines */
 };
 
 struct cp_session {
@@ -271,8 +282,7 @@ struct cp_session {
 	_Atomic uint64_t due_ms;	/* published by the worker after a run */
 
 	pthread_mutex_t lock;		/* guards the fields up to `p` */
-	uint32_t ip;			/* current client address (float moves it) */
-	uint16_t port;
+	struct sl_endpoint peer;	/* current client endpoint (float moves it) */
 	uint8_t mac[6];
 	struct cp_pkt *in_head, *in_tail;
 	unsigned in_n;
@@ -384,7 +394,7 @@ enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *i
 				      uint64_t now_s, struct cp_pkt **reply,
 				      struct cp_admit_ok *ok);
 /* Per-source new-session limit (control.connect_rate per 10 s); counts one. */
-bool cp_admit_rate_ok(struct cp_admit *a, uint32_t ip, uint64_t now_s);
+bool cp_admit_rate_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s);
 
 /* cp_work.c: the TLS worker threads */
 struct cp_work *cp_work_start(struct cp_ctx *ctx, unsigned n);

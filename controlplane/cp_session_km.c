@@ -231,11 +231,10 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 	}
 	c.peer_id = s->p.peer_id;
 	pthread_mutex_lock(&s->lock);
-	c.u.peer.remote_ip = s->ip;
-	c.u.peer.remote_port = s->port;
+	c.u.peer.remote = s->peer;
 	memcpy(c.u.peer.remote_mac, s->mac, 6);
 	pthread_mutex_unlock(&s->lock);
-	c.u.peer.vpn_ip = s->p.vpn_ip;
+	c.u.peer.vpn = sl_addr_v4(s->p.vpn_ip);
 	c.u.peer.keepalive_interval = (uint16_t)v->ping;
 	c.u.peer.keepalive_timeout = (uint16_t)(v->ping_restart > 65535 ? 65535 : v->ping_restart);
 	c.u.peer.framing = (uint8_t)s->p.framing;

@@ -18,23 +18,17 @@
 
 #include "cp.h"
 
-static void addr_str(uint32_t ip, uint16_t port, char *out, size_t len)
-{
-	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-		 ip & 255, port);
-}
-
 static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t len)
 {
 	const struct sl_status *st = cp->dp.status;
 	struct cp_session_info i;
-	char real[32], vpn[16], since[32];
+	char real[SL_ENDPOINT_STRLEN], vpn[16], since[32];
 	uint64_t in = 0, out = 0;
 	time_t t;
 
 	pthread_mutex_lock(&s->lock);
 	i = s->info;
-	addr_str(s->ip, s->port, real, sizeof(real));
+	sl_endpoint_str(&s->peer, real, sizeof(real));
 	pthread_mutex_unlock(&s->lock);
 	if (!i.established)
 		return snprintf(buf, len, "state handshake real %s\n", real);
@@ -68,12 +62,12 @@ int cp_ctrl_sessions(struct cp *cp, char *buf, size_t len)
 
 static bool matches(struct cp_session *s, const char *who)
 {
-	char a[32], ip[16];
+	char a[SL_ENDPOINT_STRLEN], ip[SL_ADDR_STRLEN];
 	bool m;
 
 	pthread_mutex_lock(&s->lock);
-	addr_str(s->ip, s->port, a, sizeof(a));
-	cfg_ip_str(s->ip, ip, sizeof(ip));
+	sl_endpoint_str(&s->peer, a, sizeof(a));
+	sl_addr_str(&s->peer.addr, ip, sizeof(ip));
 	m = (s->info.cn[0] && strcmp(s->info.cn, who) == 0) ||
 	    (s->info.user[0] && strcmp(s->info.user, who) == 0) ||
 	    strcmp(a, who) == 0 || strcmp(ip, who) == 0;

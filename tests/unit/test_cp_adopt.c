@@ -36,8 +36,8 @@ static void teardown(void)
 static struct sl_peer_stats entry(const char *name, uint32_t vpn_ip)
 {
 	struct sl_peer_stats ps = {
-		.remote_ip = 0xc0000202u, .remote_port = 41000, .since = 1700000000,
-		.tx_key_id = 1, .in_use = 1, .vpn_ip = vpn_ip,
+		.remote = sl_endpoint_udp4(0xc0000202u, 41000), .since = 1700000000,
+		.tx_key_id = 1, .in_use = 1, .vpn = sl_addr_v4(vpn_ip),
 		.cipher = SL_CIPHER_CHACHA20_POLY1305, .rx_bytes = 5,
 	};
 
@@ -72,8 +72,7 @@ static int test_info(void)
 	CHECK_EQ(s->info.key_id, 1);
 	CHECK_EQ(s->info.since, 1700000000);
 	CHECK(s->info.established);
-	CHECK_EQ(s->ip, 0xc0000202u);
-	CHECK_EQ(s->port, 41000);
+	CHECK(sl_endpoint_eq(&s->peer, &ps.remote));
 	CHECK_STR(s->p.addr, "192.0.2.2:41000");
 	CHECK_EQ(atomic_load(&ctx.n_sessions), 1);
 	CHECK(cp_pool_session(ctx.pool, 3) == s);

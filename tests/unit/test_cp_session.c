@@ -32,6 +32,7 @@ static struct cp_ctx ctx;
 static struct cp_admit *admit;
 static uint8_t tc_key[OVPN_KEY2_LEN];
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+static struct sl_endpoint client_ep;	/* 192.0.2.2:40000, set in setup() */
 
 /* ---- a throw-away PKI made with OpenSSL calls ---- */
 
@@ -122,6 +123,7 @@ static int setup(void)
 {
 	char err[256];
 
+	client_ep = sl_endpoint_udp4(0xc0000202, 40000);
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK_EQ(make_pki(), 0);
 	snprintf(cfg.pki.ca, sizeof(cfg.pki.ca), "%s/ca.crt", dir);
@@ -178,7 +180,7 @@ static struct cp_pkt *cl_wire(struct tcl *c, const struct ovpn_ctrl_pkt *pkt)
 
 	n = ovpn_wrap_wrap(c->wrap, &c->tx, (uint32_t)(now_ms / 1000 + 1000000), plain,
 			   (size_t)n, wire, sizeof(wire));
-	return n > 0 ? cp_pkt_new(wire, (size_t)n, 0xc0000202, 40000, mac) : NULL;
+	return n > 0 ? cp_pkt_new(wire, (size_t)n, &client_ep, mac) : NULL;
 }
 
 /* A packet of ours: acks from our reliability layer, our sid, theirs. */
