@@ -115,5 +115,9 @@ void dp_cleanup_files(const char *file_prefix);
 
 /* dp_ctl.c: the main lcore */
 void dp_main_loop(struct dp *dp);
+/* Check and run one command; 0 or -errno (the SL_EVT_RESULT result). */
+int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c);
+/* Run every command waiting in sl_cmd, answer each with SL_EVT_RESULT. */
+void dp_cmd_poll(struct dp *dp);
 
 #endif

@@ -18,6 +18,20 @@
 #define DP_MAIN_POLL_US		1000
 #define DP_STATUS_EVERY		100	/* polls between NIC stats reads */
 
+/*
+ * What this data plane can carry: IPv4 addresses, UDP transport. The API
+ * has room for IPv6 and TCP; until they are implemented such commands are
+ * refused (and counted as bad), never half-installed.
+ */
+static int peer_supported(const struct sl_cmd_peer *p)
+{
+	if (p->remote.addr.family != SL_AF_INET || p->vpn.family != SL_AF_INET)
+		return -EAFNOSUPPORT;
+	if (p->remote.transport != SL_TRANSPORT_UDP)
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
 /* Range checks shared by every verb (see sl_api.h). */
 static int cmd_check(const struct sl_cmd *c)
 {
@@ -29,9 +43,14 @@ static int cmd_check(const struct sl_cmd *c)
 		return -EINVAL;
 	if (c->type != SL_CMD_RULES_PUBLISH && c->peer_id > SL_PEER_ID_MAX)
 		return -ERANGE;
-	if ((c->type == SL_CMD_ROUTE_ADD || c->type == SL_CMD_ROUTE_DEL) &&
-	    (c->u.route.len == 0 || c->u.route.len > 32))
-		return -ERANGE;
+	if (c->type == SL_CMD_PEER_NEW)
+		return peer_supported(&c->u.peer);
+	if (c->type == SL_CMD_ROUTE_ADD || c->type == SL_CMD_ROUTE_DEL) {
+		if (c->u.route.prefix.family != SL_AF_INET)
+			return -EAFNOSUPPORT;
+		if (c->u.route.len == 0 || c->u.route.len > 32)
+			return -ERANGE;
+	}
 	if (c->type == SL_CMD_KEY_NEW &&
 	    (c->u.key.key_id > SL_KEY_ID_MAX || c->u.key.slot > 1 ||
 	     c->u.key.cipher == SL_CIPHER_NONE ||
@@ -40,7 +59,7 @@ static int cmd_check(const struct sl_cmd *c)
 	return 0;
 }
 
-static int cmd_exec(struct dp *dp, const struct sl_cmd *c)
+int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c)
 {
 	int rc = cmd_check(c);
 
@@ -52,7 +71,7 @@ static int cmd_exec(struct dp *dp, const struct sl_cmd *c)
 	return dp_peer_cmd(dp, c);
 }
 
-static void poll_commands(struct dp *dp)
+void dp_cmd_poll(struct dp *dp)
 {
 	struct sl_cmd c;
 
@@ -62,7 +81,7 @@ static void poll_commands(struct dp *dp)
 			.peer_id = c.peer_id,
 		};
 
-		e.result = cmd_exec(dp, &c);
+		e.result = dp_cmd_exec(dp, &c);
 		if (e.result == 0)
 			dp->status->cmds_done++;
 		else
@@ -79,7 +98,7 @@ void dp_main_loop(struct dp *dp)
 	unsigned polls = 0;
 
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
-		poll_commands(dp);
+		dp_cmd_poll(dp);
 		dp_peers_reclaim(dp);
 		if (polls++ % DP_STATUS_EVERY == 0)
 			dp_ports_status(dp);

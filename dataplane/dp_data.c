@@ -24,15 +24,11 @@
 #include "dp_pkt.h"
 #include "ovpn_inband.h"
 
-#define OUTER_HDR_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
-		       sizeof(struct rte_udp_hdr))
-
 static void raise_event(struct dp_worker *w, uint16_t type, const struct dp_peer *p,
 			uint8_t key_id)
 {
 	struct sl_event e = {
-		.type = type, .peer_id = p->id, .ip = p->remote_ip, .port = p->remote_port,
-		.key_id = key_id,
+		.type = type, .peer_id = p->id, .remote = p->remote, .key_id = key_id,
 	};
 
 	/* Events are best effort: a full ring loses one, the CP's timers cover it. */
@@ -48,12 +44,12 @@ static void check_float(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf 
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
 	p->remote_mac = eth->src_addr;
-	if (likely(meta->src_ip == p->remote_ip && meta->src_port == p->remote_port))
+	/* Address and port decide almost always; the rest only when they match. */
+	if (likely(meta->peer.addr.v4 == p->remote.addr.v4 && meta->peer.port == p->remote.port &&
+		   sl_endpoint_eq(&meta->peer, &p->remote)))
 		return;
-	p->remote_ip = meta->src_ip;
-	p->remote_port = meta->src_port;
-	p->stats->remote_ip = p->remote_ip;
-	p->stats->remote_port = p->remote_port;
+	p->remote = meta->peer;
+	p->stats->remote = p->remote;
 	raise_event(w, SL_EVT_PEER_FLOAT, p, 0);
 }
 
@@ -128,21 +124,7 @@ static int inner_check(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl
 	return -1;
 }
 
-/*
- * P_DATA_V1's 1-byte header puts frames at odd addresses; the Ethernet
- * header wants 2-byte alignment, so move the (rare) V1 frame by one byte.
- */
-static void realign(struct rte_mbuf *m)
-{
-	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-
-	if (likely(((uintptr_t)d & 1) == 0))
-		return;
-	memmove(d - 1, d, m->data_len);
-	m->data_off--;
-}
-
-static void send_arp_request(struct dp_worker *w, struct dp_port *port, uint32_t hop)
+void dp_arp_request_send(struct dp_worker *w, struct dp_port *port, uint32_t hop)
 {
 	struct rte_mbuf *arp = dp_neigh_arp_request(w->dp->pool, port->addr, &port->mac, hop);
 
@@ -191,13 +173,13 @@ static int to_private(struct dp_worker *w, struct rte_mbuf *m, uint8_t *pl)
 	rte_pktmbuf_adj(m, (uint16_t)(pl - rte_pktmbuf_mtod(m, uint8_t *) -
 				      sizeof(struct rte_ether_hdr)));
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(*eth) - ip_len));
-	realign(m);
+	dp_realign(m);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	eth->src_addr = priv->mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	if (dp_neigh_lookup(priv->neigh, hop, w->now_s, &mac, &request) != 0) {
 		if (request)
-			send_arp_request(w, priv, hop);
+			dp_arp_request_send(w, priv, hop);
 		return hold(w, m, hop);
 	}
 	eth->dst_addr = mac;
@@ -271,44 +253,6 @@ void dp_decrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 /* ---- encrypt ---- */
 
-/* Outer Ethernet/IPv4/UDP toward the peer's current address. */
-static int outer_headers(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
-{
-	struct dp_port *pub = &w->dp->port[CFG_PORT_PUBLIC];
-	uint16_t len = (uint16_t)m->pkt_len;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
-
-	if (len + sizeof(*ip) + sizeof(*udp) > pub->mtu)
-		return SL_DROP_TOO_BIG;
-	if (rte_pktmbuf_prepend(m, OUTER_HDR_LEN) == NULL)
-		return SL_DROP_TOO_BIG;
-	realign(m);
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	eth->dst_addr = p->remote_mac;
-	eth->src_addr = pub->mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(len + sizeof(*ip) + sizeof(*udp));
-	ip->packet_id = rte_cpu_to_be_16(w->ip_id++);
-	ip->fragment_offset = 0;
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(pub->addr);
-	ip->dst_addr = rte_cpu_to_be_32(p->remote_ip);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(pub->listen_port);
-	udp->dst_port = rte_cpu_to_be_16(p->remote_port);
-	udp->dgram_len = rte_cpu_to_be_16(len + sizeof(*udp));
-	udp->dgram_cksum = 0;	/* optional over IPv4 */
-	return -1;
-}
-
 /* The packet-id for this packet; raises the rekey event once per key. */
 static int next_pid(struct dp_worker *w, struct dp_peer *p, struct dp_key *k, uint32_t *pid)
 {
@@ -345,7 +289,7 @@ int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
 		rte_pktmbuf_append(m, (uint16_t)(n - len - fhead));
 	head = ovpn_data_head_len(&k->tx);
 	tail = ovpn_data_tail_max(&k->tx);
-	if (rte_pktmbuf_headroom(m) < head + OUTER_HDR_LEN + 1 || rte_pktmbuf_tailroom(m) < tail)
+	if (rte_pktmbuf_headroom(m) < head + DP_OUTER_MAX + 1 || rte_pktmbuf_tailroom(m) < tail)
 		return SL_DROP_TOO_BIG;
 	pkt = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
 	if (tail > 0)
@@ -354,8 +298,8 @@ int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
 	if (n < 0)
 		return SL_DROP_TOO_BIG;
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - n));
-	if ((r = outer_headers(w, p, m)) >= 0)
-		return r;
+	if ((r = dp_outer_push(w, m, &p->remote, &p->remote_mac, 0)) != 0)
+		return r - DP_V_DROP_BASE;
 	p->last_tx_tsc = w->now_tsc;
 	p->stats->tx_key_id = k->key_id;
 	return -1;

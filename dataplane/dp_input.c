@@ -73,8 +73,10 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 		return dp_drop_v(SL_DROP_BAD_OPCODE);
 	}
 
-	meta->src_ip = rte_be_to_cpu_32(ip->src_addr);
-	meta->src_port = rte_be_to_cpu_16(udp->src_port);
+	meta->peer = sl_endpoint_udp4(rte_be_to_cpu_32(ip->src_addr),
+				      rte_be_to_cpu_16(udp->src_port));
+	rte_ether_addr_copy(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
+			    (struct rte_ether_addr *)meta->mac);
 	meta->payload_off = (uint16_t)((char *)(udp + 1) - rte_pktmbuf_mtod(m, char *));
 	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
 	meta->port_id = p->port_id;

@@ -177,25 +177,22 @@ static void peer_apply(struct dp_peer *p, const struct sl_cmd_peer *c)
 
 static int v1_add(struct dp *dp, struct dp_peer *p)
 {
-	struct dp_v1_key k = { .ip = p->remote_ip, .port = p->remote_port };
+	struct dp_v1_key k = { .ip = p->remote.addr.v4, .port = p->remote.port };
 
 	if (rte_hash_lookup(dp->v1_hash, &k) >= 0)
 		return -EADDRINUSE;
 	p->data_v1 = 1;
-	p->v1_ip = k.ip;
-	p->v1_port = k.port;
+	p->v1_key = k;
 	return rte_hash_add_key_data(dp->v1_hash, &k, (void *)(uintptr_t)p->id);
 }
 
 static void peer_unroute(struct dp *dp, struct dp_peer *p)
 {
-	struct dp_v1_key k = { .ip = p->v1_ip, .port = p->v1_port };
-
 	rte_lpm_delete(dp->lpm, p->vpn_ip, 32);
 	for (unsigned i = 0; i < p->n_routes; i++)
 		rte_lpm_delete(dp->lpm, p->routes[i].prefix, p->routes[i].len);
 	if (p->data_v1)
-		rte_hash_del_key(dp->v1_hash, &k);
+		rte_hash_del_key(dp->v1_hash, &p->v1_key);
 }
 
 static int peer_new(struct dp *dp, const struct sl_cmd *c)
@@ -207,7 +204,7 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 		return -ERANGE;
 	if (atomic_load_explicit(&dp->peers[c->peer_id], memory_order_relaxed) != NULL)
 		return -EEXIST;
-	if (c->u.peer.vpn_ip == 0 || rte_lpm_is_rule_present(dp->lpm, c->u.peer.vpn_ip, 32,
+	if (c->u.peer.vpn.v4 == 0 || rte_lpm_is_rule_present(dp->lpm, c->u.peer.vpn.v4, 32,
 							      &(uint32_t){ 0 }) == 1)
 		return -EADDRINUSE;
 	p = rte_zmalloc("sl_peer", sizeof(*p), RTE_CACHE_LINE_SIZE);
@@ -215,16 +212,14 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 		return -ENOMEM;
 	p->id = c->peer_id;
 	p->owner = (uint16_t)(c->peer_id % dp->n_workers);
-	p->vpn_ip = c->u.peer.vpn_ip;
-	p->remote_ip = c->u.peer.remote_ip;
-	p->remote_port = c->u.peer.remote_port;
+	p->vpn_ip = c->u.peer.vpn.v4;
+	p->remote = sl_endpoint_udp4(c->u.peer.remote.addr.v4, c->u.peer.remote.port);
 	memcpy(p->remote_mac.addr_bytes, c->u.peer.remote_mac, RTE_ETHER_ADDR_LEN);
 	p->last_rx_tsc = p->last_tx_tsc = rte_rdtsc();
 	p->stats = &dp->peer_stats[c->peer_id];
 	memset(p->stats, 0, sizeof(*p->stats));
-	p->stats->remote_ip = p->remote_ip;
-	p->stats->remote_port = p->remote_port;
-	p->stats->vpn_ip = p->vpn_ip;
+	p->stats->remote = p->remote;
+	p->stats->vpn = sl_addr_v4(p->vpn_ip);
 	p->stats->cipher = c->u.peer.cipher;
 	p->stats->since = (uint64_t)time(NULL);
 	memcpy(p->stats->name, c->u.peer.name, sizeof(p->stats->name));
@@ -371,7 +366,7 @@ static int key_del(struct dp *dp, const struct sl_cmd *c)
 static int route_add(struct dp *dp, const struct sl_cmd *c)
 {
 	struct dp_peer *p = peer_of(dp, c);
-	uint32_t prefix = c->u.route.prefix, len = c->u.route.len, id;
+	uint32_t prefix = c->u.route.prefix.v4, len = c->u.route.len, id;
 
 	if (p == NULL)
 		return -ENOENT;
@@ -395,7 +390,7 @@ static int route_del(struct dp *dp, const struct sl_cmd *c)
 	if (p == NULL)
 		return -ENOENT;
 	for (unsigned i = 0; i < p->n_routes; i++) {
-		if (p->routes[i].prefix != c->u.route.prefix || p->routes[i].len != c->u.route.len)
+		if (p->routes[i].prefix != c->u.route.prefix.v4 || p->routes[i].len != c->u.route.len)
 			continue;
 		rte_lpm_delete(dp->lpm, p->routes[i].prefix, p->routes[i].len);
 		p->routes[i] = p->routes[--p->n_routes];

@@ -28,7 +28,15 @@
 #include "ovpn_comp.h"
 #include "ovpn_data.h"
 #include "ovpn_pktid.h"
+#include "sl_addr.h"
 #include "sl_api.h"
+
+/* Key of dp->v1_hash: where a P_DATA_V1 peer sends from (host order). */
+struct dp_v1_key {
+	uint32_t ip;
+	uint16_t port;
+	uint16_t zero;
+};
 
 struct dp_key {
 	uint8_t key_id;
@@ -56,24 +64,15 @@ struct dp_peer {
 		uint32_t prefix;
 		uint8_t len;
 	} routes[SL_PEER_ROUTES_MAX];
-	uint32_t v1_ip;			/* the v1_hash key it was added with */
-	uint16_t v1_port;
+	struct dp_v1_key v1_key;	/* the v1_hash key it was added with */
 
 	/* Owner-written state, on its own cache line. */
-	uint32_t remote_ip __rte_cache_aligned;	/* host order */
-	uint16_t remote_port;
+	struct sl_endpoint remote __rte_cache_aligned;	/* current, after float */
 	struct rte_ether_addr remote_mac;	/* next hop toward the peer */
 	uint64_t last_rx_tsc;
 	uint64_t last_tx_tsc;
 	uint8_t idle_reported;
 	struct sl_peer_stats *stats;	/* this peer's entry in sl_status.peers */
-};
-
-/* Key of dp->v1_hash: where a P_DATA_V1 peer sends from (host order). */
-struct dp_v1_key {
-	uint32_t ip;
-	uint16_t port;
-	uint16_t zero;
 };
 
 struct dp;

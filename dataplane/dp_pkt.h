@@ -6,6 +6,8 @@
  * Per-packet verdicts of the input stages. A verdict >= 0 is an action; a
  * drop carries its reason: DP_V_DROP_BASE + enum sl_drop.
  */
+#include <string.h>
+
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -41,6 +43,39 @@ static inline int dp_drop_v(enum sl_drop reason)
 {
 	return DP_V_DROP_BASE + (int)reason;
 }
+
+/*
+ * P_DATA_V1's 1-byte header puts frames at odd addresses; the Ethernet
+ * header wants 2-byte alignment, so move the (rare) V1 frame by one byte.
+ */
+static inline void dp_realign(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (likely(((uintptr_t)d & 1) == 0))
+		return;
+	memmove(d - 1, d, m->data_len);
+	m->data_off--;
+}
+
+/* dp_outer.c: outer headers toward a peer's endpoint. */
+
+/* The most header room dp_outer_push() needs (Ethernet + IPv4 + UDP). */
+#define DP_OUTER_MAX	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + 8)
+
+enum {
+	DP_OUTER_DF = 1 << 0,		/* IPv4: set don't-fragment */
+	DP_OUTER_UDP_CSUM = 1 << 1,	/* compute the UDP checksum (else 0) */
+};
+
+/*
+ * Prepend Ethernet/IP/transport headers to the OpenVPN packet in m, from
+ * the public port and vpn.listen_port to TO, through next hop NH. 0, or a
+ * drop verdict: too big for the public port, or a family/transport this
+ * data plane does not build yet.
+ */
+int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoint *to,
+		  const struct rte_ether_addr *nh, unsigned flags);
 
 int dp_local_arp(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st);
 int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
@@ -87,6 +122,14 @@ int dp_ip_fragment(struct rte_mempool *pool, struct rte_mbuf *m, uint16_t mtu,
 		   struct rte_mbuf **second);
 struct rte_mbuf *dp_icmp_frag_needed(struct dp_worker *w, const struct rte_mbuf *m,
 				     uint16_t mtu);
+
+/* An ARP request for hop out of PORT (the neighbour table said: ask). */
+void dp_arp_request_send(struct dp_worker *w, struct dp_port *port, uint32_t hop);
+
+/* dp_cp.c: control packets to the control plane, and from it to the wire. */
+void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+void dp_cp_send_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct rte_mbuf **out, uint16_t *n_out);
 
 /* Send the held frames whose next hop resolved; drop those too old. */
 void dp_pending_flush(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,

@@ -49,15 +49,6 @@ static void make_room(struct dp_worker *w, struct dp_txq *q, int port)
 		tx_flush(w, q);
 }
 
-static void to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
-{
-	unsigned done = n ? rte_ring_enqueue_burst(w->dp->cp_rx, (void **)pkts, n, NULL) : 0;
-
-	w->stats->cp_rx += done;
-	if (unlikely(done < n))
-		dp_drop_burst(w->stats, pkts + done, n - done, SL_DROP_CP_RING_FULL);
-}
-
 static uint16_t owner_of(struct dp_worker *w, struct rte_mbuf *m)
 {
 	struct dp_peer *p = dp_peer_get(w->dp->peers, w->dp->max_peers, dp_meta(m)->peer_id);
@@ -126,7 +117,7 @@ static uint16_t poll_port(struct dp_worker *w, int port, struct dp_txq *q)
 	make_room(w, q, port);
 	for (uint16_t i = 0; i < s.n_tx; i++)
 		q->pkts[port][q->n[port]++] = s.tx[i];
-	to_control_plane(w, s.cp, s.n_cp);
+	dp_cp_to_control_plane(w, s.cp, s.n_cp);
 	run_stages(w, &s, q);
 	return n;
 }
@@ -148,9 +139,7 @@ static uint16_t poll_rings(struct dp_worker *w, struct dp_txq *q)
 	total += n;
 	make_room(w, q, CFG_PORT_PUBLIC);
 	n = rte_ring_dequeue_burst(dp->cp_tx, (void **)pkts, dp->burst, NULL);
-	for (unsigned i = 0; i < n; i++)
-		q->pkts[CFG_PORT_PUBLIC][q->n[CFG_PORT_PUBLIC]++] = pkts[i];
-	w->stats->cp_tx += n;
+	dp_cp_send_burst(w, pkts, n, q->pkts[CFG_PORT_PUBLIC], &q->n[CFG_PORT_PUBLIC]);
 	return (uint16_t)(total + n);
 }
 

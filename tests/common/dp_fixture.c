@@ -10,6 +10,7 @@
 #include "dp_fixture.h"
 #include "dp_neigh.h"
 #include "dp_peer.h"
+#include "sl_addr.h"
 
 struct dp_fixture fx;
 const struct rte_ether_addr fx_pub_mac = { { 2, 0, 0, 0, 0, 1 } };
@@ -27,16 +28,15 @@ static const char conf[] =
 int fx_cmd(struct sl_cmd *c)
 {
 	c->version = SL_API_VERSION;
-	return dp_peer_cmd(&fx.dp, c);
+	return dp_cmd_exec(&fx.dp, c);
 }
 
 int fx_add_peer(uint32_t id, uint32_t vpn_ip)
 {
 	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = id };
 
-	c.u.peer.remote_ip = FX_CLIENT_IP;
-	c.u.peer.remote_port = FX_CLIENT_PORT;
-	c.u.peer.vpn_ip = vpn_ip;
+	c.u.peer.remote = sl_endpoint_udp4(FX_CLIENT_IP, FX_CLIENT_PORT);
+	c.u.peer.vpn = sl_addr_v4(vpn_ip);
 	c.u.peer.keepalive_interval = 10;
 	c.u.peer.keepalive_timeout = 60;
 	memcpy(c.u.peer.remote_mac, fx_client_mac.addr_bytes, 6);
@@ -171,6 +171,41 @@ struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag)
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	fx_inner_packet((uint8_t *)(eth + 1), len, FX_LAN_IP, dst, tag);
 	return m;
+}
+
+int fx_cp_queue(const struct sl_endpoint *to, const struct rte_ether_addr *mac, size_t len,
+		uint8_t tag)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.dp.pool);
+	struct sl_cp_meta *meta;
+	uint8_t *d;
+
+	if (m == NULL || (d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len)) == NULL) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	memset(d, tag, len);
+	meta = dp_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->peer = *to;
+	meta->payload_len = (uint16_t)len;
+	if (mac != NULL)
+		memcpy(meta->mac, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	if (rte_ring_enqueue(fx.dp.cp_tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+uint16_t fx_run_cp_tx(struct rte_mbuf **out)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	unsigned n = rte_ring_dequeue_burst(fx.dp.cp_tx, (void **)pkts, DP_BURST_MAX, NULL);
+	uint16_t n_out = 0;
+
+	dp_cp_send_burst(&fx.wk[0], pkts, (uint16_t)n, out, &n_out);
+	return n_out;
 }
 
 uint16_t fx_run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)

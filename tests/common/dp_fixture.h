@@ -58,6 +58,16 @@ struct rte_mbuf *fx_client_packet(struct ovpn_data_key *k, uint32_t pid,
 /* A LAN frame of LEN inner bytes to DST. */
 struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag);
 
+/*
+ * A control packet as the control plane queues it on sl_cp_tx: LEN bytes of
+ * TAG as the OpenVPN packet, meta naming the destination TO and next hop
+ * MAC (NULL: let the data plane resolve it). Returns 0 or -1.
+ */
+int fx_cp_queue(const struct sl_endpoint *to, const struct rte_ether_addr *mac, size_t len,
+		uint8_t tag);
+/* Worker 0 drains sl_cp_tx; returns the frames for the public port. */
+uint16_t fx_run_cp_tx(struct rte_mbuf **out);
+
 /* Input + decrypt (or encrypt) stage on worker 0; returns the frames out. */
 uint16_t fx_run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out);
 uint16_t fx_run_tx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out);

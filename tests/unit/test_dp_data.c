@@ -21,6 +21,7 @@
 #include "dp_neigh.h"
 #include "dp_peer.h"
 #include "ovpn_inband.h"
+#include "sl_addr.h"
 #include "sl_test.h"
 
 #define PEER		5u		/* owned by worker 1 of 2 */
@@ -217,13 +218,14 @@ static int test_float(void)
 	rte_pktmbuf_free(out[0]);
 	CHECK_EQ(pop_event(&e), 0);
 	CHECK_EQ(e.type, SL_EVT_PEER_FLOAT);
-	CHECK_EQ(e.port, 40001);
-	CHECK_EQ(fx.dp.peer_stats[PEER].remote_port, 40001);
+	CHECK_EQ(e.remote.port, 40001);
+	CHECK_EQ(e.remote.addr.v4, FX_CLIENT_IP);
+	CHECK_EQ(fx.dp.peer_stats[PEER].remote.port, 40001);
 	/* A forged packet from yet another port does not move the peer. */
 	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40002);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 60)[0] ^= 1;
 	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
-	CHECK_EQ(fx.dp.peer_stats[PEER].remote_port, 40001);
+	CHECK_EQ(fx.dp.peer_stats[PEER].remote.port, 40001);
 	/* Back to the first port. */
 	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40000);
 	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
@@ -527,7 +529,7 @@ static int test_iroute(void)
 	CHECK_EQ(fx_add_key(PEER, 0, 2, SL_CIPHER_AES_256_GCM, &fx.ks[0]), 0);
 	CHECK_EQ(fx_cmd(&swap), 0);
 	next_pid[0] = 1;
-	c.u.route.prefix = 0xC0A83200u;	/* 192.168.50.0/24 */
+	c.u.route.prefix = sl_addr_v4(0xC0A83200u);	/* 192.168.50.0/24 */
 	c.u.route.len = 24;
 	CHECK(expect_drop(client_ip(0, next_pid[0]++, 0xC0A83207u, 1), SL_DROP_SPOOFED) == 0);
 	CHECK_EQ(fx_cmd(&c), 0);
@@ -538,10 +540,10 @@ static int test_iroute(void)
 	m = fx_lan_frame(0xC0A83209u, 60, 1);
 	CHECK_EQ(fx_run_tx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
-	c.u.route.prefix = 0xC0A83201u;	/* host bits set */
+	c.u.route.prefix = sl_addr_v4(0xC0A83201u);	/* host bits set */
 	CHECK_EQ(fx_cmd(&c), -EINVAL);
 	c.type = SL_CMD_ROUTE_DEL;
-	c.u.route.prefix = 0xC0A83200u;
+	c.u.route.prefix = sl_addr_v4(0xC0A83200u);
 	CHECK_EQ(fx_cmd(&c), 0);
 	CHECK_EQ(fx_cmd(&c), -ENOENT);
 	return expect_drop(client_ip(0, next_pid[0]++, 0xC0A83207u, 1), SL_DROP_SPOOFED);
@@ -559,9 +561,8 @@ static int test_data_v1_peer(void)
 	struct rte_mbuf *m, *out[1];
 	uint8_t in[64];
 
-	c.u.peer.remote_ip = FX_CLIENT_IP;
-	c.u.peer.remote_port = 40100;
-	c.u.peer.vpn_ip = 0x0A0A000Bu;
+	c.u.peer.remote = sl_endpoint_udp4(FX_CLIENT_IP, 40100);
+	c.u.peer.vpn = sl_addr_v4(0x0A0A000Bu);
 	c.u.peer.data_v1 = 1;
 	memcpy(c.u.peer.remote_mac, fx_client_mac.addr_bytes, 6);
 	CHECK_EQ(fx_cmd(&c), 0);
@@ -589,6 +590,128 @@ static int test_data_v1_peer(void)
 			   SL_DROP_UNKNOWN_PEER);
 }
 
+/* What the control plane's own frames had: Ethernet, IPv4 with DF, TTL 64, UDP checksum. */
+static int check_cp_frame(struct rte_mbuf *m, const struct rte_ether_addr *mac, uint32_t dst,
+			  uint16_t dport, size_t len, uint8_t tag)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + 1);
+	uint8_t want[256];
+
+	memset(want, tag, len);
+	CHECK_EQ(m->pkt_len, 42 + len);
+	CHECK(rte_is_same_ether_addr(&eth->dst_addr, mac));
+	CHECK(rte_is_same_ether_addr(&eth->src_addr, &fx_pub_mac));
+	CHECK_EQ(rte_be_to_cpu_16(eth->ether_type), RTE_ETHER_TYPE_IPV4);
+	CHECK_EQ(ip->version_ihl, RTE_IPV4_VHL_DEF);
+	CHECK_EQ(rte_be_to_cpu_16(ip->total_length), 28 + len);
+	CHECK_EQ(rte_be_to_cpu_16(ip->fragment_offset), RTE_IPV4_HDR_DF_FLAG);
+	CHECK_EQ(ip->time_to_live, 64);
+	CHECK_EQ(ip->next_proto_id, IPPROTO_UDP);
+	CHECK_EQ(rte_be_to_cpu_32(ip->src_addr), FX_PUB_IP);
+	CHECK_EQ(rte_be_to_cpu_32(ip->dst_addr), dst);
+	CHECK_EQ(rte_ipv4_cksum(ip), 0);
+	CHECK_EQ(rte_be_to_cpu_16(udp->src_port), 1194);
+	CHECK_EQ(rte_be_to_cpu_16(udp->dst_port), dport);
+	CHECK_EQ(rte_be_to_cpu_16(udp->dgram_len), 8 + len);
+	CHECK(udp->dgram_cksum != 0);
+	CHECK_EQ(rte_ipv4_udptcp_cksum_verify(ip, udp), 0);
+	CHECK_MEM(udp + 1, want, len);
+	return 0;
+}
+
+/* sl_cp_tx: payload + destination in, a whole frame out of the public port. */
+static int test_cp_tx_frame(void)
+{
+	struct sl_endpoint to = sl_endpoint_udp4(FX_CLIENT_IP, 40123);
+	struct rte_mbuf *out[4];
+	uint64_t sent = fx.stats[0].cp_tx;
+
+	/* The next hop the control plane names. */
+	CHECK_EQ(fx_cp_queue(&to, &fx_client_mac, 101, 0xc1), 0);
+	CHECK_EQ(fx_run_cp_tx(out), 1);
+	CHECK(check_cp_frame(out[0], &fx_client_mac, FX_CLIENT_IP, 40123, 101, 0xc1) == 0);
+	rte_pktmbuf_free(out[0]);
+	/* None named: the public port's neighbour table resolves the on-link client. */
+	dp_neigh_learn(fx.dp.port[CFG_PORT_PUBLIC].neigh, FX_CLIENT_IP, &fx_client_mac);
+	CHECK_EQ(fx_cp_queue(&to, NULL, 60, 0xc2), 0);
+	CHECK_EQ(fx_run_cp_tx(out), 1);
+	CHECK(check_cp_frame(out[0], &fx_client_mac, FX_CLIENT_IP, 40123, 60, 0xc2) == 0);
+	rte_pktmbuf_free(out[0]);
+	CHECK_EQ(fx.stats[0].cp_tx - sent, 2);
+	return 0;
+}
+
+/* Unresolved next hop: no-neighbor drop (an ARP request goes out instead). */
+static int test_cp_tx_unresolved(void)
+{
+	struct sl_endpoint to = sl_endpoint_udp4(0xC0000263u, 40000);	/* 192.0.2.99 */
+	struct rte_mbuf *out[4];
+	uint64_t before = drops(SL_DROP_NO_NEIGHBOR);
+
+	CHECK_EQ(fx_cp_queue(&to, NULL, 60, 1), 0);
+	CHECK_EQ(fx_run_cp_tx(out), 0);
+	CHECK_EQ(drops(SL_DROP_NO_NEIGHBOR) - before, 1);
+	return 0;
+}
+
+/* A destination this data plane cannot build yet is dropped and counted. */
+static int test_cp_tx_unsupported(void)
+{
+	struct sl_endpoint v6 = { .addr = { .family = SL_AF_INET6 }, .port = 40000 };
+	struct sl_endpoint tcp = sl_endpoint_udp4(FX_CLIENT_IP, 40000);
+	struct rte_mbuf *out[4];
+	uint64_t not_ip = drops(SL_DROP_NOT_IP), bad = drops(SL_DROP_BAD_HEADER);
+
+	v6.addr.v6[15] = 1;
+	tcp.transport = SL_TRANSPORT_TCP;
+	CHECK_EQ(fx_cp_queue(&v6, &fx_client_mac, 60, 1), 0);
+	CHECK_EQ(fx_cp_queue(&tcp, &fx_client_mac, 60, 1), 0);
+	CHECK_EQ(fx_run_cp_tx(out), 0);
+	CHECK_EQ(drops(SL_DROP_NOT_IP) - not_ip, 1);
+	CHECK_EQ(drops(SL_DROP_BAD_HEADER) - bad, 1);
+	return 0;
+}
+
+/* Commands naming IPv6 or TCP are refused with a result and counted as bad. */
+static int test_cmd_unsupported(void)
+{
+	struct sl_cmd c[4];
+	struct sl_event e;
+	uint32_t bad = fx.dp.status->cmds_bad;
+
+	flush_events();
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 4; i++) {
+		c[i].version = SL_API_VERSION;
+		c[i].seq = 100 + (uint32_t)i;
+		c[i].peer_id = 20;
+		c[i].type = SL_CMD_PEER_NEW;
+		c[i].u.peer.remote = sl_endpoint_udp4(FX_CLIENT_IP, 40200);
+		c[i].u.peer.vpn = sl_addr_v4(0x0A0A0014u);
+	}
+	c[0].u.peer.remote.addr.family = SL_AF_INET6;
+	c[1].u.peer.remote.transport = SL_TRANSPORT_TCP;
+	c[2].u.peer.vpn.family = SL_AF_INET6;
+	c[3].type = SL_CMD_ROUTE_ADD;
+	c[3].peer_id = PEER;
+	c[3].u.route.prefix.family = SL_AF_INET6;
+	c[3].u.route.len = 64;
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(rte_ring_enqueue_elem(fx.dp.cmd, &c[i], sizeof(c[i])), 0);
+	dp_cmd_poll(&fx.dp);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(pop_event(&e), 0);
+		CHECK_EQ(e.type, SL_EVT_RESULT);
+		CHECK_EQ(e.seq, 100 + (uint32_t)i);
+		CHECK_EQ(e.result, i == 1 ? -EPROTONOSUPPORT : -EAFNOSUPPORT);
+	}
+	CHECK_EQ(fx.dp.status->cmds_bad - bad, 4);
+	CHECK(dp_peer_get(fx.dp.peers, fx.dp.max_peers, 20) == NULL);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "peer verbs refuse bad requests", test_peer_verbs_refuse },
 	{ "decrypt: every burst size 0..64", test_decrypt_every_burst },
@@ -612,6 +735,10 @@ static const struct sl_test_case cases[] = {
 	{ "encrypt: fragmentation needed with DF", test_frag_needed },
 	{ "frame held until its next hop resolves", test_held_until_resolved },
 	{ "P_DATA_V1 peer found by address", test_data_v1_peer },
+	{ "control packet: payload + destination -> frame", test_cp_tx_frame },
+	{ "control packet: unresolved next hop", test_cp_tx_unresolved },
+	{ "control packet: IPv6 / TCP destination dropped", test_cp_tx_unsupported },
+	{ "commands with IPv6 / TCP refused and counted", test_cmd_unsupported },
 	{ NULL, NULL },
 };
 

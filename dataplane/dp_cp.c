@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control packets between the wire and the control plane.
+ *   in:  whole frames to sl_cp_rx (dp_input.c filled struct sl_cp_meta);
+ *   out: OpenVPN packets from sl_cp_tx, the meta naming the destination
+ *        endpoint and (or zero) the next hop's MAC. They get the same outer
+ *        headers as data packets (dp_outer.c), with what the control
+ *        plane's own frames always had: DF set and the UDP checksum.
+ */
+#include <rte_ring.h>
+
+#include "dp_neigh.h"
+#include "dp_pkt.h"
+
+void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	unsigned done = n ? rte_ring_enqueue_burst(w->dp->cp_rx, (void **)pkts, n, NULL) : 0;
+
+	w->stats->cp_rx += done;
+	if (unlikely(done < n))
+		dp_drop_burst(w->stats, pkts + done, n - done, SL_DROP_CP_RING_FULL);
+}
+
+/*
+ * The next hop toward the destination: the control plane's choice (the MAC
+ * the client's packet came from), else the public port's neighbour table.
+ */
+static int next_hop(struct dp_worker *w, const struct sl_cp_meta *meta,
+		    struct rte_ether_addr *mac)
+{
+	struct dp_port *pub = &w->dp->port[CFG_PORT_PUBLIC];
+	uint32_t hop;
+	bool request;
+
+	rte_ether_addr_copy((const struct rte_ether_addr *)meta->mac, mac);
+	if (!rte_is_zero_ether_addr(mac))
+		return 0;
+	if (meta->peer.addr.family != SL_AF_INET)
+		return 0;	/* dp_outer_push() refuses it and says why */
+	hop = dp_neigh_next_hop(pub->neigh, meta->peer.addr.v4);
+	if (hop == 0)
+		return dp_drop_v(SL_DROP_NO_ROUTE);
+	if (dp_neigh_lookup(pub->neigh, hop, w->now_s, mac, &request) == 0)
+		return 0;
+	if (request)
+		dp_arp_request_send(w, pub, hop);
+	return dp_drop_v(SL_DROP_NO_NEIGHBOR);
+}
+
+static int cp_out(struct dp_worker *w, struct rte_mbuf *m)
+{
+	const struct sl_cp_meta *meta = dp_meta(m);
+	struct rte_ether_addr mac;
+	int r = next_hop(w, meta, &mac);
+
+	if (r != 0)
+		return r;
+	return dp_outer_push(w, m, &meta->peer, &mac, DP_OUTER_DF | DP_OUTER_UDP_CSUM);
+}
+
+void dp_cp_send_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct rte_mbuf **out, uint16_t *n_out)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		int r = cp_out(w, pkts[i]);
+
+		if (likely(r == 0)) {
+			out[(*n_out)++] = pkts[i];
+			w->stats->cp_tx++;
+			continue;
+		}
+		w->stats->drop[r - DP_V_DROP_BASE]++;
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
