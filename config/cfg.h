@@ -5,9 +5,11 @@
 /*
  * The one configuration pipeline of Sluice:
  *
- *   libconfig text --(schema table, cfg_schema.c)--> struct sl_config
- *                  --(cfg_validate: cross-field rules)--> ready
+ *   defaults (a column of the schema table, cfg_schema.c)
+ *   + libconfig text --(cfg.c walks it against the table)--> struct sl_config
+ *                    --(cfg_validate.c: cross-field rules)--> ready
  *
+ * Errors are collected by cfg_err.c; value parsers are in cfg_value.c.
  * It serves sluice-dataplane, sluice-controlplane and `sluicectl check`.
  * Every problem is reported as
  *
@@ -175,16 +177,28 @@ int cfg_load_report(struct sl_config *cfg, const char *file, FILE *out);
 /* "FILE:LINE: setting: msg" into buf; returns buf. */
 const char *cfg_error_str(const struct cfg_error *e, char *buf, unsigned len);
 
+/* What cfg_daemon_args() tells main() to do. */
+enum cfg_args_result {
+	CFG_ARGS_RUN = 0,	/* go on: *file set, *debug 0/1 */
+	CFG_ARGS_EXIT = 1,	/* -h/--help or --version printed on stdout: exit 0 */
+	CFG_ARGS_USAGE = 2,	/* bad command line, usage on stderr: exit 2 */
+};
+
 /*
- * For the two daemons' main(): parse "-c CONFIG [-d] [-h]". Returns 0 to go
- * on (*file set, *debug 0/1), or the exit code: 0 after -h, 2 after a
- * usage error (usage printed on stdout or stderr accordingly).
+ * For the two daemons' main(): parse "-c CONFIG [-d]", "-h", "--help",
+ * "--version" ("PROG VERSION", the meson project version). Never exits;
+ * returns an enum cfg_args_result.
  */
 int cfg_daemon_args(int argc, char **argv, const char *prog, const char **file, int *debug);
 
-/* Helpers shared with the processes. */
+/* Helpers shared with the processes (cfg_value.c). */
 int cfg_port_is_pci(const struct cfg_port *p);
 const char *cfg_port_name(enum cfg_port_id id);
 char *cfg_ip_str(uint32_t addr, char *buf, unsigned len);	/* host order */
+
+/* Value parsers (0 ok, -1 bad), host byte order. */
+int cfg_parse_ipv4(const char *s, uint32_t *addr);
+int cfg_parse_prefix(const char *s, struct cfg_prefix *p);
+int cfg_parse_lcores(const char *s, uint16_t *ids, unsigned max, unsigned *n);
 
 #endif

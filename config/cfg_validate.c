@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg_int.h"
+#include "cfg_validate.h"
 
 static uint32_t mask_of(uint8_t len)
 {
@@ -43,15 +43,15 @@ static void check_dataplane(struct cfg_loader *ld)
 	unsigned workers = dp->n_lcores - 1, need;
 
 	if (dp->n_lcores < 2)
-		cfg_errorf(ld, cfg_line_of(ld, "dataplane.lcores"), "dataplane.lcores",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "dataplane.lcores"), "dataplane.lcores",
 			   "expected at least 2 lcores (the main lcore and one worker), found \"%s\"",
 			   dp->lcores);
 	if ((dp->ring_size & (dp->ring_size - 1)) != 0)
-		cfg_errorf(ld, cfg_line_of(ld, "dataplane.ring_size"), "dataplane.ring_size",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "dataplane.ring_size"), "dataplane.ring_size",
 			   "expected a power of two, found %u", dp->ring_size);
 	for (const char *p = dp->file_prefix; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
-			cfg_errorf(ld, cfg_line_of(ld, "dataplane.file_prefix"),
+			cfg_errorf(&ld->es, cfg_line_of(ld, "dataplane.file_prefix"),
 				   "dataplane.file_prefix",
 				   "expected letters, digits, '_' or '-', found \"%s\"", dp->file_prefix);
 			break;
@@ -60,7 +60,7 @@ static void check_dataplane(struct cfg_loader *ld)
 	need = CFG_PORT_COUNT * (workers ? workers : 1) * (dp->rx_desc + dp->tx_desc) +
 	       dp->n_lcores * dp->mbuf_cache + 2 * dp->ring_size + 1024;
 	if (dp->mbufs < need)
-		cfg_errorf(ld, cfg_line_of(ld, "dataplane.mbufs"), "dataplane.mbufs",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "dataplane.mbufs"), "dataplane.mbufs",
 			   "expected at least %u for %u ports x %u workers x (%u rx + %u tx descriptors) "
 			   "+ caches + rings, found %u", need, CFG_PORT_COUNT, workers,
 			   dp->rx_desc, dp->tx_desc, dp->mbufs);
@@ -76,26 +76,26 @@ static void check_port(struct cfg_loader *ld, enum cfg_port_id id)
 	snprintf(path, sizeof(path), "ports.%s", name);
 	line = cfg_line_of(ld, path);
 	if ((p->pci[0] != '\0') == (p->vdev[0] != '\0'))
-		cfg_errorf(ld, line, path, "expected exactly one of pci or vdev, found %s",
+		cfg_errorf(&ld->es, line, path, "expected exactly one of pci or vdev, found %s",
 			   p->pci[0] != '\0' ? "both" : "neither");
 	if (p->pci[0] != '\0' && !pci_ok(p->pci)) {
 		snprintf(path, sizeof(path), "ports.%s.pci", name);
-		cfg_errorf(ld, cfg_line_of(ld, path), path,
+		cfg_errorf(&ld->es, cfg_line_of(ld, path), path,
 			   "expected a PCI address like \"0000:03:00.0\", found \"%s\"", p->pci);
 	}
 	snprintf(path, sizeof(path), "ports.%s.address", name);
 	if (p->address.len < 8 || p->address.len > 30)
-		cfg_errorf(ld, cfg_line_of(ld, path), path,
+		cfg_errorf(&ld->es, cfg_line_of(ld, path), path,
 			   "expected a prefix length 8..30, found %s",
 			   pstr(&p->address, buf, sizeof(buf)));
 	else if ((p->address.addr & ~mask_of(p->address.len)) == 0)
-		cfg_errorf(ld, cfg_line_of(ld, path), path,
+		cfg_errorf(&ld->es, cfg_line_of(ld, path), path,
 			   "expected a host address, found the network address %s",
 			   pstr(&p->address, buf, sizeof(buf)));
 	snprintf(path, sizeof(path), "ports.%s.gateway", name);
 	if (p->gateway != 0 &&
 	    ((p->gateway ^ p->address.addr) & mask_of(p->address.len)) != 0)
-		cfg_errorf(ld, cfg_line_of(ld, path), path,
+		cfg_errorf(&ld->es, cfg_line_of(ld, path), path,
 			   "expected an address inside %s, found %s",
 			   pstr(&p->address, buf, sizeof(buf)),
 			   cfg_ip_str(p->gateway, path, sizeof(path)));
@@ -107,7 +107,7 @@ static void check_subnet(struct cfg_loader *ld, const char *path, int line,
 	char buf[32];
 
 	if ((p->addr & ~mask_of(p->len)) != 0)
-		cfg_errorf(ld, line, path,
+		cfg_errorf(&ld->es, line, path,
 			   "expected a subnet address with its host bits zero, found %s",
 			   pstr(p, buf, sizeof(buf)));
 }
@@ -120,17 +120,17 @@ static void check_vpn(struct cfg_loader *ld)
 	char a[32], b[32];
 
 	if (vpn->pool.len < 16 || vpn->pool.len > 29)
-		cfg_errorf(ld, line, "vpn.pool", "expected a prefix length 16..29, found %s",
+		cfg_errorf(&ld->es, line, "vpn.pool", "expected a prefix length 16..29, found %s",
 			   pstr(&vpn->pool, a, sizeof(a)));
 	check_subnet(ld, "vpn.pool", line, &vpn->pool);
 	for (int i = 0; i < CFG_PORT_COUNT; i++)
 		if (overlap(&vpn->pool, &cfg->port[i].address))
-			cfg_errorf(ld, line, "vpn.pool",
+			cfg_errorf(&ld->es, line, "vpn.pool",
 				   "expected a subnet apart from ports.%s.address %s, found %s",
 				   cfg_port_name(i), pstr(&cfg->port[i].address, a, sizeof(a)),
 				   pstr(&vpn->pool, b, sizeof(b)));
 	if (vpn->ping_restart <= vpn->ping)
-		cfg_errorf(ld, cfg_line_of(ld, "vpn.keepalive.ping_restart"),
+		cfg_errorf(&ld->es, cfg_line_of(ld, "vpn.keepalive.ping_restart"),
 			   "vpn.keepalive.ping_restart",
 			   "expected more than vpn.keepalive.ping (%u), found %u",
 			   vpn->ping, vpn->ping_restart);
@@ -138,7 +138,7 @@ static void check_vpn(struct cfg_loader *ld)
 		check_subnet(ld, "vpn.push.routes", cfg_line_of(ld, "vpn.push.routes"),
 			     &vpn->push_routes[i]);
 	if (vpn->mssfix != 0 && vpn->mssfix > vpn->tun_mtu)
-		cfg_errorf(ld, cfg_line_of(ld, "vpn.mssfix"), "vpn.mssfix",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "vpn.mssfix"), "vpn.mssfix",
 			   "expected at most vpn.tun_mtu (%u), found %u", vpn->tun_mtu, vpn->mssfix);
 }
 
@@ -155,17 +155,17 @@ static void check_statics(struct cfg_loader *ld)
 
 		snprintf(where, sizeof(where), "vpn.static_addresses[%u].address", i);
 		if ((st->addr & mask) != net || host <= 1 || host == ~mask)
-			cfg_errorf(ld, st->line, where, "expected a client address inside vpn.pool "
+			cfg_errorf(&ld->es, st->line, where, "expected a client address inside vpn.pool "
 				   "(not its network, gateway .1 or broadcast), found %s",
 				   cfg_ip_str(st->addr, ip, sizeof(ip)));
 		for (unsigned j = 0; j < i; j++) {
 			if (vpn->statics[j].addr == st->addr)
-				cfg_errorf(ld, st->line, where, "expected an address not given to "
+				cfg_errorf(&ld->es, st->line, where, "expected an address not given to "
 					   "\"%s\" already, found %s", vpn->statics[j].name,
 					   cfg_ip_str(st->addr, ip, sizeof(ip)));
 			if (strcmp(vpn->statics[j].name, st->name) == 0) {
 				snprintf(where, sizeof(where), "vpn.static_addresses[%u].name", i);
-				cfg_errorf(ld, st->line, where, "expected a name not listed already "
+				cfg_errorf(&ld->es, st->line, where, "expected a name not listed already "
 					   "(line %d), found \"%s\"", vpn->statics[j].line, st->name);
 			}
 		}
@@ -178,16 +178,16 @@ static void check_ports_apart(struct cfg_loader *ld)
 	char a[32], b[32];
 
 	if (overlap(&cfg->port[0].address, &cfg->port[1].address))
-		cfg_errorf(ld, cfg_line_of(ld, "ports.private.address"), "ports.private.address",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "ports.private.address"), "ports.private.address",
 			   "expected a subnet apart from ports.public.address %s, found %s",
 			   pstr(&cfg->port[0].address, a, sizeof(a)),
 			   pstr(&cfg->port[1].address, b, sizeof(b)));
 	if (cfg->port[0].vdev[0] != '\0' && strcmp(cfg->port[0].vdev, cfg->port[1].vdev) == 0)
-		cfg_errorf(ld, cfg_line_of(ld, "ports.private.vdev"), "ports.private.vdev",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "ports.private.vdev"), "ports.private.vdev",
 			   "expected a device other than the public port's, found \"%s\"",
 			   cfg->port[1].vdev);
 	if (cfg->port[0].pci[0] != '\0' && strcmp(cfg->port[0].pci, cfg->port[1].pci) == 0)
-		cfg_errorf(ld, cfg_line_of(ld, "ports.private.pci"), "ports.private.pci",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "ports.private.pci"), "ports.private.pci",
 			   "expected a device other than the public port's, found \"%s\"",
 			   cfg->port[1].pci);
 }
@@ -199,10 +199,10 @@ static void check_pki(struct cfg_loader *ld)
 		    (pki->tls_auth[0] != '\0');
 
 	if (wraps > 1)
-		cfg_errorf(ld, cfg_line_of(ld, "pki"), "pki",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "pki"), "pki",
 			   "expected at most one of tls_crypt, tls_crypt_v2, tls_auth, found %d", wraps);
 	if (ld->cfg->ctl.socket[0] != '/')
-		cfg_errorf(ld, cfg_line_of(ld, "control.socket"), "control.socket",
+		cfg_errorf(&ld->es, cfg_line_of(ld, "control.socket"), "control.socket",
 			   "expected an absolute path, found \"%s\"", ld->cfg->ctl.socket);
 }
 
@@ -222,14 +222,14 @@ static void check_rules(struct cfg_loader *ld)
 		check_subnet(ld, where, r->line, &r->dst);
 		if (ports && r->proto != CFG_PROTO_TCP && r->proto != CFG_PROTO_UDP) {
 			snprintf(where, sizeof(where), "rules[%u].proto", i);
-			cfg_errorf(ld, r->line, where,
+			cfg_errorf(&ld->es, r->line, where,
 				   "expected \"tcp\" or \"udp\" for a rule with ports, found \"%s\"",
 				   r->proto == CFG_PROTO_ICMP ? "icmp" : "any");
 		}
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(cfg->rules[j].name, r->name) == 0) {
 				snprintf(where, sizeof(where), "rules[%u].name", i);
-				cfg_errorf(ld, r->line, where,
+				cfg_errorf(&ld->es, r->line, where,
 					   "expected a name not used by rules[%u] (line %d), found \"%s\"",
 					   j, cfg->rules[j].line, r->name);
 			}

@@ -9,7 +9,7 @@
 
 #include "cfg.h"
 #include "cfg_eal.h"
-#include "cfg_int.h"
+#include "cfg_schema.h"
 #include "sl_test.h"
 
 /* A minimal valid file; line numbers below count from its first line. */
