@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * AEAD data channel (AES-GCM, ChaCha20-Poly1305), OpenVPN 2.6 format
- * (doc §3): tag before the ciphertext, nonce = packet-id || nonce tail,
+ * AEAD data channel (AES-GCM, ChaCha20-Poly1305), OpenVPN 2.6 format (see
+ * ovpn_aead.h): tag before the ciphertext, nonce = packet-id || nonce tail,
  * AAD = op/peer-id header + packet-id for V2, packet-id alone for V1.
  *
  * The EVP context was keyed in ovpn_data_key_init(); each packet only sets
@@ -9,10 +9,11 @@
  */
 #include <string.h>
 
-#include "ovpn_data.h"
+#include "ovpn_aead.h"
+#include "ovpn_hdr.h"
 
 /* Where the AAD starts: V1 leaves the opcode byte unauthenticated
- * (OpenVPN ssl.c handle_data_channel_packet; [LAB] doc §3.1). */
+ * (OpenVPN src/openvpn/ssl.c handle_data_channel_packet). */
 static const uint8_t *aad_start(const uint8_t *pkt, unsigned int opcode)
 {
 	return opcode == OVPN_P_DATA_V2 ? pkt : pkt + OVPN_DATA_V1_HDR_LEN;
@@ -41,7 +42,7 @@ int ovpn_aead_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 	pid_p = pkt + hdr;
 	tag = pid_p + OVPN_DATA_PKTID_LEN;
 	data = tag + OVPN_AEAD_TAG_LEN;
-	ovpn_data_put_be32(pid_p, pid);
+	ovpn_put_be32(pid_p, pid);
 	make_nonce(nonce, pid_p, k);
 	aad = aad_start(pkt, k->opcode);
 
@@ -69,7 +70,8 @@ int ovpn_aead_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 	hdr = ovpn_data_rx_hdr(k, pkt, len, rx);
 	if (hdr < 0)
 		return hdr;
-	/* packet-id + tag + at least one byte of ciphertext (doc §3.3). */
+	/* packet-id + tag (OpenVPN src/openvpn/crypto.c openvpn_decrypt_aead)
+	 * + at least one byte of ciphertext: nobody sends an empty packet. */
 	if (len < (size_t)hdr + OVPN_DATA_PKTID_LEN + OVPN_AEAD_TAG_LEN + 1)
 		return OVPN_DATA_ERR_SHORT;
 	pid_p = pkt + hdr;
@@ -87,7 +89,7 @@ int ovpn_aead_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 		return OVPN_DATA_ERR_CRYPTO;
 	if (EVP_DecryptFinal_ex(k->cctx, data + n, &fin) != 1)
 		return OVPN_DATA_ERR_AUTH;
-	rx->pid = ovpn_data_get_be32(pid_p);
+	rx->pid = ovpn_get_be32(pid_p);
 	rx->off = (uint16_t)(data - pkt);
 	return (int)ct_len;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Legacy CBC + HMAC data channel (doc §4): encrypt-then-MAC, HMAC over
+ * Legacy CBC + HMAC data channel (see ovpn_cbc.h): encrypt-then-MAC, HMAC over
  * IV || ciphertext only, random IV on the wire, 4-byte packet-id as the
  * first encrypted bytes, PKCS#7 padding of 1..16 bytes.
  *
@@ -12,7 +12,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "ovpn_data.h"
+#include "ovpn_cbc.h"
+#include "ovpn_hdr.h"
 
 static int hmac(struct ovpn_data_key *k, const uint8_t *data, size_t len,
 		uint8_t out[OVPN_HMAC_MAX_LEN])
@@ -50,7 +51,7 @@ int ovpn_cbc_seal_iv(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 	ivp = mac + k->hmac_len;
 	ct = ivp + OVPN_CBC_IV_LEN;
 	memcpy(ivp, iv, OVPN_CBC_IV_LEN);
-	ovpn_data_put_be32(ct, pid);
+	ovpn_put_be32(ct, pid);
 	memset(ct + OVPN_DATA_PKTID_LEN + pt_len, (int)pad, pad);
 
 	if (!EVP_EncryptInit_ex2(k->cctx, NULL, NULL, ivp, NULL) ||
@@ -129,7 +130,7 @@ int ovpn_cbc_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 		return OVPN_DATA_ERR_PADDING;
 	if (ct_len - pad == OVPN_DATA_PKTID_LEN)
 		return OVPN_DATA_ERR_SHORT;	/* authenticated but empty */
-	rx->pid = ovpn_data_get_be32(ct);
+	rx->pid = ovpn_get_be32(ct);
 	rx->off = (uint16_t)(ct - pkt + OVPN_DATA_PKTID_LEN);
 	return (int)(ct_len - pad - OVPN_DATA_PKTID_LEN);
 }

@@ -8,19 +8,6 @@
 
 #include "ovpn_ctrl.h"
 
-static const char *const ctrl_errstr[OVPN_CTRL_E_MAX] = {
-	[OVPN_CTRL_OK] = "success",
-	[OVPN_CTRL_E_SHORT] = "control packet truncated",
-	[OVPN_CTRL_E_OPCODE] = "not a control-channel opcode",
-	[OVPN_CTRL_E_KEY_METHOD_1] = "V1 hard reset: key-method 1 is not supported",
-	[OVPN_CTRL_E_ACK_COUNT] = "ack count above 8",
-	[OVPN_CTRL_E_TRAILING] = "trailing bytes after P_ACK_V1",
-	[OVPN_CTRL_E_PAYLOAD_LEN] = "control payload longer than 2048 bytes",
-	[OVPN_CTRL_E_NOSPACE] = "output buffer too small",
-	[OVPN_CTRL_E_INVAL] = "invalid control packet fields",
-	[OVPN_CTRL_E_TLV] = "malformed early-negotiation TLV",
-};
-
 static const char *const opcode_names[OVPN_P_OPCODE_MAX + 1] = {
 	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V1] = "P_CONTROL_HARD_RESET_CLIENT_V1",
 	[OVPN_P_CONTROL_HARD_RESET_SERVER_V1] = "P_CONTROL_HARD_RESET_SERVER_V1",
@@ -34,15 +21,6 @@ static const char *const opcode_names[OVPN_P_OPCODE_MAX + 1] = {
 	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V3] = "P_CONTROL_HARD_RESET_CLIENT_V3",
 	[OVPN_P_CONTROL_WKC_V1] = "P_CONTROL_WKC_V1",
 };
-
-const char *ovpn_ctrl_strerror(int err)
-{
-	if (err < 0)
-		err = -err;
-	if (err >= OVPN_CTRL_E_MAX)
-		return "unknown control codec error";
-	return ctrl_errstr[err];
-}
 
 const char *ovpn_ctrl_opcode_name(unsigned opcode)
 {
@@ -80,20 +58,6 @@ static const uint8_t *take(struct cursor *c, size_t n)
 	return r;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int ovpn_ctrl_peek(const uint8_t *buf, size_t len, uint8_t *opcode,
 		   uint8_t *key_id, uint8_t sid[OVPN_SID_LEN])
 {
@@ -120,7 +84,7 @@ static int parse_acks(struct cursor *c, struct ovpn_ctrl_pkt *pkt)
 	for (unsigned i = 0; i < pkt->n_acks; i++) {
 		if ((p = take(c, 4)) == NULL)
 			return -OVPN_CTRL_E_SHORT;
-		pkt->acks[i] = get32(p);
+		pkt->acks[i] = ovpn_get_be32(p);
 	}
 	memset(pkt->peer_sid, 0, OVPN_SID_LEN);
 	if (pkt->n_acks == 0)
@@ -147,7 +111,7 @@ int ovpn_ctrl_parse_inner(unsigned opcode, const uint8_t *buf, size_t len,
 	if (pkt->has_msg_id) {
 		if ((p = take(&c, OVPN_CTRL_MSG_ID_LEN)) == NULL)
 			return -OVPN_CTRL_E_SHORT;
-		pkt->msg_id = get32(p);
+		pkt->msg_id = ovpn_get_be32(p);
 	} else if (c.left != 0) {
 		return -OVPN_CTRL_E_TRAILING;
 	}
@@ -215,13 +179,13 @@ int ovpn_ctrl_build_inner(const struct ovpn_ctrl_pkt *pkt, uint8_t *out,
 		return -OVPN_CTRL_E_NOSPACE;
 	*p++ = pkt->n_acks;
 	for (unsigned i = 0; i < pkt->n_acks; i++, p += 4)
-		put32(p, pkt->acks[i]);
+		ovpn_put_be32(p, pkt->acks[i]);
 	if (pkt->n_acks) {
 		memcpy(p, pkt->peer_sid, OVPN_SID_LEN);
 		p += OVPN_SID_LEN;
 	}
 	if (ovpn_ctrl_opcode_has_msg_id(pkt->opcode)) {
-		put32(p, pkt->msg_id);
+		ovpn_put_be32(p, pkt->msg_id);
 		p += 4;
 		if (pkt->payload_len)
 			memcpy(p, pkt->payload, pkt->payload_len);

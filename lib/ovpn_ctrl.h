@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ovpn_err.h"
 #include "ovpn_proto.h"
 
 #define OVPN_SID_LEN		8
@@ -56,22 +57,7 @@
 #define OVPN_EARLY_NEG_FLAG_RESEND_WKC	0x0001
 #define OVPN_EARLY_NEG_TLV_LEN		6
 
-enum ovpn_ctrl_err {
-	OVPN_CTRL_OK = 0,
-	OVPN_CTRL_E_SHORT = 1,		/* packet ends inside a field */
-	OVPN_CTRL_E_OPCODE,		/* not a control opcode */
-	OVPN_CTRL_E_KEY_METHOD_1,	/* V1 hard reset: recognised, unsupported */
-	OVPN_CTRL_E_ACK_COUNT,		/* more than OVPN_ACK_MAX acks */
-	OVPN_CTRL_E_TRAILING,		/* bytes after a P_ACK_V1 */
-	OVPN_CTRL_E_PAYLOAD_LEN,	/* payload above OVPN_MAX_CONTROL_MSG */
-	OVPN_CTRL_E_NOSPACE,		/* output buffer too small */
-	OVPN_CTRL_E_INVAL,		/* bad argument to a builder */
-	OVPN_CTRL_E_TLV,		/* malformed TLV list */
-	OVPN_CTRL_E_MAX,
-};
-
-/* Returns a static description of an OVPN_CTRL_E_* code (sign ignored). */
-const char *ovpn_ctrl_strerror(int err);
+/* Failures: negative OVPN_CTRL_E_* codes, listed in ovpn_err.h. */
 
 /* One decoded control packet; payload points into the parsed buffer. */
 struct ovpn_ctrl_pkt {

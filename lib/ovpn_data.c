@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Data channel: error table, classification, data headers and the key
- * context life cycle shared by the AEAD (ovpn_aead.c) and CBC (ovpn_cbc.c)
- * codecs.
+ * Data channel: algorithm tables, the key context life cycle, and seal/open
+ * dispatching to the AEAD (ovpn_aead.c) or CBC (ovpn_cbc.c) codec.
  */
 #include <string.h>
 #include <strings.h>
@@ -13,127 +12,6 @@
 #include <openssl/rand.h>
 
 #include "ovpn_data.h"
-
-static const struct {
-	const char *name;
-	const char *desc;
-} err_tab[OVPN_DATA_ERR_NUM] = {
-	[0] = { "ok", "success" },
-	[-OVPN_DATA_ERR_SHORT] = { "short",
-		"packet or payload shorter than its header and crypto overhead" },
-	[-OVPN_DATA_ERR_TOO_LONG] = { "too_long",
-		"packet longer than OVPN_DATA_MAX_LEN" },
-	[-OVPN_DATA_ERR_OPCODE] = { "opcode", "opcode is not P_DATA_V1/V2" },
-	[-OVPN_DATA_ERR_KEY_ID] = { "key_id",
-		"key-id does not match the key context (keys out of sync)" },
-	[-OVPN_DATA_ERR_AUTH] = { "auth",
-		"AEAD tag or HMAC verification failed" },
-	[-OVPN_DATA_ERR_BLOCK_LEN] = { "block_len",
-		"CBC ciphertext is not a whole number of blocks" },
-	[-OVPN_DATA_ERR_PADDING] = { "padding",
-		"authenticated CBC plaintext has invalid PKCS#7 padding" },
-	[-OVPN_DATA_ERR_PKTID_ZERO] = { "pktid_zero",
-		"packet-id 0 is never valid" },
-	[-OVPN_DATA_ERR_REPLAY] = { "replay",
-		"packet-id already received (replay)" },
-	[-OVPN_DATA_ERR_TOO_OLD] = { "too_old",
-		"packet-id below the replay window" },
-	[-OVPN_DATA_ERR_PKTID_EXHAUSTED] = { "pktid_exhausted",
-		"TX packet-id space exhausted, key must be renegotiated" },
-	[-OVPN_DATA_ERR_LZO] = { "lzo",
-		"LZO-compressed payload, no decompressor linked" },
-	[-OVPN_DATA_ERR_COMPRESSED] = { "compressed",
-		"LZ4/Snappy-compressed payload, no decompressor linked" },
-	[-OVPN_DATA_ERR_COMP_FRAMING] = { "comp_framing",
-		"compression framing byte invalid for the configured mode" },
-	[-OVPN_DATA_ERR_NOSPACE] = { "nospace",
-		"buffer lacks the headroom or tailroom the operation needs" },
-	[-OVPN_DATA_ERR_INVAL] = { "inval",
-		"invalid argument or key used in the wrong direction" },
-	[-OVPN_DATA_ERR_CRYPTO] = { "crypto",
-		"libcrypto call failed (fetch, init, RNG)" },
-};
-
-const char *ovpn_data_err_name(int err)
-{
-	if (err > 0 || err <= -OVPN_DATA_ERR_NUM)
-		return "unknown";
-	return err_tab[-err].name;
-}
-
-const char *ovpn_data_err_desc(int err)
-{
-	if (err > 0 || err <= -OVPN_DATA_ERR_NUM)
-		return "unknown error";
-	return err_tab[-err].desc;
-}
-
-/* Opcode -> plane (doc §1). Zero-initialised entries (0, 12..31) drop. */
-static const uint8_t class_tab[32] = {
-	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V1] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_CONTROL_HARD_RESET_SERVER_V1] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_CONTROL_SOFT_RESET_V1] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_CONTROL_V1] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_ACK_V1] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_DATA_V1] = OVPN_DATA_CLASS_DATA_V1,
-	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V2] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_CONTROL_HARD_RESET_SERVER_V2] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_DATA_V2] = OVPN_DATA_CLASS_DATA_V2,
-	[OVPN_P_CONTROL_HARD_RESET_CLIENT_V3] = OVPN_DATA_CLASS_CONTROL,
-	[OVPN_P_CONTROL_WKC_V1] = OVPN_DATA_CLASS_CONTROL,
-};
-
-enum ovpn_data_class ovpn_data_classify(const uint8_t *pkt, size_t len)
-{
-	enum ovpn_data_class c;
-
-	if (len == 0)
-		return OVPN_DATA_CLASS_DROP;
-	c = class_tab[ovpn_op_opcode(pkt[0])];
-	if (c == OVPN_DATA_CLASS_DATA_V2 && len < OVPN_DATA_V2_HDR_LEN)
-		return OVPN_DATA_CLASS_DROP;
-	return c;
-}
-
-int ovpn_data_hdr_parse(const uint8_t *pkt, size_t len, struct ovpn_data_hdr *h)
-{
-	if (len == 0)
-		return OVPN_DATA_ERR_SHORT;
-	h->opcode = (uint8_t)ovpn_op_opcode(pkt[0]);
-	h->key_id = (uint8_t)ovpn_op_key_id(pkt[0]);
-	if (h->opcode == OVPN_P_DATA_V2) {
-		if (len < OVPN_DATA_V2_HDR_LEN)
-			return OVPN_DATA_ERR_SHORT;
-		h->peer_id = ovpn_data_peer_id(pkt);
-		h->len = OVPN_DATA_V2_HDR_LEN;
-	} else if (h->opcode == OVPN_P_DATA_V1) {
-		h->peer_id = OVPN_PEER_ID_UNDEF;
-		h->len = OVPN_DATA_V1_HDR_LEN;
-	} else {
-		return OVPN_DATA_ERR_OPCODE;
-	}
-	return h->len;
-}
-
-int ovpn_data_hdr_build(uint8_t *dst, size_t cap, unsigned int opcode,
-			unsigned int key_id, uint32_t peer_id)
-{
-	size_t need = opcode == OVPN_P_DATA_V2 ? OVPN_DATA_V2_HDR_LEN :
-						  OVPN_DATA_V1_HDR_LEN;
-
-	if ((opcode != OVPN_P_DATA_V1 && opcode != OVPN_P_DATA_V2) ||
-	    key_id > OVPN_KEY_ID_MAX || peer_id > OVPN_PEER_ID_UNDEF)
-		return OVPN_DATA_ERR_INVAL;
-	if (cap < need)
-		return OVPN_DATA_ERR_NOSPACE;
-	dst[0] = ovpn_op_byte((enum ovpn_opcode)opcode, key_id);
-	if (opcode == OVPN_P_DATA_V2) {
-		dst[1] = (uint8_t)(peer_id >> 16);
-		dst[2] = (uint8_t)(peer_id >> 8);
-		dst[3] = (uint8_t)peer_id;
-	}
-	return (int)need;
-}
 
 /* ---- algorithm tables ---- */
 
@@ -194,7 +72,8 @@ static int check_cfg(const struct ovpn_data_key_cfg *cfg)
 	    cfg->key_id > OVPN_KEY_ID_MAX ||
 	    cfg->cipher_key == NULL || cfg->hmac_key == NULL)
 		return OVPN_DATA_ERR_INVAL;
-	/* AEAD ignores --auth (doc §2); CBC cannot work without it. */
+	/* AEAD ignores --auth (OpenVPN src/openvpn/crypto.c init_key_type
+	 * forces digest "none"); CBC cannot work without it. */
 	if (alg_tab[cfg->alg].aead != (cfg->md == OVPN_DATA_MD_NONE))
 		return OVPN_DATA_ERR_INVAL;
 	if (cfg->dir == OVPN_DATA_DIR_RX)
@@ -286,18 +165,6 @@ void ovpn_data_key_free(struct ovpn_data_key *k)
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 
-size_t ovpn_data_head_len(const struct ovpn_data_key *k)
-{
-	if (k->aead)
-		return k->hdr_len + OVPN_DATA_PKTID_LEN + OVPN_AEAD_TAG_LEN;
-	return k->hdr_len + k->hmac_len + OVPN_CBC_IV_LEN + OVPN_DATA_PKTID_LEN;
-}
-
-size_t ovpn_data_tail_max(const struct ovpn_data_key *k)
-{
-	return k->aead ? 0 : OVPN_CBC_BLOCK_LEN;
-}
-
 int ovpn_data_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 		   size_t cap, uint32_t pid)
 {
@@ -312,44 +179,4 @@ int ovpn_data_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 	if (k->aead)
 		return ovpn_aead_open(k, pkt, len, rx);
 	return ovpn_cbc_open(k, pkt, len, rx);
-}
-
-/* ---- helpers shared by the two codecs ---- */
-
-int ovpn_data_rx_hdr(const struct ovpn_data_key *k, const uint8_t *pkt,
-		     size_t len, struct ovpn_data_rx *rx)
-{
-	struct ovpn_data_hdr h;
-	int rc;
-
-	if (k->dir != OVPN_DATA_DIR_RX)
-		return OVPN_DATA_ERR_INVAL;
-	if (len > OVPN_DATA_MAX_LEN)
-		return OVPN_DATA_ERR_TOO_LONG;
-	rc = ovpn_data_hdr_parse(pkt, len, &h);
-	if (rc < 0)
-		return rc;
-	if (h.key_id != k->key_id)
-		return OVPN_DATA_ERR_KEY_ID;
-	rx->opcode = h.opcode;
-	rx->key_id = h.key_id;
-	rx->peer_id = h.peer_id;
-	return rc;
-}
-
-int ovpn_data_tx_hdr(const struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
-		     size_t cap, size_t tail, uint32_t pid)
-{
-	size_t need = ovpn_data_head_len(k) + pt_len + tail;
-
-	if (k->dir != OVPN_DATA_DIR_TX || pid == 0)
-		return OVPN_DATA_ERR_INVAL;
-	/* OpenVPN never sends an empty data packet; neither do we. */
-	if (pt_len == 0)
-		return OVPN_DATA_ERR_SHORT;
-	if (pt_len > OVPN_DATA_MAX_LEN || need > OVPN_DATA_MAX_LEN)
-		return OVPN_DATA_ERR_TOO_LONG;
-	if (need > cap)
-		return OVPN_DATA_ERR_NOSPACE;
-	return ovpn_data_hdr_build(pkt, cap, k->opcode, k->key_id, k->peer_id);
 }

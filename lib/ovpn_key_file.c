@@ -19,30 +19,6 @@
 #define B64_LINE_CHARS		64
 #define V2_CLIENT_RAW_MAX	(OVPN_V2_CLIENT_KEY_LEN + OVPN_V2_WKC_MAX)
 
-static const char *const kf_errstr[OVPN_KEY_FILE_E_MAX] = {
-	[OVPN_KEY_FILE_OK] = "success",
-	[OVPN_KEY_FILE_E_NO_HEADER] = "key file header line missing",
-	[OVPN_KEY_FILE_E_NO_FOOTER] = "key file footer line missing",
-	[OVPN_KEY_FILE_E_HEX] = "non-hex character in static key",
-	[OVPN_KEY_FILE_E_ODD_HEX] = "odd number of hex digits in static key",
-	[OVPN_KEY_FILE_E_BASE64] = "invalid base64 in key file",
-	[OVPN_KEY_FILE_E_LENGTH] = "wrong amount of key material",
-	[OVPN_KEY_FILE_E_WKC] = "malformed wrapped client key",
-	[OVPN_KEY_FILE_E_IO] = "cannot read key file",
-	[OVPN_KEY_FILE_E_NOSPACE] = "output buffer too small",
-	[OVPN_KEY_FILE_E_RAND] = "random number generator failed",
-	[OVPN_KEY_FILE_E_WRAP] = "wrapping the client key failed",
-};
-
-const char *ovpn_key_file_strerror(int err)
-{
-	if (err < 0)
-		err = -err;
-	if (err >= OVPN_KEY_FILE_E_MAX)
-		return "unknown key file error";
-	return kf_errstr[err];
-}
-
 __attribute__((format(printf, 4, 5)))
 static int fail(struct ovpn_key_file_error *e, int code, unsigned line,
 		const char *fmt, ...)

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ovpn_err.h"
 #include "ovpn_wrap_v2.h"
 
 #define OVPN_KEY_FILE_STATIC_HDR "-----BEGIN OpenVPN Static key V1-----"
@@ -44,30 +45,13 @@
 #define OVPN_KEY_FILE_STATIC_TEXT_MAX	1024	/* generated static key text */
 #define OVPN_KEY_FILE_V2_TEXT_MAX	2048	/* generated v2 key text */
 
-enum ovpn_key_file_err {
-	OVPN_KEY_FILE_OK = 0,
-	OVPN_KEY_FILE_E_NO_HEADER = 1,	/* BEGIN line missing */
-	OVPN_KEY_FILE_E_NO_FOOTER,	/* END line missing */
-	OVPN_KEY_FILE_E_HEX,		/* non-hex character in the body */
-	OVPN_KEY_FILE_E_ODD_HEX,	/* half a byte at the footer */
-	OVPN_KEY_FILE_E_BASE64,		/* bad base64 character or padding */
-	OVPN_KEY_FILE_E_LENGTH,		/* wrong amount of key material */
-	OVPN_KEY_FILE_E_WKC,		/* client key: WKc malformed */
-	OVPN_KEY_FILE_E_IO,		/* cannot read the file */
-	OVPN_KEY_FILE_E_NOSPACE,	/* output buffer too small */
-	OVPN_KEY_FILE_E_RAND,		/* RAND_bytes failed */
-	OVPN_KEY_FILE_E_WRAP,		/* WKc wrapping failed */
-	OVPN_KEY_FILE_E_MAX,
-};
+/* Failures: negative OVPN_KEY_FILE_E_* codes, listed in ovpn_err.h. */
 
 struct ovpn_key_file_error {
 	int code;		/* negative OVPN_KEY_FILE_E_* or 0 */
 	unsigned line;		/* 1-based; 0 when not about a line */
 	char msg[192];		/* "line 7: expected hex digits, found 'z'" */
 };
-
-/* Static description of an OVPN_KEY_FILE_E_* code (sign ignored). */
-const char *ovpn_key_file_strerror(int err);
 
 /* Read a whole file (< OVPN_KEY_FILE_MAX bytes) into buf; *len = size. */
 int ovpn_key_file_load(const char *path, char *buf, size_t cap, size_t *len,

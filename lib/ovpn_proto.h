@@ -3,8 +3,9 @@
 #define OVPN_PROTO_H
 
 /*
- * OpenVPN 2.x wire constants shared by every module (see
- * ../shared/protocol/data-channel.md §1 and control-channel.md §2).
+ * OpenVPN 2.x wire constants shared by every module, and the op|key-id
+ * byte and big-endian field helpers every codec uses (OpenVPN
+ * src/openvpn/ssl_pkt.h: P_OPCODE_SHIFT, P_KEY_ID_MASK and the opcodes).
  *
  * Every OpenVPN packet (one per UDP datagram) starts with one byte:
  *
@@ -58,6 +59,21 @@ static inline unsigned ovpn_op_opcode(uint8_t b)
 static inline unsigned ovpn_op_key_id(uint8_t b)
 {
 	return b & OVPN_KEY_ID_MASK;
+}
+
+/* Every multi-byte field on the wire is big-endian. */
+static inline uint32_t ovpn_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void ovpn_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 #endif

@@ -7,22 +7,6 @@
 
 #include "ovpn_reliable.h"
 
-static const char *const rel_errstr[OVPN_REL_E_MAX] = {
-	[OVPN_REL_OK] = "success",
-	[OVPN_REL_E_WINDOW_FULL] = "reliable send window full",
-	[OVPN_REL_E_TOO_LONG] = "control payload too long",
-	[OVPN_REL_E_OPCODE] = "opcode carries no msg-id",
-};
-
-const char *ovpn_rel_strerror(int err)
-{
-	if (err < 0)
-		err = -err;
-	if (err >= OVPN_REL_E_MAX)
-		return "unknown reliability error";
-	return rel_errstr[err];
-}
-
 /* a - b as a signed distance modulo 2^32. */
 static int32_t id_diff(uint32_t a, uint32_t b)
 {

@@ -59,15 +59,7 @@
 #define OVPN_REL_PAYLOAD_MAX	OVPN_MAX_CONTROL_MSG
 #define OVPN_REL_NEVER		UINT64_MAX
 
-enum ovpn_rel_err {
-	OVPN_REL_OK = 0,
-	OVPN_REL_E_WINDOW_FULL = 1,	/* send window has no room */
-	OVPN_REL_E_TOO_LONG,		/* payload above OVPN_REL_PAYLOAD_MAX */
-	OVPN_REL_E_OPCODE,		/* opcode without a msg-id */
-	OVPN_REL_E_MAX,
-};
-
-const char *ovpn_rel_strerror(int err);
+/* Failures: negative OVPN_REL_E_* codes, listed in ovpn_err.h. */
 
 /* What ovpn_rel_recv() did with a packet's msg-id. */
 enum ovpn_rel_verdict {

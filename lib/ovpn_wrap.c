@@ -20,44 +20,18 @@ struct ovpn_wrap {
 	EVP_CIPHER_CTX *ctr_rx;
 };
 
-static const char *const wrap_errstr[OVPN_WRAP_E_MAX] = {
-	[OVPN_WRAP_OK] = "success",
-	[OVPN_WRAP_E_SHORT] = "packet shorter than the wrapping header",
-	[OVPN_WRAP_E_AUTH] = "HMAC/tag verification failed",
-	[OVPN_WRAP_E_REPLAY] = "replay-id refused (replayed or too old)",
-	[OVPN_WRAP_E_NOSPACE] = "output buffer too small",
-	[OVPN_WRAP_E_INVAL] = "invalid argument",
-	[OVPN_WRAP_E_CRYPTO] = "OpenSSL operation failed",
-	[OVPN_WRAP_E_NOMEM] = "out of memory",
-	[OVPN_WRAP_E_PID_WRAP] = "replay counter exhausted",
-	[OVPN_WRAP_E_WKC_LEN] = "WKc length out of bounds",
-	[OVPN_WRAP_E_WKC_AUTH] = "WKc tag verification failed",
-	[OVPN_WRAP_E_META] = "invalid tls-crypt-v2 metadata",
-	[OVPN_WRAP_E_OPCODE] = "opcode not valid for this wrapping",
-	[OVPN_WRAP_E_COOKIE] = "session cookie mismatch",
-};
-
-const char *ovpn_wrap_strerror(int err)
-{
-	if (err < 0)
-		err = -err;
-	if (err >= OVPN_WRAP_E_MAX)
-		return "unknown wrap error";
-	return wrap_errstr[err];
-}
-
 /* ---- replay-id ---------------------------------------------------------- */
 
 static void rid_put(uint8_t *p, const struct ovpn_wrap_rid *rid)
 {
-	ovpn_wrap_put32(p, rid->counter);
-	ovpn_wrap_put32(p + 4, rid->time);
+	ovpn_put_be32(p, rid->counter);
+	ovpn_put_be32(p + 4, rid->time);
 }
 
 static void rid_get(const uint8_t *p, struct ovpn_wrap_rid *rid)
 {
-	rid->counter = ovpn_wrap_get32(p);
-	rid->time = ovpn_wrap_get32(p + 4);
+	rid->counter = ovpn_get_be32(p);
+	rid->time = ovpn_get_be32(p + 4);
 }
 
 void ovpn_wrap_pid_tx_init(struct ovpn_wrap_pid_tx *tx, uint32_t start)

@@ -60,26 +60,7 @@
 #define OVPN_TLS_CRYPT_OFF_CT	(OVPN_TLS_CRYPT_OFF_TAG + OVPN_TLS_CRYPT_TAG_LEN)
 #define OVPN_WRAP_HMAC_MAX	64
 
-enum ovpn_wrap_err {
-	OVPN_WRAP_OK = 0,
-	OVPN_WRAP_E_SHORT = 1,		/* shorter than the wrapping header */
-	OVPN_WRAP_E_AUTH,		/* HMAC / tag mismatch */
-	OVPN_WRAP_E_REPLAY,		/* replay-id refused */
-	OVPN_WRAP_E_NOSPACE,		/* output buffer too small */
-	OVPN_WRAP_E_INVAL,		/* bad argument */
-	OVPN_WRAP_E_CRYPTO,		/* OpenSSL call failed */
-	OVPN_WRAP_E_NOMEM,
-	OVPN_WRAP_E_PID_WRAP,		/* send counter exhausted within one second */
-	OVPN_WRAP_E_WKC_LEN,		/* WKc length field out of bounds */
-	OVPN_WRAP_E_WKC_AUTH,		/* WKc tag mismatch (wrong server key) */
-	OVPN_WRAP_E_META,		/* bad tls-crypt-v2 metadata */
-	OVPN_WRAP_E_OPCODE,		/* opcode not allowed for this wrapping */
-	OVPN_WRAP_E_COOKIE,		/* stateless cookie does not match */
-	OVPN_WRAP_E_MAX,
-};
-
-/* Static description of an OVPN_WRAP_E_* code (sign ignored). */
-const char *ovpn_wrap_strerror(int err);
+/* Failures: negative OVPN_WRAP_E_* codes, listed in ovpn_err.h. */
 
 enum ovpn_key_dir {
 	OVPN_KEY_DIR_NORMAL = 0,	/* "key-direction 0" */

@@ -86,7 +86,7 @@ static int cookie_at(struct ovpn_wrap_cookie *c, uint32_t slot,
 	uint8_t in[COOKIE_IN_MAX];
 	int n;
 
-	ovpn_wrap_put32(in, slot);
+	ovpn_put_be32(in, slot);
 	if ((n = addr_bytes(sa, in + 4)) < 0)
 		return n;
 	return ovpn_wrap_mac3(c->mac, in, 4 + (size_t)n, client_sid,

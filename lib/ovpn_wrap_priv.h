@@ -23,18 +23,4 @@ int ovpn_wrap_ctr_run(EVP_CIPHER_CTX *ctx, const uint8_t *iv,
 /* (Re)key an AES-256-CTR context, allocating it on first use. */
 int ovpn_wrap_ctr_key(EVP_CIPHER_CTX **ctx, const uint8_t *key);
 
-static inline void ovpn_wrap_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline uint32_t ovpn_wrap_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 #endif

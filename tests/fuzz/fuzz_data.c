@@ -149,7 +149,7 @@ static void replay_stream(const uint8_t *data, size_t size)
 	if (ovpn_pktid_recv_init(&w, window) != 0)
 		abort();
 	for (size_t i = 1; i + 4 <= size; i += 4) {
-		uint32_t pid = ovpn_data_get_be32(data + i);
+		uint32_t pid = ovpn_get_be32(data + i);
 
 		if (ovpn_pktid_recv_check(&w, pid) == 0 &&
 		    ovpn_pktid_recv_check(&w, pid) == 0)
@@ -170,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	try_open(data, size);
 	payload_stages(data, size);
 	round_trip(data, size > 1500 ? 1500 : size,
-		   size >= 4 ? ovpn_data_get_be32(data) : 1);
+		   size >= 4 ? ovpn_get_be32(data) : 1);
 	replay_stream(data, size);
 	return 0;
 }

@@ -60,7 +60,7 @@ static int test_strip_table(void)
 		    (rc >= 0 && (hex2bin(r->out, want, sizeof(want)) != (size_t)rc ||
 				 memcmp(buf + off, want, (size_t)rc) != 0))) {
 			fprintf(stderr, "strip row %zu: got %d (%s)\n", i + 1, rc,
-				ovpn_data_err_name(rc));
+				ovpn_err_name(rc));
 			return -1;
 		}
 	}

@@ -161,15 +161,21 @@ static int test_header(void)
 
 static int test_err_table(void)
 {
-	for (int e = 0; e > -OVPN_DATA_ERR_NUM; e--) {
-		CHECK(strcmp(ovpn_data_err_name(e), "unknown") != 0);
-		CHECK(strlen(ovpn_data_err_desc(e)) > 0);
-		for (int f = e - 1; f > -OVPN_DATA_ERR_NUM; f--)
-			CHECK(strcmp(ovpn_data_err_name(e), ovpn_data_err_name(f)) != 0);
+	/* Every code of every module: a name of its own and a description. */
+	for (int e = 0; e > -OVPN_ERR_COUNT; e--) {
+		CHECK(strcmp(ovpn_err_name(e), "unknown") != 0);
+		CHECK(strlen(ovpn_strerror(e)) > 0);
+		CHECK(strcmp(ovpn_strerror(e), "unknown error") != 0);
+		for (int f = e - 1; f > -OVPN_ERR_COUNT; f--)
+			CHECK(strcmp(ovpn_err_name(e), ovpn_err_name(f)) != 0);
 	}
-	CHECK_STR(ovpn_data_err_name(OVPN_DATA_ERR_AUTH), "auth");
-	CHECK_STR(ovpn_data_err_name(-OVPN_DATA_ERR_NUM), "unknown");
-	CHECK_STR(ovpn_data_err_name(1), "unknown");
+	/* -err of a data error indexes an OVPN_DATA_ERR_NUM array. */
+	CHECK_EQ(OVPN_DATA_ERR_SHORT, -1);
+	CHECK_EQ(OVPN_DATA_ERR_CRYPTO, 1 - OVPN_DATA_ERR_NUM);
+	CHECK_STR(ovpn_err_name(OVPN_DATA_ERR_AUTH), "auth");
+	CHECK_STR(ovpn_err_name(-OVPN_ERR_COUNT), "unknown");
+	CHECK_STR(ovpn_strerror(-OVPN_ERR_COUNT), "unknown error");
+	CHECK_STR(ovpn_err_name(1), "unknown");
 	CHECK_EQ(ovpn_data_alg_from_name("aes-256-gcm"), OVPN_DATA_ALG_AES_256_GCM);
 	CHECK_EQ(ovpn_data_alg_from_name("CHACHA20-POLY1305"), OVPN_DATA_ALG_CHACHA20_POLY1305);
 	CHECK_EQ(ovpn_data_alg_from_name("BF-CBC"), -1);
@@ -425,7 +431,7 @@ static int test_v1_aad(void)
 			      OVPN_DATA_DIR_RX, 0, 0, 0, test_key, test_tail), 0);
 	/* Reference V1: AAD = packet-id only -> accepted. */
 	pkt[0] = 0x30;
-	ovpn_data_put_be32(pkt + 1, 100);
+	ovpn_put_be32(pkt + 1, 100);
 	fill_pattern(pkt + 21, 20, 1);
 	CHECK_EQ(ref_seal("AES-256-GCM", key, tail, pkt, 1, 1, 20), 0);
 	CHECK_EQ(ovpn_data_open(&rx, pkt, 41, &r), 20);
@@ -489,7 +495,7 @@ static int test_replay(void)
 	CHECK_EQ(hex2bin(test_key, key, sizeof(key)), 32);
 	CHECK_EQ(hex2bin(test_tail, tail, sizeof(tail)), 8);
 	CHECK_EQ(ovpn_data_hdr_build(p0, 4, OVPN_P_DATA_V2, 0, 0), 4);
-	ovpn_data_put_be32(p0 + 4, 0);
+	ovpn_put_be32(p0 + 4, 0);
 	fill_pattern(p0 + 24, 30, 0);
 	CHECK_EQ(ref_seal("AES-256-GCM", key, tail, p0, 4, 0, 30), 0);
 	CHECK_EQ(open_and_check(&rx, &w, p0, 54), OVPN_DATA_ERR_PKTID_ZERO);

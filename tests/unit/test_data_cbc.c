@@ -273,7 +273,7 @@ static int test_padding(void)
 		int len;
 
 		memset(blocks, rows[i].last, sizeof(blocks));
-		ovpn_data_put_be32(blocks, 5);
+		ovpn_put_be32(blocks, 5);
 		if (rows[i].poke >= 0)
 			blocks[rows[i].poke] ^= 0x40;
 		len = raw_packet(pkt, blocks, n);

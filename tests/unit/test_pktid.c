@@ -39,7 +39,7 @@ static int run_table(const char *name, unsigned int window,
 		if (rc != rows[i].want) {
 			fprintf(stderr, "%s row %zu: pid %llu: got %s, want %s\n",
 				name, i + 1, (unsigned long long)rows[i].pid,
-				ovpn_data_err_name(rc), ovpn_data_err_name(rows[i].want));
+				ovpn_err_name(rc), ovpn_err_name(rows[i].want));
 			return -1;
 		}
 	}

@@ -89,7 +89,7 @@ static int test_window_full(void)
 	CHECK_EQ(ovpn_rel_send(&a, OVPN_P_CONTROL_V1, big, sizeof(big), &id),
 		 -OVPN_REL_E_TOO_LONG);
 	CHECK_EQ(ovpn_rel_send(&a, OVPN_P_ACK_V1, NULL, 0, &id), -OVPN_REL_E_OPCODE);
-	CHECK_STR(ovpn_rel_strerror(-OVPN_REL_E_WINDOW_FULL), "reliable send window full");
+	CHECK_STR(ovpn_strerror(-OVPN_REL_E_WINDOW_FULL), "reliable send window full");
 	return 0;
 }
 

@@ -351,9 +351,9 @@ static int test_args(void)
 		 -OVPN_WRAP_E_SHORT);
 	ovpn_wrap_free(w);
 	ovpn_wrap_free(NULL);
-	for (int e = 0; e < OVPN_WRAP_E_MAX; e++)
-		CHECK(ovpn_wrap_strerror(e) != NULL);
-	CHECK_STR(ovpn_wrap_strerror(-OVPN_WRAP_E_REPLAY),
+	for (int e = OVPN_WRAP_E_SHORT; e < OVPN_WRAP_E_MAX; e++)
+		CHECK(strcmp(ovpn_strerror(-e), "unknown error") != 0);
+	CHECK_STR(ovpn_strerror(-OVPN_WRAP_E_REPLAY),
 		  "replay-id refused (replayed or too old)");
 	return 0;
 }

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef OVPN_DATA_KEY_H
+#define OVPN_DATA_KEY_H
+
+/*
+ * The data-channel key context and what describes it: the types shared by
+ * the framing (ovpn_hdr.h), the two codecs (ovpn_aead.h, ovpn_cbc.h) and
+ * the key life cycle (ovpn_data.h). Types and sizes only, no functions.
+ *
+ * Thread safety: a struct ovpn_data_key holds mutable OpenSSL state and (CBC)
+ * an IV pool, so each key context must be used by one thread at a time; the
+ * data plane gives every key exactly one writing lcore (docs/architecture.md,
+ * "Peers, keys and their lifetime"). Distinct contexts may be used
+ * concurrently. init/free must not race with seal/open: free a key only after
+ * every worker has passed a grace period.
+ */
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "ovpn_proto.h"
+
+#define OVPN_AEAD_TAG_LEN	16
+#define OVPN_AEAD_NONCE_LEN	12
+#define OVPN_AEAD_AAD_V2_LEN	8
+#define OVPN_AEAD_AAD_V1_LEN	4
+#define OVPN_CBC_BLOCK_LEN	16
+#define OVPN_CBC_IV_LEN		16
+#define OVPN_HMAC_MAX_LEN	64
+
+enum ovpn_data_alg {
+	OVPN_DATA_ALG_AES_128_GCM = 0,
+	OVPN_DATA_ALG_AES_256_GCM,
+	OVPN_DATA_ALG_CHACHA20_POLY1305,
+	OVPN_DATA_ALG_AES_128_CBC,	/* legacy, needs a digest */
+	OVPN_DATA_ALG_AES_256_CBC,
+	OVPN_DATA_ALG_NUM,
+};
+
+enum ovpn_data_md {
+	OVPN_DATA_MD_NONE = 0,		/* AEAD */
+	OVPN_DATA_MD_SHA1,
+	OVPN_DATA_MD_SHA256,
+	OVPN_DATA_MD_SHA512,
+	OVPN_DATA_MD_NUM,
+};
+
+enum ovpn_data_dir {
+	OVPN_DATA_DIR_TX = 0,		/* seal only */
+	OVPN_DATA_DIR_RX,		/* open only */
+};
+
+/*
+ * What the control plane hands over for one direction of one key state.
+ * The slices are those of OpenVPN's struct key (src/openvpn/crypto.h: a
+ * 64-byte cipher slice and a 64-byte hmac slice per direction).
+ */
+struct ovpn_data_key_cfg {
+	enum ovpn_data_alg alg;
+	enum ovpn_data_md md;		/* CBC only; NONE for AEAD */
+	enum ovpn_data_dir dir;
+	uint8_t key_id;			/* 0..7 */
+	uint8_t opcode;			/* TX: OVPN_P_DATA_V2 or _V1 */
+	uint32_t peer_id;		/* TX with V2: the client's peer-id */
+	/* First K bytes of the direction's 64-byte cipher slice. */
+	const uint8_t *cipher_key;
+	/* AEAD: first 8 bytes of the hmac slice (nonce tail, OpenVPN ssl.c
+	 * key_ctx_update_implicit_iv). CBC: first H bytes of the hmac slice
+	 * (HMAC key). */
+	const uint8_t *hmac_key;
+};
+
+/* CBC IVs are drawn from a per-key pool refilled by one RAND_bytes() call
+ * every OVPN_CBC_IV_POOL packets (RAND_bytes is a userspace DRBG but costs a
+ * call chain that allocates (about 1.5 libcrypto allocations per call on
+ * OpenSSL 3.0, measured); batching amortises both). */
+#define OVPN_CBC_IV_POOL	32
+
+struct ovpn_data_key {
+	EVP_CIPHER_CTX *cctx;		/* keyed once; per packet only the IV */
+	EVP_CIPHER *cipher;		/* fetched once at init */
+	EVP_MAC_CTX *hmac;		/* CBC: keyed once at init */
+	EVP_MAC *mac;
+	uint8_t alg;			/* enum ovpn_data_alg */
+	uint8_t aead;			/* 1 for GCM/ChaCha, 0 for CBC */
+	uint8_t dir;			/* enum ovpn_data_dir */
+	uint8_t key_id;
+	uint8_t opcode;			/* TX header */
+	uint8_t hdr_len;		/* TX header length */
+	uint8_t hmac_len;		/* CBC: H; AEAD: 0 */
+	uint32_t peer_id;		/* TX header, V2 */
+	union {
+		uint8_t nonce_tail[OVPN_NONCE_TAIL_LEN];	/* AEAD */
+		struct {
+			uint32_t next;				/* CBC */
+			uint8_t pool[OVPN_CBC_IV_POOL][OVPN_CBC_IV_LEN];
+		} iv;
+	} u;
+};
+
+/* Receive-side result of a successful open. */
+struct ovpn_data_rx {
+	uint32_t pid;		/* packet-id: feed ovpn_pktid_recv_check() */
+	uint32_t peer_id;	/* V2 header value, OVPN_PEER_ID_UNDEF for V1 */
+	uint16_t off;		/* payload starts at pkt + off */
+	uint8_t opcode;
+	uint8_t key_id;
+};
+
+#endif
