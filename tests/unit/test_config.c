@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Config loader tests: the shipped examples load, and a numbered table of
- * bad configurations each fail with the right line, setting and message.
+ * bad configurations each fail with the right line, setting and message;
+ * the schema's defaults are what config/sluice.conf documents; the list
+ * walker names the element and field; the daemons' command line.
  */
+#include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "cfg_eal.h"
@@ -315,6 +319,449 @@ static int test_eal_pci_allow_list(void)
 	return 0;
 }
 
+/* ---- the schema table and its defaults ---- */
+
+static const struct cfg_key *row(const char *path)
+{
+	int i = cfg_schema_find(path);
+
+	return i < 0 ? NULL : &cfg_schema[i];
+}
+
+/* Every row sits in a group or list row, and has what its kind needs. */
+static int test_schema_table(void)
+{
+	CHECK(cfg_schema_len <= CFG_SEEN_MAX);
+	for (unsigned i = 0; i < cfg_schema_len; i++) {
+		const struct cfg_key *k = &cfg_schema[i];
+		const char *dot = strrchr(k->path, '.');
+		char parent[128];
+
+		CHECK_EQ(cfg_schema_find(k->path), i);		/* unique */
+		CHECK(k->what != NULL);
+		if (dot != NULL) {
+			const struct cfg_key *p;
+
+			snprintf(parent, sizeof(parent), "%.*s", (int)(dot - k->path), k->path);
+			if (strlen(parent) > 2 && strcmp(parent + strlen(parent) - 2, ".*") == 0) {
+				parent[strlen(parent) - 2] = '\0';	/* "rules.*" -> "rules" */
+				p = row(parent);
+				CHECK(p != NULL && p->list != NULL);
+			} else {
+				p = row(parent);
+				CHECK(p != NULL && p->type == CONFIG_TYPE_GROUP);
+			}
+		}
+		if (k->type == CONFIG_TYPE_GROUP) {
+			CHECK(k->set == NULL && k->list == NULL && k->def == NULL);
+		} else if (k->list != NULL) {
+			CHECK(k->set == NULL && k->def == NULL && k->size == sizeof(void *));
+			CHECK(k->max > 0);
+		} else {
+			CHECK(k->set != NULL && k->size > 0);
+		}
+		CHECK(!(k->required && k->def != NULL));
+	}
+	return 0;
+}
+
+/* libconfig values A and B are equal (ints of either width, arrays element-wise). */
+static int same_value(const config_setting_t *a, const config_setting_t *b)
+{
+	int ta = config_setting_type(a), tb = config_setting_type(b);
+
+	if (ta == CONFIG_TYPE_INT64)
+		ta = CONFIG_TYPE_INT;
+	if (tb == CONFIG_TYPE_INT64)
+		tb = CONFIG_TYPE_INT;
+	if (ta != tb)
+		return 0;
+	switch (ta) {
+	case CONFIG_TYPE_INT:
+		return config_setting_get_int64(a) == config_setting_get_int64(b);
+	case CONFIG_TYPE_BOOL:
+		return config_setting_get_bool(a) == config_setting_get_bool(b);
+	case CONFIG_TYPE_STRING:
+		return strcmp(config_setting_get_string(a), config_setting_get_string(b)) == 0;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		if (config_setting_length(a) != config_setting_length(b))
+			return 0;
+		for (int i = 0; i < config_setting_length(a); i++)
+			if (!same_value(config_setting_get_elem(a, i), config_setting_get_elem(b, i)))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Line N (from 1) of TEXT, without its newline, into BUF. */
+static const char *text_line(const char *text, int n, char *buf, size_t len)
+{
+	const char *p = text;
+
+	for (int i = 1; i < n && p != NULL; i++) {
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	snprintf(buf, len, "%.*s", p != NULL ? (int)strcspn(p, "\n") : 0, p != NULL ? p : "");
+	return buf;
+}
+
+static char conf_text[16384];
+
+static int read_sluice_conf(config_t *doc)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/config/sluice.conf", SL_SOURCE_ROOT);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	n = fread(conf_text, 1, sizeof(conf_text) - 1, f);
+	fclose(f);
+	conf_text[n] = '\0';
+	config_init(doc);
+	CHECK(config_read_string(doc, conf_text) == CONFIG_TRUE);
+	return 0;
+}
+
+/*
+ * Every default outside lists is the value config/sluice.conf shows for it
+ * ("Values shown are the defaults unless the comment says required"), and
+ * a minimal config holds exactly what sluice.conf sets there.
+ */
+static int test_defaults_documented(void)
+{
+	struct cfg_error err[8];
+	struct sl_config min, doc_cfg;
+	char path[512], line[256];
+	config_t doc, def;
+	unsigned checked = 0;
+
+	CHECK(read_sluice_conf(&doc) == 0);
+	CHECK_EQ(cfg_load_string(&min, "/etc/x/t.conf", BASE, err, 8), 0);
+	snprintf(path, sizeof(path), "%s/config/sluice.conf", SL_SOURCE_ROOT);
+	CHECK_EQ(cfg_load(&doc_cfg, path, err, 8), 0);
+	for (unsigned i = 0; i < cfg_schema_len; i++) {
+		const struct cfg_key *k = &cfg_schema[i];
+		const config_setting_t *shown = config_lookup(&doc, k->path);
+		char text[256];
+		int ok;
+
+		if (strchr(k->path, '*') != NULL || k->type == CONFIG_TYPE_GROUP)
+			continue;
+		text_line(conf_text, shown ? config_setting_source_line(shown) : 0, line,
+			  sizeof(line));
+		if (k->required) {
+			if (shown == NULL || strstr(line, "required") == NULL)
+				fprintf(stderr, "%s: not shown as required in sluice.conf\n", k->path);
+			CHECK(shown != NULL && strstr(line, "required") != NULL);
+		}
+		if (k->def == NULL)
+			continue;
+		if (shown == NULL)
+			fprintf(stderr, "%s: default %s not shown in sluice.conf\n", k->path, k->def);
+		CHECK(shown != NULL);
+		CHECK(strstr(line, "required") == NULL);
+		snprintf(text, sizeof(text), "v = %s;", k->def);
+		config_init(&def);
+		CHECK(config_read_string(&def, text) == CONFIG_TRUE);
+		ok = same_value(config_lookup(&def, "v"), shown);
+		config_destroy(&def);
+		if (!ok)
+			fprintf(stderr, "%s: default %s, sluice.conf shows line %d \"%s\"\n", k->path,
+				k->def, config_setting_source_line(shown), line);
+		CHECK(ok);
+		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
+		checked++;
+	}
+	CHECK_EQ(checked, 33);		/* every default outside lists */
+	config_destroy(&doc);
+	cfg_free(&min);
+	cfg_free(&doc_cfg);
+	return 0;
+}
+
+/*
+ * A rule's defaults: the "rules" comment of sluice.conf names a default for
+ * each, a minimal rule gets them (any source, any protocol, any ports,
+ * priority 1000), and so does every rule of sluice.conf that leaves one out.
+ */
+static int test_rule_defaults(void)
+{
+	struct cfg_error err[8];
+	struct sl_config min, doc_cfg;
+	const struct cfg_rule *r;
+	char path[512];
+	config_t doc;
+	const config_setting_t *rules;
+
+	CHECK(read_sluice_conf(&doc) == 0);
+	CHECK_EQ(cfg_load_string(&min, "t.conf", BASE "rules = (\n  { name = \"a\"; "
+				 "dst = \"10.20.0.0/24\"; action = \"deny\"; } );\n", err, 8), 0);
+	snprintf(path, sizeof(path), "%s/config/sluice.conf", SL_SOURCE_ROOT);
+	CHECK_EQ(cfg_load(&doc_cfg, path, err, 8), 0);
+	r = &min.rules[0];
+	CHECK_EQ(r->src.addr, 0);
+	CHECK_EQ(r->src.len, 0);
+	CHECK_EQ(r->proto, CFG_PROTO_ANY);
+	CHECK_EQ(r->sport_lo, 0);
+	CHECK_EQ(r->sport_hi, 65535);
+	CHECK_EQ(r->dport_lo, 0);
+	CHECK_EQ(r->dport_hi, 65535);
+	CHECK_EQ(r->priority, 1000);
+	CHECK_EQ(r->line, 8);
+	rules = config_lookup(&doc, "rules");
+	CHECK(rules != NULL);
+	for (unsigned i = 0; i < cfg_schema_len; i++) {
+		const struct cfg_key *k = &cfg_schema[i];
+		const char *member = k->path + strlen("rules.*.");
+		char comment[64], line[256];
+		const char *at;
+
+		if (strncmp(k->path, "rules.*.", 8) != 0 || k->def == NULL)
+			continue;
+		snprintf(comment, sizeof(comment), "#   %s ", member);
+		at = strstr(conf_text, comment);
+		CHECK(at != NULL);
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(at, "\n"), at);
+		CHECK(strstr(line, "default") != NULL);
+		for (int j = 0; j < config_setting_length(rules); j++)
+			if (config_setting_get_member(config_setting_get_elem(rules, j), member) == NULL)
+				CHECK_MEM((char *)&doc_cfg.rules[j] + k->off, (char *)r + k->off, k->size);
+	}
+	CHECK(strstr(conf_text, "(default \"any\")") != NULL);
+	CHECK(strstr(conf_text, "(default 1000)") != NULL);
+	config_destroy(&doc);
+	cfg_free(&min);
+	cfg_free(&doc_cfg);
+	return 0;
+}
+
+/* ---- the list walker: the same errors for every list ---- */
+
+struct list_case {
+	const char *text;
+	int line;
+	const char *setting;
+	const char *msg;		/* the whole message */
+};
+
+#define VPN_LIST(elems) L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; static_addresses = (\n" \
+	"  { name = \"alice\"; address = \"10.10.0.5\"; },\n" elems " ); };\n" L6
+#define RULE_LIST(elems) BASE "rules = (\n" \
+	"  { name = \"a\"; dst = \"10.20.0.0/24\"; action = \"allow\"; },\n" elems " );\n"
+#define RULES_WHAT "a list of rule groups ( { ... }, ... )"
+#define STATICS_WHAT "a list of { name = \"user\"; address = \"10.10.0.50\"; } groups"
+
+static const struct list_case list_bad[] = {
+	/* a bad value in the second element */
+	{ VPN_LIST("  { name = \"bob\"; address = \"10.10.0.x\"; }"), 7,
+	  "vpn.static_addresses[1].address",
+	  "expected an IPv4 address inside vpn.pool, found \"10.10.0.x\"" },
+	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.0.0/33\"; action = \"allow\"; }"), 9,
+	  "rules[1].dst", "expected an IPv4 subnet like \"10.20.0.10/32\", found \"10.20.0.0/33\"" },
+	/* a value of the wrong type */
+	{ VPN_LIST("  { name = 7; address = \"10.10.0.6\"; }"), 7, "vpn.static_addresses[1].name",
+	  "expected a user or common name (1..63 characters), found 7" },
+	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.1.0/24\"; action = true; }"), 9,
+	  "rules[1].action", "expected \"allow\" or \"deny\", found true" },
+	/* an element that is not a group */
+	{ VPN_LIST("  5"), 7, "vpn.static_addresses[1]",
+	  "expected " STATICS_WHAT ", found 5" },
+	{ RULE_LIST("  \"b\""), 9, "rules[1]", "expected " RULES_WHAT ", found \"b\"" },
+	/* an unknown member */
+	{ VPN_LIST("  { name = \"bob\"; address = \"10.10.0.6\"; colour = 1; }"), 7,
+	  "vpn.static_addresses[1].colour", "unknown setting, expected one of: name, address" },
+	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.1.0/24\"; action = \"deny\"; colour = 1; }"), 9,
+	  "rules[1].colour", "unknown setting, expected one of: name, src, dst, proto, "
+	  "src_port, dst_port, priority, action" },
+	/* a required member missing */
+	{ VPN_LIST("  { name = \"bob\"; }"), 7, "vpn.static_addresses[1].address",
+	  "expected a value, found nothing (required)" },
+	{ RULE_LIST("  { name = \"b\"; action = \"deny\"; }"), 9, "rules[1].dst",
+	  "expected a value, found nothing (required)" },
+	/* the checks after the walk see each element with its line */
+	{ VPN_LIST("  { name = \"alice\"; address = \"10.10.0.6\"; }"), 7,
+	  "vpn.static_addresses[1].name", "expected a name not listed already (line 6), found \"alice\"" },
+};
+
+static int test_list_walker(void)
+{
+	int failed = 0;
+
+	for (unsigned i = 0; i < sizeof(list_bad) / sizeof(list_bad[0]); i++) {
+		const struct list_case *c = &list_bad[i];
+		struct cfg_error err[8];
+		struct sl_config cfg;
+		char line[512];
+		int n = cfg_load_string(&cfg, "t.conf", c->text, err, 8);
+
+		if (n != 1 || err[0].line != c->line || strcmp(err[0].setting, c->setting) != 0 ||
+		    strcmp(err[0].msg, c->msg) != 0) {
+			fprintf(stderr, "list case %u: %d errors, first \"%s\", expected line %d, %s: %s\n",
+				i + 1, n, n > 0 ? cfg_error_str(&err[0], line, sizeof(line)) : "",
+				c->line, c->setting, c->msg);
+			failed++;
+		}
+	}
+	CHECK_EQ(failed, 0);
+	return 0;
+}
+
+/* Each element gets its own defaults and line; too long a list is refused. */
+static int test_list_elements(void)
+{
+	struct cfg_error err[8];
+	struct sl_config cfg;
+	size_t len = strlen(BASE) + 4097 * 4 + 32;
+	char *text = malloc(len);
+
+	CHECK_EQ(cfg_load_string(&cfg, "t.conf", RULE_LIST("  { name = \"b\"; dst = \"10.20.1.0/24\";"
+				 " action = \"deny\"; priority = 5; proto = \"udp\"; dst_port = 53; },\n"
+				 "  { name = \"c\"; dst = \"10.20.2.0/24\"; action = \"allow\"; }"),
+				 err, 8), 0);
+	CHECK_EQ(cfg.n_rules, 3);
+	CHECK_EQ(cfg.rules[1].line, 9);
+	CHECK_EQ(cfg.rules[1].priority, 5);
+	CHECK_EQ(cfg.rules[1].dport_lo, 53);
+	CHECK_EQ(cfg.rules[1].dport_hi, 53);
+	CHECK_EQ(cfg.rules[2].line, 10);
+	CHECK_EQ(cfg.rules[2].priority, 1000);
+	CHECK_EQ(cfg.rules[2].proto, CFG_PROTO_ANY);
+	CHECK_EQ(cfg.rules[2].dport_hi, 65535);
+	CHECK_EQ(cfg.rules[2].action, CFG_ACTION_ALLOW);
+	cfg_free(&cfg);
+	CHECK(cfg.rules == NULL && cfg.n_rules == 0);
+
+	CHECK(text != NULL);
+	snprintf(text, len, "%srules = (", BASE);
+	for (int i = 0; i < 4097; i++)
+		strcat(text, i ? ",{}" : "{}");
+	strcat(text, ");\n");
+	CHECK_EQ(cfg_load_string(&cfg, "t.conf", text, err, 8), 1);
+	free(text);
+	CHECK_EQ(err[0].line, 7);
+	CHECK_STR(err[0].setting, "rules");
+	CHECK_STR(err[0].msg, "expected at most 4096 rules, found 4097");
+	return 0;
+}
+
+/* ---- the daemons' command line ---- */
+
+/* Run cfg_daemon_args() on ARGV with stdout and stderr caught into OUT and ERR. */
+static int run_args(char **argv, const char **file, int *debug, char *out, char *err,
+		    size_t len)
+{
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	int so, se, rc, argc = 0;
+	size_t n;
+
+	while (argv[argc] != NULL)
+		argc++;
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	dup2(fileno(fo), 1);
+	dup2(fileno(fe), 2);
+	rc = cfg_daemon_args(argc, argv, "sluice-controlplane", file, debug);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	rewind(fo);
+	n = fread(out, 1, len - 1, fo);
+	out[n] = '\0';
+	rewind(fe);
+	n = fread(err, 1, len - 1, fe);
+	err[n] = '\0';
+	fclose(fo);
+	fclose(fe);
+	return rc;
+}
+
+/* The project version from meson.build: "version : '0.1.0'". */
+static int meson_version(char *buf, size_t len)
+{
+	char path[512], text[4096];
+	const char *v;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/meson.build", SL_SOURCE_ROOT);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	v = strstr(text, "version : '");
+	CHECK(v != NULL);
+	v += strlen("version : '");
+	snprintf(buf, len, "%.*s", (int)strcspn(v, "'"), v);
+	return 0;
+}
+
+static int test_daemon_args(void)
+{
+	char out[1024], err[1024], want[128], version[32];
+	const char *file;
+	int debug;
+
+	CHECK(meson_version(version, sizeof(version)) == 0);
+	CHECK_EQ(run_args((char *[]){ "cp", "-c", "x.conf", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_RUN);
+	CHECK_STR(file, "x.conf");
+	CHECK_EQ(debug, 0);
+	CHECK_EQ(run_args((char *[]){ "cp", "-d", "-c", "y.conf", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_RUN);
+	CHECK_STR(file, "y.conf");
+	CHECK_EQ(debug, 1);
+	CHECK_STR(out, "");
+	CHECK_STR(err, "");
+
+	/* --help and -h: usage on stdout, main exits 0 */
+	CHECK_EQ(run_args((char *[]){ "cp", "--help", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_EXIT);
+	CHECK(strncmp(out, "usage: sluice-controlplane -c CONFIG [-d]\n", 42) == 0);
+	CHECK(strstr(out, "--version") != NULL);
+	CHECK_STR(err, "");
+	CHECK_EQ(run_args((char *[]){ "cp", "-c", "x.conf", "-h", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_EXIT);
+	CHECK(strncmp(out, "usage: ", 7) == 0);
+
+	/* --version: "PROG VERSION" with the meson project version */
+	snprintf(want, sizeof(want), "sluice-controlplane %s\n", version);
+	CHECK_EQ(run_args((char *[]){ "cp", "--version", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_EXIT);
+	CHECK_STR(out, want);
+	CHECK_STR(err, "");
+	CHECK_EQ(run_args((char *[]){ "cp", "-c", "x.conf", "--version", NULL }, &file, &debug,
+			  out, err, sizeof(out)), CFG_ARGS_EXIT);
+	CHECK_STR(out, want);
+
+	/* usage errors: usage on stderr, nothing on stdout, main exits 2 */
+	CHECK_EQ(run_args((char *[]){ "cp", NULL }, &file, &debug, out, err, sizeof(out)),
+		 CFG_ARGS_USAGE);
+	CHECK_STR(out, "");
+	CHECK(strstr(err, "usage: sluice-controlplane") != NULL);
+	CHECK_EQ(run_args((char *[]){ "cp", "-c", "x.conf", "extra", NULL }, &file, &debug, out,
+			  err, sizeof(out)), CFG_ARGS_USAGE);
+	CHECK_EQ(run_args((char *[]){ "cp", "--bogus", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_USAGE);
+	CHECK_EQ(run_args((char *[]){ "cp", "-c", NULL }, &file, &debug, out, err, sizeof(out)),
+		 CFG_ARGS_USAGE);
+	CHECK_EQ(run_args((char *[]){ "cp", "--version=1", NULL }, &file, &debug, out, err,
+			  sizeof(out)), CFG_ARGS_USAGE);
+	CHECK_STR(out, "");
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "EAL args: vdev ports mean --no-pci", test_eal_vdev_no_pci },
 	{ "EAL args: PCI ports are an allow-list", test_eal_pci_allow_list },
@@ -325,6 +772,12 @@ static const struct sl_test_case cases[] = {
 	{ "every error is reported", test_all_errors_reported },
 	{ "missing file", test_missing_file },
 	{ "value parsers", test_parsers },
+	{ "schema table: every row in a group or list", test_schema_table },
+	{ "defaults: what config/sluice.conf shows", test_defaults_documented },
+	{ "defaults of a rule: what config/sluice.conf says", test_rule_defaults },
+	{ "list walker: every list names element and field", test_list_walker },
+	{ "list walker: defaults and line per element, at most", test_list_elements },
+	{ "daemon arguments: --help, --version, usage", test_daemon_args },
 	{ NULL, NULL },
 };
 
