@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 	int args, rc = 1, debug = 0;
 
 	args = cfg_daemon_args(argc, argv, "sluice-dataplane", &file, &debug);
-	if (args != 0)
-		return args == 1 ? 0 : args;
+	if (args != CFG_ARGS_RUN)
+		return args == CFG_ARGS_EXIT ? 0 : 2;
 	if (cfg_load_report(&cfg, file, stderr) < 0)
 		return 1;
 	sl_log_init("sluice-dataplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);
