@@ -37,10 +37,11 @@ typedef int (*cfg_setter)(struct cfg_loader *ld, const config_setting_t *s,
 			  const struct cfg_key *k, void *field);
 
 /*
- * A list of groups ( { ... }, ... ) read into a calloc'ed array of elements:
- * the row's field is the array pointer, COUNT the offset of its unsigned
- * element count (beside the pointer), LINE the offset of each element's
- * int line. The element's settings are the rows "<list>.*.<name>".
+ * A list of groups ( { ... }, ... ) read into a calloc'ed array: the row's
+ * field is the array pointer, COUNT the offset of its unsigned element count
+ * in the same struct, LINE the offset of each element's int line. An
+ * element's settings are the rows "<list>.*.<name>"; it starts from their
+ * defaults.
  */
 struct cfg_list {
 	size_t count;
@@ -54,10 +55,11 @@ struct cfg_list {
  * TYPE is the libconfig type wanted (CONFIG_TYPE_GROUP for groups,
  * CONFIG_TYPE_LIST for lists of groups, CONFIG_TYPE_ARRAY for arrays the
  * setter reads whole, CFG_TYPE_ANY when the setter checks). OFF and SIZE
- * locate the field. MIN..MAX is the range of numbers (for a list: MAX is the
- * most elements). DEF is the default as libconfig text, exactly as
- * config/sluice.conf shows it ("1194", "\"0-1\"", "true"), NULL for none.
- * WHAT completes "expected ..." in errors.
+ * locate the field (a string's SIZE bounds its length). MIN..MAX is the
+ * range of numbers; MIN 1 on a string means it may not be empty; MAX of a
+ * list is the most elements it may have. DEF is the default as libconfig
+ * text, exactly as config/sluice.conf shows it ("1194", "\"0-1\"", "true"),
+ * NULL for none. WHAT completes "expected ..." in errors.
  */
 struct cfg_key {
 	const char *path;
