@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Compression framing (doc §6.1), mirroring OpenVPN 2.6 compstub.c and the
- * header byte checks of lzo.c; see ovpn_comp.h for the table.
+ * Compression framing (constants of OpenVPN src/openvpn/comp.h), mirroring
+ * OpenVPN 2.6 compstub.c and the header byte checks of lzo.c; see
+ * ovpn_comp.h for the table.
  */
 #include "ovpn_comp.h"
 

@@ -3,7 +3,8 @@
 #define OVPN_COMP_H
 
 /*
- * Compression framing inside the encryption (doc §6). We never compress
+ * Compression framing inside the encryption (OpenVPN src/openvpn/comp.h,
+ * compstub.c, lzo.c, comp-lz4.c). We never compress
  * and link no decompressor, but must speak the framing the client was told
  * to use ("comp-lzo no", "compress stub", "compress stub-v2"):
  *
@@ -20,12 +21,14 @@
  * dropped and counted with OVPN_DATA_ERR_LZO, because liblzo2 is not linked.
  * This happens only with a peer that compresses although we pushed a stub
  * ("allow-compression yes" plus a non-stub algorithm on its side); a 2.6
- * client never does that by default (doc §6.2). LZ4/Snappy get
+ * client never does that by default (options.c, comp.c
+ * check_compression_settings_valid). LZ4/Snappy get
  * OVPN_DATA_ERR_COMPRESSED; any other framing byte OVPN_DATA_ERR_COMP_FRAMING
  * (OpenVPN also drops those: "Bad compression stub decompression header").
  *
  * IPv4/IPv6 packets never start with 0x50 (IP version 5), so STUB_V2 costs
- * nothing for tun traffic; it is what `compress migrate` pushes (doc §6.3).
+ * nothing for tun traffic; it is what `compress migrate` pushes (multi.c
+ * multi_client_connect_compress_migrate).
  * Pure functions on caller buffers; thread-safe.
  */
 #include <stddef.h>

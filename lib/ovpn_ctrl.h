@@ -4,7 +4,8 @@
 
 /*
  * Control packet codec: the plain (unwrapped) layout of every control
- * opcode (../shared/protocol/control-channel.md §3.1, §3.2).
+ * opcode (OpenVPN src/openvpn/ssl_pkt.c tls_wrap_control, write_control_auth;
+ * reliable.c reliable_ack_parse for the ack block).
  *
  * The codec always works on the "plain" form below. The wrappers
  * (ovpn_wrap.h) turn a plain packet into its tls-auth / tls-crypt wire form
@@ -52,7 +53,9 @@
 				 OVPN_CTRL_MSG_ID_LEN + OVPN_MAX_CONTROL_MSG)
 #define OVPN_CTRL_PLAIN_MAX	(OVPN_CTRL_HDR_LEN + OVPN_CTRL_INNER_MAX)
 
-/* Early-negotiation TLV in a server hard reset payload (§6.4). */
+/* Early-negotiation TLV in a server hard reset payload (OpenVPN
+ * src/openvpn/ssl_pkt.c tls_reset_standalone writes it, ssl.c
+ * parse_early_negotiation_tlvs reads it). */
 #define OVPN_TLV_EARLY_NEG_FLAGS	0x0001
 #define OVPN_EARLY_NEG_FLAG_RESEND_WKC	0x0001
 #define OVPN_EARLY_NEG_TLV_LEN		6

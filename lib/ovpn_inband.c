@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Keepalive ping and OCC messages (doc §7); see ovpn_inband.h.
+ * Keepalive ping and OCC messages (OpenVPN src/openvpn/ping.c, occ.c); see
+ * ovpn_inband.h.
  */
 #include <string.h>
 

@@ -3,7 +3,8 @@
 #define OVPN_INBAND_H
 
 /*
- * In-band messages carried as data-channel payloads (doc §7), recognised
+ * In-band messages carried as data-channel payloads (OpenVPN
+ * src/openvpn/forward.c process_incoming_link_part2), recognised
  * after decryption, replay check and de-framing, before the payload is
  * treated as IP:
  *

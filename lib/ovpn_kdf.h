@@ -3,7 +3,9 @@
 #define OVPN_KDF_H
 
 /*
- * Data-channel key derivation (control-channel.md §11, data-channel.md §2).
+ * Data-channel key derivation (OpenVPN src/openvpn/ssl.c
+ * generate_key_expansion_tls_export, generate_key_expansion_openvpn_prf;
+ * crypto.c key_direction_state_init for the slices).
  *
  * Both methods produce the same 256-byte "key2" block:
  *

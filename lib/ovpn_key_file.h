@@ -4,7 +4,8 @@
 
 /*
  * Key files for tls-auth / tls-crypt / tls-crypt-v2
- * (../shared/protocol/control-channel.md §4).
+ * (OpenVPN src/openvpn/crypto.c read_key_file, write_key_file; tls_crypt.c
+ * for the tls-crypt-v2 keys).
  *
  * Static key (openvpn --genkey secret), 256 bytes as hex; text before the
  * header and after the footer is ignored, whitespace inside is ignored:

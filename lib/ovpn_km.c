@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Key method 2 message codec (control-channel.md §9). Layout diagram in
+ * Key method 2 message codec (OpenVPN src/openvpn/ssl.c key_method_2_write,
+ * key_method_2_read). Layout diagram in
  * ovpn_km.h. Everything here handles untrusted bytes from the TLS stream:
  * every length is checked against both the remaining input and the
  * destination before a byte is copied.

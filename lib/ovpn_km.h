@@ -4,7 +4,8 @@
 
 /*
  * Key method 2: the first TLS application-data message in each direction
- * of every key state (control-channel.md §9).
+ * of every key state (OpenVPN src/openvpn/ssl.c key_method_2_write,
+ * key_method_2_read).
  *
  * Client -> server (a default 2.6.14 client sends 399 bytes):
  *
@@ -54,8 +55,9 @@
 /*
  * Username or password longer than OVPN_KM_CRED_MAX. OpenVPN does not
  * drop the key state for this: it marks authentication failed so the
- * server can still answer with AUTH_FAILED (§10.2). We mirror that: the
- * parse succeeds, both credentials are left empty and this flag is set.
+ * server can still answer with AUTH_FAILED (ssl.c key_method_2_read). We
+ * mirror that: the parse succeeds, both credentials are left empty and
+ * this flag is set.
  */
 #define OVPN_KM_F_CRED_TOO_LONG		0x08
 

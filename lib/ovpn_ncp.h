@@ -4,7 +4,7 @@
 
 /*
  * Data-cipher negotiation, server side, as OpenVPN 2.6 does it
- * (data-channel.md §8.3; ssl_ncp.c ncp_get_best_cipher and
+ * (OpenVPN src/openvpn/ssl_ncp.c ncp_get_best_cipher and
  * multi.c multi_client_set_protocol_options):
  *
  *   client list = IV_CIPHERS             if the client sent it

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Peer-info parser (control-channel.md §9.3). Table-driven: one row per
- * known variable says how its value is decoded and where it is stored.
+ * Peer-info parser (OpenVPN src/openvpn/ssl.c push_peer_info writes the
+ * string). Table-driven: one row per known variable says how its value is
+ * decoded and where it is stored.
  */
 #include <errno.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
 
 /*
  * Peer-info: the last string of the client's key-method-2 message
- * (control-channel.md §9.3, data-channel.md §8.1). One variable per line,
- * every line terminated by '\n':
+ * (OpenVPN src/openvpn/ssl.c push_peer_info; IV_PROTO bits in ssl.h).
+ * One variable per line, every line terminated by '\n':
  *
  *   IV_VER=2.6.14\n
  *   IV_PLAT=linux\n

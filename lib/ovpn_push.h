@@ -4,14 +4,15 @@
 
 /*
  * PUSH_REPLY and the other control-channel text messages
- * (control-channel.md §10, data-channel.md §9).
+ * (OpenVPN src/openvpn/push.c, forward.c send_control_channel_string_dowork).
  *
  * Every message is ASCII, written as strlen + 1 bytes (NUL included) in
  * its own TLS record:
  *
  *   "PUSH_REPLY,route 192.168.77.0 255.255.255.0,...,tun-mtu 1500" NUL
  *
- * Option order (data-channel.md §9.4, as a 2.6 server emits it):
+ * Option order (as a 2.6 server emits it: push.c send_push_reply,
+ * prepare_push_reply; helper.c helper_client_server):
  *
  *   1. global push list:  route..., route-ipv6..., dhcp-option DNS...,
  *                         extra lines verbatim
@@ -50,7 +51,8 @@ enum ovpn_push_topology {
 	OVPN_PUSH_TOPO_SUBNET,
 };
 
-/* Compression framing to ask of the client (data-channel.md §6.3). */
+/* Compression framing to ask of the client (OpenVPN src/openvpn/multi.c
+ * multi_client_connect_compress_migrate). */
 enum ovpn_push_comp {
 	OVPN_PUSH_COMP_NONE,		/* client has no compression option */
 	OVPN_PUSH_COMP_LZO_NO,		/* "comp-lzo no": 0xFA framing */
@@ -60,7 +62,8 @@ enum ovpn_push_comp {
 /* Protocol features; see ovpn_push_opts_from_peer() for when each is set. */
 #define OVPN_PUSH_F_CC_EXIT		0x01	/* EXIT on the control channel */
 #define OVPN_PUSH_F_TLS_EKM		0x02	/* data keys via TLS-EKM */
-/* Obliges the server to tls-crypt renegotiations (control-channel.md §13.4). */
+/* Obliges the server to tls-crypt renegotiations (OpenVPN src/openvpn/
+ * tls_crypt.c tls_session_generate_dynamic_tls_crypt_key). */
 #define OVPN_PUSH_F_DYN_TLS_CRYPT	0x04
 
 struct ovpn_push_route {
@@ -127,7 +130,8 @@ int ovpn_push_reply_build(const struct ovpn_push_opts *o,
 
 /*
  * Fill the per-client fields of o the way a 2.6 server decides them
- * (data-channel.md §8.3 steps 5-8): peer-id if IV_PROTO has DATA_V2;
+ * (OpenVPN src/openvpn/multi.c multi_client_set_protocol_options, push.c
+ * prepare_push_reply): peer-id if IV_PROTO has DATA_V2;
  * cipher if the client is NCP capable (cipher may be NULL to skip);
  * protocol-flags cc-exit [tls-ekm] if CC_EXIT_NOTIFY, else key-derivation
  * tls-ekm if TLS_KEY_EXPORT; tun-mtu if IV_MTU was sent. dyn-tls-crypt

@@ -2,7 +2,8 @@
 /*
  * Control-channel text messages other than PUSH_REPLY: builders for what
  * the server sends, and the splitter/classifier for what it receives
- * (control-channel.md §10, data-channel.md §9.1-9.2).
+ * (OpenVPN src/openvpn/push.c; forward.c check_incoming_control_channel,
+ * ssl_pkt.c extract_command_buffer for the receive side).
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -4,7 +4,7 @@
 
 /*
  * OCC options string: the "options" field of key method 2
- * (control-channel.md §9.1-9.2, options.c options_string). Comma-separated
+ * (OpenVPN src/openvpn/options.c options_string). Comma-separated
  * "name[ value]" fields in this order:
  *
  *   V4,dev-type tun,link-mtu 1541,tun-mtu 1500,proto UDPv4[,tun-ipv6]
@@ -13,7 +13,7 @@
  *
  * OpenVPN only compares the strings for a warning; the server reads a few
  * fields from the client's: cipher (NCP with pre-2.4 clients), comp-lzo
- * (compression framing, data-channel.md §6.3), tun-mtu, proto,
+ * (compression framing, ssl.c key_method_2_read), tun-mtu, proto,
  * key-method, tls-client, mtu-dynamic (--fragment, not supported).
  * Unknown fields are counted and ignored; a known field with a malformed
  * value, an empty field or a control character rejects the string.

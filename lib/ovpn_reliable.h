@@ -4,7 +4,7 @@
 
 /*
  * Reliability layer of the control channel, one instance per key state
- * (../shared/protocol/control-channel.md §8). A pure state machine: time
+ * (OpenVPN src/openvpn/reliable.c, reliable.h). A pure state machine: time
  * is passed in (milliseconds, any monotonic origin), nothing is sent or
  * read here. The caller's loop is:
  *

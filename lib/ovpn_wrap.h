@@ -4,9 +4,10 @@
 
 /*
  * Control-channel wrapping: tls-auth and tls-crypt, plus the replay-id
- * (packet-id long form) they carry (../shared/protocol/control-channel.md
- * §3.3, §3.4, §4.1, §5). tls-crypt-v2 is in ovpn_wrap_v2.h, the stateless
- * cookie in ovpn_wrap_cookie.h.
+ * (packet-id long form) they carry (OpenVPN src/openvpn/ssl_pkt.c swap_hmac,
+ * tls_crypt.c tls_crypt_wrap/tls_crypt_unwrap, crypto.c
+ * key_direction_state_init, packet_id.c packet_id_write). tls-crypt-v2 is
+ * in ovpn_wrap_v2.h, the stateless cookie in ovpn_wrap_cookie.h.
  *
  * Every wrapper turns the plain packet of ovpn_ctrl.h
  *     op|kid (1) | own sid (8) | inner (ack block, msg-id, payload)

@@ -4,7 +4,8 @@
 
 /*
  * Stateless HMAC cookie for the UDP 3-way handshake
- * (../shared/protocol/control-channel.md §6.3).
+ * (OpenVPN src/openvpn/ssl_pkt.c calculate_session_id_hmac,
+ * check_session_id_hmac; mudp.c do_pre_decrypt_check).
  *
  * The server answers a client hard reset without keeping state: its own
  * session id is a MAC of who asked and when,

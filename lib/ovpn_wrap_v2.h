@@ -3,7 +3,9 @@
 #define OVPN_WRAP_V2_H
 
 /*
- * tls-crypt-v2 (../shared/protocol/control-channel.md §3.5, §4.2, §6.4).
+ * tls-crypt-v2 (OpenVPN src/openvpn/tls_crypt.c tls_crypt_v2_wrap_client_key,
+ * tls_crypt_v2_extract_client_key; ssl_pkt.c tls_reset_standalone for early
+ * negotiation).
  *
  * Every client has its own tls-crypt key Kc (256 bytes, static-key layout)
  * and a wrapped copy WKc that only the server can open:

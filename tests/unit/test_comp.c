@@ -149,7 +149,8 @@ static int test_ping(void)
 	CHECK_EQ(ovpn_inband_parse(buf, 15, &occ), OVPN_INBAND_NONE);
 	buf[15] ^= 1;
 	CHECK_EQ(ovpn_inband_parse(buf, 16, &occ), OVPN_INBAND_NONE);
-	/* Ping through the comp-lzo framing, as 2.6 sends it (doc §7.1). */
+	/* Ping through the comp-lzo framing, as 2.6 sends it (OpenVPN
+	 * src/openvpn/ping.c check_ping_send_dowork goes through encrypt_sign). */
 	buf[15] ^= 1;
 	{
 		uint8_t framed[32];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Control packet codec: layouts from control-channel.md §3, round trips
+ * Control packet codec: layouts of OpenVPN src/openvpn/ssl_pkt.c and
+ * reliable.c checked on captured packets, round trips
  * for every opcode and ack count, every truncation, malformed fields.
  */
 #include <stdint.h>
@@ -57,8 +58,9 @@ static int same(const struct ovpn_ctrl_pkt *a, const struct ovpn_ctrl_pkt *b)
 	return 0;
 }
 
-/* §3.3/§3.4: the plain form of the captured hard resets and ClientHello. */
-static int test_doc_layouts(void)
+/* The plain form (tls-auth / tls-crypt removed) of the captured hard resets
+ * and ClientHello. */
+static int test_capture_layouts(void)
 {
 	static const uint8_t client_reset[] = {
 		0x38, 0xb5, 0x91, 0x42, 0x14, 0xf9, 0x1b, 0x77, 0x21,
@@ -268,22 +270,23 @@ static int test_peek(void)
 
 static int test_tlv(void)
 {
-	static const uint8_t doc[] = { 0, 1, 0, 2, 0, 1 };
+	/* RESEND_WKC as a 2.6 server sends it (ssl_pkt.c tls_reset_standalone). */
+	static const uint8_t resend_wkc[] = { 0, 1, 0, 2, 0, 1 };
 	static const uint8_t unknown[] = { 0, 9, 0, 3, 1, 2, 3, 0, 1, 0, 2, 0, 1 };
 	uint8_t out[8];
 	uint16_t flags;
 
 	CHECK_EQ(ovpn_ctrl_tlv_build(OVPN_EARLY_NEG_FLAG_RESEND_WKC, out, 8), 6);
-	CHECK_MEM(out, doc, 6);
+	CHECK_MEM(out, resend_wkc, 6);
 	CHECK_EQ(ovpn_ctrl_tlv_build(1, out, 5), -OVPN_CTRL_E_NOSPACE);
-	CHECK_EQ(ovpn_ctrl_tlv_parse(doc, 6, &flags), 0);
+	CHECK_EQ(ovpn_ctrl_tlv_parse(resend_wkc, 6, &flags), 0);
 	CHECK_EQ(flags, OVPN_EARLY_NEG_FLAG_RESEND_WKC);
 	CHECK_EQ(ovpn_ctrl_tlv_parse(unknown, sizeof(unknown), &flags), 0);
 	CHECK_EQ(flags, 1);
 	CHECK_EQ(ovpn_ctrl_tlv_parse(NULL, 0, &flags), 0);
 	CHECK_EQ(flags, 0);
 	for (size_t len = 1; len < 6; len++)
-		CHECK_EQ(ovpn_ctrl_tlv_parse(doc, len, &flags), -OVPN_CTRL_E_TLV);
+		CHECK_EQ(ovpn_ctrl_tlv_parse(resend_wkc, len, &flags), -OVPN_CTRL_E_TLV);
 	/* EARLY_NEG_FLAGS with a length other than 2 is malformed. */
 	static const uint8_t bad[] = { 0, 1, 0, 1, 7 };
 	CHECK_EQ(ovpn_ctrl_tlv_parse(bad, sizeof(bad), &flags), -OVPN_CTRL_E_TLV);
@@ -301,7 +304,7 @@ static int test_strerror(void)
 }
 
 static const struct sl_test_case cases[] = {
-	{ "layouts of the documented captures", test_doc_layouts },
+	{ "layouts of the captured packets", test_capture_layouts },
 	{ "round trip: every opcode, 0..8 acks", test_round_trip },
 	{ "every truncation and output size", test_truncation },
 	{ "opcodes 0..31 (V1 resets recognised)", test_bad_opcodes },

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * AEAD data channel: classification, headers, the captured 2.6.14 vectors
- * (data-channel.md §16.3, plus two AES-128-GCM ones captured by
- * tests/capture/README.md), round trips for every cipher and opcode, and the
+ * AEAD data channel: classification, headers, the vectors captured from
+ * real OpenVPN 2.6.14 sessions (KAT-7 and KAT-8, AES-128-GCM, by the recipe
+ * in tests/capture/README.md), round trips for every cipher and opcode, and the
  * negative cases (every truncation, every tag/AAD/ciphertext bit flip,
  * wrong key-id, V1 AAD, replay through the packet-id window).
  */
@@ -437,7 +437,8 @@ static int test_v1_aad(void)
 	CHECK_EQ(ovpn_data_open(&rx, pkt, 41, &r), 20);
 	CHECK_EQ(r.pid, 100);
 	/* The opcode is not authenticated in V1: the same bytes with another
-	 * key-id open under a context of that key-id (doc §3.1). */
+	 * key-id open under a context of that key-id (OpenVPN
+	 * src/openvpn/ssl.c handle_data_channel_packet). */
 	{
 		struct ovpn_data_key rx5;
 
@@ -449,7 +450,8 @@ static int test_v1_aad(void)
 		ovpn_data_key_free(&rx5);
 		pkt[0] = 0x30;
 	}
-	/* V1 with the opcode in the AAD -> rejected, as by 2.6 [LAB]. */
+	/* V1 with the opcode in the AAD -> rejected, as a real 2.6 server
+	 * rejects it. */
 	fill_pattern(pkt + 21, 20, 1);
 	CHECK_EQ(ref_seal("AES-256-GCM", key, tail, pkt, 1, 0, 20), 0);
 	CHECK_EQ(ovpn_data_open(&rx, pkt, 41, &r), OVPN_DATA_ERR_AUTH);
@@ -457,7 +459,8 @@ static int test_v1_aad(void)
 	return 0;
 }
 
-/* Open, then the replay window: the order of STYLE.md §9. */
+/* Open, then the replay window: authenticate before the replay check, as
+ * OpenVPN src/openvpn/crypto.c calls crypto_check_replay after decrypting. */
 static int open_and_check(struct ovpn_data_key *rx, struct ovpn_pktid_recv *w,
 			  const uint8_t *pkt, size_t len)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Legacy CBC + HMAC data channel: the captured AES-256-CBC/SHA256 vector
- * (data-channel.md §16.3 KAT-6), round trips over every cipher, digest,
- * opcode and padding length, and the negative cases (truncation, bit flips
+ * Legacy CBC + HMAC data channel: the AES-256-CBC/SHA256 vector captured
+ * from a real OpenVPN 2.6.14 session (KAT-6), round trips over every
+ * cipher, digest, opcode and padding length, and the negative cases (truncation, bit flips
  * of HMAC/IV/ciphertext, bad padding under a valid HMAC, block length,
  * wrong key-id, replay).
  */
@@ -188,8 +188,8 @@ static int test_truncation(void)
 }
 
 /* Header bits: key-id -> KEY_ID, opcode -> OPCODE, peer-id -> accepted
- * (the HMAC does not cover the header, doc §4.1). Every HMAC, IV and
- * ciphertext bit -> AUTH. */
+ * (the HMAC does not cover the header, OpenVPN src/openvpn/crypto.c
+ * openvpn_encrypt_v1). Every HMAC, IV and ciphertext bit -> AUTH. */
 static int test_bit_flips(void)
 {
 	struct ovpn_data_key tx, rx;

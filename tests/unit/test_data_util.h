@@ -4,7 +4,8 @@
 
 /*
  * Helpers shared by the data-channel unit tests: hex decoding and key
- * context set-up from the captured vectors of data-channel.md §16.3.
+ * context set-up from the vectors captured from real OpenVPN 2.6.14
+ * sessions (throw-away keys).
  */
 #include <stdint.h>
 #include <stdlib.h>

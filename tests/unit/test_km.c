@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Key method 2 codec: the layouts of control-channel.md §9.1/9.2 (399-byte
+ * Key method 2 codec: the layouts of OpenVPN src/openvpn/ssl.c
+ * key_method_2_write / key_method_2_read (399-byte
  * client message of a default Debian 2.6.14 client, 178-byte server
  * reply), round trips, and every truncation / oversize / missing field.
  */
@@ -17,7 +18,7 @@ static const char cli_opts[] = "V4,dev-type tun,link-mtu 1541,tun-mtu 1500,"
 	"proto UDPv4,auth SHA1,keysize 128,key-method 2,tls-client";
 static const char srv_opts[] = "V4,dev-type tun,link-mtu 1541,tun-mtu 1500,"
 	"proto UDPv4,auth SHA1,keysize 128,key-method 2,tls-server";
-/* Peer-info of the Debian 2.6.14 client (control-channel.md §9.3). */
+/* Peer-info of the Debian 2.6.14 client (tests/unit/data/km/peerinfo_default.txt). */
 static const char debian_pi[] =
 	"IV_VER=2.6.14\nIV_PLAT=linux\nIV_TCPNL=1\nIV_MTU=1600\nIV_NCP=2\n"
 	"IV_CIPHERS=AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305\nIV_PROTO=990\n"
@@ -395,9 +396,9 @@ static int test_randomize(void)
 }
 
 static const struct sl_test_case cases[] = {
-	{ "client message layout (399 B, doc 9.1)", test_client_layout },
+	{ "client message layout (399 B, as 2.6.14 sends it)", test_client_layout },
 	{ "client message parse (Debian peer-info)", test_client_parse_kat },
-	{ "server message layout (178 B, doc 9.2)", test_server_layout },
+	{ "server message layout (178 B, as 2.6.14 sends it)", test_server_layout },
 	{ "client: every truncation 0..398", test_client_truncations },
 	{ "server: every truncation", test_server_truncations },
 	{ "options: bounds, missing, NUL errors", test_options_bounds },

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NCP selection against a numbered table of cases following 2.6's
- * ncp_get_best_cipher / multi_client_set_protocol_options
- * (data-channel.md §8.3).
+ * ncp_get_best_cipher / multi_client_set_protocol_options (OpenVPN
+ * src/openvpn/ssl_ncp.c, multi.c).
  */
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Peer-info parser: the Debian 2.6.14 client's string (control-channel.md
- * §9.3), the string of a comp-lzo client captured from a real session
+ * Peer-info parser: the Debian 2.6.14 client's string
+ * (tests/unit/data/km/peerinfo_default.txt), the string of a comp-lzo client captured from a real session
  * (tests/unit/data/km/peerinfo_comp_lzo.txt), malformed lines, and every
  * truncation.
  */
@@ -211,7 +211,7 @@ static int test_truncations(void)
 }
 
 static const struct sl_test_case cases[] = {
-	{ "Debian 2.6.14 peer-info (doc 9.3)", test_debian_kat },
+	{ "Debian 2.6.14 peer-info", test_debian_kat },
 	{ "IV_PROTO=990 bits", test_proto_bits },
 	{ "captured comp-lzo client peer-info", test_comp_lzo_capture },
 	{ "unknown, UV_*, GUI variables", test_unknown_and_gui },

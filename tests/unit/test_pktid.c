@@ -50,7 +50,8 @@ static int run_table(const char *name, unsigned int window,
 	run_table(name, window, rows, sizeof(rows) / sizeof(rows[0]))
 
 /* Window 64: OpenVPN's default --replay-window; rows 8-10 are the lab
- * vectors of doc §5.2 (highest 200: 137 accepted, 136 refused). */
+ * vectors checked against a real 2.6.14 server (highest 200: 137 accepted,
+ * 136 refused; OpenVPN src/openvpn/packet_id.c packet_id_test). */
 static const struct row win64[] = {
 	/*  1 */ { 0, ZERO },
 	/*  2 */ { 1, OK },

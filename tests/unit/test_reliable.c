@@ -24,7 +24,8 @@ static struct ovpn_ctrl_pkt pkt(uint8_t op, uint32_t id, const uint32_t *acks,
 	return p;
 }
 
-/* Client reset at t=0 with no answer: sent at 0, 2, 6, 14, 30 s (§8.3). */
+/* Client reset at t=0 with no answer: sent at 0, 2, 6, 14, 30 s (OpenVPN
+ * src/openvpn/reliable.c reliable_send doubles the timeout each time). */
 static int test_backoff(void)
 {
 	static const uint64_t when[] = { 0, 2000, 6000, 14000, 30000, 62000 };

@@ -37,7 +37,8 @@ static void setup(void)
 
 static const struct ovpn_wrap_rid rid1 = { 1, 0x6b022985 };
 
-/* Expected tls-auth packet computed from the doc's formula. */
+/* Expected tls-auth packet computed independently from OpenVPN's layout
+ * (src/openvpn/ssl_pkt.c swap_hmac): HMAC over rid | op | sid | inner. */
 static size_t tls_auth_expect(const EVP_MD *md, size_t key_off, uint8_t *out)
 {
 	uint8_t buf[128], mac[64];
