@@ -51,17 +51,25 @@ static int strip_v2(const uint8_t *p, size_t len, size_t *off)
 	}
 }
 
+/* The argument checks strip and frame share: an error, 1 when there is
+ * nothing to do (no framing, or an empty payload), else 0. */
+static int check_args(enum ovpn_comp_mode mode, size_t len)
+{
+	if ((unsigned int)mode > OVPN_COMP_STUB_V2)
+		return OVPN_DATA_ERR_INVAL;
+	if (len > OVPN_DATA_MAX_LEN)
+		return OVPN_DATA_ERR_TOO_LONG;
+	return mode == OVPN_COMP_NONE || len == 0;
+}
+
 int ovpn_comp_strip(enum ovpn_comp_mode mode, uint8_t *p, size_t len, size_t *off)
 {
 	int rc;
 
 	*off = 0;
-	if ((unsigned int)mode > OVPN_COMP_STUB_V2)
-		return OVPN_DATA_ERR_INVAL;
-	if (len > OVPN_DATA_MAX_LEN)
-		return OVPN_DATA_ERR_TOO_LONG;
-	if (mode == OVPN_COMP_NONE || len == 0)
-		return (int)len;
+	rc = check_args(mode, len);
+	if (rc != 0)
+		return rc < 0 ? rc : (int)len;
 	switch (mode) {
 	case OVPN_COMP_LZO:
 		rc = strip_lzo(p, off);
@@ -80,13 +88,12 @@ int ovpn_comp_strip(enum ovpn_comp_mode mode, uint8_t *p, size_t len, size_t *of
 int ovpn_comp_frame(enum ovpn_comp_mode mode, uint8_t *p, size_t len,
 		    size_t headroom, size_t tailroom, size_t *head)
 {
+	int rc;
+
 	*head = 0;
-	if ((unsigned int)mode > OVPN_COMP_STUB_V2)
-		return OVPN_DATA_ERR_INVAL;
-	if (len > OVPN_DATA_MAX_LEN)
-		return OVPN_DATA_ERR_TOO_LONG;
-	if (mode == OVPN_COMP_NONE || len == 0)
-		return (int)len;
+	rc = check_args(mode, len);
+	if (rc != 0)
+		return rc < 0 ? rc : (int)len;
 	if (mode == OVPN_COMP_LZO) {
 		if (headroom < 1)
 			return OVPN_DATA_ERR_NOSPACE;

@@ -270,6 +270,23 @@ static int b64_finish(const struct body *b, unsigned line,
 
 /* ---- parsers ------------------------------------------------------------ */
 
+/* End of a fixed-size key: rc so far, then exactly b->cap bytes; the key
+ * is wiped on any failure. */
+static int finish_fixed(const struct body *b, int rc, unsigned line,
+			struct ovpn_key_file_error *e)
+{
+	if (rc == 0 && b->n != b->cap)
+		rc = fail(e, OVPN_KEY_FILE_E_LENGTH, line,
+			  "expected %zu bytes of key material, found %zu",
+			  b->cap, b->n);
+	if (rc < 0) {
+		OPENSSL_cleanse(b->out, b->cap);
+		return rc;
+	}
+	ok(e);
+	return 0;
+}
+
 int ovpn_key_file_parse_static(const char *text, size_t len,
 			       uint8_t key2[OVPN_KEY2_LEN],
 			       struct ovpn_key_file_error *e)
@@ -283,16 +300,7 @@ int ovpn_key_file_parse_static(const char *text, size_t len,
 	if (rc == 0 && b.nbits)
 		rc = fail(e, OVPN_KEY_FILE_E_ODD_HEX, line,
 			  "expected an even number of hex digits, found an odd number");
-	if (rc == 0 && b.n != OVPN_KEY2_LEN)
-		rc = fail(e, OVPN_KEY_FILE_E_LENGTH, line,
-			  "expected 256 bytes of key material, found %zu",
-			  b.n);
-	if (rc < 0) {
-		OPENSSL_cleanse(key2, OVPN_KEY2_LEN);
-		return rc;
-	}
-	ok(e);
-	return 0;
+	return finish_fixed(&b, rc, line, e);
 }
 
 int ovpn_key_file_parse_v2_server(const char *text, size_t len,
@@ -308,16 +316,7 @@ int ovpn_key_file_parse_v2_server(const char *text, size_t len,
 			OVPN_KEY_FILE_V2S_FTR, b64_line, &b, &line, e);
 	if (rc == 0)
 		rc = b64_finish(&b, line, e);
-	if (rc == 0 && b.n != OVPN_V2_SERVER_KEY_LEN)
-		rc = fail(e, OVPN_KEY_FILE_E_LENGTH, line,
-			  "expected 128 bytes of key material, found %zu",
-			  b.n);
-	if (rc < 0) {
-		OPENSSL_cleanse(key, OVPN_V2_SERVER_KEY_LEN);
-		return rc;
-	}
-	ok(e);
-	return 0;
+	return finish_fixed(&b, rc, line, e);
 }
 
 /* Kc | WKc: WKc must be a plausible wrapped key whose length field fits. */

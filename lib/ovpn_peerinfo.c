@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ovpn_peerinfo.h"
+#include "ovpn_text.h"
 
 enum pi_kind {
 	PI_STR,		/* copied into a char array */
@@ -75,18 +76,6 @@ static bool name_ok(const char *s, size_t n)
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		      (c >= '0' && c <= '9') || c == '_'))
-			return false;
-	}
-	return true;
-}
-
-/* Values are text; bytes >= 0x80 are let through for UTF-8 GUI strings. */
-static bool value_ok(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
 			return false;
 	}
 	return true;
@@ -164,7 +153,7 @@ static int parse_line(struct ovpn_peerinfo *pi, const char *s, size_t n,
 		*reason = "bad variable name";
 		return -EBADMSG;
 	}
-	if (!value_ok(eq + 1, n - nlen - 1)) {
+	if (!ovpn_text_printable(eq + 1, n - nlen - 1)) {
 		*reason = "control character in value";
 		return -EBADMSG;
 	}
@@ -184,11 +173,14 @@ static int parse_line(struct ovpn_peerinfo *pi, const char *s, size_t n,
 	return store(pi, v, eq + 1, n - nlen - 1, reason);
 }
 
-static int parse_text(const char *text, size_t len, struct ovpn_peerinfo *pi,
+static int parse_text(const char *text, size_t len, void *out,
 		      const char **reason)
 {
+	struct ovpn_peerinfo *pi = out;
 	size_t off = 0;
 
+	if (len == 0)
+		return 0;	/* text may be NULL */
 	if (memchr(text, '\0', len) != NULL) {
 		*reason = "embedded NUL";
 		return -EBADMSG;
@@ -208,22 +200,7 @@ static int parse_text(const char *text, size_t len, struct ovpn_peerinfo *pi,
 int ovpn_peerinfo_parse(const char *text, size_t len, struct ovpn_peerinfo *pi,
 			const char **reason)
 {
-	const char *why = NULL;
-	int rc;
-
-	if (pi == NULL || (text == NULL && len != 0)) {
-		if (reason != NULL)
-			*reason = "invalid argument";
-		return -EINVAL;
-	}
-	memset(pi, 0, sizeof(*pi));
-	rc = len == 0 ? 0 : parse_text(text, len, pi, &why);
-	if (rc < 0) {
-		memset(pi, 0, sizeof(*pi));
-		if (reason != NULL)
-			*reason = why;
-	}
-	return rc;
+	return ovpn_text_parse(text, len, pi, sizeof(*pi), parse_text, reason);
 }
 
 bool ovpn_peerinfo_ncp_capable(const struct ovpn_peerinfo *pi)

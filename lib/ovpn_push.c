@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ovpn_push.h"
+#include "ovpn_text.h"
 
 static const char push_cmd[] = "PUSH_REPLY";
 
@@ -108,13 +109,8 @@ static const char *ip6(const struct in6_addr *a, char *buf)
 
 static bool text_ok(const char *s, bool allow_comma)
 {
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || (!allow_comma && c == ','))
-			return false;
-	}
-	return true;
+	return ovpn_text_printable(s, strlen(s)) &&
+	       (allow_comma || strchr(s, ',') == NULL);
 }
 
 /* Step 1a: the global push list. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ovpn_push.h"
+#include "ovpn_text.h"
 
 /* Keyword table; the order only matters for ovpn_push_msg_name(). */
 static const char *const msg_kw[] = {
@@ -29,17 +30,6 @@ static const char *const msg_kw[] = {
 };
 
 #define MSG_KW_N (sizeof(msg_kw) / sizeof(msg_kw[0]))
-
-static bool printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return false;
-	}
-	return true;
-}
 
 /* snprintf into out; the result must fit cap and a 2.6 server's bundle. */
 static int msg_fmt(char *out, size_t cap, const char *fmt, ...)
@@ -67,21 +57,22 @@ static int msg_fmt(char *out, size_t cap, const char *fmt, ...)
 /* NULL or "" = no text; otherwise it must be printable. */
 static bool text_valid(const char *t)
 {
-	return t == NULL || printable(t, strlen(t));
+	return t == NULL || ovpn_text_printable(t, strlen(t));
 }
 
-static bool has_text(const char *t)
+/* "KW", or "KW,text" when there is a text. */
+static int kw_text(char *out, size_t cap, const char *kw, const char *text)
 {
-	return t != NULL && t[0] != '\0';
+	if (!text_valid(text))
+		return -EINVAL;
+	if (text == NULL || text[0] == '\0')
+		return msg_fmt(out, cap, "%s", kw);
+	return msg_fmt(out, cap, "%s,%s", kw, text);
 }
 
 int ovpn_push_auth_failed(char *out, size_t cap, const char *reason)
 {
-	if (!text_valid(reason))
-		return -EINVAL;
-	if (!has_text(reason))
-		return msg_fmt(out, cap, "AUTH_FAILED");
-	return msg_fmt(out, cap, "AUTH_FAILED,%s", reason);
+	return kw_text(out, cap, "AUTH_FAILED", reason);
 }
 
 static const char *const advance_name[] = {
@@ -139,11 +130,7 @@ int ovpn_push_restart(char *out, size_t cap, unsigned flags, const char *text)
 
 int ovpn_push_halt(char *out, size_t cap, const char *text)
 {
-	if (!text_valid(text))
-		return -EINVAL;
-	if (!has_text(text))
-		return msg_fmt(out, cap, "HALT");
-	return msg_fmt(out, cap, "HALT,%s", text);
+	return kw_text(out, cap, "HALT", text);
 }
 
 int ovpn_push_auth_pending(char *out, size_t cap, unsigned timeout)
@@ -201,7 +188,7 @@ int ovpn_push_msg_next(const uint8_t *buf, size_t len, size_t *off,
 	*off += n + 1;
 	while (n > 0 && (start[n - 1] == '\n' || start[n - 1] == '\r'))
 		n--;
-	if (!printable((const char *)start, n))
+	if (!ovpn_text_printable((const char *)start, n))
 		return -EBADMSG;
 	*msg = (const char *)start;
 	*msg_len = n;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ovpn_push_occ.h"
+#include "ovpn_text.h"
 
 enum occ_kind {
 	OCC_FLAG,	/* "tls-client" */
@@ -142,9 +143,9 @@ static int occ_check_text(const char *s, size_t len, const char **reason)
 	return 0;
 }
 
-static int occ_parse(const char *s, size_t len, struct ovpn_occ *o,
-		     const char **reason)
+static int occ_parse(const char *s, size_t len, void *out, const char **reason)
 {
+	struct ovpn_occ *o = out;
 	size_t vl = sizeof(occ_version) - 1, off;
 	int rc = occ_check_text(s, len, reason);
 
@@ -169,22 +170,7 @@ static int occ_parse(const char *s, size_t len, struct ovpn_occ *o,
 int ovpn_push_occ_parse(const char *s, size_t len, struct ovpn_occ *o,
 			const char **reason)
 {
-	const char *why = NULL;
-	int rc;
-
-	if (o == NULL || (s == NULL && len != 0)) {
-		if (reason != NULL)
-			*reason = "invalid argument";
-		return -EINVAL;
-	}
-	memset(o, 0, sizeof(*o));
-	rc = occ_parse(s, len, o, &why);
-	if (rc < 0) {
-		memset(o, 0, sizeof(*o));
-		if (reason != NULL)
-			*reason = why;
-	}
-	return rc;
+	return ovpn_text_parse(s, len, o, sizeof(*o), occ_parse, reason);
 }
 
 static void occ_set_str(struct ovpn_occ *o, enum ovpn_occ_field f,
