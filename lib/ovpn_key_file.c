@@ -501,26 +501,30 @@ int ovpn_key_file_write_v2_client(const uint8_t kc[OVPN_V2_CLIENT_KEY_LEN],
 
 /* ---- generators --------------------------------------------------------- */
 
-int ovpn_key_file_gen_static(char *out, size_t cap)
+/* len (at most OVPN_KEY2_LEN) fresh random bytes written as text by
+ * write; the key is wiped afterwards. */
+static int gen_random(size_t len,
+		      int (*write)(const uint8_t *key, char *out, size_t cap),
+		      char *out, size_t cap)
 {
-	uint8_t key2[OVPN_KEY2_LEN];
+	uint8_t key[OVPN_KEY2_LEN];
 	int rc = -OVPN_KEY_FILE_E_RAND;
 
-	if (RAND_priv_bytes(key2, sizeof(key2)) == 1)
-		rc = ovpn_key_file_write_static(key2, out, cap);
-	OPENSSL_cleanse(key2, sizeof(key2));
+	if (RAND_priv_bytes(key, (int)len) == 1)
+		rc = write(key, out, cap);
+	OPENSSL_cleanse(key, len);
 	return rc;
+}
+
+int ovpn_key_file_gen_static(char *out, size_t cap)
+{
+	return gen_random(OVPN_KEY2_LEN, ovpn_key_file_write_static, out, cap);
 }
 
 int ovpn_key_file_gen_v2_server(char *out, size_t cap)
 {
-	uint8_t key[OVPN_V2_SERVER_KEY_LEN];
-	int rc = -OVPN_KEY_FILE_E_RAND;
-
-	if (RAND_priv_bytes(key, sizeof(key)) == 1)
-		rc = ovpn_key_file_write_v2_server(key, out, cap);
-	OPENSSL_cleanse(key, sizeof(key));
-	return rc;
+	return gen_random(OVPN_V2_SERVER_KEY_LEN, ovpn_key_file_write_v2_server,
+			  out, cap);
 }
 
 int ovpn_key_file_gen_v2_client(struct ovpn_wrap_v2_server *s,
