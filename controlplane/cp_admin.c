@@ -15,7 +15,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cp.h"
+#include "cp_admin.h"
+#include "cp_listing.h"
+#include "cp_status.h"
 #include "sl_log.h"
 
 #define ADMIN_REPLY_MAX (64 * 1024)
@@ -104,7 +106,7 @@ static int cmd_kill(struct cp *cp, const char *who, char *out, size_t len)
 
 	if (*who == '\0')
 		return snprintf(out, len, "error: kill needs a user, common name or address\n");
-	n = cp_ctrl_kill(cp, who);
+	n = cp_listing_kill(cp, who);
 	SL_INFO("admin: kill %s: %d session(s)", who, n);
 	if (n == 0)
 		return snprintf(out, len, "error: no session matches \"%.64s\"\n", who);
@@ -126,7 +128,7 @@ static void handle(struct cp *cp, int fd)
 		n = cmd_ping(cp, out, sizeof(out));
 	} else if (strcmp(req, "sessions") == 0) {
 		n = snprintf(out, sizeof(out), "ok\n");
-		n += cp_ctrl_sessions(cp, out + n, sizeof(out) - n);
+		n += cp_listing_sessions(cp, out + n, sizeof(out) - n);
 	} else if (strncmp(req, "kill", 4) == 0 && (req[4] == ' ' || req[4] == '\0')) {
 		n = cmd_kill(cp, req + 4 + (req[4] == ' '), out, sizeof(out));
 	} else {

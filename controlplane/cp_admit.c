@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Admission of packets from addresses without a session, on the event
+ * Admission of packets from clients without a session, on the event
  * loop: nothing here allocates per packet beyond the reply, and no TLS
- * work happens before a client proved it can receive at its address
- * (control-channel.md §6.3, §6.4).
+ * work happens before a client proved it can receive at its address. It
+ * is OpenVPN 2.6's stateless cookie (src/openvpn/mudp.c,
+ * do_pre_decrypt_check; ssl_pkt.c, tls_pre_decrypt_lite,
+ * calculate_session_id_hmac, check_session_id_hmac) with early
+ * negotiation for tls-crypt-v2 (ssl_pkt.c, tls_reset_standalone):
  *
  *   1. header: length, key-id 0, an opcode a new client may send;
  *   2. wrap check (tls-auth / tls-crypt / tls-crypt-v2) without the replay
@@ -23,7 +26,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "cp_session.h"
+#include "cp_admit.h"
+#include "cp_wrapkeys.h"
 #include "ovpn_wrap_cookie.h"
 #include "sl_log.h"
 
@@ -55,13 +59,13 @@ struct cp_admit *cp_admit_new(struct cp_ctx *ctx)
 	if (a == NULL || RAND_bytes(key, sizeof(key)) != 1)
 		goto free_admit;
 	a->ctx = ctx;
-	a->mode = cp_keys_mode(ctx->keys);
+	a->mode = cp_wrapkeys_mode(ctx->keys);
 	/* The cookie key lives as long as the process: restarts void old cookies. */
 	a->cookie = ovpn_wrap_cookie_new(key, ctx->cfg->vpn.hand_window, &err);
 	if (a->mode == CP_WRAP_TLS_CRYPT_V2)
 		a->wrap = ovpn_wrap_tls_crypt_new(key, true, &err);	/* rekeyed per packet */
 	else
-		a->wrap = cp_keys_wrap_new(ctx->keys, NULL);
+		a->wrap = cp_wrapkeys_wrap_new(ctx->keys, NULL);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (a->cookie == NULL || (a->mode != CP_WRAP_NONE && a->wrap == NULL))
 		goto free_admit;
@@ -127,7 +131,7 @@ static int unwrap(struct cp_admit *a, const struct cp_pkt *in, uint8_t *out, siz
 		memcpy(out, in->data, in->len);
 		return in->len;
 	case CP_WRAP_TLS_CRYPT_V2:
-		rc = ovpn_wrap_v2_server_unwrap(cp_keys_v2_server(a->ctx->keys), a->wrap, NULL,
+		rc = ovpn_wrap_v2_server_unwrap(cp_wrapkeys_v2_server(a->ctx->keys), a->wrap, NULL,
 						in->data, in->len, out, cap, rid, ok->kc,
 						meta, sizeof(meta), &meta_len);
 		ok->has_kc = rc >= 0;

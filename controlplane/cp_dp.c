@@ -13,7 +13,7 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
-#include "cp.h"
+#include "cp_dp.h"
 #include "sl_log.h"
 
 #define CP_DP_STALL_POLLS 2000	/* ~2 s of loop ticks without a heartbeat */
@@ -115,7 +115,7 @@ int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl
 	return -ETIMEDOUT;
 }
 
-/* Events; control packets are cp_ctrl.c's. */
+/* Events; control packets are cp_loop.c's. */
 void cp_dp_poll(struct cp_dp *d)
 {
 	struct sl_event e;

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cp.h"
+#include "cp_adopt.h"
+#include "cp_listing.h"
+#include "cp_work.h"
 
 static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t len)
 {
@@ -46,16 +48,16 @@ static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t
 			s->adopted ? " state adopted" : "");
 }
 
-int cp_ctrl_sessions(struct cp *cp, char *buf, size_t len)
+int cp_listing_sessions(struct cp *cp, char *buf, size_t len)
 {
 	size_t used = 0;
 	unsigned n = 0;
 
-	for (struct cp_session *s = cp->all; s != NULL; s = s->next)
+	for (struct cp_session *s = cp->sessions.all; s != NULL; s = s->next)
 		n++;
 	used += (size_t)snprintf(buf, len, "sessions %u half-open %u\n", n,
 				 atomic_load(&cp->ctx.half_open));
-	for (struct cp_session *s = cp->all; s != NULL && used < len; s = s->next)
+	for (struct cp_session *s = cp->sessions.all; s != NULL && used < len; s = s->next)
 		used += (size_t)one_line(cp, s, buf + used, len - used);
 	return (int)(used < len ? used : len);
 }
@@ -75,23 +77,19 @@ static bool matches(struct cp_session *s, const char *who)
 	return m;
 }
 
-int cp_ctrl_kill(struct cp *cp, const char *who)
+int cp_listing_kill(struct cp *cp, const char *who)
 {
 	struct cp_session *s, *next;
 	int n = 0;
 
-	for (s = cp->all; s != NULL; s = next) {
+	for (s = cp->sessions.all; s != NULL; s = next) {
 		next = s->next;	/* an adopted session leaves the list at once */
 		if (!matches(s, who))
 			continue;
 		n++;
-		if (s->adopted) {
-			/* No TLS state for a HALT: the client notices at ping-restart. */
-			cp_ctrl_end_adopted(cp, s, CP_END_KILLED);
-			continue;
-		}
-		cp_session_signal(s, CP_SIG_KILL);
-		cp_work_schedule(&cp->ctx, s);
+		/* Adopted: no TLS state for a HALT, the client notices at ping-restart. */
+		if (!cp_adopt_end(cp, s, CP_END_KILLED))
+			cp_work_wake(&cp->ctx, s, CP_SIG_KILL);
 	}
 	return n;
 }

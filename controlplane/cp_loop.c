@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The event loop's side of the control channel: control packets from
- * sl_cp_rx are dispatched by client endpoint and session id to their
- * session, or to admission (cp_admit.c); outputs of the TLS workers become
- * packets on sl_cp_tx and commands on sl_cmd; data-plane events reach their
- * session; timers wake sessions; `sluicectl sessions` and `kill` read and
- * signal sessions. Nothing here waits: a full ring is counted (packets) or
- * a short backlog (commands, which must not be lost). Sessions adopted from
- * a previous control plane (cp_adopt.c) never reach a worker: they are
- * ended here.
+ * The event loop: control packets from sl_cp_rx are dispatched by client
+ * endpoint and session id to their session (cp_table.c), or to admission
+ * (cp_admit.c); outputs of the TLS workers become packets on sl_cp_tx and
+ * commands on sl_cmd; data-plane events reach their session; timers wake
+ * sessions. Nothing here waits: a full ring is counted (packets) or a
+ * short backlog (commands, which must not be lost). Sessions adopted from
+ * a previous control plane have no worker: cp_adopt.c decides for them.
  *
  * Packets out are the OpenVPN packet alone in the mbuf; struct sl_cp_meta
  * names the client's endpoint and the next hop (the source MAC of its
  * packets), and the data plane adds the outer headers.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +22,19 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "cp.h"
+#include "cp_admit.h"
+#include "cp_adopt.h"
+#include "cp_loop.h"
+#include "cp_out.h"
+#include "cp_pool.h"
+#include "cp_tls.h"
+#include "cp_work.h"
+#include "cp_wrapkeys.h"
 #include "sl_log.h"
 
 #define CP_TIMER_MS		10	/* session timer scan */
 #define CP_CRL_CHECK_MS		1000
 #define CP_RX_BURST		32
-#define CP_PEER_UNINSTALLED	0x80000000u	/* END: peer-id allocated, never installed */
 
 uint64_t cp_now_ms(void)
 {
@@ -44,65 +47,6 @@ uint64_t cp_now_ms(void)
 static uint64_t wall_s(const struct cp *cp, uint64_t now)
 {
 	return (uint64_t)((int64_t)(now / 1000) + cp->ctx.wall_offset);
-}
-
-/* ---- session table ---- */
-
-static unsigned bucket(const struct sl_endpoint *e)
-{
-	return (cp_addr_hash(&e->addr) ^ (e->port * 40503u) ^ (e->conn * 2654435761u)) %
-	       CP_HASH_SIZE;
-}
-
-static struct cp_session *table_find(struct cp *cp, const struct sl_endpoint *e)
-{
-	struct cp_session *s;
-
-	for (s = cp->table[bucket(e)]; s != NULL; s = s->hnext)
-		if (sl_endpoint_eq(&s->peer, e))
-			return s;
-	return NULL;
-}
-
-static void table_add(struct cp *cp, struct cp_session *s)
-{
-	struct cp_session **b = &cp->table[bucket(&s->peer)];
-
-	s->hnext = *b;
-	*b = s;
-	s->prev = NULL;
-	s->next = cp->all;
-	if (cp->all != NULL)
-		cp->all->prev = s;
-	cp->all = s;
-	s->in_table = true;
-}
-
-static void unhash(struct cp *cp, struct cp_session *s)
-{
-	struct cp_session **pp = &cp->table[bucket(&s->peer)];
-
-	while (*pp != NULL && *pp != s)
-		pp = &(*pp)->hnext;
-	if (*pp == s)
-		*pp = s->hnext;
-	s->hnext = NULL;
-}
-
-/* Drop the table's reference; the session lives on while others hold one. */
-static void table_del(struct cp *cp, struct cp_session *s)
-{
-	if (!s->in_table)
-		return;
-	unhash(cp, s);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		cp->all = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	s->in_table = false;
-	cp_session_unref(s);
 }
 
 /* ---- packets and commands out ---- */
@@ -146,12 +90,7 @@ static void cmd_send(struct cp *cp, struct cp_out *o)
 		return;
 	}
 	cp_count(&cp->ctx, CP_ST_CMD_BACKLOG);
-	o->next = NULL;
-	if (cp->backlog_tail != NULL)
-		cp->backlog_tail->next = o;
-	else
-		cp->backlog = o;
-	cp->backlog_tail = o;
+	cp_out_append(&cp->backlog, &cp->backlog_tail, o);
 }
 
 static void backlog_flush(struct cp *cp)
@@ -167,7 +106,7 @@ static void backlog_flush(struct cp *cp)
 	}
 }
 
-static void peer_del(struct cp *cp, uint32_t peer_id, uint8_t reason)
+void cp_loop_peer_del(struct cp *cp, uint32_t peer_id, uint8_t reason)
 {
 	struct cp_out *o = calloc(1, sizeof(*o));
 
@@ -219,46 +158,21 @@ static void session_ended(struct cp *cp, struct cp_out *o)
 
 	log_end(cp, o->s, o->reason, o->peer_id);
 	if (!(o->peer_id & CP_PEER_UNINSTALLED) && o->peer_id != UINT32_MAX)
-		peer_del(cp, o->peer_id, del_reason(o->reason));
+		cp_loop_peer_del(cp, o->peer_id, del_reason(o->reason));
 	if (o->peer_id != UINT32_MAX)
 		cp_pool_release(cp->ctx.pool, peer_id, o->vpn_ip);
 	atomic_fetch_sub(&cp->ctx.n_sessions, 1);
-	table_del(cp, o->s);
+	cp_table_del(&cp->sessions, o->s);
 }
 
-/* An adopted session has no TLS state to say goodbye with: end it here. */
-void cp_ctrl_end_adopted(struct cp *cp, struct cp_session *s, enum cp_end why)
+void cp_loop_end(struct cp *cp, struct cp_session *s, enum cp_end why)
 {
-	struct cp_out o = { .type = CP_OUT_END, .s = s, .reason = why,
-			    .peer_id = s->p.peer_id, .vpn_ip = s->p.vpn_ip };
+	struct cp_out o = { 0 };
 
-	if (!s->adopted || !s->in_table)
-		return;
+	cp_out_end_init(&o, s, why);
 	cp_session_ref(s);	/* session_ended drops the table's */
 	session_ended(cp, &o);
 	cp_session_unref(s);
-}
-
-/*
- * A new session of an adopted client's name or address is about to be
- * installed: the adopted one goes first (its PEER_DEL precedes the
- * PEER_NEW on sl_cmd), as the client has given up on its old TLS session.
- */
-static void adopted_replace(struct cp *cp, const struct sl_cmd *c)
-{
-	struct cp_session *s, *next;
-	struct sl_addr vpn;
-
-	if (c->type != SL_CMD_PEER_NEW)
-		return;
-	for (s = cp->all; s != NULL; s = next) {
-		next = s->next;
-		vpn = sl_addr_v4(s->p.vpn_ip);
-		if (s->adopted && (sl_addr_eq(&vpn, &c->u.peer.vpn) ||
-				   (c->u.peer.name[0] != '\0' &&
-				    strncmp(s->p.user, c->u.peer.name, sizeof(c->u.peer.name)) == 0)))
-			cp_ctrl_end_adopted(cp, s, CP_END_REPLACED);
-	}
 }
 
 /*
@@ -273,16 +187,6 @@ static bool fenced(const struct cp *cp)
 {
 	return cp->held != NULL || cp->backlog != NULL ||
 	       !cp_dp_executed(&cp->dp, cp->fence);
-}
-
-static void hold(struct cp *cp, struct cp_out *o)
-{
-	o->next = NULL;
-	if (cp->held_tail != NULL)
-		cp->held_tail->next = o;
-	else
-		cp->held = o;
-	cp->held_tail = o;
 }
 
 /* Held outputs first (they are older), then the new ones. */
@@ -307,7 +211,7 @@ static void drain_outputs(struct cp *cp, bool force)
 		if (!force && fenced(cp)) {
 			for (; o != NULL; o = next) {
 				next = o->next;
-				hold(cp, o);
+				cp_out_append(&cp->held, &cp->held_tail, o);
 			}
 			break;
 		}
@@ -316,7 +220,7 @@ static void drain_outputs(struct cp *cp, bool force)
 			packet_send(cp, o->pkt);
 			break;
 		case CP_OUT_CMD:
-			adopted_replace(cp, &o->cmd);
+			cp_adopt_replace(cp, &o->cmd);
 			if (o->cmd.type == SL_CMD_PEER_NEW || o->cmd.type == SL_CMD_KEY_NEW) {
 				cmd_send(cp, o);	/* takes o */
 				cp->fence = cp->dp.sent;
@@ -333,6 +237,17 @@ static void drain_outputs(struct cp *cp, bool force)
 }
 
 /* ---- packets in ---- */
+
+/* OLD had the new session's endpoint: its client started over. */
+static void replace(struct cp *cp, struct cp_session *old)
+{
+	if (cp_adopt_end(cp, old, CP_END_REPLACED))
+		return;	/* it had no TLS session to lose */
+	cp_session_ref(old);	/* the table's reference goes first */
+	cp_table_del(&cp->sessions, old);
+	cp_work_wake(&cp->ctx, old, CP_SIG_REPLACED);
+	cp_session_unref(old);
+}
 
 static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit_ok *ok,
 			  struct cp_session *old, uint64_t now)
@@ -352,16 +267,9 @@ static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit
 		free(p);
 		return;
 	}
-	if (old != NULL && old->adopted) {
-		/* Its client gave up on the TLS session we lost: start over. */
-		cp_ctrl_end_adopted(cp, old, CP_END_REPLACED);
-	} else if (old != NULL) {
-		/* A client restarted from the same address: the old session goes. */
-		table_del(cp, old);
-		cp_session_signal(old, CP_SIG_REPLACED);
-		cp_work_schedule(ctx, old);
-	}
-	table_add(cp, s);
+	if (old != NULL)
+		replace(cp, old);
+	cp_table_add(&cp->sessions, s);
 	cp_count(ctx, CP_ST_SESSIONS);
 	if (cp_session_post(ctx, s, p))
 		cp_work_schedule(ctx, s);
@@ -390,7 +298,7 @@ static void admit(struct cp *cp, struct cp_pkt *p, struct cp_session *old, uint6
 
 static void dispatch(struct cp *cp, struct cp_pkt *p, uint64_t now)
 {
-	struct cp_session *s = table_find(cp, &p->peer);
+	struct cp_session *s = cp_table_find(&cp->sessions, &p->peer);
 
 	/* peer_sid is fixed at creation: safe to read here. An adopted session
 	 * has none (its TLS peer is gone): its client's packets go to
@@ -438,38 +346,22 @@ static void float_to(struct cp *cp, struct cp_session *s, const struct sl_endpoi
 {
 	char a[SL_ENDPOINT_STRLEN];
 
-	if (!s->in_table || table_find(cp, to) != NULL)
-		return;
-	unhash(cp, s);
-	pthread_mutex_lock(&s->lock);
-	s->peer = *to;
-	pthread_mutex_unlock(&s->lock);
-	s->hnext = cp->table[bucket(to)];
-	cp->table[bucket(to)] = s;
-	SL_INFO("float: %s (%s) now at %s", s->info.cn, s->p.addr,
-		sl_endpoint_str(to, a, sizeof(a)));
+	if (cp_table_move(&cp->sessions, s, to))
+		SL_INFO("float: %s (%s) now at %s", s->info.cn, s->p.addr,
+			sl_endpoint_str(to, a, sizeof(a)));
 }
 
-/* Events for an adopted session: only a float keeps it. */
-static void adopted_event(struct cp *cp, struct cp_session *s, const struct sl_event *e)
+static void result(struct cp *cp, struct cp_session *s, const struct sl_event *e)
 {
-	switch (e->type) {
-	case SL_EVT_PEER_FLOAT:
-		float_to(cp, s, &e->remote);
-		break;
-	case SL_EVT_PEER_IDLE:
-		cp_ctrl_end_adopted(cp, s, CP_END_IDLE);
-		break;
-	case SL_EVT_PEER_EXIT:
-		cp_ctrl_end_adopted(cp, s, CP_END_EXIT);
-		break;
-	case SL_EVT_KEY_EXHAUSTED:
-		SL_WARN("%s (%s): packet-ids running out and no TLS state to rekey with "
-			"(adopted session): ending it, the client reconnects", s->p.user, s->p.addr);
-		cp_ctrl_end_adopted(cp, s, CP_END_ERROR);
-		break;
-	default:
-		break;
+	if (e->result != 0 && e->cmd_type != SL_CMD_NOP) {
+		SL_WARN("data plane refused command %u (type %u) for peer %u: %s", e->seq,
+			e->cmd_type, e->peer_id, strerror(-e->result));
+		if (s != NULL && !s->adopted && e->cmd_type != SL_CMD_PEER_DEL &&
+		    e->cmd_type != SL_CMD_KEY_DEL)
+			cp_work_wake(&cp->ctx, s, CP_SIG_ERROR);
+	} else if (s != NULL && e->cmd_type == SL_CMD_PEER_NEW) {
+		/* Its traffic counters are now the session's (reneg_bytes/pkts). */
+		cp_session_signal(s, CP_SIG_PEER_UP);
 	}
 }
 
@@ -482,30 +374,14 @@ static void on_event(void *arg, const struct sl_event *e)
 	struct cp *cp = arg;
 	struct cp_session *s = cp_pool_session(cp->ctx.pool, e->peer_id);
 
-	if (s != NULL && s->adopted && e->type != SL_EVT_RESULT) {
-		adopted_event(cp, s, e);
-		return;
-	}
-	if (e->type == SL_EVT_RESULT && e->result != 0 && e->cmd_type != SL_CMD_NOP) {
-		SL_WARN("data plane refused command %u (type %u) for peer %u: %s", e->seq,
-			e->cmd_type, e->peer_id, strerror(-e->result));
-		if (s != NULL && !s->adopted && e->cmd_type != SL_CMD_PEER_DEL &&
-		    e->cmd_type != SL_CMD_KEY_DEL)
-			cp_session_signal(s, CP_SIG_ERROR);
-	} else if (s != NULL && e->type == SL_EVT_RESULT && e->cmd_type == SL_CMD_PEER_NEW) {
-		/* Its traffic counters are now the session's (reneg_bytes/pkts). */
-		cp_session_signal(s, CP_SIG_PEER_UP);
-		return;
-	} else if (s != NULL && e->type == SL_EVT_PEER_FLOAT) {
+	if (e->type == SL_EVT_RESULT)
+		result(cp, s, e);
+	else if (s != NULL && e->type == SL_EVT_PEER_FLOAT)
 		float_to(cp, s, &e->remote);
-		return;
-	} else if (s != NULL && e->type < SL_EVT_MAX && sig[e->type] != 0) {
-		cp_session_signal(s, sig[e->type]);
-	} else {
-		return;
-	}
-	if (s != NULL && !s->adopted)
-		cp_work_schedule(&cp->ctx, s);
+	else if (s != NULL && s->adopted)
+		cp_adopt_event(cp, s, e);
+	else if (s != NULL && e->type < SL_EVT_MAX && sig[e->type] != 0)
+		cp_work_wake(&cp->ctx, s, sig[e->type]);
 }
 
 /* ---- timers ---- */
@@ -517,7 +393,7 @@ static void timers(struct cp *cp, uint64_t now)
 
 	if (now >= cp->next_timer_ms) {
 		cp->next_timer_ms = now + CP_TIMER_MS;
-		for (struct cp_session *s = cp->all; s != NULL; s = s->next)
+		for (struct cp_session *s = cp->sessions.all; s != NULL; s = s->next)
 			if (atomic_load(&s->due_ms) <= now)
 				cp_work_schedule(&cp->ctx, s);
 	}
@@ -531,7 +407,7 @@ static void timers(struct cp *cp, uint64_t now)
 	}
 }
 
-void cp_ctrl_poll(struct cp *cp)
+void cp_loop_poll(struct cp *cp)
 {
 	uint64_t now = cp_now_ms();
 
@@ -544,134 +420,37 @@ void cp_ctrl_poll(struct cp *cp)
 
 /* ---- start and stop ---- */
 
-/* One peer left by a crashed control plane: a session, or removed. */
-static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stats *live)
-{
-	struct sl_peer_stats ps;
-	struct cp_session *s;
-	char vpn[SL_ADDR_STRLEN];
-	int rc;
-
-	/* Acquire pairs with the data plane's release of in_use at PEER_NEW. */
-	if (!__atomic_load_n(&live->in_use, __ATOMIC_ACQUIRE))
-		return false;
-	memcpy(&ps, live, sizeof(ps));
-	rc = cp_adopt_session(&cp->ctx, peer_id, &ps, &s);
-	if (rc != 0) {
-		SL_WARN("peer %u (%s, vpn %s) left by a previous control plane cannot be "
-			"adopted (%s): removed", peer_id, ps.name,
-			sl_addr_str(&ps.vpn, vpn, sizeof(vpn)), strerror(-rc));
-		peer_del(cp, peer_id, SL_DEL_TEARDOWN);
-		return false;
-	}
-	table_add(cp, s);
-	SL_INFO("adopt: user %s cn %s from %s vpn %s peer-id %u cipher %s (no TLS state: "
-		"ends at its next renegotiation, idle or kill)", s->p.user,
-		s->p.cn[0] ? s->p.cn : "-", s->p.addr, cfg_ip_str(s->p.vpn_ip, vpn, sizeof(vpn)), peer_id,
-		s->p.cipher);
-	return true;
-}
-
-/*
- * Peers a crashed control plane left behind keep forwarding: adopt them
- * (cp_adopt.c) so that they are listed, can be killed, and keep their
- * peer-id and address until they end.
- */
-static void adopt_orphans(struct cp *cp)
-{
-	const struct sl_status *st = cp->dp.status;
-	unsigned n = 0;
-
-	for (uint32_t i = 0; st->peers != NULL && i < st->max_peers; i++)
-		n += adopt_one(cp, i, &st->peers[i]);
-	if (n > 0)
-		SL_WARN("adopted %u data-plane peer(s) left by a previous control plane", n);
-}
-
-static int join_ciphers(const struct cfg_vpn *v, char *out, size_t len)
-{
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (unsigned i = 0; i < v->n_ciphers; i++) {
-		struct ovpn_kdf_cipher c;
-
-		/* The data plane runs AEAD ciphers only. */
-		if (ovpn_kdf_cipher_lookup(v->data_ciphers[i], NULL, &c) != 0 || !c.aead)
-			continue;
-		used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ":" : "",
-					 v->data_ciphers[i]);
-	}
-	return used > 0 && used < len ? 0 : -EINVAL;
-}
-
-static int ctx_open(struct cp *cp, char *err, size_t len)
-{
-	struct cp_ctx *ctx = &cp->ctx;
-	const struct sl_config *cfg = cp->cfg;
-
-	if (join_ciphers(&cfg->vpn, ctx->data_ciphers, sizeof(ctx->data_ciphers)) != 0) {
-		snprintf(err, len, "vpn.data_ciphers: no AEAD cipher the data plane can run");
-		return -EINVAL;
-	}
-	ctx->tls = cp_tls_new(&cfg->pki, err, len);
-	if (ctx->tls == NULL)
-		return -EINVAL;
-	ctx->keys = cp_keys_load(&cfg->pki, err, len);
-	if (ctx->keys == NULL)
-		return -EINVAL;
-	ctx->pool = cp_pool_new(&cfg->vpn.pool, cfg->vpn.max_clients);
-	if (ctx->pool == NULL) {
-		snprintf(err, len, "vpn.pool: cannot make the address pool");
-		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < cfg->vpn.n_statics; i++)
-		if (cp_pool_fix(ctx->pool, cfg->vpn.statics[i].name, cfg->vpn.statics[i].addr) != 0) {
-			snprintf(err, len, "vpn.static_addresses[%u]: cannot reserve it", i);
-			return -EINVAL;
-		}
-	if (cfg->pki.auth_user_pass) {
-		ctx->users = cp_users_open(cfg->user_store, err, len);
-		if (ctx->users == NULL)
-			return -EINVAL;
-	}
-	cp->admit = cp_admit_new(ctx);
-	if (cp->admit == NULL) {
-		snprintf(err, len, "admission contexts: out of memory or crypto failure");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int cp_ctrl_init(struct cp *cp)
+int cp_loop_init(struct cp *cp)
 {
 	struct cp_ctx *ctx = &cp->ctx;
 	char err[512];
 
-	ctx->cfg = cp->cfg;
 	ctx->now_ms = cp_now_ms;
 	ctx->peers = cp->dp.status->peers;
 	ctx->max_peers = cp->dp.status->max_peers;
 	ctx->wall_offset = (int64_t)time(NULL) - (int64_t)(cp_now_ms() / 1000);
-	pthread_mutex_init(&ctx->out_lock, NULL);
-	if (ctx_open(cp, err, sizeof(err)) != 0) {
+	if (cp_ctx_open(ctx, cp->cfg, err, sizeof(err)) != 0) {
 		SL_ERR("%s", err);
-		cp_ctrl_fini(cp);
+		cp_loop_fini(cp);
+		return -1;
+	}
+	cp->admit = cp_admit_new(ctx);
+	if (cp->admit == NULL) {
+		SL_ERR("admission contexts: out of memory or crypto failure");
+		cp_loop_fini(cp);
 		return -1;
 	}
 	ctx->work = cp_work_start(ctx, cp->cfg->ctl.tls_workers);
 	if (ctx->work == NULL) {
 		SL_ERR("cannot start the TLS worker threads");
-		cp_ctrl_fini(cp);
+		cp_loop_fini(cp);
 		return -1;
 	}
 	cp->dp.on_event = on_event;
 	cp->dp.event_arg = cp;
-	adopt_orphans(cp);
+	cp_adopt_orphans(cp);
 	SL_INFO("control channel: UDP %u, wrapping %s, %u TLS workers, data ciphers %s",
-		cp->cfg->vpn.listen_port,
-		(const char *[]){ "none", "tls-auth", "tls-crypt", "tls-crypt-v2" }
-			[cp_keys_mode(ctx->keys)],
+		cp->cfg->vpn.listen_port, cp_wrapkeys_mode_name(ctx->keys),
 		cp->cfg->ctl.tls_workers, ctx->data_ciphers);
 	return 0;
 }
@@ -681,18 +460,11 @@ static void end_all(struct cp *cp)
 {
 	struct cp_session *s;
 
-	while ((s = cp->all) != NULL) {
-		struct cp_out o = { .type = CP_OUT_END, .s = s, .reason = CP_END_SHUTDOWN,
-				    .peer_id = UINT32_MAX, .vpn_ip = s->p.vpn_ip };
-
-		if (s->p.peer_id != UINT32_MAX)
-			o.peer_id = s->p.installed ? s->p.peer_id : s->p.peer_id | CP_PEER_UNINSTALLED;
-		cp_session_ref(s);
+	while ((s = cp->sessions.all) != NULL) {
 		if (!s->p.end_posted)
-			session_ended(cp, &o);
+			cp_loop_end(cp, s, CP_END_SHUTDOWN);
 		else
-			table_del(cp, s);
-		cp_session_unref(s);
+			cp_table_del(&cp->sessions, s);
 	}
 	for (int i = 0; i < 100 && cp->backlog != NULL; i++) {
 		backlog_flush(cp);
@@ -701,7 +473,7 @@ static void end_all(struct cp *cp)
 	}
 }
 
-void cp_ctrl_fini(struct cp *cp)
+void cp_loop_fini(struct cp *cp)
 {
 	struct cp_ctx *ctx = &cp->ctx;
 	struct cp_out *o, *next;
@@ -718,14 +490,6 @@ void cp_ctrl_fini(struct cp *cp)
 	}
 	cp->backlog = cp->backlog_tail = NULL;
 	cp_admit_free(cp->admit);
-	cp_users_free(ctx->users);
-	cp_pool_free(ctx->pool);
-	cp_keys_free(ctx->keys);
-	cp_tls_free(ctx->tls);
 	cp->admit = NULL;
-	ctx->users = NULL;
-	ctx->pool = NULL;
-	ctx->keys = NULL;
-	ctx->tls = NULL;
-	pthread_mutex_destroy(&ctx->out_lock);
+	cp_ctx_close(ctx);
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * VPN addresses and peer-ids (data-channel.md §10, §11).
+ * VPN addresses and peer-ids.
  *
- * topology subnet on vpn.pool = NET/len: NET+1 is the gateway (pushed as
- * route-gateway), clients get NET+2 .. broadcast-1. A common name keeps
+ * topology subnet on vpn.pool = NET/len, as OpenVPN's `server` directive
+ * lays it out (src/openvpn/helper.c, helper_client_server; pool.c):
+ * NET+1 is the gateway (pushed as route-gateway), clients get NET+2 ..
+ * broadcast-1. A common name keeps
  * its address across reconnects while nobody else needs it: the last
  * address of every name is remembered, and a new name takes the lowest
  * address that is free and not remembered for someone else before it
  * reuses a remembered one. Peer-ids are the lowest free index in
- * 0..max_clients-1 (as OpenVPN assigns them).
+ * 0..max_clients-1 (as OpenVPN assigns them: multi.c, multi_assign_peer_id).
  *
  * Adopted peers (cp_adopt.c: left in the data plane by a previous control
  * plane) hold their peer-id and address like any other, but a new session
@@ -24,10 +26,13 @@
  * Thread-safe: one mutex; workers allocate, the event loop releases.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cp_session.h"
+#include "cp_ctx.h"
+#include "cp_pool.h"
 
 struct cp_sticky {
 	char cn[CP_NAME_MAX];
@@ -52,10 +57,14 @@ struct cp_pool {
 
 struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
 {
-	struct cp_pool *p = calloc(1, sizeof(*p));
+	struct cp_pool *p;
 
-	if (p == NULL || net->len > 30)
-		goto free_pool;
+	if (net->len > 30)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
 	p->mask = net->len ? ~0u << (32 - net->len) : 0;
 	p->net = net->addr & p->mask;
 	p->n_hosts = ~p->mask + 1;
@@ -69,22 +78,11 @@ struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
 	p->sticky = calloc(p->n_sticky, sizeof(*p->sticky));
 	p->peers = calloc(max_clients, sizeof(*p->peers));
 	if (p->used == NULL || p->remembered == NULL || p->adopted == NULL ||
-	    p->owner == NULL || p->reserved == NULL || p->sticky == NULL || p->peers == NULL)
-		goto free_pool;
-	pthread_mutex_init(&p->lock, NULL);
-	return p;
-free_pool:
-	if (p != NULL) {
-		free(p->used);
-		free(p->remembered);
-		free(p->adopted);
-		free(p->owner);
-		free(p->reserved);
-		free(p->sticky);
-		free(p->peers);
-		free(p);
+	    p->owner == NULL || p->reserved == NULL || p->sticky == NULL || p->peers == NULL) {
+		cp_pool_free(p);
+		return NULL;
 	}
-	return NULL;
+	return p;
 }
 
 void cp_pool_free(struct cp_pool *p)

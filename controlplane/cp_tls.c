@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The TLS server context of the control channel (control-channel.md §7):
- * TLS 1.2 minimum, ECDHE, no tickets, no TLS renegotiation, no session
- * cache (OpenVPN renegotiates with a new TLS session), a client
- * certificate required and verified against pki.ca and, when set, the CRL
- * in pki.crl. The CRL is re-read when its file changes: a new SSL_CTX is
+ * The TLS server context of the control channel, as OpenVPN sets its own
+ * up (src/openvpn/ssl_openssl.c, tls_ctx_set_options): TLS 1.2 minimum,
+ * ECDHE, no tickets, no TLS renegotiation, no session cache (OpenVPN
+ * renegotiates with a new TLS session, ssl.c), a client certificate
+ * required and verified against pki.ca and, when set, the CRL in pki.crl
+ * (the leaf only, as crl-verify does). The CRL is re-read when its file changes: a new SSL_CTX is
  * built and swapped in under t->lock; key states already running keep the
  * context they were made from (SSL_new holds a reference).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,7 +20,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "cp_session.h"
+#include "cp_ctx.h"
+#include "cp_tls.h"
 
 struct cp_tls {
 	pthread_mutex_t lock;		/* guards ctx and the CRL stamp */
@@ -125,8 +129,7 @@ struct cp_tls *cp_tls_new(const struct cfg_pki *pki, char *err, size_t errlen)
 	crl_changed(t);
 	t->ctx = ctx_build(pki, err, errlen);
 	if (t->ctx == NULL) {
-		pthread_mutex_destroy(&t->lock);
-		free(t);
+		cp_tls_free(t);
 		return NULL;
 	}
 	return t;

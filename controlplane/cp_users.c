@@ -8,8 +8,8 @@
  *
  * hash = PBKDF2-HMAC-SHA256(password, salt, iterations, 32 bytes). Only
  * hashes are stored, never clear text; the check runs on a TLS worker
- * (it is slow on purpose) and compares in constant time. The users issue
- * replaces this with the durable store; the format stays readable by it.
+ * (it is slow on purpose) and compares in constant time. A durable user
+ * store may take its place later; it should keep reading this format.
  * Read-only after cp_users_open(): thread-safe.
  */
 #include <errno.h>
@@ -21,7 +21,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "cp_session.h"
+#include "cp_ctx.h"
+#include "cp_users.h"
 
 #define CP_USERS_MAX		4096
 #define CP_HASH_LEN		32

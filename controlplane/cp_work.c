@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "cp_session.h"
+#include "cp_work.h"
 #include "sl_log.h"
 
 struct cp_work {
@@ -134,4 +134,10 @@ void cp_work_schedule(struct cp_ctx *ctx, struct cp_session *s)
 	w->tail = s;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void cp_work_wake(struct cp_ctx *ctx, struct cp_session *s, unsigned sig)
+{
+	cp_session_signal(s, sig);
+	cp_work_schedule(ctx, s);
 }

@@ -4,7 +4,9 @@
  * pki.tls_crypt, pki.tls_crypt_v2 (the server key) and pki.tls_auth
  * (with pki.tls_auth_direction, HMAC-SHA1 as OpenVPN's default --auth).
  * The key bytes stay here for the life of the process (every session
- * makes its own wrap context from them) and are wiped at exit.
+ * makes its own wrap context from them) and are wiped at exit. Formats
+ * and directions as OpenVPN reads them (src/openvpn/crypto.c,
+ * read_key_file; tls_crypt.c for tls-crypt and tls-crypt-v2).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,17 +15,17 @@
 
 #include <openssl/crypto.h>
 
-#include "cp_session.h"
+#include "cp_wrapkeys.h"
 #include "ovpn_key_file.h"
 
-struct cp_keys {
+struct cp_wrapkeys {
 	enum cp_wrap_mode mode;
 	enum ovpn_key_dir dir;
 	uint8_t key2[OVPN_KEY2_LEN];
 	struct ovpn_wrap_v2_server *v2;
 };
 
-static int read_key(const char *what, const char *path, struct cp_keys *k,
+static int read_key(const char *what, const char *path, struct cp_wrapkeys *k,
 		    char *err, size_t errlen)
 {
 	struct ovpn_key_file_error e = { 0 };
@@ -49,9 +51,9 @@ static int read_key(const char *what, const char *path, struct cp_keys *k,
 	return rc == 0 ? 0 : -EINVAL;
 }
 
-struct cp_keys *cp_keys_load(const struct cfg_pki *pki, char *err, size_t errlen)
+struct cp_wrapkeys *cp_wrapkeys_load(const struct cfg_pki *pki, char *err, size_t errlen)
 {
-	struct cp_keys *k = calloc(1, sizeof(*k));
+	struct cp_wrapkeys *k = calloc(1, sizeof(*k));
 	int rc = 0;
 
 	if (k == NULL) {
@@ -72,13 +74,13 @@ struct cp_keys *cp_keys_load(const struct cfg_pki *pki, char *err, size_t errlen
 		rc = read_key("pki.tls_auth", pki->tls_auth, k, err, errlen);
 	}
 	if (rc != 0) {
-		cp_keys_free(k);
+		cp_wrapkeys_free(k);
 		return NULL;
 	}
 	return k;
 }
 
-void cp_keys_free(struct cp_keys *k)
+void cp_wrapkeys_free(struct cp_wrapkeys *k)
 {
 	if (k == NULL)
 		return;
@@ -87,17 +89,27 @@ void cp_keys_free(struct cp_keys *k)
 	free(k);
 }
 
-enum cp_wrap_mode cp_keys_mode(const struct cp_keys *k)
+enum cp_wrap_mode cp_wrapkeys_mode(const struct cp_wrapkeys *k)
 {
 	return k->mode;
 }
 
-struct ovpn_wrap_v2_server *cp_keys_v2_server(struct cp_keys *k)
+const char *cp_wrapkeys_mode_name(const struct cp_wrapkeys *k)
+{
+	static const char *const names[] = {
+		[CP_WRAP_NONE] = "none", [CP_WRAP_TLS_AUTH] = "tls-auth",
+		[CP_WRAP_TLS_CRYPT] = "tls-crypt", [CP_WRAP_TLS_CRYPT_V2] = "tls-crypt-v2",
+	};
+
+	return names[k->mode];
+}
+
+struct ovpn_wrap_v2_server *cp_wrapkeys_v2_server(struct cp_wrapkeys *k)
 {
 	return k->v2;
 }
 
-struct ovpn_wrap *cp_keys_wrap_new(const struct cp_keys *k, const uint8_t *kc)
+struct ovpn_wrap *cp_wrapkeys_wrap_new(const struct cp_wrapkeys *k, const uint8_t *kc)
 {
 	int err;
 

@@ -19,7 +19,8 @@
 
 #include "cfg.h"
 #include "cfg_eal.h"
-#include "cp.h"
+#include "cp_admin.h"
+#include "cp_loop.h"
 #include "sl_log.h"
 
 #define CP_TICK_MS 1
@@ -53,7 +54,7 @@ static int run(struct cp *cp)
 	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
 		if (poll(&p, 1, CP_TICK_MS) > 0)
 			cp_admin_serve(cp);
-		cp_ctrl_poll(cp);
+		cp_loop_poll(cp);
 		if (cp_dp_gone(&cp->dp)) {
 			SL_ERR("the data plane (pid %d) has stopped; exiting", cp->dp.status->dp_pid);
 			return -1;
@@ -85,11 +86,11 @@ int main(int argc, char **argv)
 		goto free_config;
 	if (cp_dp_attach(&cp.dp) < 0)
 		goto eal_cleanup;
-	if (cp_ctrl_init(&cp) < 0)
+	if (cp_loop_init(&cp) < 0)
 		goto eal_cleanup;
 	cp.admin_fd = cp_admin_open(cfg.ctl.socket);
 	if (cp.admin_fd < 0)
-		goto ctrl_fini;
+		goto loop_fini;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -98,8 +99,8 @@ int main(int argc, char **argv)
 		cp.dp.status->dp_pid, cfg.ctl.socket);
 	rc = run(&cp) == 0 ? 0 : 1;
 	cp_admin_close(cp.admin_fd, cfg.ctl.socket);
-ctrl_fini:
-	cp_ctrl_fini(&cp);
+loop_fini:
+	cp_loop_fini(&cp);
 	SL_INFO("stopped");
 eal_cleanup:
 	rte_eal_cleanup();

@@ -5,17 +5,48 @@
  * the pool reserves its peer-id and address, a new session of the same
  * common name takes the address over (and the adopted session's release
  * then leaves it alone), and entries the pool cannot hold are refused.
+ * On the event loop's side, with stand-ins for the loop's two calls: every
+ * in-use entry of sl_status.peers adopted or removed, a PEER_NEW of the
+ * same address or name ends the adopted session first, and the events
+ * that end it.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "cp_session.h"
+#include "cp_adopt.h"
+#include "cp_loop.h"
+#include "cp_pool.h"
 #include "sl_test.h"
 
 #define NET	0x0a0a0000u	/* 10.10.0.0/24 */
 
 static struct sl_config cfg;
 static struct cp_ctx ctx;
+
+/* ---- the event loop's side, as cp_loop.c does it, and what was asked ---- */
+
+static struct cp cp;
+static unsigned n_ended, n_peer_del;
+static enum cp_end last_end;
+static uint32_t last_peer_del;
+
+void cp_loop_end(struct cp *c, struct cp_session *s, enum cp_end why)
+{
+	n_ended++;
+	last_end = why;
+	cp_pool_release(c->ctx.pool, s->p.peer_id, s->p.vpn_ip);
+	atomic_fetch_sub(&c->ctx.n_sessions, 1);
+	cp_table_del(&c->sessions, s);
+}
+
+void cp_loop_peer_del(struct cp *c, uint32_t peer_id, uint8_t reason)
+{
+	(void)c;
+	n_peer_del++;
+	last_peer_del = peer_id;
+	if (reason != SL_DEL_TEARDOWN)
+		last_peer_del = UINT32_MAX;	/* the check in the case fails */
+}
 
 static int setup(uint32_t max_clients)
 {
@@ -237,6 +268,132 @@ static int test_fixed_address(void)
 	return 0;
 }
 
+
+/* ---- on the event loop ---- */
+
+static struct sl_peer_stats dp_peers[4];
+static struct sl_status dp_status = { .max_peers = 4, .peers = dp_peers };
+
+static int loop_setup(void)
+{
+	struct cfg_prefix net = { .addr = NET, .len = 24 };
+
+	memset(&cp, 0, sizeof(cp));
+	memset(dp_peers, 0, sizeof(dp_peers));
+	n_ended = n_peer_del = 0;
+	cp.ctx.cfg = &cfg;
+	cp.ctx.pool = cp_pool_new(&net, 4);
+	cp.dp.status = &dp_status;
+	return cp.ctx.pool != NULL ? 0 : -1;
+}
+
+static void loop_teardown(void)
+{
+	struct cp_session *s;
+
+	while ((s = cp.sessions.all) != NULL)
+		cp_loop_end(&cp, s, CP_END_SHUTDOWN);
+	cp_pool_free(cp.ctx.pool);
+}
+
+/* Every in-use entry: adopted (in the table, by its endpoint) or removed. */
+static int test_orphans(void)
+{
+	struct sl_endpoint at;
+
+	CHECK_EQ(loop_setup(), 0);
+	dp_peers[0] = entry("client1", NET + 2);
+	dp_peers[2] = entry("stale", 0x0a0b0005u);	/* outside vpn.pool now */
+	dp_peers[3] = entry("bob", NET + 3);
+	dp_peers[3].remote.port = 41003;
+	cp_adopt_orphans(&cp);
+	CHECK_EQ(atomic_load(&cp.ctx.n_sessions), 2);
+	CHECK_EQ(n_peer_del, 1);
+	CHECK_EQ(last_peer_del, 2);
+	at = sl_endpoint_udp4(0xc0000202u, 41003);
+	CHECK(cp_table_find(&cp.sessions, &at) == cp_pool_session(cp.ctx.pool, 3));
+	CHECK_STR(cp_pool_session(cp.ctx.pool, 3)->info.user, "bob");
+	CHECK(cp_pool_session(cp.ctx.pool, 0)->adopted);
+	CHECK(cp_pool_session(cp.ctx.pool, 1) == NULL);
+	loop_teardown();
+	return 0;
+}
+
+/* A PEER_NEW for the adopted session's address or name ends it first. */
+static int test_replace(void)
+{
+	struct sl_cmd c = { .type = SL_CMD_PEER_NEW };
+
+	CHECK_EQ(loop_setup(), 0);
+	dp_peers[0] = entry("client1", NET + 2);
+	dp_peers[1] = entry("bob", NET + 3);
+	dp_peers[1].remote.port = 41001;
+	cp_adopt_orphans(&cp);
+	c.u.peer.vpn = sl_addr_v4(NET + 4);
+	snprintf(c.u.peer.name, sizeof(c.u.peer.name), "carol");
+	cp_adopt_replace(&cp, &c);
+	CHECK_EQ(n_ended, 0);
+	c.type = SL_CMD_KEY_NEW;
+	c.u.peer.vpn = sl_addr_v4(NET + 2);
+	cp_adopt_replace(&cp, &c);
+	CHECK_EQ(n_ended, 0);			/* only a PEER_NEW replaces */
+	c.type = SL_CMD_PEER_NEW;
+	cp_adopt_replace(&cp, &c);
+	CHECK_EQ(n_ended, 1);			/* the same address */
+	CHECK_EQ(last_end, CP_END_REPLACED);
+	CHECK(cp_pool_session(cp.ctx.pool, 0) == NULL);
+	c.u.peer.vpn = sl_addr_v4(NET + 5);
+	snprintf(c.u.peer.name, sizeof(c.u.peer.name), "bob");
+	cp_adopt_replace(&cp, &c);
+	CHECK_EQ(n_ended, 2);			/* the same name */
+	CHECK(cp.sessions.all == NULL);
+	CHECK_EQ(atomic_load(&cp.ctx.n_sessions), 0);
+	loop_teardown();
+	return 0;
+}
+
+/* Idle, exit and packet-id exhaustion end it; other events do not. */
+static int test_events(void)
+{
+	static const struct {
+		enum sl_event_type type;
+		unsigned ended;
+		enum cp_end why;
+	} cases[] = {
+		{ SL_EVT_PEER_FLOAT, 0, CP_END_NONE },
+		{ SL_EVT_PEER_IDLE, 1, CP_END_IDLE },
+		{ SL_EVT_PEER_EXIT, 1, CP_END_EXIT },
+		{ SL_EVT_KEY_EXHAUSTED, 1, CP_END_ERROR },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sl_event e = { .type = cases[i].type, .peer_id = 0 };
+
+		CHECK_EQ(loop_setup(), 0);
+		dp_peers[0] = entry("client1", NET + 2);
+		cp_adopt_orphans(&cp);
+		last_end = CP_END_NONE;
+		cp_adopt_event(&cp, cp_pool_session(cp.ctx.pool, 0), &e);
+		CHECK_EQ(n_ended, cases[i].ended);
+		CHECK_EQ(last_end, cases[i].why);
+		loop_teardown();
+	}
+	return 0;
+}
+
+/* cp_adopt_end() leaves a session of our own alone. */
+static int test_end_own(void)
+{
+	struct cp_session *s = cp_session_alloc();
+
+	CHECK(s != NULL);
+	n_ended = 0;
+	CHECK(!cp_adopt_end(&cp, s, CP_END_KILLED));
+	CHECK_EQ(n_ended, 0);
+	cp_session_unref(s);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
 	{ "session info from the data plane's peer entry", test_info },
@@ -246,6 +403,10 @@ static const struct sl_test_case cases[] = {
 	{ "same name takes the address over; release leaves it", test_take_over },
 	{ "entries the pool cannot hold are refused", test_refused },
 	{ "cipher names", test_cipher_names },
+	{ "orphans: in-use entries adopted into the table or removed", test_orphans },
+	{ "a PEER_NEW of the same address or name replaces it", test_replace },
+	{ "idle, exit, packet-id exhaustion end it", test_events },
+	{ "a session of our own is not ended as adopted", test_end_own },
 	{ NULL, NULL }
 };
 

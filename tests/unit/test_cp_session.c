@@ -18,7 +18,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "cp_session.h"
+#include "cp_admit.h"
+#include "cp_out.h"
+#include "cp_pool.h"
+#include "cp_tls.h"
+#include "cp_wrapkeys.h"
 #include "ovpn_key_file.h"
 #include "ovpn_km.h"
 #include "sl_test.h"
@@ -143,7 +147,7 @@ static int setup(void)
 	pthread_mutex_init(&ctx.out_lock, NULL);
 	snprintf(ctx.data_ciphers, sizeof(ctx.data_ciphers), "AES-256-GCM:AES-128-GCM");
 	ctx.tls = cp_tls_new(&cfg.pki, err, sizeof(err));
-	ctx.keys = cp_keys_load(&cfg.pki, err, sizeof(err));
+	ctx.keys = cp_wrapkeys_load(&cfg.pki, err, sizeof(err));
 	ctx.pool = cp_pool_new(&cfg.vpn.pool, cfg.vpn.max_clients);
 	CHECK(ctx.tls != NULL && ctx.keys != NULL && ctx.pool != NULL);
 	admit = cp_admit_new(&ctx);
@@ -325,7 +329,7 @@ static void cl_free(struct tcl *c)
 	SSL_CTX_free(c->sctx);
 	ovpn_wrap_free(c->wrap);
 	if (c->s != NULL && c->n_end == 0) {
-		cp_session_end(&ctx, c->s, CP_END_SHUTDOWN, now_ms);
+		cp_session_end(c->s, CP_END_SHUTDOWN);
 		run(c, false);
 	}
 	if (c->s != NULL && c->s->p.peer_id != UINT32_MAX)
@@ -573,7 +577,7 @@ static int test_reneg_pkts(void)
 	return 0;
 }
 
-/* SL_EVT_KEY_EXHAUSTED reaches the session as CP_SIG_REKEY (cp_ctrl.c). */
+/* SL_EVT_KEY_EXHAUSTED reaches the session as CP_SIG_REKEY (cp_loop.c). */
 static int test_reneg_exhausted(void)
 {
 	struct tcl c;
@@ -615,7 +619,7 @@ int main(void)
 	rc = sl_test_run("cp_session", cases);
 	cp_admit_free(admit);
 	cp_pool_free(ctx.pool);
-	cp_keys_free(ctx.keys);
+	cp_wrapkeys_free(ctx.keys);
 	cp_tls_free(ctx.tls);
 	X509_free(ca);
 	X509_free(cli_cert);

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The context every module of the control channel shares (cp_ctx.h),
+ * opened from the config: the data ciphers the data plane can run, the
+ * TLS context, the wrapping keys, the address pool with its fixed
+ * addresses and the user store. The event loop adds the clock, the data
+ * plane's counters and the workers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cp_ctx.h"
+#include "cp_pool.h"
+#include "cp_tls.h"
+#include "cp_users.h"
+#include "cp_wrapkeys.h"
+#include "ovpn_kdf.h"
+
+struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, const struct sl_endpoint *peer,
+			  const uint8_t mac[6])
+{
+	struct cp_pkt *p = malloc(sizeof(*p) + len);
+
+	if (p == NULL)
+		return NULL;
+	p->next = NULL;
+	p->peer = *peer;
+	memcpy(p->mac, mac, 6);
+	p->len = (uint16_t)len;
+	memcpy(p->data, data, len);
+	return p;
+}
+
+static int join_ciphers(const struct cfg_vpn *v, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < v->n_ciphers; i++) {
+		struct ovpn_kdf_cipher c;
+
+		/* The data plane runs AEAD ciphers only. */
+		if (ovpn_kdf_cipher_lookup(v->data_ciphers[i], NULL, &c) != 0 || !c.aead)
+			continue;
+		used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ":" : "",
+					 v->data_ciphers[i]);
+	}
+	return used > 0 && used < len ? 0 : -EINVAL;
+}
+
+static int pool_open(struct cp_ctx *ctx, const struct cfg_vpn *v, char *err, size_t len)
+{
+	ctx->pool = cp_pool_new(&v->pool, v->max_clients);
+	if (ctx->pool == NULL) {
+		snprintf(err, len, "vpn.pool: cannot make the address pool");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < v->n_statics; i++)
+		if (cp_pool_fix(ctx->pool, v->statics[i].name, v->statics[i].addr) != 0) {
+			snprintf(err, len, "vpn.static_addresses[%u]: cannot reserve it", i);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size_t len)
+{
+	int rc;
+
+	ctx->cfg = cfg;
+	pthread_mutex_init(&ctx->out_lock, NULL);
+	if (join_ciphers(&cfg->vpn, ctx->data_ciphers, sizeof(ctx->data_ciphers)) != 0) {
+		snprintf(err, len, "vpn.data_ciphers: no AEAD cipher the data plane can run");
+		return -EINVAL;
+	}
+	ctx->tls = cp_tls_new(&cfg->pki, err, len);
+	if (ctx->tls == NULL)
+		return -EINVAL;
+	ctx->keys = cp_wrapkeys_load(&cfg->pki, err, len);
+	if (ctx->keys == NULL)
+		return -EINVAL;
+	rc = pool_open(ctx, &cfg->vpn, err, len);
+	if (rc != 0)
+		return rc;
+	if (cfg->pki.auth_user_pass) {
+		ctx->users = cp_users_open(cfg->user_store, err, len);
+		if (ctx->users == NULL)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void cp_ctx_close(struct cp_ctx *ctx)
+{
+	cp_users_free(ctx->users);
+	cp_pool_free(ctx->pool);
+	cp_wrapkeys_free(ctx->keys);
+	cp_tls_free(ctx->tls);
+	ctx->users = NULL;
+	ctx->pool = NULL;
+	ctx->keys = NULL;
+	ctx->tls = NULL;
+	pthread_mutex_destroy(&ctx->out_lock);
+}

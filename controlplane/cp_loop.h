@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_CP_LOOP_H
+#define SL_CP_LOOP_H
+
+/*
+ * The event loop (cp_loop.c): control packets, outputs of the workers,
+ * data-plane events, timers. Everything here runs on the main thread.
+ */
+#include "cp.h"
+
+int cp_loop_init(struct cp *cp);
+void cp_loop_fini(struct cp *cp);
+/* One tick: commands waiting, packets, events, outputs, timers. */
+void cp_loop_poll(struct cp *cp);
+/* End S now from the event loop (no worker involved): log line,
+ * PEER_DEL, pool release, out of the table. */
+void cp_loop_end(struct cp *cp, struct cp_session *s, enum cp_end why);
+/* PEER_DEL of a peer that has no session. */
+void cp_loop_peer_del(struct cp *cp, uint32_t peer_id, uint8_t reason);
+/* Monotonic ms. */
+uint64_t cp_now_ms(void);
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_CP_USERS_H
+#define SL_CP_USERS_H
+
+/* The file-backed user store for auth-user-pass, PBKDF2-SHA256 hashes (cp_users.c). */
+#include <stddef.h>
+
+struct cp_users;
+
+struct cp_users *cp_users_open(const char *path, char *err, size_t errlen);
+void cp_users_free(struct cp_users *u);
+/* 0 if user/password match; -EACCES wrong, -ENOENT unknown user. Thread-safe. */
+int cp_users_check(struct cp_users *u, const char *user, const char *password);
+/* "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" for password into out. */
+int cp_users_hash(const char *password, unsigned iter, char *out, size_t len);
+
+#endif
