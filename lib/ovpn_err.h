@@ -176,7 +176,7 @@ const char *ovpn_strerror(int err);
 /* Short identifier likewise: "ok", "auth", "wrap_replay" ... or "unknown". */
 const char *ovpn_err_name(int err);
 
-/* Name kept for the control plane's key loading (controlplane/cp_keys.c). */
+/* Old name, still used by the control plane's key loading. */
 #define ovpn_key_file_strerror(err) ovpn_strerror(err)
 
 #endif
