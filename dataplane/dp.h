@@ -51,6 +51,14 @@ struct dp_pending {
 	uint64_t since;
 };
 
+/* Frames a worker sends at the end of its loop iteration, per port. */
+#define DP_TXQ_MAX	(4 * DP_BURST_MAX)
+
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_TXQ_MAX];
+};
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned lcore_id;
@@ -63,6 +71,7 @@ struct dp_worker {
 	uint16_t ip_id;
 	unsigned n_pending;
 	struct dp_pending pending[DP_PENDING_MAX];
+	struct dp_txq tx[CFG_PORT_COUNT];	/* dp_tx_push(), dp_tx_flush() */
 } __rte_cache_aligned;
 
 struct dp {

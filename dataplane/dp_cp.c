@@ -30,21 +30,16 @@ static int next_hop(struct dp_worker *w, const struct sl_cp_meta *meta,
 {
 	struct dp_port *pub = &w->dp->port[CFG_PORT_PUBLIC];
 	uint32_t hop;
-	bool request;
 
 	rte_ether_addr_copy((const struct rte_ether_addr *)meta->mac, mac);
 	if (!rte_is_zero_ether_addr(mac))
-		return 0;
+		return DP_V_OK;
 	if (meta->peer.addr.family != SL_AF_INET)
-		return 0;	/* dp_outer_push() refuses it and says why */
+		return DP_V_OK;	/* dp_outer_push() refuses it and says why */
 	hop = dp_neigh_next_hop(pub->neigh, meta->peer.addr.v4);
 	if (hop == 0)
 		return dp_drop_v(SL_DROP_NO_ROUTE);
-	if (dp_neigh_lookup(pub->neigh, hop, w->now_s, mac, &request) == 0)
-		return 0;
-	if (request)
-		dp_arp_request_send(w, pub, hop);
-	return dp_drop_v(SL_DROP_NO_NEIGHBOR);
+	return dp_neigh_resolve(w, CFG_PORT_PUBLIC, hop, mac);
 }
 
 static int cp_out(struct dp_worker *w, struct rte_mbuf *m)
@@ -53,23 +48,26 @@ static int cp_out(struct dp_worker *w, struct rte_mbuf *m)
 	struct rte_ether_addr mac;
 	int r = next_hop(w, meta, &mac);
 
-	if (r != 0)
+	if (r != DP_V_OK)
 		return r;
-	return dp_outer_push(w, m, &meta->peer, &mac, DP_OUTER_DF | DP_OUTER_UDP_CSUM);
+	r = dp_outer_push(w, m, &meta->peer, &mac, DP_OUTER_DF | DP_OUTER_UDP_CSUM);
+	if (r == DP_V_OK)
+		w->stats->cp_tx++;
+	return r;
 }
 
-void dp_cp_send_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-		      struct rte_mbuf **out, uint16_t *n_out)
+uint16_t dp_cp_poll(struct dp_worker *w)
 {
-	for (uint16_t i = 0; i < n; i++) {
-		int r = cp_out(w, pkts[i]);
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct dp_burst b;
+	uint16_t n = (uint16_t)rte_ring_dequeue_burst(w->dp->cp_tx, (void **)pkts, w->dp->burst,
+						      NULL);
 
-		if (likely(r == 0)) {
-			out[(*n_out)++] = pkts[i];
-			w->stats->cp_tx++;
-			continue;
-		}
-		w->stats->drop[r - DP_V_DROP_BASE]++;
-		rte_pktmbuf_free(pkts[i]);
-	}
+	if (n == 0)
+		return 0;
+	dp_burst_init(&b, pkts, n);
+	for (uint16_t i = 0; i < n; i++)
+		b.v[i] = (uint8_t)cp_out(w, b.pkts[i]);
+	dp_burst_emit(w, &b, CFG_PORT_PUBLIC);
+	return n;
 }

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The input stage: sort one RX burst into replies we send back (ARP, echo),
- * control packets for the control plane, and drops by named reason.
- * Checks run in a fixed order: Ethernet, IPv4 header and length, our
- * address, then protocol and port, then the OpenVPN opcode byte.
+ * control packets for the control plane, data packets to decrypt, private
+ * packets to encrypt, and drops by named reason. Checks run in a fixed
+ * order: Ethernet, IPv4 header and length, our address (or, on the private
+ * port, a destination to look up), then protocol and port, then the
+ * OpenVPN opcode byte.
+ *
+ * Peers are not looked up here: a P_DATA_V2 packet carries its peer-id,
+ * which also names its owner; private packets get theirs from one LPM bulk
+ * lookup per burst, P_DATA_V1 packets from one hash bulk lookup by source
+ * address. The owner looks the peer up, once (dp_decrypt.c, dp_encrypt.c).
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -12,9 +19,15 @@
 #include <rte_hash.h>
 #include <rte_lpm.h>
 
-#include "dp_peer.h"
 #include "dp_pkt.h"
 #include "ovpn_proto.h"
+
+/* Verdicts of this stage only: a bulk lookup decides them. */
+enum {
+	DP_V_FWD_LPM = DP_V_HELD + 1,	/* private: peer by the LPM of the destination */
+	DP_V_DATA_V1,			/* public P_DATA_V1: peer by the source address */
+};
+_Static_assert((int)DP_V_DATA_V1 < (int)DP_V_DROP_BASE, "input verdicts overlap the drops");
 
 /* Opcodes the control plane takes; P_DATA_* stay here; the rest are dropped. */
 static bool opcode_is_control(unsigned op)
@@ -36,7 +49,6 @@ static bool opcode_is_control(unsigned op)
 static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
 		     struct rte_ipv4_hdr *ip, unsigned ip_len)
 {
-	struct dp *dp = w->dp;
 	const uint8_t *payload;
 	unsigned hl = rte_ipv4_hdr_len(ip);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((char *)ip + hl);
@@ -57,19 +69,11 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 	if (op == OVPN_P_DATA_V2) {
 		if (ulen < sizeof(*udp) + 4)
 			return dp_drop_v(SL_DROP_AUTH);
+		/* Looked up by its owner; an id past the table is nobody's anyway. */
 		meta->peer_id = (uint32_t)payload[1] << 16 | (uint32_t)payload[2] << 8 | payload[3];
-		if (dp_peer_get(dp->peers, dp->max_peers, meta->peer_id) == NULL)
+		if (meta->peer_id >= w->dp->max_peers)
 			return dp_drop_v(SL_DROP_UNKNOWN_PEER);
-	} else if (op == OVPN_P_DATA_V1) {
-		/* Pre-2.4 clients: no peer-id on the wire, found by address. */
-		struct dp_v1_key k = { .ip = rte_be_to_cpu_32(ip->src_addr),
-				       .port = rte_be_to_cpu_16(udp->src_port) };
-		void *id;
-
-		if (rte_hash_lookup_data(dp->v1_hash, &k, &id) < 0)
-			return dp_drop_v(SL_DROP_UNKNOWN_PEER);
-		meta->peer_id = (uint32_t)(uintptr_t)id;
-	} else if (!opcode_is_control(op)) {
+	} else if (op != OVPN_P_DATA_V1 && !opcode_is_control(op)) {
 		return dp_drop_v(SL_DROP_BAD_OPCODE);
 	}
 
@@ -80,24 +84,12 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 	meta->payload_off = (uint16_t)((char *)(udp + 1) - rte_pktmbuf_mtod(m, char *));
 	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
 	meta->port_id = p->port_id;
-	if (op == OVPN_P_DATA_V2 || op == OVPN_P_DATA_V1)
+	if (op == OVPN_P_DATA_V2)
 		return DP_V_DATA;
+	if (op == OVPN_P_DATA_V1)
+		return DP_V_DATA_V1;	/* pre-2.4 client: no peer-id, found by address */
 	meta->peer_id = 0;
 	return DP_V_CP;
-}
-
-/* A private-side packet for a VPN client: find its peer. */
-static int fwd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
-{
-	struct dp *dp = w->dp;
-	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), id;
-
-	/* VPN addresses and iroutes; the rest of the pool has nobody. */
-	if (rte_lpm_lookup(dp->lpm, dst, &id) != 0)
-		return dp_drop_v((dst & dp->pool_mask) == dp->pool_net ? SL_DROP_NO_ROUTE :
-								       SL_DROP_NOT_FOR_US);
-	dp_meta(m)->peer_id = id;
-	return DP_V_FWD;
 }
 
 static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m)
@@ -113,8 +105,7 @@ static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_m
 	if (hl < sizeof(*ip) || len < hl || len > avail)
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	if (rte_be_to_cpu_32(ip->dst_addr) != p->addr)
-		return p->role == CFG_PORT_PRIVATE ? fwd_input(w, m, ip) :
-						     dp_drop_v(SL_DROP_NOT_FOR_US);
+		return p->role == CFG_PORT_PRIVATE ? DP_V_FWD_LPM : dp_drop_v(SL_DROP_NOT_FOR_US);
 	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	switch (ip->next_proto_id) {
@@ -140,10 +131,60 @@ static int classify(struct dp_worker *w, const struct dp_port *p, struct rte_mbu
 	return dp_drop_v(SL_DROP_NOT_IP);
 }
 
+/* Private packets for VPN addresses and iroutes: their peer-ids, in one LPM bulk lookup. */
+static void fwd_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		       struct dp_sorted *out)
+{
+	struct dp *dp = w->dp;
+	uint32_t dst[DP_BURST_MAX], hop[DP_BURST_MAX];
+
+	for (uint16_t j = 0; j < n; j++)
+		dst[j] = rte_be_to_cpu_32(rte_pktmbuf_mtod_offset(pkts[j], struct rte_ipv4_hdr *,
+					  sizeof(struct rte_ether_hdr))->dst_addr);
+	rte_lpm_lookup_bulk(dp->lpm, dst, hop, n);
+	for (uint16_t j = 0; j < n; j++) {
+		if (likely(hop[j] & RTE_LPM_LOOKUP_SUCCESS)) {
+			dp_meta(pkts[j])->peer_id = hop[j] & 0x00FFFFFF;
+			out->fwd[out->n_fwd++] = pkts[j];
+			continue;
+		}
+		/* The rest of the pool has nobody; beyond it, not ours. */
+		dp_drop(w, pkts[j], dp_drop_v((dst[j] & dp->pool_mask) == dp->pool_net ?
+					      SL_DROP_NO_ROUTE : SL_DROP_NOT_FOR_US));
+	}
+}
+
+/* P_DATA_V1 packets: their peer-ids by source address, in one hash bulk lookup. */
+static void v1_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		      struct dp_sorted *out)
+{
+	struct dp_v1_key keys[DP_BURST_MAX];
+	const void *kp[DP_BURST_MAX];
+	void *data[DP_BURST_MAX];
+	uint64_t hits = 0;
+
+	for (uint16_t j = 0; j < n; j++) {
+		const struct sl_endpoint *e = &dp_meta(pkts[j])->peer;
+
+		keys[j] = (struct dp_v1_key){ .ip = e->addr.v4, .port = e->port };
+		kp[j] = &keys[j];
+	}
+	rte_hash_lookup_bulk_data(w->dp->v1_hash, kp, n, &hits, data);
+	for (uint16_t j = 0; j < n; j++) {
+		if (hits & (1ull << j)) {
+			dp_meta(pkts[j])->peer_id = (uint32_t)(uintptr_t)data[j];
+			out->data[out->n_data++] = pkts[j];
+		} else {
+			dp_drop(w, pkts[j], dp_drop_v(SL_DROP_UNKNOWN_PEER));
+		}
+	}
+}
+
 void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out)
 {
-	struct sl_lcore_stats *st = w->stats;
+	struct rte_mbuf *lpm[DP_BURST_MAX], *v1[DP_BURST_MAX];
+	uint16_t n_lpm = 0, n_v1 = 0;
 
 	out->n_tx = out->n_cp = out->n_data = out->n_fwd = 0;
 	for (uint16_t i = 0; i < n; i++) {
@@ -154,12 +195,15 @@ void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 		case DP_V_TX: out->tx[out->n_tx++] = m; break;
 		case DP_V_CP: out->cp[out->n_cp++] = m; break;
 		case DP_V_DATA: out->data[out->n_data++] = m; break;
-		case DP_V_FWD: out->fwd[out->n_fwd++] = m; break;
+		case DP_V_FWD_LPM: lpm[n_lpm++] = m; break;
+		case DP_V_DATA_V1: v1[n_v1++] = m; break;
 		case DP_V_DONE: rte_pktmbuf_free(m); break;
-		default:
-			st->drop[v - DP_V_DROP_BASE]++;
-			rte_pktmbuf_free(m);
-			break;
+		default: dp_drop(w, m, v); break;
 		}
 	}
+	/* A peer's packets are all V1 or all V2: appending keeps each peer's order. */
+	if (n_lpm)
+		fwd_lookup(w, lpm, n_lpm, out);
+	if (unlikely(n_v1))
+		v1_lookup(w, v1, n_v1, out);
 }

@@ -3,25 +3,55 @@
 #define SL_DP_PKT_H
 
 /*
- * Per-packet verdicts of the input stages. A verdict >= 0 is an action; a
- * drop carries its reason: DP_V_DROP_BASE + enum sl_drop.
+ * The worker's packet stages and what they share.
+ *
+ *   dp_input.c      sort an RX burst (replies, control, data, forward, drops)
+ *   dp_cp.c         control packets to and from the control plane
+ *   dp_decrypt.c    public -> private: peer, AEAD open, replay, float, in-band
+ *   dp_route.c      next hop, neighbours, frames held for ARP, Ethernet header
+ *   dp_encrypt.c    private -> public: peer, inner checks, MTU, AEAD seal
+ *   dp_outer.c      outer Ethernet/IP/UDP toward a peer's endpoint
+ *   dp_keepalive.c  pings and idle detection
+ *   dp_mss.c        TCP MSS clamp
+ *   dp_frag.c       inner fragmentation and ICMP "fragmentation needed"
+ *   dp_local.c      ARP and ICMP echo for our own addresses
+ *   dp_worker.c     the loop, handoff to owners, the stage order, TX lists
+ *
+ * Stage-result convention, the same in every stage and helper: an int that
+ * is
+ *   DP_V_OK (0)          go on (after the last stage: send the packet),
+ *   another DP_V_*       an action decided here (send a reply, to the
+ *                        control plane, consumed, held for ARP, ...),
+ *   dp_drop_v(reason)    drop it, counted under enum sl_drop reason.
+ * A stage takes a struct dp_burst and leaves one such verdict per packet in
+ * b->v[]; it only looks at packets whose verdict is still DP_V_OK, so later
+ * stages (an access-rule classifier, dp_rules_stage()) slot in between.
  */
 #include <string.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "dp.h"
+#include "dp_neigh.h"
+#include "dp_peer.h"
 
 enum {
-	DP_V_TX = 0,		/* reply built in place: send back out the same port */
-	DP_V_CP = 1,		/* control packet: to the control plane */
-	DP_V_DATA = 2,		/* public: data packet for meta->peer_id, to decrypt */
-	DP_V_FWD = 3,		/* private: to the tunnel of meta->peer_id, to encrypt */
-	DP_V_DONE = 4,		/* consumed (ARP reply learnt): free, not a drop */
-	DP_V_HELD = 5,		/* kept until its next hop resolves (w->pending) */
-	DP_V_DROP_BASE = 16,
+	DP_V_OK = 0,		/* go on / send */
+	DP_V_TX = 1,		/* reply built in place: send back out the same port */
+	DP_V_CP = 2,		/* control packet: to the control plane */
+	DP_V_DATA = 3,		/* public: data packet for meta->peer_id, to decrypt */
+	DP_V_FWD = 4,		/* private: to the tunnel of meta->peer_id, to encrypt */
+	DP_V_DONE = 5,		/* consumed (ARP reply learnt, ping): free, not a drop */
+	DP_V_HELD = 6,		/* kept until its next hop resolves (w->pending) */
+	DP_V_DROP_BASE = 16,	/* + enum sl_drop */
 };
+
+static inline int dp_drop_v(enum sl_drop reason)
+{
+	return DP_V_DROP_BASE + (int)reason;
+}
 
 /* Metadata in the mbuf private area: struct sl_cp_meta (sl_api.h). */
 static inline struct sl_cp_meta *dp_meta(struct rte_mbuf *m)
@@ -39,10 +69,141 @@ static inline void dp_drop_burst(struct sl_lcore_stats *st, struct rte_mbuf **pk
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
-static inline int dp_drop_v(enum sl_drop reason)
+/* Frees m as a drop verdict V (>= DP_V_DROP_BASE). */
+static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, int v)
 {
-	return DP_V_DROP_BASE + (int)reason;
+	w->stats->drop[v - DP_V_DROP_BASE]++;
+	rte_pktmbuf_free(m);
 }
+
+/* ---- TX lists (dp_worker.c) ---- */
+
+/* Send the port's list now; what the queue does not take is a tx-full drop. */
+void dp_tx_flush(struct dp_worker *w, int port);
+
+/* Queue a frame for the port; sent at the end of the loop iteration. */
+static inline void dp_tx_push(struct dp_worker *w, int port, struct rte_mbuf *m)
+{
+	struct dp_txq *q = &w->tx[port];
+
+	if (unlikely(q->n == DP_TXQ_MAX))
+		dp_tx_flush(w, port);
+	q->pkts[q->n++] = m;
+}
+
+/* ---- bursts through the stages ---- */
+
+#define DP_STAGE_MAX	(2 * DP_BURST_MAX)	/* a burst plus second fragments */
+
+struct dp_burst {
+	uint16_t n;
+	uint8_t v[DP_STAGE_MAX];		/* verdict so far */
+	struct rte_mbuf *pkts[DP_STAGE_MAX];
+	struct dp_peer *peer[DP_STAGE_MAX];	/* looked up once, by the first stage */
+};
+
+static inline void dp_burst_init(struct dp_burst *b, struct rte_mbuf **pkts, uint16_t n)
+{
+	b->n = n;
+	memcpy(b->pkts, pkts, n * sizeof(pkts[0]));
+	memset(b->v, DP_V_OK, n);
+}
+
+/* Append a packet that goes on with peer p (a second fragment). */
+static inline void dp_burst_add(struct dp_burst *b, struct rte_mbuf *m, struct dp_peer *p)
+{
+	b->pkts[b->n] = m;
+	b->peer[b->n] = p;
+	b->v[b->n++] = DP_V_OK;
+}
+
+/* The end of a burst: DP_V_OK to the port's TX list, drops counted and freed. */
+void dp_burst_emit(struct dp_worker *w, struct dp_burst *b, int port);
+
+/*
+ * The two data paths, run by the owner of every packet's peer (dp_worker.c):
+ *  forward: public data packets -> plain IPv4 frames for the private port,
+ *  reverse: private IPv4 frames -> OpenVPN/UDP frames for the public port.
+ */
+void dp_forward_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+void dp_reverse_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/* The stages, in the order the paths run them. */
+void dp_decrypt_stage(struct dp_worker *w, struct dp_burst *b);		/* dp_decrypt.c */
+void dp_route_stage(struct dp_worker *w, struct dp_burst *b);		/* dp_route.c */
+void dp_encrypt_check_stage(struct dp_worker *w, struct dp_burst *b);	/* dp_encrypt.c */
+void dp_encrypt_stage(struct dp_worker *w, struct dp_burst *b);		/* dp_encrypt.c */
+
+enum dp_dir { DP_DIR_FORWARD, DP_DIR_REVERSE };
+
+/*
+ * Access rules: once per burst, when peer and inner header are known and
+ * before anything is routed or encrypted (forward: after decrypt; reverse:
+ * after the LPM lookup and the inner checks). No rule sets yet
+ * (SL_CMD_RULES_PUBLISH is refused), so every packet goes on.
+ */
+static inline void dp_rules_stage(struct dp_worker *w, struct dp_burst *b, enum dp_dir dir)
+{
+	(void)w;
+	(void)b;
+	(void)dir;
+}
+
+/* ---- input (dp_input.c) ---- */
+
+/* The lists one input burst is sorted into. */
+struct dp_sorted {
+	struct rte_mbuf *tx[DP_BURST_MAX];	/* replies, same port */
+	struct rte_mbuf *cp[DP_BURST_MAX];	/* to the control plane */
+	struct rte_mbuf *data[DP_BURST_MAX];	/* public data, to decrypt */
+	struct rte_mbuf *fwd[DP_BURST_MAX];	/* private, to encrypt */
+	uint16_t n_tx, n_cp, n_data, n_fwd;
+};
+
+/* Classify a burst from port P; drops are freed and counted. */
+void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
+		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out);
+
+int dp_local_arp(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st);
+int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+		  struct sl_lcore_stats *st);
+
+/*
+ * Keep the packets this worker owns in pkts[] (returns their count, order
+ * kept) and hand the others to their owner's ring in RINGS, one burst per
+ * owner; a full ring is a handoff-full drop. The owner is peer_id %
+ * n_workers: no table lookup.
+ */
+uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+			  struct rte_ring **rings);
+
+/* ---- control packets (dp_cp.c) ---- */
+
+void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+/* Frame what the control plane queued on sl_cp_tx; returns how many were taken. */
+uint16_t dp_cp_poll(struct dp_worker *w);
+
+/* ---- encapsulation (dp_encrypt.c, dp_outer.c) ---- */
+
+/* Encrypt one inner payload (mbuf data = payload) for peer P, with outer headers. */
+int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
+
+/* The most header room dp_outer_push() needs (Ethernet + IPv4 + UDP). */
+#define DP_OUTER_MAX	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + 8)
+
+enum {
+	DP_OUTER_DF = 1 << 0,		/* IPv4: set don't-fragment */
+	DP_OUTER_UDP_CSUM = 1 << 1,	/* compute the UDP checksum (else 0) */
+};
+
+/*
+ * Prepend Ethernet/IP/transport headers to the OpenVPN packet in m, from
+ * the public port and vpn.listen_port to TO, through next hop NH. DP_V_OK,
+ * or a drop: too big for the public port, or a family/transport this data
+ * plane does not build yet.
+ */
+int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoint *to,
+		  const struct rte_ether_addr *nh, unsigned flags);
 
 /*
  * P_DATA_V1's 1-byte header puts frames at odd addresses; the Ethernet
@@ -58,64 +219,30 @@ static inline void dp_realign(struct rte_mbuf *m)
 	m->data_off--;
 }
 
-/* dp_outer.c: outer headers toward a peer's endpoint. */
+/* ---- next hops (dp_route.c) ---- */
 
-/* The most header room dp_outer_push() needs (Ethernet + IPv4 + UDP). */
-#define DP_OUTER_MAX	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + 8)
-
-enum {
-	DP_OUTER_DF = 1 << 0,		/* IPv4: set don't-fragment */
-	DP_OUTER_UDP_CSUM = 1 << 1,	/* compute the UDP checksum (else 0) */
-};
+/* dp_neigh_resolve()'s slow path: queue the ARP request if REQUEST; a no-neighbor drop. */
+int dp_neigh_unresolved(struct dp_worker *w, int port, uint32_t hop, bool request);
 
 /*
- * Prepend Ethernet/IP/transport headers to the OpenVPN packet in m, from
- * the public port and vpn.listen_port to TO, through next hop NH. 0, or a
- * drop verdict: too big for the public port, or a family/transport this
- * data plane does not build yet.
+ * The MAC of on-link next hop HOP of port PORT: DP_V_OK with *mac set, or a
+ * no-neighbor drop, in which case an ARP request is queued on that port
+ * (one per address per second).
  */
-int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoint *to,
-		  const struct rte_ether_addr *nh, unsigned flags);
+static inline int dp_neigh_resolve(struct dp_worker *w, int port, uint32_t hop,
+				   struct rte_ether_addr *mac)
+{
+	bool request;
 
-int dp_local_arp(const struct dp_port *p, struct rte_mbuf *m, struct sl_lcore_stats *st);
-int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-		  struct sl_lcore_stats *st);
+	if (likely(dp_neigh_lookup(w->dp->port[port].neigh, hop, w->now_s, mac, &request) == 0))
+		return DP_V_OK;
+	return dp_neigh_unresolved(w, port, hop, request);
+}
 
-/* The lists one input burst is sorted into. */
-struct dp_sorted {
-	struct rte_mbuf *tx[DP_BURST_MAX];	/* replies, same port */
-	struct rte_mbuf *cp[DP_BURST_MAX];	/* to the control plane */
-	struct rte_mbuf *data[DP_BURST_MAX];	/* public data, to decrypt */
-	struct rte_mbuf *fwd[DP_BURST_MAX];	/* private, to encrypt */
-	uint16_t n_tx, n_cp, n_data, n_fwd;
-};
+/* Send the held frames whose next hop resolved; drop those too old. */
+void dp_pending_flush(struct dp_worker *w);
 
-/* Stage (dp_input.c): classify a burst from port P; drops are freed and counted. */
-void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
-		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out);
-
-/*
- * Stages (dp_data.c), run by the owner of every packet's peer:
- *  decrypt: public data packets -> plain IPv4 frames for the private port,
- *  encrypt: private IPv4 frames -> OpenVPN/UDP frames for the public port;
- *           a packet over vpn.tun_mtu may become two (room for 2n in out[]).
- * Both write their output to out[] (n_out) and free and count the drops.
- */
-void dp_decrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-		      struct rte_mbuf **out, uint16_t *n_out);
-void dp_encrypt_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-		      struct rte_mbuf **out, uint16_t *n_out);
-
-/*
- * Keep the packets this worker owns in pkts[] (returns their count, order
- * kept) and hand the others to their owner's ring in RINGS, one burst per
- * owner; a full ring is a handoff-full drop.
- */
-uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-			  struct rte_ring **rings);
-
-/* Encapsulate one inner payload (mbuf data = payload) for peer P. */
-int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
+/* ---- the rest ---- */
 
 /* dp_frag.c: LAN packets bigger than the tunnel MTU. */
 int dp_ip_fragment(struct rte_mempool *pool, struct rte_mbuf *m, uint16_t mtu,
@@ -123,23 +250,22 @@ int dp_ip_fragment(struct rte_mempool *pool, struct rte_mbuf *m, uint16_t mtu,
 struct rte_mbuf *dp_icmp_frag_needed(struct dp_worker *w, const struct rte_mbuf *m,
 				     uint16_t mtu);
 
-/* An ARP request for hop out of PORT (the neighbour table said: ask). */
-void dp_arp_request_send(struct dp_worker *w, struct dp_port *port, uint32_t hop);
+/* dp_keepalive.c: pings and idle detection for the peers this worker owns. */
+void dp_keepalive_scan(struct dp_worker *w);
 
-/* dp_cp.c: control packets to the control plane, and from it to the wire. */
-void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
-void dp_cp_send_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-		      struct rte_mbuf **out, uint16_t *n_out);
-
-/* Send the held frames whose next hop resolved; drop those too old. */
-void dp_pending_flush(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,
-		      uint16_t max);
-
-/* Keepalive pings and idle detection for the peers this worker owns. */
-void dp_keepalive_scan(struct dp_worker *w, struct rte_mbuf **out, uint16_t *n_out,
-		       uint16_t max);
-
-/* TCP MSS clamp on an IPv4 packet (ip points at its header, len bytes valid). */
+/* dp_mss.c: TCP MSS clamp on an IPv4 packet (ip points at its header, len bytes valid). */
 void dp_mss_clamp(struct rte_ipv4_hdr *ip, unsigned len, uint16_t mss);
+
+/* An event about peer p for the control plane; best effort (a full ring loses it). */
+static inline void dp_peer_event(struct dp_worker *w, uint16_t type, const struct dp_peer *p,
+				 uint8_t key_id)
+{
+	struct sl_event e = {
+		.type = type, .peer_id = p->id, .remote = p->remote, .key_id = key_id,
+	};
+
+	/* The control plane's timers cover a lost one. */
+	rte_ring_enqueue_elem(w->dp->evt, &e, sizeof(e));
+}
 
 #endif

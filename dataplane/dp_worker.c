@@ -1,60 +1,84 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The worker loop. Per iteration:
- *   1. each port: RX burst -> dp_input_burst() sorts it into replies,
- *      control packets, data to decrypt and packets to encrypt;
- *   2. data for peers this worker owns runs through the decrypt/encrypt
- *      stages here; data for peers owned elsewhere goes to the owner's
- *      handoff ring, in bursts;
- *   3. the handoff rings, the control plane's TX ring and the keepalive
- *      scan add their packets;
- *   4. TX bursts, then one QSBR quiescent report.
- * Busy and idle cycles are counted so `sluicectl status` shows cycles/packet.
+ *   1. each port: RX burst -> dp_input_burst() (dp_input.c) sorts it into
+ *      replies, control packets, data to decrypt and packets to encrypt;
+ *   2. packets of peers this worker owns run through the stages here
+ *      (dp_forward_burst, dp_reverse_burst); the others go to the owner's
+ *      handoff ring, one burst per owner (dp_handoff_split);
+ *   3. the handoff rings, the control plane's sl_cp_tx (dp_cp.c), the held
+ *      frames (dp_route.c) and the keepalive scan (dp_keepalive.c) add
+ *      theirs;
+ *   4. the TX lists go out (dp_tx_flush), then one QSBR quiescent report.
+ * Every stage and every helper that sends puts frames on the worker's TX
+ * lists (dp_tx_push), so every transmit path counts its tx-full drops in
+ * one place. Busy and idle cycles are counted so `sluicectl status` shows
+ * cycles/packet.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
-#include "dp_peer.h"
 #include "dp_pkt.h"
 
-/* Output lists of one iteration, one per port. */
-struct dp_txq {
-	struct rte_mbuf *pkts[CFG_PORT_COUNT][4 * DP_BURST_MAX];
-	uint16_t n[CFG_PORT_COUNT];
-};
-
-static void tx_flush(struct dp_worker *w, struct dp_txq *q)
+void dp_tx_flush(struct dp_worker *w, int port)
 {
-	for (int port = 0; port < CFG_PORT_COUNT; port++) {
-		uint16_t n = q->n[port], sent;
+	struct dp_txq *q = &w->tx[port];
+	uint16_t sent;
 
-		if (n == 0)
+	if (q->n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->dp->port[port].port_id, w->index, q->pkts, q->n);
+	w->stats->tx_pkts += sent;
+	if (unlikely(sent < q->n))
+		dp_drop_burst(w->stats, q->pkts + sent, q->n - sent, SL_DROP_TX_FULL);
+	q->n = 0;
+}
+
+void dp_burst_emit(struct dp_worker *w, struct dp_burst *b, int port)
+{
+	struct dp_txq *q = &w->tx[port];
+
+	if (unlikely(q->n + b->n > DP_TXQ_MAX))
+		dp_tx_flush(w, port);
+	for (uint16_t i = 0; i < b->n; i++) {
+		if (likely(b->v[i] == DP_V_OK)) {
+			q->pkts[q->n++] = b->pkts[i];
 			continue;
-		sent = rte_eth_tx_burst(w->dp->port[port].port_id, w->index, q->pkts[port], n);
-		w->stats->tx_pkts += sent;
-		if (unlikely(sent < n))
-			dp_drop_burst(w->stats, q->pkts[port] + sent, n - sent, SL_DROP_TX_FULL);
-		q->n[port] = 0;
+		}
+		if (b->v[i] == DP_V_DONE)
+			rte_pktmbuf_free(b->pkts[i]);
+		else if (b->v[i] != DP_V_HELD)	/* held: waits in w->pending */
+			dp_drop(w, b->pkts[i], b->v[i]);
 	}
 }
 
-/*
- * Room left in a port's output list before a stage may add up to two
- * bursts (the encrypt stage can split a packet over the tunnel MTU in two).
- */
-static void make_room(struct dp_worker *w, struct dp_txq *q, int port)
+/* Public -> private, on the owner of every packet's peer. */
+void dp_forward_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	if (q->n[port] + 2 * DP_BURST_MAX > (int)RTE_DIM(q->pkts[port]))
-		tx_flush(w, q);
+	struct dp_burst b;
+
+	if (n == 0)
+		return;
+	dp_burst_init(&b, pkts, n);
+	dp_decrypt_stage(w, &b);		/* peer, open, replay, inner checks */
+	dp_rules_stage(w, &b, DP_DIR_FORWARD);	/* access rules go here */
+	dp_route_stage(w, &b);			/* next hop, Ethernet header */
+	dp_burst_emit(w, &b, CFG_PORT_PRIVATE);
 }
 
-static uint16_t owner_of(struct dp_worker *w, struct rte_mbuf *m)
+/* Private -> public, on the owner of every packet's peer (found by the LPM). */
+void dp_reverse_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct dp_peer *p = dp_peer_get(w->dp->peers, w->dp->max_peers, dp_meta(m)->peer_id);
+	struct dp_burst b;
 
-	/* A peer deleted meanwhile: keep it here, the stage drops and counts it. */
-	return p != NULL ? p->owner : (uint16_t)w->index;
+	if (n == 0)
+		return;
+	dp_burst_init(&b, pkts, n);
+	dp_encrypt_check_stage(w, &b);		/* peer, inner length */
+	dp_rules_stage(w, &b, DP_DIR_REVERSE);	/* access rules go here */
+	dp_encrypt_stage(w, &b);		/* MTU, seal, outer headers */
+	dp_burst_emit(w, &b, CFG_PORT_PUBLIC);
 }
 
 uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
@@ -62,9 +86,10 @@ uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t 
 {
 	struct rte_mbuf *batch[DP_BURST_MAX];
 	uint16_t owners[DP_BURST_MAX], kept = 0;
+	unsigned nw = w->dp->n_workers;
 
 	for (uint16_t i = 0; i < n; i++)
-		owners[i] = owner_of(w, pkts[i]);
+		owners[i] = (uint16_t)(dp_meta(pkts[i])->peer_id % nw);
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t o = owners[i], nb = 0;
 		unsigned done;
@@ -88,66 +113,50 @@ uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t 
 	return kept;
 }
 
-static void run_stages(struct dp_worker *w, struct dp_sorted *s, struct dp_txq *q)
-{
-	struct dp *dp = w->dp;
-	uint16_t n;
-
-	n = dp_handoff_split(w, s->data, s->n_data, dp->handoff_rx);
-	make_room(w, q, CFG_PORT_PRIVATE);
-	dp_decrypt_burst(w, s->data, n, q->pkts[CFG_PORT_PRIVATE], &q->n[CFG_PORT_PRIVATE]);
-	n = dp_handoff_split(w, s->fwd, s->n_fwd, dp->handoff_tx);
-	make_room(w, q, CFG_PORT_PUBLIC);
-	dp_encrypt_burst(w, s->fwd, n, q->pkts[CFG_PORT_PUBLIC], &q->n[CFG_PORT_PUBLIC]);
-}
-
-static uint16_t poll_port(struct dp_worker *w, int port, struct dp_txq *q)
+static uint16_t poll_port(struct dp_worker *w, int port)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	const struct dp_port *p = &w->dp->port[port];
+	struct dp *dp = w->dp;
 	struct dp_sorted s;
 	uint16_t n;
 
-	n = rte_eth_rx_burst(p->port_id, w->index, pkts, w->dp->burst);
+	n = rte_eth_rx_burst(p->port_id, w->index, pkts, dp->burst);
 	if (n == 0)
 		return 0;
 	w->stats->rx_pkts += n;
 	w->stats->rx_bursts++;
 	dp_input_burst(w, p, pkts, n, &s);
-	make_room(w, q, port);
 	for (uint16_t i = 0; i < s.n_tx; i++)
-		q->pkts[port][q->n[port]++] = s.tx[i];
+		dp_tx_push(w, port, s.tx[i]);
 	dp_cp_to_control_plane(w, s.cp, s.n_cp);
-	run_stages(w, &s, q);
+	dp_forward_burst(w, s.data, dp_handoff_split(w, s.data, s.n_data, dp->handoff_rx));
+	dp_reverse_burst(w, s.fwd, dp_handoff_split(w, s.fwd, s.n_fwd, dp->handoff_tx));
 	return n;
 }
 
 /* Packets other workers handed to us, and control packets to send. */
-static uint16_t poll_rings(struct dp_worker *w, struct dp_txq *q)
+static uint16_t poll_rings(struct dp_worker *w)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	struct dp *dp = w->dp;
-	unsigned n, total;
+	uint16_t n, total;
 
-	make_room(w, q, CFG_PORT_PRIVATE);
-	n = rte_ring_dequeue_burst(dp->handoff_rx[w->index], (void **)pkts, dp->burst, NULL);
-	dp_decrypt_burst(w, pkts, n, q->pkts[CFG_PORT_PRIVATE], &q->n[CFG_PORT_PRIVATE]);
+	n = (uint16_t)rte_ring_dequeue_burst(dp->handoff_rx[w->index], (void **)pkts,
+					     dp->burst, NULL);
+	dp_forward_burst(w, pkts, n);
 	total = n;
-	make_room(w, q, CFG_PORT_PUBLIC);
-	n = rte_ring_dequeue_burst(dp->handoff_tx[w->index], (void **)pkts, dp->burst, NULL);
-	dp_encrypt_burst(w, pkts, n, q->pkts[CFG_PORT_PUBLIC], &q->n[CFG_PORT_PUBLIC]);
+	n = (uint16_t)rte_ring_dequeue_burst(dp->handoff_tx[w->index], (void **)pkts,
+					     dp->burst, NULL);
+	dp_reverse_burst(w, pkts, n);
 	total += n;
-	make_room(w, q, CFG_PORT_PUBLIC);
-	n = rte_ring_dequeue_burst(dp->cp_tx, (void **)pkts, dp->burst, NULL);
-	dp_cp_send_burst(w, pkts, n, q->pkts[CFG_PORT_PUBLIC], &q->n[CFG_PORT_PUBLIC]);
-	return (uint16_t)(total + n);
+	return total + dp_cp_poll(w);
 }
 
 int dp_worker_loop(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct dp *dp = w->dp;
-	static __thread struct dp_txq q;	/* ~8 KB: off the stack */
 	uint64_t prev = rte_rdtsc(), start = prev;
 
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
@@ -158,17 +167,13 @@ int dp_worker_loop(void *arg)
 		w->now_tsc = prev;
 		w->now_s = (uint32_t)((prev - start) / dp->tsc_hz);
 		for (int i = 0; i < CFG_PORT_COUNT; i++)
-			work += poll_port(w, i, &q);
-		work += poll_rings(w, &q);
-		if (w->n_pending) {
-			make_room(w, &q, CFG_PORT_PRIVATE);
-			dp_pending_flush(w, q.pkts[CFG_PORT_PRIVATE], &q.n[CFG_PORT_PRIVATE],
-					 RTE_DIM(q.pkts[CFG_PORT_PRIVATE]));
-		}
-		make_room(w, &q, CFG_PORT_PUBLIC);
-		dp_keepalive_scan(w, q.pkts[CFG_PORT_PUBLIC], &q.n[CFG_PORT_PUBLIC],
-				  RTE_DIM(q.pkts[CFG_PORT_PUBLIC]));
-		tx_flush(w, &q);
+			work += poll_port(w, i);
+		work += poll_rings(w);
+		if (w->n_pending)
+			dp_pending_flush(w);
+		dp_keepalive_scan(w);
+		for (int i = 0; i < CFG_PORT_COUNT; i++)
+			dp_tx_flush(w, i);
 		/* Nothing read from the tables above is held past this point. */
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->index);
 		uint64_t now = rte_rdtsc();

@@ -198,37 +198,121 @@ int fx_cp_queue(const struct sl_endpoint *to, const struct rte_ether_addr *mac, 
 	return 0;
 }
 
+static bool is_arp(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type ==
+	       rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+}
+
+/* Free the frames queued on PORT, counting them in fx.arp_sent / fx.other_sent. */
+static void set_aside(int port)
+{
+	struct dp_txq *q = &fx.wk[0].tx[port];
+
+	for (uint16_t j = 0; j < q->n; j++) {
+		if (is_arp(q->pkts[j]))
+			fx.arp_sent[port]++;
+		else
+			fx.other_sent[port]++;
+		rte_pktmbuf_free(q->pkts[j]);
+	}
+	q->n = 0;
+}
+
+uint16_t fx_take(int port, struct rte_mbuf **out)
+{
+	struct dp_txq *q = &fx.wk[0].tx[port];
+	uint16_t n = 0;
+
+	for (uint16_t j = 0; j < q->n; j++) {
+		if (likely(!is_arp(q->pkts[j]))) {
+			out[n++] = q->pkts[j];
+			continue;
+		}
+		fx.arp_sent[port]++;
+		rte_pktmbuf_free(q->pkts[j]);
+	}
+	q->n = 0;
+	set_aside(port == CFG_PORT_PUBLIC ? CFG_PORT_PRIVATE : CFG_PORT_PUBLIC);
+	return n;
+}
+
 uint16_t fx_run_cp_tx(struct rte_mbuf **out)
 {
-	struct rte_mbuf *pkts[DP_BURST_MAX];
-	unsigned n = rte_ring_dequeue_burst(fx.dp.cp_tx, (void **)pkts, DP_BURST_MAX, NULL);
-	uint16_t n_out = 0;
-
-	dp_cp_send_burst(&fx.wk[0], pkts, (uint16_t)n, out, &n_out);
-	return n_out;
+	dp_cp_poll(&fx.wk[0]);
+	return fx_take(CFG_PORT_PUBLIC, out);
 }
 
 uint16_t fx_run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
 {
 	struct dp_sorted s;
-	uint16_t n_out = 0;
 
 	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PUBLIC], pkts, n, &s);
-	dp_decrypt_burst(&fx.wk[0], s.data, s.n_data, out, &n_out);
+	dp_forward_burst(&fx.wk[0], s.data, s.n_data);
 	rte_pktmbuf_free_bulk(s.cp, s.n_cp);
 	rte_pktmbuf_free_bulk(s.tx, s.n_tx);
-	return n_out;
+	return fx_take(CFG_PORT_PRIVATE, out);
 }
 
 uint16_t fx_run_tx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out)
 {
 	struct dp_sorted s;
-	uint16_t n_out = 0;
 
 	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PRIVATE], pkts, n, &s);
-	dp_encrypt_burst(&fx.wk[0], s.fwd, s.n_fwd, out, &n_out);
+	dp_reverse_burst(&fx.wk[0], s.fwd, s.n_fwd);
 	rte_pktmbuf_free_bulk(s.tx, s.n_tx);
-	return n_out;
+	return fx_take(CFG_PORT_PUBLIC, out);
+}
+
+/* Forget every neighbour but the LAN host. */
+static void neigh_reset(void)
+{
+	for (int i = 0; i < CFG_PORT_COUNT; i++) {
+		struct dp_neigh *n = fx.dp.port[i].neigh;
+
+		for (uint32_t e = 0; e < n->size; e++)
+			atomic_store_explicit(&n->e[e], 0, memory_order_relaxed);
+	}
+	dp_neigh_learn(fx.dp.port[CFG_PORT_PRIVATE].neigh, FX_LAN_IP, &fx_lan_mac);
+}
+
+static void ring_drain(struct rte_ring *r)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	unsigned n;
+
+	while ((n = rte_ring_dequeue_burst(r, (void **)pkts, DP_BURST_MAX, NULL)) > 0)
+		rte_pktmbuf_free_bulk(pkts, n);
+}
+
+int fx_reset(void)
+{
+	static struct rte_mbuf *out[DP_TXQ_MAX];
+	struct dp_worker *w = &fx.wk[0];
+	unsigned freed, pending, avail;
+	struct sl_event e;
+
+	for (uint32_t id = 0; id < fx.dp.max_peers; id++) {
+		struct sl_cmd c = { .type = SL_CMD_PEER_DEL, .peer_id = id };
+
+		if (dp_peer_get(fx.dp.peers, fx.dp.max_peers, id) != NULL && fx_cmd(&c) != 0)
+			return -1;
+	}
+	rte_rcu_qsbr_quiescent(fx.dp.qsbr, 0);
+	rte_rcu_qsbr_dq_reclaim(fx.dp.dq, UINT32_MAX, &freed, &pending, &avail);
+	for (unsigned i = 0; i < w->n_pending; i++)
+		rte_pktmbuf_free(w->pending[i].m);
+	w->n_pending = 0;
+	rte_pktmbuf_free_bulk(out, fx_take(CFG_PORT_PUBLIC, out));
+	while (rte_ring_dequeue_elem(fx.dp.evt, &e, sizeof(e)) == 0)
+		;
+	for (unsigned i = 0; i < 2; i++) {
+		ring_drain(fx.dp.handoff_rx[i]);
+		ring_drain(fx.dp.handoff_tx[i]);
+	}
+	ring_drain(fx.dp.cp_tx);
+	neigh_reset();
+	return 0;
 }
 
 static void ports(void)
@@ -241,7 +325,6 @@ static void ports(void)
 	dp->port[CFG_PORT_PRIVATE] = (struct dp_port){ .port_id = 1, .role = CFG_PORT_PRIVATE,
 		.mac = fx_priv_mac, .addr = FX_PRIV_IP, .mask = 0xFFFFFF00u, .mtu = 1500,
 		.neigh = dp->port[CFG_PORT_PRIVATE].neigh };
-	dp_neigh_learn(dp->port[CFG_PORT_PRIVATE].neigh, FX_LAN_IP, &fx_lan_mac);
 }
 
 int fx_init(const char *prog)
@@ -265,6 +348,7 @@ int fx_init(const char *prog)
 	if (dp_shared_create(dp) != 0 || dp_shared_workers(dp) != 0 || dp_peers_init(dp) != 0)
 		return -1;
 	ports();
+	neigh_reset();
 	for (unsigned i = 0; i < 2; i++)
 		fx.wk[i] = (struct dp_worker){ .dp = dp, .index = i, .stats = &fx.stats[i],
 					       .now_tsc = rte_rdtsc() };

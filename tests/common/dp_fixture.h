@@ -36,6 +36,9 @@ struct dp_fixture {
 	struct sl_lcore_stats stats[2];
 	struct dp_worker wk[2];
 	struct fx_keyset ks[2];
+	/* Frames the stages sent that fx_take() did not return, per port. */
+	uint64_t arp_sent[CFG_PORT_COUNT];	/* ARP requests */
+	uint64_t other_sent[CFG_PORT_COUNT];	/* e.g. ICMP errors to the LAN */
 };
 
 extern struct dp_fixture fx;
@@ -43,6 +46,12 @@ extern const struct rte_ether_addr fx_pub_mac, fx_priv_mac, fx_client_mac, fx_la
 
 int fx_init(const char *prog);
 void fx_fini(void);
+
+/*
+ * Back to a known state: no peers (their memory reclaimed), no held or
+ * queued frames, no events, the neighbour tables knowing only the LAN host.
+ */
+int fx_reset(void);
 
 int fx_cmd(struct sl_cmd *c);
 int fx_add_peer(uint32_t id, uint32_t vpn_ip);
@@ -65,10 +74,20 @@ struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag);
  */
 int fx_cp_queue(const struct sl_endpoint *to, const struct rte_ether_addr *mac, size_t len,
 		uint8_t tag);
+/*
+ * Worker 0's TX list for PORT, ARP requests left out, into out[] (room for
+ * DP_TXQ_MAX); every other queued frame is freed and counted in
+ * fx.arp_sent / fx.other_sent. Returns the count.
+ */
+uint16_t fx_take(int port, struct rte_mbuf **out);
+
 /* Worker 0 drains sl_cp_tx; returns the frames for the public port. */
 uint16_t fx_run_cp_tx(struct rte_mbuf **out);
 
-/* Input + decrypt (or encrypt) stage on worker 0; returns the frames out. */
+/*
+ * Input + forward path (or reverse path) on worker 0, whoever owns the
+ * peer; returns the frames for the private (public) port.
+ */
 uint16_t fx_run_rx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out);
 uint16_t fx_run_tx(struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out);
 

@@ -5,7 +5,9 @@
  * dp_input_burst() and the decrypt stage; LAN frames go through the encrypt
  * stage and are opened with the client's keys. Every burst size 0..64, the
  * drop reasons, key install/swap/delete under traffic, packet-id
- * exhaustion, owner handoff and the MSS clamp.
+ * exhaustion, owner handoff, the bulk lookups of the input stage, the MSS
+ * clamp and control packets from sl_cp_tx. Each case sets up what it needs
+ * (fresh()), so they pass in any order.
  */
 #include <errno.h>
 #include <string.h>
@@ -42,7 +44,21 @@ static uint64_t drops(enum sl_drop d)
 	return fx.stats[0].drop[d] + fx.stats[1].drop[d];
 }
 
-static uint32_t next_pid[2] = { 1, 1 };
+static uint32_t next_pid[2];
+
+/*
+ * Every case starts from here, whatever ran before: PEER with key-id 0 in
+ * slot 0 (fx.ks[0]), PEER_LOCAL without keys, nothing else installed.
+ */
+static int fresh(void)
+{
+	if (fx_reset() != 0 || fx_add_peer(PEER, FX_VPN_IP) != 0 ||
+	    fx_add_key(PEER, 0, 0, SL_CIPHER_AES_256_GCM, &fx.ks[0]) != 0 ||
+	    fx_add_peer(PEER_LOCAL, VPN_IP4) != 0)
+		return -1;
+	next_pid[0] = next_pid[1] = 1;
+	return 0;
+}
 
 static int check_lan_frame(struct rte_mbuf *m, uint8_t tag)
 {
@@ -62,6 +78,7 @@ static int test_decrypt_every_burst(void)
 {
 	struct rte_mbuf *pkts[64], *out[64];
 
+	CHECK(fresh() == 0);
 	for (uint16_t n = 0; n <= 64; n++) {
 		uint64_t before = fx.dp.peer_stats[PEER].rx_pkts;
 
@@ -90,7 +107,10 @@ static int expect_drop(struct rte_mbuf *m, enum sl_drop reason)
 
 static int test_replay(void)
 {
-	struct rte_mbuf *m = client_ip(0, next_pid[0], FX_VPN_IP, 1), *out[1];
+	struct rte_mbuf *m, *out[1];
+
+	CHECK(fresh() == 0);
+	m = client_ip(0, next_pid[0], FX_VPN_IP, 1);
 
 	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
 	rte_pktmbuf_free(out[0]);
@@ -106,6 +126,7 @@ static int test_replay(void)
 /* Every single-bit flip of the tag (bytes 8..23 of the OpenVPN packet). */
 static int test_tag_bit_flips(void)
 {
+	CHECK(fresh() == 0);
 	for (unsigned bit = 0; bit < 128; bit++) {
 		struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 2);
 
@@ -119,8 +140,12 @@ static int test_tag_bit_flips(void)
 /* Every truncation of the OpenVPN packet: dropped, nothing forwarded. */
 static int test_truncations(void)
 {
-	struct rte_mbuf *probe = client_ip(0, next_pid[0]++, FX_VPN_IP, 3), *out[1];
-	unsigned full = probe->pkt_len - 42;
+	struct rte_mbuf *probe, *out[1];
+	unsigned full;
+
+	CHECK(fresh() == 0);
+	probe = client_ip(0, next_pid[0]++, FX_VPN_IP, 3);
+	full = probe->pkt_len - 42;
 
 	rte_pktmbuf_free(probe);
 	for (unsigned len = 0; len < full; len++) {
@@ -138,7 +163,10 @@ static int test_truncations(void)
 
 static int test_no_key_for_key_id(void)
 {
-	struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 4);
+	struct rte_mbuf *m;
+
+	CHECK(fresh() == 0);
+	m = client_ip(0, next_pid[0]++, FX_VPN_IP, 4);
 
 	CHECK(m != NULL);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 42)[0] = (uint8_t)(OVPN_P_DATA_V2 << 3 | 6);
@@ -147,6 +175,7 @@ static int test_no_key_for_key_id(void)
 
 static int test_spoofed_source(void)
 {
+	CHECK(fresh() == 0);
 	/* Another client's address, and an address outside the pool. */
 	CHECK(expect_drop(client_ip(0, next_pid[0]++, VPN_IP4, 5), SL_DROP_SPOOFED) == 0);
 	return expect_drop(client_ip(0, next_pid[0]++, 0x0A140063u, 5), SL_DROP_SPOOFED);
@@ -157,13 +186,17 @@ static int test_inner_ipv6(void)
 {
 	uint8_t in[48] = { 0x60 };
 
+	CHECK(fresh() == 0);
 	return expect_drop(fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, sizeof(in),
 					    FX_CLIENT_PORT), SL_DROP_INNER_IPV6);
 }
 
 static int test_unknown_peer(void)
 {
-	struct rte_mbuf *m = client_ip(0, next_pid[0]++, FX_VPN_IP, 6);
+	struct rte_mbuf *m;
+
+	CHECK(fresh() == 0);
+	m = client_ip(0, next_pid[0]++, FX_VPN_IP, 6);
 
 	CHECK(m != NULL);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 42)[3] = 40;	/* peer-id 40: none */
@@ -190,7 +223,7 @@ static int test_ping_and_exit(void)
 	struct sl_event e;
 	int n;
 
-	flush_events();
+	CHECK(fresh() == 0);
 	n = ovpn_inband_ping_build(buf, sizeof(buf));
 	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, buf, (size_t)n, 40000);
 	CHECK_EQ(fx_run_rx(&m, 1, out), 0);	/* consumed, not a drop */
@@ -211,7 +244,7 @@ static int test_float(void)
 	struct rte_mbuf *m, *out[1];
 	struct sl_event e;
 
-	flush_events();
+	CHECK(fresh() == 0);
 	fx_inner_packet(in, 60, FX_VPN_IP, FX_LAN_IP, 7);
 	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40001);
 	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
@@ -258,6 +291,7 @@ static int test_encrypt_every_burst(void)
 	struct rte_mbuf *pkts[64], *out[64];
 	uint32_t last = 0;
 
+	CHECK(fresh() == 0);
 	for (uint16_t n = 0; n <= 64; n++) {
 		for (uint16_t i = 0; i < n; i++)
 			CHECK((pkts[i] = fx_lan_frame(FX_VPN_IP, 60, (uint8_t)i)) != NULL);
@@ -278,6 +312,7 @@ static int test_no_route(void)
 	struct rte_mbuf *m = fx_lan_frame(0x0A0A0063u, 60, 1), *out[1];	/* 10.10.0.99: nobody */
 	uint64_t before = drops(SL_DROP_NO_ROUTE);
 
+	CHECK(fresh() == 0);
 	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
 	CHECK_EQ(drops(SL_DROP_NO_ROUTE) - before, 1);
 	return 0;
@@ -290,6 +325,7 @@ static int test_key_swap_under_traffic(void)
 	struct sl_cmd c = { .peer_id = PEER };
 	unsigned freed = 0, pending = 0, avail = 0;
 
+	CHECK(fresh() == 0);
 	CHECK_EQ(fx_add_key(PEER, 1, 1, SL_CIPHER_AES_256_GCM, &fx.ks[1]), 0);
 	/* Before the swap: TX still on key 0, RX on both. */
 	m = fx_lan_frame(FX_VPN_IP, 60, 9);
@@ -323,12 +359,15 @@ static int test_key_swap_under_traffic(void)
 
 static int test_pktid_exhaustion(void)
 {
-	struct dp_peer *p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER);
-	struct dp_key *k = dp_peer_tx_key(p);
+	struct dp_peer *p;
+	struct dp_key *k;
 	struct rte_mbuf *m, *out[1];
 	struct sl_event e;
+	uint64_t before = drops(SL_DROP_PKTID_EXHAUSTED);
 
-	flush_events();
+	CHECK(fresh() == 0);
+	p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER);
+	k = dp_peer_tx_key(p);
 	k->tx_pid.last = 0xFFFFFFFEu;
 	m = fx_lan_frame(FX_VPN_IP, 60, 1);
 	CHECK_EQ(fx_run_tx(&m, 1, out), 1);	/* id 0xFFFFFFFF still goes out */
@@ -338,7 +377,7 @@ static int test_pktid_exhaustion(void)
 	CHECK_EQ(e.key_id, k->key_id);
 	m = fx_lan_frame(FX_VPN_IP, 60, 1);
 	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
-	CHECK_EQ(drops(SL_DROP_PKTID_EXHAUSTED), 1);
+	CHECK_EQ(drops(SL_DROP_PKTID_EXHAUSTED) - before, 1);
 	CHECK(pop_event(&e) != 0);		/* raised once per key */
 	return 0;
 }
@@ -346,6 +385,7 @@ static int test_pktid_exhaustion(void)
 /* Worker 0 keeps its own peer's packets and hands peer 5's to worker 1. */
 static int test_owner_handoff(void)
 {
+	CHECK(fresh() == 0);
 	for (uint16_t n = 0; n <= 64; n++) {
 		struct rte_mbuf *pkts[64], *got[64];
 		uint16_t mine = 0, kept;
@@ -379,6 +419,7 @@ static int test_mss_clamp(void)
 	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
 	uint8_t *opt = (uint8_t *)(tcp + 1);
 
+	CHECK(fresh() == 0);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(20 + 24);
 	ip->next_proto_id = IPPROTO_TCP;
@@ -404,6 +445,7 @@ static int test_peer_verbs_refuse(void)
 {
 	struct sl_cmd c = { .type = SL_CMD_KEY_SWAP, .peer_id = PEER_LOCAL };
 
+	CHECK(fresh() == 0);
 	CHECK_EQ(fx_add_peer(PEER, 0x0A0A0042u), -EEXIST);
 	CHECK_EQ(fx_add_peer(64, 0x0A0A0042u), -ERANGE);
 	CHECK_EQ(fx_add_peer(7, FX_VPN_IP), -EADDRINUSE);
@@ -424,18 +466,22 @@ static int test_held_until_resolved(void)
 {
 	const struct rte_ether_addr host = { { 2, 0, 0, 0, 0, 0x77 } };
 	struct dp_worker *w = &fx.wk[0];
-	struct rte_mbuf *m, *out[4];
-	uint16_t n = 0;
+	struct rte_mbuf *m, *out[DP_TXQ_MAX];
+	uint64_t arps = fx.arp_sent[CFG_PORT_PRIVATE];
+	uint16_t n;
 	uint8_t in[64];
 
+	CHECK(fresh() == 0);
 	fx_inner_packet(in, 60, FX_VPN_IP, 0x0A14004Du, 8);	/* 10.20.0.77 */
 	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, FX_CLIENT_PORT);
 	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
 	CHECK_EQ(w->n_pending, 1);
-	dp_pending_flush(w, out, &n, 4);
-	CHECK_EQ(n, 0);					/* still unresolved */
+	CHECK_EQ(fx.arp_sent[CFG_PORT_PRIVATE] - arps, 1);	/* who has .77? */
+	dp_pending_flush(w);
+	CHECK_EQ(fx_take(CFG_PORT_PRIVATE, out), 0);		/* still unresolved */
 	dp_neigh_learn(fx.dp.port[CFG_PORT_PRIVATE].neigh, 0x0A14004Du, &host);
-	dp_pending_flush(w, out, &n, 4);
+	dp_pending_flush(w);
+	n = fx_take(CFG_PORT_PRIVATE, out);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(w->n_pending, 0);
 	CHECK(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *)->dst_addr,
@@ -448,19 +494,15 @@ static int test_held_until_resolved(void)
 	uint64_t before = drops(SL_DROP_NO_NEIGHBOR), saved = w->now_tsc;
 
 	w->now_tsc += 2 * fx.dp.tsc_hz;
-	n = 0;
-	dp_pending_flush(w, out, &n, 4);
+	dp_pending_flush(w);
 	w->now_tsc = saved;
-	CHECK_EQ(n, 0);
+	CHECK_EQ(fx_take(CFG_PORT_PRIVATE, out), 0);
 	CHECK_EQ(drops(SL_DROP_NO_NEIGHBOR) - before, 1);
 	CHECK_EQ(w->n_pending, 0);
 	return 0;
 }
 
-/*
- * Over the tunnel MTU without DF: two fragments, both sealed, reassemblable.
- * (Runs after test_iroute, which installed the fresh key in fx.ks[0].)
- */
+/* Over the tunnel MTU without DF: two fragments, both sealed, reassemblable. */
 static int test_fragment_inner(void)
 {
 	struct rte_mbuf *m = fx_lan_frame(FX_VPN_IP, 1472, 0x5a), *out[4];
@@ -468,6 +510,7 @@ static int test_fragment_inner(void)
 	uint8_t whole[1500];
 	unsigned got = 0;
 
+	CHECK(fresh() == 0);
 	CHECK(m != NULL);
 	CHECK_EQ(fx_run_tx(&m, 1, out), 2);
 	for (int i = 0; i < 2; i++) {
@@ -496,9 +539,10 @@ static int test_frag_needed(void)
 {
 	struct rte_mbuf *m = fx_lan_frame(FX_VPN_IP, 1472, 1), *out[2], *icmp;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
-	uint64_t before = drops(SL_DROP_TOO_BIG);
+	uint64_t before = drops(SL_DROP_TOO_BIG), icmps = fx.other_sent[CFG_PORT_PRIVATE];
 	const uint8_t *r;
 
+	CHECK(fresh() == 0);
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -514,6 +558,7 @@ static int test_frag_needed(void)
 	rte_pktmbuf_free(icmp);
 	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
 	CHECK_EQ(drops(SL_DROP_TOO_BIG) - before, 1);
+	CHECK_EQ(fx.other_sent[CFG_PORT_PRIVATE] - icmps, 1);	/* the ICMP went to the LAN */
 	return 0;
 }
 
@@ -523,12 +568,7 @@ static int test_iroute(void)
 	struct sl_cmd c = { .type = SL_CMD_ROUTE_ADD, .peer_id = PEER };
 	struct rte_mbuf *m, *out[1];
 
-	struct sl_cmd swap = { .type = SL_CMD_KEY_SWAP, .peer_id = PEER };
-
-	/* Earlier cases used up key 1's packet-ids: a fresh key 2 in slot 0. */
-	CHECK_EQ(fx_add_key(PEER, 0, 2, SL_CIPHER_AES_256_GCM, &fx.ks[0]), 0);
-	CHECK_EQ(fx_cmd(&swap), 0);
-	next_pid[0] = 1;
+	CHECK(fresh() == 0);
 	c.u.route.prefix = sl_addr_v4(0xC0A83200u);	/* 192.168.50.0/24 */
 	c.u.route.len = 24;
 	CHECK(expect_drop(client_ip(0, next_pid[0]++, 0xC0A83207u, 1), SL_DROP_SPOOFED) == 0);
@@ -549,10 +589,22 @@ static int test_iroute(void)
 	return expect_drop(client_ip(0, next_pid[0]++, 0xC0A83207u, 1), SL_DROP_SPOOFED);
 }
 
+/* A P_DATA_V1 peer (pre-2.4 client) sending from FX_CLIENT_IP:sport. */
+static int add_v1_peer(uint32_t id, uint32_t vpn_ip, uint16_t sport)
+{
+	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = id };
+
+	c.u.peer.remote = sl_endpoint_udp4(FX_CLIENT_IP, sport);
+	c.u.peer.vpn = sl_addr_v4(vpn_ip);
+	c.u.peer.data_v1 = 1;
+	memcpy(c.u.peer.remote_mac, fx_client_mac.addr_bytes, 6);
+	return fx_cmd(&c);
+}
+
 /* A pre-2.4 client: P_DATA_V1, found by its address, answered with V1. */
 static int test_data_v1_peer(void)
 {
-	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = 10 };
+	struct sl_cmd c = { .type = SL_CMD_PEER_DEL, .peer_id = 10 };
 	struct fx_keyset *k = &fx.ks[1];
 	struct ovpn_data_key_cfg kc = {
 		.alg = OVPN_DATA_ALG_AES_256_GCM, .dir = OVPN_DATA_DIR_TX, .key_id = 0,
@@ -561,11 +613,8 @@ static int test_data_v1_peer(void)
 	struct rte_mbuf *m, *out[1];
 	uint8_t in[64];
 
-	c.u.peer.remote = sl_endpoint_udp4(FX_CLIENT_IP, 40100);
-	c.u.peer.vpn = sl_addr_v4(0x0A0A000Bu);
-	c.u.peer.data_v1 = 1;
-	memcpy(c.u.peer.remote_mac, fx_client_mac.addr_bytes, 6);
-	CHECK_EQ(fx_cmd(&c), 0);
+	CHECK(fresh() == 0);
+	CHECK_EQ(add_v1_peer(10, 0x0A0A000Bu, 40100), 0);
 	CHECK_EQ(fx_add_key(10, 0, 0, SL_CIPHER_AES_256_GCM, k), 0);
 	/* The fixture made a V2 client key; a V1 client seals with opcode 6. */
 	ovpn_data_key_free(&k->client_tx);
@@ -584,10 +633,85 @@ static int test_data_v1_peer(void)
 	/* From another port it is nobody's. */
 	CHECK(expect_drop(fx_client_packet(&k->client_tx, 2, in, 60, 40101),
 			  SL_DROP_UNKNOWN_PEER) == 0);
-	c.type = SL_CMD_PEER_DEL;
 	CHECK_EQ(fx_cmd(&c), 0);
 	return expect_drop(fx_client_packet(&k->client_tx, 3, in, 60, 40100),
 			   SL_DROP_UNKNOWN_PEER);
+}
+
+/* One private burst, four kinds of destination, sorted by one LPM bulk lookup. */
+static int test_input_lpm_bulk(void)
+{
+	static const uint32_t dst[8] = {
+		FX_VPN_IP, VPN_IP4, 0x0A0A0063u, 0x08080808u,	/* PEER, PEER_LOCAL, */
+		FX_VPN_IP, VPN_IP4, 0x0A0A0063u, 0x08080808u,	/* pool: nobody, not ours */
+	};
+	struct rte_mbuf *pkts[8];
+	struct dp_sorted s;
+	uint64_t no_route = drops(SL_DROP_NO_ROUTE), not_us = drops(SL_DROP_NOT_FOR_US);
+
+	CHECK(fresh() == 0);
+	for (int i = 0; i < 8; i++)
+		CHECK((pkts[i] = fx_lan_frame(dst[i], 60, (uint8_t)i)) != NULL);
+	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PRIVATE], pkts, 8, &s);
+	CHECK_EQ(s.n_fwd, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(dp_meta(s.fwd[i])->peer_id, i % 2 ? PEER_LOCAL : PEER);
+	CHECK_EQ(drops(SL_DROP_NO_ROUTE) - no_route, 2);
+	CHECK_EQ(drops(SL_DROP_NOT_FOR_US) - not_us, 2);
+	rte_pktmbuf_free_bulk(s.fwd, s.n_fwd);
+	return 0;
+}
+
+/* P_DATA_V1 and V2 in one public burst: the V1 peers by one hash bulk lookup. */
+static int test_input_v1_bulk(void)
+{
+	struct rte_mbuf *pkts[4];
+	struct dp_sorted s;
+	uint64_t unknown = drops(SL_DROP_UNKNOWN_PEER);
+	static const uint16_t sport[4] = { 40100, FX_CLIENT_PORT, 40101, 40100 };
+
+	CHECK(fresh() == 0);
+	CHECK_EQ(add_v1_peer(10, 0x0A0A000Bu, 40100), 0);
+	for (int i = 0; i < 4; i++) {
+		uint8_t in[64];
+		size_t len = fx_inner_packet(in, 60, FX_VPN_IP, FX_LAN_IP, 1);
+
+		pkts[i] = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, len, sport[i]);
+		CHECK(pkts[i] != NULL);
+		if (i != 1)	/* the input stage reads only the opcode */
+			rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 42)[0] = OVPN_P_DATA_V1 << 3;
+	}
+	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PUBLIC], pkts, 4, &s);
+	CHECK_EQ(s.n_data, 3);
+	/* P_DATA_V2 first, the V1 packets after their lookup, each in order. */
+	CHECK_EQ(dp_meta(s.data[0])->peer_id, PEER);
+	CHECK_EQ(dp_meta(s.data[1])->peer_id, 10);
+	CHECK_EQ(dp_meta(s.data[2])->peer_id, 10);
+	CHECK_EQ(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(s.data[1], struct rte_udp_hdr *,
+							  34)->src_port), 40100);
+	CHECK_EQ(drops(SL_DROP_UNKNOWN_PEER) - unknown, 1);	/* 40101: nobody's */
+	rte_pktmbuf_free_bulk(s.data, s.n_data);
+	return 0;
+}
+
+/*
+ * Whatever a stage queued (here an ARP request) and the NIC does not take
+ * is a tx-full drop; no device is behind the fixture's ports.
+ */
+static int test_tx_full_counted(void)
+{
+	struct dp_worker *w = &fx.wk[0];
+	uint64_t before = drops(SL_DROP_TX_FULL);
+	struct rte_ether_addr mac;
+
+	CHECK(fresh() == 0);
+	CHECK_EQ(dp_neigh_resolve(w, CFG_PORT_PRIVATE, 0x0A140063u, &mac),
+		 dp_drop_v(SL_DROP_NO_NEIGHBOR));
+	CHECK_EQ(w->tx[CFG_PORT_PRIVATE].n, 1);
+	dp_tx_flush(w, CFG_PORT_PRIVATE);
+	CHECK_EQ(w->tx[CFG_PORT_PRIVATE].n, 0);
+	CHECK_EQ(drops(SL_DROP_TX_FULL) - before, 1);
+	return 0;
 }
 
 /* What the control plane's own frames had: Ethernet, IPv4 with DF, TTL 64, UDP checksum. */
@@ -628,6 +752,7 @@ static int test_cp_tx_frame(void)
 	struct rte_mbuf *out[4];
 	uint64_t sent = fx.stats[0].cp_tx;
 
+	CHECK(fresh() == 0);
 	/* The next hop the control plane names. */
 	CHECK_EQ(fx_cp_queue(&to, &fx_client_mac, 101, 0xc1), 0);
 	CHECK_EQ(fx_run_cp_tx(out), 1);
@@ -648,11 +773,13 @@ static int test_cp_tx_unresolved(void)
 {
 	struct sl_endpoint to = sl_endpoint_udp4(0xC0000263u, 40000);	/* 192.0.2.99 */
 	struct rte_mbuf *out[4];
-	uint64_t before = drops(SL_DROP_NO_NEIGHBOR);
+	uint64_t before = drops(SL_DROP_NO_NEIGHBOR), arps = fx.arp_sent[CFG_PORT_PUBLIC];
 
+	CHECK(fresh() == 0);
 	CHECK_EQ(fx_cp_queue(&to, NULL, 60, 1), 0);
 	CHECK_EQ(fx_run_cp_tx(out), 0);
 	CHECK_EQ(drops(SL_DROP_NO_NEIGHBOR) - before, 1);
+	CHECK_EQ(fx.arp_sent[CFG_PORT_PUBLIC] - arps, 1);
 	return 0;
 }
 
@@ -664,6 +791,7 @@ static int test_cp_tx_unsupported(void)
 	struct rte_mbuf *out[4];
 	uint64_t not_ip = drops(SL_DROP_NOT_IP), bad = drops(SL_DROP_BAD_HEADER);
 
+	CHECK(fresh() == 0);
 	v6.addr.v6[15] = 1;
 	tcp.transport = SL_TRANSPORT_TCP;
 	CHECK_EQ(fx_cp_queue(&v6, &fx_client_mac, 60, 1), 0);
@@ -681,7 +809,7 @@ static int test_cmd_unsupported(void)
 	struct sl_event e;
 	uint32_t bad = fx.dp.status->cmds_bad;
 
-	flush_events();
+	CHECK(fresh() == 0);
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < 4; i++) {
 		c[i].version = SL_API_VERSION;
@@ -735,6 +863,9 @@ static const struct sl_test_case cases[] = {
 	{ "encrypt: fragmentation needed with DF", test_frag_needed },
 	{ "frame held until its next hop resolves", test_held_until_resolved },
 	{ "P_DATA_V1 peer found by address", test_data_v1_peer },
+	{ "input: private burst sorted by one LPM lookup", test_input_lpm_bulk },
+	{ "input: P_DATA_V1 peers by one hash lookup", test_input_v1_bulk },
+	{ "TX list: what the NIC refuses is tx-full", test_tx_full_counted },
 	{ "control packet: payload + destination -> frame", test_cp_tx_frame },
 	{ "control packet: unresolved next hop", test_cp_tx_unresolved },
 	{ "control packet: IPv6 / TCP destination dropped", test_cp_tx_unsupported },
@@ -747,9 +878,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	(void)argc;
-	if (fx_init(argv[0]) != 0 || fx_add_peer(PEER, FX_VPN_IP) != 0 ||
-	    fx_add_key(PEER, 0, 0, SL_CIPHER_AES_256_GCM, &fx.ks[0]) != 0 ||
-	    fx_add_peer(PEER_LOCAL, VPN_IP4) != 0) {
+	if (fx_init(argv[0]) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
