@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 		} else {
 			pl = ovpn_wrap_unwrap(w, NULL, buf, (size_t)n, plain, sizeof(plain), &rid);
 		}
-		if (pl < 0) { fprintf(out, "# unwrap failed: %s\n", ovpn_wrap_strerror(pl)); continue; }
+		if (pl < 0) { fprintf(out, "# unwrap failed: %s\n", ovpn_strerror(pl)); continue; }
 		struct ovpn_ctrl_pkt p;
 		int rc = ovpn_ctrl_parse(plain, (size_t)pl, &p);
 		fprintf(out, "# unwrap ok rid=%08x/%u op=%s n_acks=%u msg=%u payload=%zu parse=%d\n", rid.counter, rid.time,
