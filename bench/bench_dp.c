@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Data-plane stage benchmark: cycles per packet of the whole worker path
- * for one burst (dp_input_burst + decrypt stage, or + encrypt stage: header
- * checks, peer and key lookup, AEAD, replay window, anti-spoofing,
- * neighbour lookup, header rewrite), beside the bare OpenSSL EVP AEAD
+ * for one burst (dp_input_burst + the forward path, or + the reverse path
+ * (dp_worker.c): header checks, peer and key lookup, AEAD, replay window,
+ * anti-spoofing, neighbour lookup, header rewrite, the frames taken off the
+ * worker's TX list), beside the bare OpenSSL EVP AEAD
  * operation on the same payload size with a pre-made context, measured in
  * the same run on the same core. The ratio says how close the pipeline is
  * to the crypto limit; 1.0 would be pure crypto.
