@@ -14,8 +14,9 @@
  *   3. hard reset  -> stateless HARD_RESET_SERVER_V2 with the HMAC cookie
  *                     as our session id (per-source reply limit);
  *      CONTROL_V1 / ACK_V1 / CONTROL_WKC_V1 acking msg 0 and echoing a
- *                     valid cookie -> a new session may be made (the
- *                     caller applies the per-source and half-open limits).
+ *                     valid cookie -> a new session may be made;
+ *   4. the limits: handshakes in progress, sessions, new sessions per
+ *      source (cp_admit_session).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,7 +100,8 @@ static struct cp_rate *rate_of(struct cp_admit *a, const struct sl_addr *addr, u
 	return r;
 }
 
-bool cp_admit_rate_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s)
+/* Per-source new-session limit (control.connect_rate per 10 s); counts one. */
+static bool sessions_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s)
 {
 	struct cp_rate *r = rate_of(a, addr, now_s);
 
@@ -270,4 +272,23 @@ enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *i
 	memcpy(ok->sid, pkt.peer_sid, OVPN_SID_LEN);
 	memcpy(ok->peer_sid, pkt.sid, OVPN_SID_LEN);
 	return CP_ADMIT_NEW;
+}
+
+struct cp_session *cp_admit_session(struct cp_admit *a, const struct cp_admit_ok *ok,
+				    uint64_t now_s, uint64_t now_ms)
+{
+	struct cp_ctx *ctx = a->ctx;
+	struct cp_session *s = NULL;
+
+	if (atomic_load(&ctx->half_open) >= ctx->cfg->ctl.max_half_open)
+		cp_count(ctx, CP_ST_DROP_HALF_OPEN);
+	else if (atomic_load(&ctx->n_sessions) >= ctx->cfg->vpn.max_clients + 16)
+		cp_count(ctx, CP_ST_DROP_FULL);	/* a few spare for replacements */
+	else if (!sessions_ok(a, &ok->peer.addr, now_s))
+		cp_count(ctx, CP_ST_DROP_RATE);
+	else
+		s = cp_session_new(ctx, ok, now_ms);
+	if (s != NULL)
+		cp_count(ctx, CP_ST_SESSIONS);
+	return s;
 }

@@ -4,8 +4,8 @@
 
 /*
  * Admission (cp_admit.c): packets from clients without a session, on the
- * event loop. The stateless cookie reply to a hard reset, and the third
- * packet that echoes it, which may start a session.
+ * event loop. The stateless cookie reply to a hard reset, the third
+ * packet that echoes it, and the limits on the sessions it may start.
  */
 #include "cp_session.h"
 
@@ -19,7 +19,13 @@ void cp_admit_free(struct cp_admit *a);
 enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *in,
 				      uint64_t now_s, struct cp_pkt **reply,
 				      struct cp_admit_ok *ok);
-/* Per-source new-session limit (control.connect_rate per 10 s); counts one. */
-bool cp_admit_rate_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s);
+/*
+ * The session OK describes, unless a limit says no (counted): handshakes
+ * in progress (control.max_half_open), sessions (vpn.max_clients and a
+ * few spare for replacements), new sessions per source (control.connect_rate
+ * per 10 s). NULL when refused or out of memory.
+ */
+struct cp_session *cp_admit_session(struct cp_admit *a, const struct cp_admit_ok *ok,
+				    uint64_t now_s, uint64_t now_ms);
 
 #endif

@@ -253,16 +253,8 @@ static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit
 			  struct cp_session *old, uint64_t now)
 {
 	struct cp_ctx *ctx = &cp->ctx;
-	struct cp_session *s = NULL;
+	struct cp_session *s = cp_admit_session(cp->admit, ok, wall_s(cp, now), now);
 
-	if (atomic_load(&ctx->half_open) >= cp->cfg->ctl.max_half_open)
-		cp_count(ctx, CP_ST_DROP_HALF_OPEN);
-	else if (atomic_load(&ctx->n_sessions) >= cp->cfg->vpn.max_clients + 16)
-		cp_count(ctx, CP_ST_DROP_FULL);	/* a few spare for replacements */
-	else if (!cp_admit_rate_ok(cp->admit, &p->peer.addr, wall_s(cp, now)))
-		cp_count(ctx, CP_ST_DROP_RATE);
-	else
-		s = cp_session_new(ctx, ok, now);
 	if (s == NULL) {
 		free(p);
 		return;
@@ -270,7 +262,6 @@ static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit
 	if (old != NULL)
 		replace(cp, old);
 	cp_table_add(&cp->sessions, s);
-	cp_count(ctx, CP_ST_SESSIONS);
 	if (cp_session_post(ctx, s, p))
 		cp_work_schedule(ctx, s);
 }

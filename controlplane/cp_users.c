@@ -137,24 +137,29 @@ int cp_users_check(struct cp_users *us, const char *user, const char *password)
 	return rc;
 }
 
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
 int cp_users_hash(const char *password, unsigned iter, char *out, size_t len)
 {
 	uint8_t salt[16], h[CP_HASH_LEN];
+	char salt_hex[2 * sizeof(salt) + 1], h_hex[2 * sizeof(h) + 1];
 	int n, rc = -EIO;
 
 	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
 	    PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt), (int)iter,
 			      EVP_sha256(), sizeof(h), h) != 1)
 		goto wipe;
-	n = snprintf(out, len, "pbkdf2-sha256$%u$", iter);
-	for (size_t i = 0; i < sizeof(salt) && n > 0 && (size_t)n + 3 < len; i++)
-		n += snprintf(out + n, len - (size_t)n, "%02x", salt[i]);
-	if (n > 0 && (size_t)n + 1 < len)
-		n += snprintf(out + n, len - (size_t)n, "$");
-	for (size_t i = 0; i < sizeof(h) && n > 0 && (size_t)n + 3 < len; i++)
-		n += snprintf(out + n, len - (size_t)n, "%02x", h[i]);
-	rc = (n > 0 && (size_t)n < len - 1) ? 0 : -ENOSPC;
+	hex(salt, sizeof(salt), salt_hex);
+	hex(h, sizeof(h), h_hex);
+	n = snprintf(out, len, "pbkdf2-sha256$%u$%s$%s", iter, salt_hex, h_hex);
+	/* A cut line would be a hash of nothing: refuse it whole. */
+	rc = n > 0 && (size_t)n < len ? 0 : -ENOSPC;
 wipe:
 	OPENSSL_cleanse(h, sizeof(h));
+	OPENSSL_cleanse(h_hex, sizeof(h_hex));
 	return rc;
 }

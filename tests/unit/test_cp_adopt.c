@@ -244,31 +244,6 @@ static int test_cipher_names(void)
 	return 0;
 }
 
-/* vpn.static_addresses: only its name gets a fixed address; busy -> dynamic. */
-static int test_fixed_address(void)
-{
-	uint32_t id1, id2, id3, ip1, ip2, ip3;
-	struct cp_session *s = (struct cp_session *)&ctx;	/* only stored, never used */
-
-	CHECK(setup(8) == 0);
-	CHECK_EQ(cp_pool_fix(ctx.pool, "alice", NET + 2), 0);
-	CHECK_EQ(cp_pool_fix(ctx.pool, "bob", NET + 2), -EINVAL);	/* taken */
-	CHECK_EQ(cp_pool_fix(ctx.pool, "bob", NET + 1), -EINVAL);	/* gateway */
-	CHECK_EQ(cp_pool_alloc(ctx.pool, "carol", s, &id1, &ip1), 0);
-	CHECK_EQ(ip1, NET + 3);				/* .2 is alice's, even free */
-	CHECK_EQ(cp_pool_alloc(ctx.pool, "alice", s, &id2, &ip2), 0);
-	CHECK_EQ(ip2, NET + 2);
-	CHECK_EQ(cp_pool_alloc(ctx.pool, "alice", s, &id3, &ip3), 0);
-	CHECK_EQ(ip3, NET + 4);				/* a second alice: dynamic */
-	cp_pool_release(ctx.pool, id2, ip2);
-	cp_pool_release(ctx.pool, id3, ip3);
-	CHECK_EQ(cp_pool_alloc(ctx.pool, "alice", s, &id2, &ip2), 0);
-	CHECK_EQ(ip2, NET + 2);				/* back to the fixed one */
-	teardown();
-	return 0;
-}
-
-
 /* ---- on the event loop ---- */
 
 static struct sl_peer_stats dp_peers[4];
@@ -395,7 +370,6 @@ static int test_end_own(void)
 }
 
 static const struct sl_test_case cases[] = {
-	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
 	{ "session info from the data plane's peer entry", test_info },
 	{ "auth-user-pass: adopted by user name, CN unknown", test_cn_unknown },
 	{ "name without NUL", test_long_name },

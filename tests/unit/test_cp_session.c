@@ -11,128 +11,35 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "cp_admit.h"
 #include "cp_out.h"
 #include "cp_pool.h"
-#include "cp_tls.h"
-#include "cp_wrapkeys.h"
 #include "ovpn_key_file.h"
 #include "ovpn_km.h"
 #include "sl_test.h"
+#include "test_cp_pki.h"
 
 static uint64_t now_ms;
 static uint64_t test_now(void) { return now_ms; }
 
-static char dir[] = "/tmp/sl_cp_test.XXXXXX";
+static struct cp_test_pki pki;
 static struct sl_config cfg;
 static struct cp_ctx ctx;
 static struct cp_admit *admit;
-static uint8_t tc_key[OVPN_KEY2_LEN];
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
 static struct sl_endpoint client_ep;	/* 192.0.2.2:40000, set in setup() */
-
-/* ---- a throw-away PKI made with OpenSSL calls ---- */
-
-static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, const char *cn,
-		       const char *eku)
-{
-	X509 *x = X509_new();
-	X509V3_CTX v3;
-	X509_EXTENSION *e;
-
-	ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(random() & 0xffffff));
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : X509_get_subject_name(x));
-	X509V3_set_ctx(&v3, ca ? ca : x, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "CA:FALSE" : "critical,CA:TRUE");
-	X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	if (eku != NULL) {
-		e = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, eku);
-		X509_add_ext(x, e, -1);
-		X509_EXTENSION_free(e);
-	}
-	X509_sign(x, ca_key, EVP_sha256());
-	return x;
-}
-
-static void write_pem(const char *name, X509 *x, EVP_PKEY *k)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (x != NULL)
-		PEM_write_X509(f, x);
-	else
-		PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-}
-
-static void remove_dir(void)
-{
-	static const char *const files[] = { "ca.crt", "server.crt", "server.key", "tc.key" };
-	char path[256];
-
-	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
-static EVP_PKEY *ca_key, *cli_key;
-static X509 *ca, *cli_cert;
-
-static int make_pki(void)
-{
-	EVP_PKEY *srv_key = EVP_EC_gen("P-256");
-	X509 *srv;
-	char text[OVPN_KEY_FILE_STATIC_TEXT_MAX];
-	struct ovpn_key_file_error e;
-	FILE *f;
-
-	ca_key = EVP_EC_gen("P-256");
-	cli_key = EVP_EC_gen("P-256");
-	ca = make_cert(ca_key, ca_key, NULL, "unit CA", NULL);
-	srv = make_cert(srv_key, ca_key, ca, "server", "serverAuth");
-	cli_cert = make_cert(cli_key, ca_key, ca, "client1", "clientAuth");
-	write_pem("ca.crt", ca, NULL);
-	write_pem("server.crt", srv, NULL);
-	write_pem("server.key", NULL, srv_key);
-	X509_free(srv);
-	EVP_PKEY_free(srv_key);
-	CHECK(ovpn_key_file_gen_static(text, sizeof(text)) > 0);
-	CHECK_EQ(ovpn_key_file_parse_static(text, strlen(text), tc_key, &e), 0);
-	snprintf(cfg.pki.tls_crypt, sizeof(cfg.pki.tls_crypt), "%s/tc.key", dir);
-	f = fopen(cfg.pki.tls_crypt, "w");
-	fputs(text, f);
-	fclose(f);
-	return 0;
-}
 
 static int setup(void)
 {
 	char err[256];
 
 	client_ep = sl_endpoint_udp4(0xc0000202, 40000);
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK_EQ(make_pki(), 0);
-	snprintf(cfg.pki.ca, sizeof(cfg.pki.ca), "%s/ca.crt", dir);
-	snprintf(cfg.pki.cert, sizeof(cfg.pki.cert), "%s/server.crt", dir);
-	snprintf(cfg.pki.key, sizeof(cfg.pki.key), "%s/server.key", dir);
+	CHECK_EQ(cp_test_pki_make(&pki, &cfg.pki), 0);
 	cfg.vpn.hand_window = 60;
 	cfg.vpn.ping = 10;
 	cfg.vpn.ping_restart = 60;
@@ -142,14 +49,12 @@ static int setup(void)
 	cfg.vpn.pool.len = 24;
 	cfg.ctl.connect_rate = 10;
 	cfg.ctl.max_half_open = 16;
-	ctx.cfg = &cfg;
+	snprintf(cfg.vpn.data_ciphers[0], sizeof(cfg.vpn.data_ciphers[0]), "AES-256-GCM");
+	snprintf(cfg.vpn.data_ciphers[1], sizeof(cfg.vpn.data_ciphers[1]), "AES-128-GCM");
+	cfg.vpn.n_ciphers = 2;
 	ctx.now_ms = test_now;
-	pthread_mutex_init(&ctx.out_lock, NULL);
-	snprintf(ctx.data_ciphers, sizeof(ctx.data_ciphers), "AES-256-GCM:AES-128-GCM");
-	ctx.tls = cp_tls_new(&cfg.pki, err, sizeof(err));
-	ctx.keys = cp_wrapkeys_load(&cfg.pki, err, sizeof(err));
-	ctx.pool = cp_pool_new(&cfg.vpn.pool, cfg.vpn.max_clients);
-	CHECK(ctx.tls != NULL && ctx.keys != NULL && ctx.pool != NULL);
+	CHECK_EQ(cp_ctx_open(&ctx, &cfg, err, sizeof(err)), 0);
+	CHECK_STR(ctx.data_ciphers, "AES-256-GCM:AES-128-GCM");
 	admit = cp_admit_new(&ctx);
 	CHECK(admit != NULL);
 	return 0;
@@ -270,7 +175,7 @@ static int cl_connect(struct tcl *c)
 
 	memset(c, 0, sizeof(*c));
 	RAND_bytes(c->sid, sizeof(c->sid));
-	c->wrap = ovpn_wrap_tls_crypt_new(tc_key, false, &(int){ 0 });
+	c->wrap = ovpn_wrap_tls_crypt_new(pki.tc_key, false, &(int){ 0 });
 	ovpn_wrap_pid_tx_init(&c->tx, 0);
 	ovpn_rel_init(&c->rel, 1, 1, 0);
 	memcpy(reset.sid, c->sid, OVPN_SID_LEN);
@@ -280,8 +185,8 @@ static int cl_connect(struct tcl *c)
 	cl_take(c, reply);	/* learns the cookie sid; msg 0 sits in the window */
 	free(reply);
 	c->sctx = SSL_CTX_new(TLS_client_method());
-	SSL_CTX_use_certificate(c->sctx, cli_cert);
-	SSL_CTX_use_PrivateKey(c->sctx, cli_key);
+	SSL_CTX_use_certificate(c->sctx, pki.cli_cert);
+	SSL_CTX_use_PrivateKey(c->sctx, pki.cli_key);
 	c->ssl = SSL_new(c->sctx);
 	c->rbio = BIO_new(BIO_s_mem());
 	c->wbio = BIO_new(BIO_s_mem());
@@ -618,13 +523,7 @@ int main(void)
 		return 1;
 	rc = sl_test_run("cp_session", cases);
 	cp_admit_free(admit);
-	cp_pool_free(ctx.pool);
-	cp_wrapkeys_free(ctx.keys);
-	cp_tls_free(ctx.tls);
-	X509_free(ca);
-	X509_free(cli_cert);
-	EVP_PKEY_free(ca_key);
-	EVP_PKEY_free(cli_key);
-	remove_dir();
+	cp_ctx_close(&ctx);
+	cp_test_pki_free(&pki);
 	return rc;
 }

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Admission (cp_admit.c) with tls-crypt, injected time and a client made
+ * of packets: the stateless cookie reply to a hard reset, what is dropped
+ * before any state (bad wrap, header, opcode, key-id) and counted, the
+ * per-source reply and session limits, the half-open and session caps,
+ * and the third packet that echoes the cookie and starts a session.
+ */
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "cp_admit.h"
+#include "sl_test.h"
+#include "test_cp_pki.h"
+
+static struct cp_test_pki pki;
+static struct sl_config cfg;
+static struct cp_ctx ctx;
+static struct cp_admit *admit;
+static uint64_t now_s = 1700000000;
+static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 7 };
+static struct ovpn_wrap *cl_wrap;	/* the clients' side of tls-crypt */
+static struct ovpn_wrap_pid_tx cl_tx;
+
+static int setup(void)
+{
+	char err[256];
+
+	CHECK_EQ(cp_test_pki_make(&pki, &cfg.pki), 0);
+	cfg.vpn.hand_window = 60;
+	cfg.vpn.max_clients = 16;
+	cfg.vpn.pool.addr = 0x0a0a0000;
+	cfg.vpn.pool.len = 24;
+	cfg.ctl.connect_rate = 2;
+	cfg.ctl.max_half_open = 4;
+	snprintf(cfg.vpn.data_ciphers[0], sizeof(cfg.vpn.data_ciphers[0]), "AES-256-GCM");
+	cfg.vpn.n_ciphers = 1;
+	CHECK_EQ(cp_ctx_open(&ctx, &cfg, err, sizeof(err)), 0);
+	admit = cp_admit_new(&ctx);
+	cl_wrap = ovpn_wrap_tls_crypt_new(pki.tc_key, false, &(int){ 0 });
+	CHECK(admit != NULL && cl_wrap != NULL);
+	ovpn_wrap_pid_tx_init(&cl_tx, 0);
+	return 0;
+}
+
+static void teardown(void)
+{
+	ovpn_wrap_free(cl_wrap);
+	cp_admit_free(admit);
+	cp_ctx_close(&ctx);
+	cp_test_pki_free(&pki);
+}
+
+static uint64_t count(enum cp_stat s)
+{
+	return atomic_load(&ctx.stats[s]);
+}
+
+/* ---- the client ---- */
+
+static struct cp_pkt *wire(const struct ovpn_ctrl_pkt *pkt, const struct sl_endpoint *from)
+{
+	uint8_t plain[CP_PKT_MAX], w[CP_PKT_MAX];
+	int n = ovpn_ctrl_build(pkt, plain, sizeof(plain));
+
+	if (n > 0)
+		n = ovpn_wrap_wrap(cl_wrap, &cl_tx, (uint32_t)now_s, plain, (size_t)n, w,
+				   sizeof(w));
+	return n > 0 ? cp_pkt_new(w, (size_t)n, from, mac) : NULL;
+}
+
+static struct cp_pkt *hard_reset(const uint8_t *sid, uint8_t key_id, uint32_t msg_id,
+				 const struct sl_endpoint *from)
+{
+	struct ovpn_ctrl_pkt r = { .opcode = OVPN_P_CONTROL_HARD_RESET_CLIENT_V2,
+				   .key_id = key_id, .has_msg_id = true, .msg_id = msg_id };
+
+	memcpy(r.sid, sid, OVPN_SID_LEN);
+	return wire(&r, from);
+}
+
+/* CONTROL_V1 msg-id 1 (a ClientHello's place) acking ACKED, echoing COOKIE. */
+static struct cp_pkt *third(const uint8_t *sid, const uint8_t *cookie, uint32_t acked,
+			    const struct sl_endpoint *from)
+{
+	static const uint8_t hello[16] = { 0x16, 3, 1 };
+	struct ovpn_ctrl_pkt r = { .opcode = OVPN_P_CONTROL_V1, .n_acks = 1,
+				   .has_msg_id = true, .msg_id = 1, .payload = hello,
+				   .payload_len = sizeof(hello) };
+
+	r.acks[0] = acked;
+	memcpy(r.sid, sid, OVPN_SID_LEN);
+	memcpy(r.peer_sid, cookie, OVPN_SID_LEN);
+	return wire(&r, from);
+}
+
+/* IN's verdict; a reply is unwrapped into *rep (when given) and freed. */
+static enum cp_admit_verdict admit_one(struct cp_pkt *in, struct ovpn_ctrl_pkt *rep,
+				       struct cp_admit_ok *ok)
+{
+	static uint8_t plain[CP_PKT_MAX];
+	struct cp_admit_ok scratch = { 0 };
+	struct cp_pkt *reply = NULL;
+	struct ovpn_wrap_rid rid;
+	enum cp_admit_verdict v = cp_admit_packet(admit, in, now_s, &reply, ok ? ok : &scratch);
+	int n;
+
+	if (reply != NULL && rep != NULL) {
+		n = ovpn_wrap_unwrap(cl_wrap, NULL, reply->data, reply->len, plain, sizeof(plain),
+				     &rid);
+		if (n < 0 || ovpn_ctrl_parse(plain, (size_t)n, rep) != 0)
+			v = CP_ADMIT_DROP;	/* not what a client can read */
+		if (!sl_endpoint_eq(&reply->peer, &in->peer) || memcmp(reply->mac, mac, 6) != 0)
+			v = CP_ADMIT_DROP;	/* not addressed to the client */
+	}
+	free(reply);
+	free(in);
+	return v;
+}
+
+/* A hard reset from FROM and the cookie it gets back. */
+static int cookie_of(const uint8_t *sid, const struct sl_endpoint *from, uint8_t *cookie)
+{
+	struct ovpn_ctrl_pkt rep;
+
+	CHECK_EQ(admit_one(hard_reset(sid, 0, 0, from), &rep, NULL), CP_ADMIT_REPLY);
+	memcpy(cookie, rep.sid, OVPN_SID_LEN);
+	return 0;
+}
+
+/* A session made by cp_admit_session() goes, as its end would take it back. */
+static void drop_session(struct cp_session *s)
+{
+	cp_session_leave_half_open(&ctx, s);
+	atomic_fetch_sub(&ctx.n_sessions, 1);
+	cp_session_unref(s);
+}
+
+/* ---- cases ---- */
+
+static int test_cookie_reply(void)
+{
+	struct sl_endpoint a = sl_endpoint_udp4(0xc0000210, 50000);
+	uint8_t sid[OVPN_SID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 }, cookie[OVPN_SID_LEN];
+	uint64_t before = count(CP_ST_COOKIES);
+	struct ovpn_ctrl_pkt rep;
+
+	now_s += 100;
+	CHECK_EQ(admit_one(hard_reset(sid, 0, 0, &a), &rep, NULL), CP_ADMIT_REPLY);
+	CHECK_EQ(rep.opcode, OVPN_P_CONTROL_HARD_RESET_SERVER_V2);
+	CHECK_EQ(rep.key_id, 0);
+	CHECK_EQ(rep.n_acks, 1);
+	CHECK_EQ(rep.acks[0], 0);		/* the client's msg 0 */
+	CHECK_MEM(rep.peer_sid, sid, OVPN_SID_LEN);
+	CHECK(rep.has_msg_id);
+	CHECK_EQ(rep.msg_id, 0);
+	CHECK(memcmp(rep.sid, "\0\0\0\0\0\0\0\0", OVPN_SID_LEN) != 0);
+	CHECK_EQ(count(CP_ST_COOKIES), before + 1);
+	/* Stateless: the same reset in the same time slot, the same cookie. */
+	CHECK_EQ(cookie_of(sid, &a, cookie), 0);
+	CHECK_MEM(cookie, rep.sid, OVPN_SID_LEN);
+	return 0;
+}
+
+/* Dropped before any state, each for its reason. */
+static int test_drops_counted(void)
+{
+	struct sl_endpoint a = sl_endpoint_udp4(0xc0000211, 50000);
+	uint8_t sid[OVPN_SID_LEN] = { 9, 9, 9, 9, 9, 9, 9, 9 }, zero[OVPN_SID_LEN] = { 0 };
+	uint64_t wrap = count(CP_ST_DROP_WRAP), op = count(CP_ST_DROP_OPCODE);
+	uint64_t shrt = count(CP_ST_DROP_SHORT);
+	struct cp_pkt *p;
+
+	now_s += 100;
+	p = hard_reset(sid, 0, 0, &a);
+	p->data[p->len / 2] ^= 0x40;		/* tampered with on the way */
+	CHECK_EQ(admit_one(p, NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_WRAP), wrap + 1);
+	p = hard_reset(sid, 0, 0, &a);
+	p->len = 5;
+	CHECK_EQ(admit_one(p, NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(admit_one(hard_reset(zero, 0, 0, &a), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_SHORT), shrt + 2);
+	CHECK_EQ(admit_one(hard_reset(sid, 1, 0, &a), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(admit_one(hard_reset(sid, 0, 1, &a), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_OPCODE), op + 2);
+	CHECK_EQ(count(CP_ST_DROP_WRAP), wrap + 1);
+	return 0;
+}
+
+/* control.connect_rate 2: 8 cookie replies and 2 sessions per source and 10 s. */
+static int test_rate_limit(void)
+{
+	struct sl_endpoint a = sl_endpoint_udp4(0xc0000212, 50000);
+	struct sl_endpoint b = sl_endpoint_udp4(0xc0000213, 50000);
+	uint8_t sid[OVPN_SID_LEN] = { 7, 7, 7, 7, 7, 7, 7, 7 }, cookie[OVPN_SID_LEN];
+	struct cp_admit_ok ok = { .peer = a };
+	uint64_t rate = count(CP_ST_DROP_RATE);
+	struct cp_session *s[2];
+
+	now_s = (now_s / 10 + 100) * 10;	/* the start of a window */
+	for (int i = 0; i < 8; i++)
+		CHECK_EQ(cookie_of(sid, &a, cookie), 0);
+	CHECK_EQ(admit_one(hard_reset(sid, 0, 0, &a), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_RATE), rate + 1);
+	CHECK_EQ(cookie_of(sid, &b, cookie), 0);	/* another source */
+	for (int i = 0; i < 2; i++) {
+		s[i] = cp_admit_session(admit, &ok, now_s, now_s * 1000);
+		CHECK(s[i] != NULL);
+	}
+	CHECK(cp_admit_session(admit, &ok, now_s, now_s * 1000) == NULL);
+	CHECK_EQ(count(CP_ST_DROP_RATE), rate + 2);
+	now_s += 10;				/* the next window */
+	CHECK_EQ(cookie_of(sid, &a, cookie), 0);
+	drop_session(s[0]);
+	drop_session(s[1]);
+	return 0;
+}
+
+/* control.max_half_open, and vpn.max_clients with its 16 spare. */
+static int test_caps(void)
+{
+	struct cp_admit_ok ok = { .peer = sl_endpoint_udp4(0xc0000214, 50000) };
+	uint64_t half = count(CP_ST_DROP_HALF_OPEN), full = count(CP_ST_DROP_FULL);
+	struct cp_session *s;
+
+	now_s += 100;
+	atomic_store(&ctx.half_open, 4);
+	CHECK(cp_admit_session(admit, &ok, now_s, now_s * 1000) == NULL);
+	CHECK_EQ(count(CP_ST_DROP_HALF_OPEN), half + 1);
+	atomic_store(&ctx.half_open, 0);
+	atomic_store(&ctx.n_sessions, 32);
+	CHECK(cp_admit_session(admit, &ok, now_s, now_s * 1000) == NULL);
+	CHECK_EQ(count(CP_ST_DROP_FULL), full + 1);
+	atomic_store(&ctx.n_sessions, 31);
+	atomic_store(&ctx.half_open, 3);
+	s = cp_admit_session(admit, &ok, now_s, now_s * 1000);
+	CHECK(s != NULL);
+	CHECK_EQ(atomic_load(&ctx.half_open), 4);
+	drop_session(s);
+	atomic_store(&ctx.half_open, 0);
+	atomic_store(&ctx.n_sessions, 0);
+	return 0;
+}
+
+/* The third packet echoes the cookie for its own endpoint: a session. */
+static int test_third_packet(void)
+{
+	struct sl_endpoint a = sl_endpoint_udp4(0xc0000215, 50000);
+	struct sl_endpoint a2 = sl_endpoint_udp4(0xc0000215, 50001);
+	uint8_t sid[OVPN_SID_LEN] = { 5, 4, 3, 2, 1, 0, 1, 2 }, cookie[OVPN_SID_LEN];
+	uint8_t forged[OVPN_SID_LEN];
+	uint64_t bad = count(CP_ST_DROP_COOKIE), made = count(CP_ST_SESSIONS);
+	struct cp_admit_ok ok = { 0 };
+	struct cp_session *s;
+
+	now_s += 100;
+	CHECK_EQ(cookie_of(sid, &a, cookie), 0);
+	memcpy(forged, cookie, sizeof(forged));
+	forged[0] ^= 1;
+	CHECK_EQ(admit_one(third(sid, forged, 0, &a), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(admit_one(third(sid, cookie, 0, &a2), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(admit_one(third(sid, cookie, 2, &a), NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_COOKIE), bad + 3);
+	CHECK_EQ(admit_one(third(sid, cookie, 0, &a), NULL, &ok), CP_ADMIT_NEW);
+	CHECK(sl_endpoint_eq(&ok.peer, &a));
+	CHECK_MEM(ok.mac, mac, 6);
+	CHECK_MEM(ok.sid, cookie, OVPN_SID_LEN);
+	CHECK_MEM(ok.peer_sid, sid, OVPN_SID_LEN);
+	CHECK(!ok.has_kc);
+	s = cp_admit_session(admit, &ok, now_s, now_s * 1000);
+	CHECK(s != NULL);
+	CHECK(sl_endpoint_eq(&s->peer, &a));
+	CHECK_MEM(s->p.sid, cookie, OVPN_SID_LEN);
+	CHECK_MEM(s->p.peer_sid, sid, OVPN_SID_LEN);
+	CHECK_STR(s->p.addr, "192.0.2.21:50000");
+	CHECK_EQ(atomic_load(&ctx.half_open), 1);
+	CHECK_EQ(atomic_load(&ctx.n_sessions), 1);
+	CHECK_EQ(count(CP_ST_SESSIONS), made + 1);
+	drop_session(s);
+	return 0;
+}
+
+static const struct sl_test_case cases[] = {
+	{ "hard reset: stateless cookie reply", test_cookie_reply },
+	{ "bad wrap, header, key-id, opcode: dropped and counted", test_drops_counted },
+	{ "per-source limits on replies and sessions", test_rate_limit },
+	{ "half-open and session caps", test_caps },
+	{ "the third packet echoes the cookie: a session", test_third_packet },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	int rc;
+
+	RAND_poll();
+	if (setup() != 0)
+		return 1;
+	rc = sl_test_run("cp_admit", cases);
+	teardown();
+	return rc;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The address pool and peer-ids (cp_pool.c): topology subnet layout,
+ * addresses sticky per name, fixed addresses from vpn.static_addresses,
+ * release by the holder only, exhaustion of addresses and of peer-ids,
+ * and the lowest free peer-id.
+ */
+#include <errno.h>
+
+#include "cp_pool.h"
+#include "sl_test.h"
+
+#define NET	0x0a0a0000u	/* 10.10.0.0 */
+
+static struct cp_pool *pool;
+/* Only stored by the pool, never used. */
+static struct cp_session *const S = (struct cp_session *)&pool;
+
+static int make(unsigned len, uint32_t max_clients)
+{
+	struct cfg_prefix net = { .addr = NET | 1, .len = (uint8_t)len };
+
+	pool = cp_pool_new(&net, max_clients);
+	return pool != NULL ? 0 : -1;
+}
+
+static void drop(void)
+{
+	cp_pool_free(pool);
+	pool = NULL;
+}
+
+/* NET+1 is the gateway, clients from NET+2; peer-ids from 0. */
+static int test_layout(void)
+{
+	struct cfg_prefix too_small = { .addr = NET, .len = 31 };
+	uint32_t id, ip;
+
+	CHECK(cp_pool_new(&too_small, 4) == NULL);
+	CHECK_EQ(make(24, 4), 0);
+	CHECK_EQ(cp_pool_gateway(pool), NET + 1);	/* host bits of the config ignored */
+	CHECK_EQ(cp_pool_netmask(pool), 0xffffff00u);
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id, &ip), 0);
+	CHECK_EQ(id, 0);
+	CHECK_EQ(ip, NET + 2);
+	CHECK(cp_pool_session(pool, 0) == S);
+	CHECK(cp_pool_session(pool, 1) == NULL);
+	CHECK(cp_pool_session(pool, 99) == NULL);
+	CHECK_EQ(cp_pool_alloc(pool, "bob", S, &id, &ip), 0);
+	CHECK_EQ(id, 1);
+	CHECK_EQ(ip, NET + 3);
+	drop();
+	return 0;
+}
+
+/* A name gets its last address back; others avoid it while they can. */
+static int test_sticky(void)
+{
+	uint32_t id[4], ip[4];
+
+	CHECK_EQ(make(24, 8), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "bob", S, &id[1], &ip[1]), 0);
+	cp_pool_release(pool, id[0], ip[0]);
+	CHECK_EQ(cp_pool_alloc(pool, "carol", S, &id[2], &ip[2]), 0);
+	CHECK_EQ(ip[2], NET + 4);		/* not alice's .2 */
+	CHECK_EQ(id[2], 0);			/* the lowest free peer-id */
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id[3], &ip[3]), 0);
+	CHECK_EQ(ip[3], NET + 2);
+	CHECK_EQ(id[3], 2);
+	drop();
+	return 0;
+}
+
+/* /29: five client addresses. Remembered ones are used last, then none is left. */
+static int test_exhaustion(void)
+{
+	static const char *const names[] = { "a", "b", "c", "d", "e" };
+	uint32_t id[5], ip[5], fid, fip;
+
+	CHECK_EQ(make(29, 8), 0);
+	for (int i = 0; i < 5; i++) {
+		CHECK_EQ(cp_pool_alloc(pool, names[i], S, &id[i], &ip[i]), 0);
+		CHECK_EQ(ip[i], NET + 2 + (uint32_t)i);
+	}
+	CHECK_EQ(cp_pool_alloc(pool, "f", S, &fid, &fip), -ENOSPC);
+	cp_pool_release(pool, id[0], ip[0]);
+	CHECK_EQ(cp_pool_alloc(pool, "f", S, &fid, &fip), 0);
+	CHECK_EQ(fip, NET + 2);			/* a's, the only one left */
+	CHECK_EQ(cp_pool_alloc(pool, "a", S, &fid, &fip), -ENOSPC);
+	cp_pool_release(pool, id[1], ip[1]);
+	CHECK_EQ(cp_pool_alloc(pool, "a", S, &fid, &fip), 0);
+	CHECK_EQ(fip, NET + 3);
+	drop();
+	return 0;
+}
+
+/* vpn.max_clients peer-ids; a refused allocation takes no address. */
+static int test_peer_ids(void)
+{
+	uint32_t id[3], ip[3];
+
+	CHECK_EQ(make(24, 2), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "a", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "b", S, &id[1], &ip[1]), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "c", S, &id[2], &ip[2]), -ENOSPC);
+	cp_pool_release(pool, id[0], ip[0]);
+	CHECK_EQ(cp_pool_alloc(pool, "c", S, &id[2], &ip[2]), 0);
+	CHECK_EQ(id[2], 0);
+	CHECK_EQ(ip[2], NET + 4);		/* .2 is remembered for a, .3 is b's */
+	drop();
+	return 0;
+}
+
+/* Only the peer-id holding an address frees it. */
+static int test_release(void)
+{
+	uint32_t id[3], ip[3];
+
+	CHECK_EQ(make(24, 4), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "a", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "b", S, &id[1], &ip[1]), 0);
+	cp_pool_release(pool, id[1], ip[0]);	/* b's peer-id, a's address */
+	CHECK(cp_pool_session(pool, id[1]) == NULL);
+	CHECK(cp_pool_session(pool, id[0]) == S);
+	CHECK_EQ(cp_pool_alloc(pool, "a", S, &id[2], &ip[2]), 0);
+	CHECK(ip[2] != ip[0]);			/* still a's first session's */
+	cp_pool_release(pool, 99, 0);		/* out of range: nothing */
+	cp_pool_release(pool, id[0], ip[0]);
+	cp_pool_release(pool, id[1], ip[1]);
+	cp_pool_release(pool, id[2], ip[2]);
+	for (uint32_t i = 0; i < 4; i++)
+		CHECK(cp_pool_session(pool, i) == NULL);
+	drop();
+	return 0;
+}
+
+/* vpn.static_addresses: only its name gets a fixed address; busy -> dynamic. */
+static int test_fixed_address(void)
+{
+	uint32_t id1, id2, id3, ip1, ip2, ip3;
+
+	CHECK(make(24, 8) == 0);
+	CHECK_EQ(cp_pool_fix(pool, "alice", NET + 2), 0);
+	CHECK_EQ(cp_pool_fix(pool, "bob", NET + 2), -EINVAL);	/* taken */
+	CHECK_EQ(cp_pool_fix(pool, "bob", NET + 1), -EINVAL);	/* gateway */
+	CHECK_EQ(cp_pool_fix(pool, "bob", NET + 255), -EINVAL);	/* broadcast */
+	CHECK_EQ(cp_pool_fix(pool, "bob", 0x0a0b0002), -EINVAL);	/* outside */
+	CHECK_EQ(cp_pool_alloc(pool, "carol", S, &id1, &ip1), 0);
+	CHECK_EQ(ip1, NET + 3);				/* .2 is alice's, even free */
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id2, &ip2), 0);
+	CHECK_EQ(ip2, NET + 2);
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id3, &ip3), 0);
+	CHECK_EQ(ip3, NET + 4);				/* a second alice: dynamic */
+	cp_pool_release(pool, id2, ip2);
+	cp_pool_release(pool, id3, ip3);
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id2, &ip2), 0);
+	CHECK_EQ(ip2, NET + 2);				/* back to the fixed one */
+	drop();
+	return 0;
+}
+
+static const struct sl_test_case cases[] = {
+	{ "gateway, first address, first peer-id", test_layout },
+	{ "an address sticks to its name", test_sticky },
+	{ "addresses run out; remembered ones go last", test_exhaustion },
+	{ "peer-ids run out; the lowest free one is reused", test_peer_ids },
+	{ "only the holder frees an address", test_release },
+	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	return sl_test_run("cp_pool", cases);
+}
