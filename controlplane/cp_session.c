@@ -166,16 +166,6 @@ void cp_session_signal(struct cp_session *s, unsigned sig)
 	pthread_mutex_unlock(&s->lock);
 }
 
-bool cp_session_has_work(struct cp_session *s, uint64_t now)
-{
-	bool work;
-
-	pthread_mutex_lock(&s->lock);
-	work = s->in_n > 0 || s->sig != 0;
-	pthread_mutex_unlock(&s->lock);
-	return work || atomic_load(&s->due_ms) <= now;
-}
-
 static void signals(struct cp_session *s, unsigned sig, uint64_t now)
 {
 	if (sig & CP_SIG_SHUTDOWN)

@@ -157,8 +157,6 @@ bool cp_session_post(struct cp_ctx *ctx, struct cp_session *s, struct cp_pkt *pk
 void cp_session_signal(struct cp_session *s, unsigned sig);
 /* Run everything pending (inbox, signals, timers) at now. Worker only. */
 void cp_session_run(struct cp_ctx *ctx, struct cp_session *s, uint64_t now);
-/* Anything pending (inbox, signals, a due timer)? */
-bool cp_session_has_work(struct cp_session *s, uint64_t now);
 /* Mark the end; the END output follows the last packets of this run. */
 void cp_session_end(struct cp_session *s, enum cp_end why);
 /* The first handshake is over (keys in, or the session ended). */
