@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 
 #include "dp_neigh.h"
+#include "dp_outer.h"
 #include "dp_pkt.h"
 
 void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)

@@ -13,6 +13,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "dp_outer.h"
 #include "dp_pkt.h"
 
 /* The packet-id for this packet; raises the rekey event once per key. */

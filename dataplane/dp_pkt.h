@@ -10,7 +10,7 @@
  *   dp_decrypt.c    public -> private: peer, AEAD open, replay, float, in-band
  *   dp_route.c      next hop, neighbours, frames held for ARP, Ethernet header
  *   dp_encrypt.c    private -> public: peer, inner checks, MTU, AEAD seal
- *   dp_outer.c      outer Ethernet/IP/UDP toward a peer's endpoint
+ *   dp_outer.h      outer Ethernet/IP/UDP toward a peer's endpoint
  *   dp_keepalive.c  pings and idle detection
  *   dp_mss.c        TCP MSS clamp
  *   dp_frag.c       inner fragmentation and ICMP "fragmentation needed"
@@ -183,27 +183,10 @@ void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_
 /* Frame what the control plane queued on sl_cp_tx; returns how many were taken. */
 uint16_t dp_cp_poll(struct dp_worker *w);
 
-/* ---- encapsulation (dp_encrypt.c, dp_outer.c) ---- */
+/* ---- encapsulation (dp_encrypt.c; outer headers: dp_outer.h) ---- */
 
 /* Encrypt one inner payload (mbuf data = payload) for peer P, with outer headers. */
 int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
-
-/* The most header room dp_outer_push() needs (Ethernet + IPv4 + UDP). */
-#define DP_OUTER_MAX	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + 8)
-
-enum {
-	DP_OUTER_DF = 1 << 0,		/* IPv4: set don't-fragment */
-	DP_OUTER_UDP_CSUM = 1 << 1,	/* compute the UDP checksum (else 0) */
-};
-
-/*
- * Prepend Ethernet/IP/transport headers to the OpenVPN packet in m, from
- * the public port and vpn.listen_port to TO, through next hop NH. DP_V_OK,
- * or a drop: too big for the public port, or a family/transport this data
- * plane does not build yet.
- */
-int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoint *to,
-		  const struct rte_ether_addr *nh, unsigned flags);
 
 /*
  * P_DATA_V1's 1-byte header puts frames at odd addresses; the Ethernet

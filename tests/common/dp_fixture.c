@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_arp.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
 #include <rte_rcu_qsbr.h>
@@ -198,9 +199,11 @@ int fx_cp_queue(const struct sl_endpoint *to, const struct rte_ether_addr *mac, 
 	return 0;
 }
 
+/* ARP requests are 42 bytes: the length, in the hot mbuf header, decides most. */
 static bool is_arp(struct rte_mbuf *m)
 {
-	return rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type ==
+	return m->pkt_len == sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr) &&
+	       rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type ==
 	       rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 }
 

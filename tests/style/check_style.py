@@ -23,7 +23,7 @@ import sys
 ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
 SRC_DIRS = ["lib", "config", "dataplane", "controlplane", "ctl"]
 PACKET_PATH = ["dataplane/dp_input.c", "dataplane/dp_decrypt.c", "dataplane/dp_route.c",
-               "dataplane/dp_encrypt.c", "dataplane/dp_outer.c", "dataplane/dp_cp.c",
+               "dataplane/dp_encrypt.c", "dataplane/dp_outer.h", "dataplane/dp_cp.c",
                "dataplane/dp_mss.c", "dataplane/dp_worker.c", "dataplane/dp_local.c"]
 FORBIDDEN_PACKET = re.compile(r"\b(malloc|calloc|realloc|rte_malloc|rte_zmalloc|"
                               r"EVP_\w+_new|EVP_\w+_fetch|printf|SL_(ERR|WARN|INFO|DEBUG))\s*\(")

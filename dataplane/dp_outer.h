@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_DP_OUTER_H
+#define SL_DP_OUTER_H
+
 /*
  * The outer headers of everything the data plane sends toward a peer:
  * encrypted data packets, keepalive pings and the control plane's packets.
@@ -9,7 +12,8 @@
  * One builder per (family, transport), chosen by the endpoint. IPv4/UDP is
  * the only one so far; an IPv6 builder and a TCP-stream one (OpenVPN's
  * 2-byte length prefix in front of each packet, OpenVPN src/openvpn/socket.c)
- * go beside it in dp_outer_push().
+ * go beside it in dp_outer_push(). Inline: it is on the encrypt path of
+ * every packet (dp_encrypt.c) and on the control packets' (dp_cp.c).
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -18,11 +22,19 @@
 
 #include "dp_pkt.h"
 
-#define OUTER_UDP4_LEN	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
+/* The most header room dp_outer_push() needs (Ethernet + IPv4 + UDP). */
+#define DP_OUTER_MAX	(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
 			 sizeof(struct rte_udp_hdr))
 
-static int outer_udp4(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoint *to,
-		      const struct rte_ether_addr *nh, unsigned flags)
+enum {
+	DP_OUTER_DF = 1 << 0,		/* IPv4: set don't-fragment */
+	DP_OUTER_UDP_CSUM = 1 << 1,	/* compute the UDP checksum (else 0) */
+};
+
+/* IPv4/UDP: DF and the UDP checksum as FLAGS say, TTL 64. */
+static inline int dp_outer_udp4(struct dp_worker *w, struct rte_mbuf *m,
+				const struct sl_endpoint *to, const struct rte_ether_addr *nh,
+				unsigned flags)
 {
 	struct dp_port *pub = &w->dp->port[CFG_PORT_PUBLIC];
 	uint16_t len = (uint16_t)m->pkt_len;
@@ -32,7 +44,7 @@ static int outer_udp4(struct dp_worker *w, struct rte_mbuf *m, const struct sl_e
 
 	if (len + sizeof(*ip) + sizeof(*udp) > pub->mtu)
 		return dp_drop_v(SL_DROP_TOO_BIG);
-	if (rte_pktmbuf_prepend(m, OUTER_UDP4_LEN) == NULL)
+	if (rte_pktmbuf_prepend(m, DP_OUTER_MAX) == NULL)
 		return dp_drop_v(SL_DROP_TOO_BIG);
 	dp_realign(m);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -56,23 +68,31 @@ static int outer_udp4(struct dp_worker *w, struct rte_mbuf *m, const struct sl_e
 	udp->dgram_len = rte_cpu_to_be_16(len + sizeof(*udp));
 	udp->dgram_cksum = 0;	/* optional over IPv4 (RFC 768) */
 	if (flags & DP_OUTER_UDP_CSUM)
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, OUTER_UDP4_LEN -
-							      sizeof(*udp));
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(*eth) + sizeof(*ip));
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	return 0;
+	return DP_V_OK;
 }
 
-int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoint *to,
-		  const struct rte_ether_addr *nh, unsigned flags)
+/*
+ * Prepend Ethernet/IP/transport headers to the OpenVPN packet in m, from
+ * the public port and vpn.listen_port to TO, through next hop NH. DP_V_OK,
+ * or a drop: too big for the public port, or a family/transport this data
+ * plane does not build yet.
+ */
+static inline int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m,
+				const struct sl_endpoint *to, const struct rte_ether_addr *nh,
+				unsigned flags)
 {
 	switch (to->transport) {
 	case SL_TRANSPORT_UDP:
 		if (likely(to->addr.family == SL_AF_INET))
-			return outer_udp4(w, m, to, nh, flags);
-		/* SL_AF_INET6: an outer_udp6() goes here. */
+			return dp_outer_udp4(w, m, to, nh, flags);
+		/* SL_AF_INET6: a dp_outer_udp6() goes here. */
 		return dp_drop_v(SL_DROP_NOT_IP);
 	default:
 		/* SL_TRANSPORT_TCP: the stream builders go here. */
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	}
 }
+
+#endif
