@@ -92,7 +92,9 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 	return DP_V_CP;
 }
 
-static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m)
+/* *dst: the destination, host order, for DP_V_FWD_LPM. */
+static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
+		      uint32_t *dst)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 							  sizeof(struct rte_ether_hdr));
@@ -104,7 +106,8 @@ static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_m
 	len = rte_be_to_cpu_16(ip->total_length);
 	if (hl < sizeof(*ip) || len < hl || len > avail)
 		return dp_drop_v(SL_DROP_BAD_HEADER);
-	if (rte_be_to_cpu_32(ip->dst_addr) != p->addr)
+	*dst = rte_be_to_cpu_32(ip->dst_addr);
+	if (*dst != p->addr)
 		return p->role == CFG_PORT_PRIVATE ? DP_V_FWD_LPM : dp_drop_v(SL_DROP_NOT_FOR_US);
 	if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
 		return dp_drop_v(SL_DROP_BAD_HEADER);
@@ -118,7 +121,8 @@ static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_m
 	}
 }
 
-static int classify(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m)
+static int classify(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m,
+		    uint32_t *dst)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 
@@ -127,20 +131,17 @@ static int classify(struct dp_worker *w, const struct dp_port *p, struct rte_mbu
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 		return dp_local_arp(p, m, w->stats);
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		return ipv4_input(w, p, m);
+		return ipv4_input(w, p, m, dst);
 	return dp_drop_v(SL_DROP_NOT_IP);
 }
 
 /* Private packets for VPN addresses and iroutes: their peer-ids, in one LPM bulk lookup. */
-static void fwd_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-		       struct dp_sorted *out)
+static void fwd_lookup(struct dp_worker *w, struct rte_mbuf **pkts, const uint32_t *dst,
+		       uint16_t n, struct dp_sorted *out)
 {
 	struct dp *dp = w->dp;
-	uint32_t dst[DP_BURST_MAX], hop[DP_BURST_MAX];
+	uint32_t hop[DP_BURST_MAX];
 
-	for (uint16_t j = 0; j < n; j++)
-		dst[j] = rte_be_to_cpu_32(rte_pktmbuf_mtod_offset(pkts[j], struct rte_ipv4_hdr *,
-					  sizeof(struct rte_ether_hdr))->dst_addr);
 	rte_lpm_lookup_bulk(dp->lpm, dst, hop, n);
 	for (uint16_t j = 0; j < n; j++) {
 		if (likely(hop[j] & RTE_LPM_LOOKUP_SUCCESS)) {
@@ -184,12 +185,13 @@ void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out)
 {
 	struct rte_mbuf *lpm[DP_BURST_MAX], *v1[DP_BURST_MAX];
+	uint32_t dst[DP_BURST_MAX];
 	uint16_t n_lpm = 0, n_v1 = 0;
 
 	out->n_tx = out->n_cp = out->n_data = out->n_fwd = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		int v = classify(w, p, m);
+		int v = classify(w, p, m, &dst[n_lpm]);
 
 		switch (v) {
 		case DP_V_TX: out->tx[out->n_tx++] = m; break;
@@ -203,7 +205,7 @@ void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 	}
 	/* A peer's packets are all V1 or all V2: appending keeps each peer's order. */
 	if (n_lpm)
-		fwd_lookup(w, lpm, n_lpm, out);
+		fwd_lookup(w, lpm, dst, n_lpm, out);
 	if (unlikely(n_v1))
 		v1_lookup(w, v1, n_v1, out);
 }
