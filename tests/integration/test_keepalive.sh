@@ -22,7 +22,7 @@ connects() {
 since_of() { sed -n 's/^user client1 .* since \([^ ]*\) .*/\1/p' <<<"$(sl_ctl sessions)"; }
 
 # Packets the data plane's worker sent out of the public port.
-public_tx() { sed -n 's/^  rx [0-9]* pkts [0-9]* bytes, tx \([0-9]*\) pkts.*/\1/p' <<<"$(sl_ctl status)" | head -1; }
+public_tx() { sed -n 's/^  rx_pkts [0-9]* tx_pkts \([0-9]*\) .*/\1/p' <<<"$(sl_ctl status)" | head -1; }
 
 idle_client_kept_alive() {
   local before after tx0 tx1
