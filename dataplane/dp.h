@@ -3,14 +3,14 @@
 #define SL_DP_H
 
 /*
- * sluice-dataplane internals. The main lcore runs dp_main_loop() (dp_ctl.c:
+ * sluice-dataplane internals. The main lcore runs dp_main_loop() (dp_mainlcore.c:
  * commands, status, link watch; it sleeps between polls so the control
  * plane can share its core); every other lcore runs dp_worker_loop()
  * (dp_worker.c) with its own RX/TX queue on each port and writes only its
  * own struct sl_lcore_stats.
  *
  *   main.c, dp_port.c, dp_shared.c, dp_cleanup.c   start-up, ports, shared objects
- *   dp_ctl.c, dp_peer.c (dp_peer.h)                commands; peers, keys, LPM
+ *   dp_mainlcore.c, dp_peer.c (dp_peer.h)                commands; peers, keys, LPM
  *   dp_neigh.c (dp_neigh.h)                        neighbour tables
  *   dp_telemetry.c                                 DPDK telemetry endpoints
  *   dp_worker.c and the stages in dp_pkt.h         the packet path
@@ -129,7 +129,7 @@ void dp_telemetry_init(const struct dp *dp);
 /* dp_cleanup.c */
 void dp_cleanup_files(const char *file_prefix);
 
-/* dp_ctl.c: the main lcore */
+/* dp_mainlcore.c: the main lcore */
 void dp_main_loop(struct dp *dp);
 /* Check and run one command; 0 or -errno (the SL_EVT_RESULT result). */
 int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c);
