@@ -3,14 +3,14 @@
 #define SL_DP_H
 
 /*
- * sluice-dataplane internals. The main lcore runs dp_main_loop() (dp_mainlcore.c:
- * commands, status, link watch; it sleeps between polls so the control
- * plane can share its core); every other lcore runs dp_worker_loop()
+ * sluice-dataplane internals. The main lcore runs dp_main_loop()
+ * (dp_mainlcore.c: commands, status, link watch; it sleeps between polls so
+ * the control plane can share its core); every other lcore runs dp_worker_loop()
  * (dp_worker.c) with its own RX/TX queue on each port and writes only its
  * own struct sl_lcore_stats.
  *
  *   main.c, dp_port.c, dp_shared.c, dp_cleanup.c   start-up, ports, shared objects
- *   dp_mainlcore.c, dp_peer.c (dp_peer.h)                commands; peers, keys, LPM
+ *   dp_mainlcore.c, dp_peer.c (dp_peer.h)          commands; peers, keys, LPM
  *   dp_neigh.c (dp_neigh.h)                        neighbour tables
  *   dp_telemetry.c                                 DPDK telemetry endpoints
  *   dp_worker.c and the stages in dp_pkt.h         the packet path
