@@ -4,8 +4,10 @@
  * ovpn_aead.h): tag before the ciphertext, nonce = packet-id || nonce tail,
  * AAD = op/peer-id header + packet-id for V2, packet-id alone for V1.
  *
- * The EVP context was keyed in ovpn_data_key_init(); each packet only sets
- * the nonce, which in OpenSSL 3 neither allocates nor re-expands the key.
+ * The framing (checks, header, nonce, AAD) is in the *_frame functions, which
+ * the ipsec-mb backend (ovpn_imb.c) shares. The EVP context was keyed in
+ * ovpn_data_key_init(); each packet only sets the nonce, which in OpenSSL 3
+ * neither allocates nor re-expands the key.
  */
 #include <string.h>
 
@@ -26,44 +28,42 @@ static void make_nonce(uint8_t nonce[OVPN_AEAD_NONCE_LEN], const uint8_t *pid,
 	memcpy(nonce + OVPN_DATA_PKTID_LEN, k->u.nonce_tail, OVPN_NONCE_TAIL_LEN);
 }
 
-int ovpn_aead_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
-		   size_t cap, uint32_t pid)
+/* Nonce, AAD, tag and data of a packet whose header starts at pkt and
+ * whose packet-id is at pkt + hdr. */
+static void frame_at(const struct ovpn_data_key *k, uint8_t *pkt, int hdr,
+		     unsigned int opcode, struct ovpn_aead_frame *f)
 {
-	uint8_t nonce[OVPN_AEAD_NONCE_LEN];
-	uint8_t *pid_p, *tag, *data;
-	const uint8_t *aad;
-	int hdr, n, fin;
+	uint8_t *pid_p = pkt + hdr;
+
+	f->tag = pid_p + OVPN_DATA_PKTID_LEN;
+	f->data = f->tag + OVPN_AEAD_TAG_LEN;
+	f->aad = aad_start(pkt, opcode);
+	f->aad_len = (size_t)(f->tag - f->aad);
+	make_nonce(f->nonce, pid_p, k);
+}
+
+int ovpn_aead_seal_frame(const struct ovpn_data_key *k, uint8_t *pkt,
+			 size_t pt_len, size_t cap, uint32_t pid,
+			 struct ovpn_aead_frame *f)
+{
+	int hdr;
 
 	if (!k->aead)
 		return OVPN_DATA_ERR_INVAL;
 	hdr = ovpn_data_tx_hdr(k, pkt, pt_len, cap, 0, pid);
 	if (hdr < 0)
 		return hdr;
-	pid_p = pkt + hdr;
-	tag = pid_p + OVPN_DATA_PKTID_LEN;
-	data = tag + OVPN_AEAD_TAG_LEN;
-	ovpn_put_be32(pid_p, pid);
-	make_nonce(nonce, pid_p, k);
-	aad = aad_start(pkt, k->opcode);
-
-	if (!EVP_EncryptInit_ex2(k->cctx, NULL, NULL, nonce, NULL) ||
-	    !EVP_EncryptUpdate(k->cctx, NULL, &n, aad, (int)(tag - aad)) ||
-	    !EVP_EncryptUpdate(k->cctx, data, &n, data, (int)pt_len) ||
-	    !EVP_EncryptFinal_ex(k->cctx, data + n, &fin) ||
-	    !EVP_CIPHER_CTX_ctrl(k->cctx, EVP_CTRL_AEAD_GET_TAG,
-				 OVPN_AEAD_TAG_LEN, tag))
-		return OVPN_DATA_ERR_CRYPTO;
-	return (int)(data - pkt + pt_len);
+	ovpn_put_be32(pkt + hdr, pid);
+	frame_at(k, pkt, hdr, k->opcode, f);
+	f->data_len = pt_len;
+	return (int)(f->data - pkt + pt_len);
 }
 
-int ovpn_aead_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
-		   struct ovpn_data_rx *rx)
+int ovpn_aead_open_frame(const struct ovpn_data_key *k, uint8_t *pkt,
+			 size_t len, struct ovpn_data_rx *rx,
+			 struct ovpn_aead_frame *f)
 {
-	uint8_t nonce[OVPN_AEAD_NONCE_LEN];
-	uint8_t *pid_p, *tag, *data;
-	const uint8_t *aad;
-	int hdr, n, fin;
-	size_t ct_len;
+	int hdr;
 
 	if (!k->aead)
 		return OVPN_DATA_ERR_INVAL;
@@ -74,22 +74,48 @@ int ovpn_aead_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 	 * + at least one byte of ciphertext: nobody sends an empty packet. */
 	if (len < (size_t)hdr + OVPN_DATA_PKTID_LEN + OVPN_AEAD_TAG_LEN + 1)
 		return OVPN_DATA_ERR_SHORT;
-	pid_p = pkt + hdr;
-	tag = pid_p + OVPN_DATA_PKTID_LEN;
-	data = tag + OVPN_AEAD_TAG_LEN;
-	ct_len = len - (size_t)(data - pkt);
-	make_nonce(nonce, pid_p, k);
-	aad = aad_start(pkt, rx->opcode);
+	frame_at(k, pkt, hdr, rx->opcode, f);
+	f->data_len = len - (size_t)(f->data - pkt);
+	rx->pid = ovpn_get_be32(pkt + hdr);
+	rx->off = (uint16_t)(f->data - pkt);
+	return (int)f->data_len;
+}
 
-	if (!EVP_DecryptInit_ex2(k->cctx, NULL, NULL, nonce, NULL) ||
-	    !EVP_DecryptUpdate(k->cctx, NULL, &n, aad, (int)(tag - aad)) ||
-	    !EVP_DecryptUpdate(k->cctx, data, &n, data, (int)ct_len) ||
-	    !EVP_CIPHER_CTX_ctrl(k->cctx, EVP_CTRL_AEAD_SET_TAG,
-				 OVPN_AEAD_TAG_LEN, tag))
+int ovpn_aead_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
+		   size_t cap, uint32_t pid)
+{
+	struct ovpn_aead_frame f;
+	int len, n, fin;
+
+	len = ovpn_aead_seal_frame(k, pkt, pt_len, cap, pid, &f);
+	if (len < 0)
+		return len;
+	if (!EVP_EncryptInit_ex2(k->cctx, NULL, NULL, f.nonce, NULL) ||
+	    !EVP_EncryptUpdate(k->cctx, NULL, &n, f.aad, (int)f.aad_len) ||
+	    !EVP_EncryptUpdate(k->cctx, f.data, &n, f.data, (int)pt_len) ||
+	    !EVP_EncryptFinal_ex(k->cctx, f.data + n, &fin) ||
+	    !EVP_CIPHER_CTX_ctrl(k->cctx, EVP_CTRL_AEAD_GET_TAG,
+				 OVPN_AEAD_TAG_LEN, f.tag))
 		return OVPN_DATA_ERR_CRYPTO;
-	if (EVP_DecryptFinal_ex(k->cctx, data + n, &fin) != 1)
+	return len;
+}
+
+int ovpn_aead_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
+		   struct ovpn_data_rx *rx)
+{
+	struct ovpn_aead_frame f;
+	int ct_len, n, fin;
+
+	ct_len = ovpn_aead_open_frame(k, pkt, len, rx, &f);
+	if (ct_len < 0)
+		return ct_len;
+	if (!EVP_DecryptInit_ex2(k->cctx, NULL, NULL, f.nonce, NULL) ||
+	    !EVP_DecryptUpdate(k->cctx, NULL, &n, f.aad, (int)f.aad_len) ||
+	    !EVP_DecryptUpdate(k->cctx, f.data, &n, f.data, ct_len) ||
+	    !EVP_CIPHER_CTX_ctrl(k->cctx, EVP_CTRL_AEAD_SET_TAG,
+				 OVPN_AEAD_TAG_LEN, f.tag))
+		return OVPN_DATA_ERR_CRYPTO;
+	if (EVP_DecryptFinal_ex(k->cctx, f.data + n, &fin) != 1)
 		return OVPN_DATA_ERR_AUTH;
-	rx->pid = ovpn_get_be32(pid_p);
-	rx->off = (uint16_t)(data - pkt);
-	return (int)ct_len;
+	return ct_len;
 }

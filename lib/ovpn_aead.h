@@ -40,4 +40,30 @@ int ovpn_aead_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 int ovpn_aead_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 		   struct ovpn_data_rx *rx);
 
+/*
+ * The framing both backends share (OpenSSL above, intel-ipsec-mb in
+ * ovpn_imb.c), so they check, frame and judge a packet the same way and
+ * differ only in the arithmetic: where nonce, AAD, tag and data are.
+ */
+struct ovpn_aead_frame {
+	uint8_t nonce[OVPN_AEAD_NONCE_LEN];
+	const uint8_t *aad;
+	size_t aad_len;
+	uint8_t *tag;		/* in the packet */
+	uint8_t *data;		/* seal: plaintext, open: ciphertext (in place) */
+	size_t data_len;
+};
+
+/* Seal: every check of ovpn_aead_seal(), header and packet-id written, f
+ * filled. Returns the packet length the seal will have, or an error. */
+int ovpn_aead_seal_frame(const struct ovpn_data_key *k, uint8_t *pkt,
+			 size_t pt_len, size_t cap, uint32_t pid,
+			 struct ovpn_aead_frame *f);
+/* Open: every check of ovpn_aead_open() before the tag; rx and f filled.
+ * Returns the ciphertext length (the payload length once the tag matches),
+ * or an error. */
+int ovpn_aead_open_frame(const struct ovpn_data_key *k, uint8_t *pkt,
+			 size_t len, struct ovpn_data_rx *rx,
+			 struct ovpn_aead_frame *f);
+
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Data channel: algorithm tables, the key context life cycle, and seal/open
- * dispatching to the AEAD (ovpn_aead.c) or CBC (ovpn_cbc.c) codec.
+ * Data channel: algorithm tables, the key context life cycle (the key's
+ * backend, ovpn_engine.h, chosen here: ipsec-mb key material is made by
+ * ovpn_imb.c), and seal/open of OpenSSL keys dispatching to the AEAD
+ * (ovpn_aead.c) or CBC (ovpn_cbc.c) codec.
  */
 #include <string.h>
 #include <strings.h>
@@ -12,6 +14,8 @@
 #include <openssl/rand.h>
 
 #include "ovpn_data.h"
+#include "ovpn_engine.h"
+#include "ovpn_imb.h"
 
 /* ---- algorithm tables ---- */
 
@@ -69,7 +73,7 @@ static int check_cfg(const struct ovpn_data_key_cfg *cfg)
 {
 	if ((unsigned int)cfg->alg >= OVPN_DATA_ALG_NUM ||
 	    (unsigned int)cfg->md >= OVPN_DATA_MD_NUM ||
-	    cfg->key_id > OVPN_KEY_ID_MAX ||
+	    cfg->key_id > OVPN_KEY_ID_MAX || cfg->backend >= OVPN_BACKEND_NUM ||
 	    cfg->cipher_key == NULL || cfg->hmac_key == NULL)
 		return OVPN_DATA_ERR_INVAL;
 	/* AEAD ignores --auth (OpenVPN src/openvpn/crypto.c init_key_type
@@ -96,12 +100,9 @@ static int cipher_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *
 		return OVPN_DATA_ERR_CRYPTO;
 	if (!EVP_CipherInit_ex2(k->cctx, k->cipher, cfg->cipher_key, NULL, enc, NULL))
 		return OVPN_DATA_ERR_CRYPTO;
-	if (k->aead) {
-		if (EVP_CIPHER_CTX_get_iv_length(k->cctx) != OVPN_AEAD_NONCE_LEN)
-			return OVPN_DATA_ERR_CRYPTO;
-		memcpy(k->u.nonce_tail, cfg->hmac_key, OVPN_NONCE_TAIL_LEN);
-		return 0;
-	}
+	if (k->aead)
+		return EVP_CIPHER_CTX_get_iv_length(k->cctx) == OVPN_AEAD_NONCE_LEN ?
+		       0 : OVPN_DATA_ERR_CRYPTO;
 	/* We add and check PKCS#7 ourselves so EVP never holds back a block
 	 * and in-place decryption returns every byte in one update. */
 	if (!EVP_CIPHER_CTX_set_padding(k->cctx, 0))
@@ -122,11 +123,42 @@ static int hmac_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cf
 	    !EVP_MAC_init(k->hmac, cfg->hmac_key, k->hmac_len, params) ||
 	    EVP_MAC_CTX_get_mac_size(k->hmac) != k->hmac_len)
 		return OVPN_DATA_ERR_CRYPTO;
-	/* Fill the IV pool now so the first packet does not pay for it. */
+	return 0;
+}
+
+/* What both backends keep in the key itself: the AEAD nonce tail, or the
+ * CBC IV pool (filled now so the first packet does not pay for it). */
+static int key_state(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	if (k->aead) {
+		memcpy(k->u.nonce_tail, cfg->hmac_key, OVPN_NONCE_TAIL_LEN);
+		return 0;
+	}
 	if (cfg->dir == OVPN_DATA_DIR_TX &&
 	    RAND_bytes(&k->u.iv.pool[0][0], sizeof(k->u.iv.pool)) != 1)
 		return OVPN_DATA_ERR_CRYPTO;
 	return 0;
+}
+
+/* The key material of the backend cfg asks for; ipsec-mb falls back to
+ * OpenSSL where it cannot do the cipher (or is not built in, or the CPU
+ * lacks what it needs). */
+static int backend_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	int rc;
+
+	if (cfg->backend == OVPN_BACKEND_IPSEC_MB) {
+		rc = ovpn_imb_key_init(k, cfg);
+		if (rc == 0)
+			k->backend = OVPN_BACKEND_IPSEC_MB;
+		if (rc != OVPN_DATA_ERR_INVAL)
+			return rc;
+	}
+	k->backend = OVPN_BACKEND_OPENSSL;
+	rc = cipher_init(k, cfg);
+	if (rc == 0 && !k->aead)
+		rc = hmac_init(k, cfg);
+	return rc;
 }
 
 int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
@@ -147,9 +179,9 @@ int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *
 	k->peer_id = cfg->peer_id;
 	k->hmac_len = md_tab[cfg->md].len;
 
-	rc = cipher_init(k, cfg);
-	if (rc == 0 && !k->aead)
-		rc = hmac_init(k, cfg);
+	rc = key_state(k, cfg);
+	if (rc == 0)
+		rc = backend_init(k, cfg);
 	if (rc < 0)
 		ovpn_data_key_free(k);
 	return rc;
@@ -157,7 +189,9 @@ int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *
 
 void ovpn_data_key_free(struct ovpn_data_key *k)
 {
-	/* The OpenSSL free functions wipe the key schedules they own. */
+	/* The OpenSSL free functions wipe the key schedules they own;
+	 * ovpn_imb_key_free wipes the ipsec-mb ones. */
+	ovpn_imb_key_free(k);
 	EVP_MAC_CTX_free(k->hmac);
 	EVP_MAC_free(k->mac);
 	EVP_CIPHER_CTX_free(k->cctx);
@@ -168,6 +202,8 @@ void ovpn_data_key_free(struct ovpn_data_key *k)
 int ovpn_data_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 		   size_t cap, uint32_t pid)
 {
+	if (k->backend != OVPN_BACKEND_OPENSSL)
+		return OVPN_DATA_ERR_INVAL;	/* needs an engine: the burst API */
 	if (k->aead)
 		return ovpn_aead_seal(k, pkt, pt_len, cap, pid);
 	return ovpn_cbc_seal(k, pkt, pt_len, cap, pid);
@@ -176,6 +212,8 @@ int ovpn_data_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 int ovpn_data_open(struct ovpn_data_key *k, uint8_t *pkt, size_t len,
 		   struct ovpn_data_rx *rx)
 {
+	if (k->backend != OVPN_BACKEND_OPENSSL)
+		return OVPN_DATA_ERR_INVAL;
 	if (k->aead)
 		return ovpn_aead_open(k, pkt, len, rx);
 	return ovpn_cbc_open(k, pkt, len, rx);

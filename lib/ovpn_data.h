@@ -14,9 +14,12 @@
  *   ovpn_cbc.h       the CBC codec, with its packet layout
  *
  * and the call graph runs one way: ovpn_data.c -> ovpn_aead.c/ovpn_cbc.c ->
- * ovpn_hdr.c. Companion modules with their own headers: ovpn_pktid.h (TX
- * counter and replay window), ovpn_comp.h (compression framing),
- * ovpn_inband.h (ping and OCC messages). All of them report failures with
+ * ovpn_hdr.c. The crypto backends sit beside it: ovpn_engine.h (the burst
+ * API) and ovpn_imb.c (the ipsec-mb backend, which calls only the codecs'
+ * framing functions; ovpn_data.c calls it to make and free its keys).
+ * Companion modules with their own headers: ovpn_pktid.h (TX counter and
+ * replay window), ovpn_comp.h (compression framing), ovpn_inband.h (ping
+ * and OCC messages). All of them report failures with
  * the OVPN_DATA_ERR_* codes: every function returns >= 0 on success, one of
  * those on failure.
  *
@@ -46,14 +49,17 @@ size_t ovpn_data_md_len(enum ovpn_data_md md);
 int ovpn_data_alg_from_name(const char *name);
 int ovpn_data_md_from_name(const char *name);
 
-/* Fetch the cipher (and HMAC), create and key the contexts. Returns 0,
- * ERR_INVAL for an inconsistent cfg, ERR_CRYPTO if libcrypto fails. On
+/* Fetch the cipher (and HMAC), create and key the contexts; or, for
+ * cfg->backend = ipsec-mb, expand the key for that backend (falling back to
+ * OpenSSL where it cannot run, see ovpn_engine.h). Returns 0, ERR_INVAL for
+ * an inconsistent cfg, ERR_CRYPTO if libcrypto (or an allocation) fails. On
  * failure k is left freed (safe to call ovpn_data_key_free again). Not for
  * the packet path. */
 int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg);
 
-/* Free the OpenSSL contexts (which wipe their key schedules) and
- * OPENSSL_cleanse() the whole struct (nonce tail, IV pool). Idempotent. */
+/* Free the OpenSSL contexts (which wipe their key schedules) or the
+ * ipsec-mb key material (wiped first), and OPENSSL_cleanse() the whole
+ * struct (nonce tail, IV pool). Idempotent. */
 void ovpn_data_key_free(struct ovpn_data_key *k);
 
 /*
@@ -61,8 +67,9 @@ void ovpn_data_key_free(struct ovpn_data_key *k);
  * head = ovpn_data_head_len(k); cap is the number of writable bytes from
  * pkt (>= head + pt_len + ovpn_data_tail_max(k) suffices). pid comes from
  * ovpn_pktid_send_next(). Returns the packet length (from pkt), or
- * ERR_SHORT (empty plaintext), ERR_TOO_LONG, ERR_NOSPACE, ERR_INVAL (RX key
- * or pid 0), ERR_CRYPTO. Dispatches to ovpn_aead_seal()/ovpn_cbc_seal().
+ * ERR_SHORT (empty plaintext), ERR_TOO_LONG, ERR_NOSPACE, ERR_INVAL (RX key,
+ * pid 0, or a key whose backend is not OpenSSL: those need the burst API of
+ * ovpn_engine.h), ERR_CRYPTO. Dispatches to ovpn_aead_seal()/ovpn_cbc_seal().
  */
 int ovpn_data_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 		   size_t cap, uint32_t pid);
@@ -71,7 +78,7 @@ int ovpn_data_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
  * Open in place: check length and key-id, authenticate, decrypt. Returns the
  * payload length (>= 1) with rx filled, or ERR_SHORT, ERR_TOO_LONG,
  * ERR_OPCODE, ERR_KEY_ID, ERR_AUTH, ERR_BLOCK_LEN/ERR_PADDING (CBC),
- * ERR_INVAL (TX key), ERR_CRYPTO. The packet-id is NOT replay-checked here:
+ * ERR_INVAL (TX key, or not an OpenSSL key), ERR_CRYPTO. The packet-id is NOT replay-checked here:
  * the caller runs ovpn_pktid_recv_check(rx->pid) next, only on success
  * (authenticate first, then replay, as OpenVPN src/openvpn/crypto.c calls
  * crypto_check_replay only after decryption). On failure the buffer content

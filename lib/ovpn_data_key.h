@@ -8,9 +8,10 @@
  * the key life cycle (ovpn_data.h). Types and sizes only, no functions.
  *
  * Thread safety: a struct ovpn_data_key holds mutable OpenSSL state and (CBC)
- * an IV pool, so each key context must be used by one thread at a time; the
- * data plane gives every key exactly one writing lcore (docs/architecture.md,
- * "Peers, keys and their lifetime"). Distinct contexts may be used
+ * an IV pool (ipsec-mb key material is read-only after init), so each key
+ * context must be used by one thread at a time; the data plane gives every
+ * key exactly one writing lcore (docs/architecture.md, "Peers, keys and
+ * their lifetime"). Distinct contexts may be used
  * concurrently. init/free must not race with seal/open: free a key only after
  * every worker has passed a grace period.
  */
@@ -68,6 +69,9 @@ struct ovpn_data_key_cfg {
 	 * key_ctx_update_implicit_iv). CBC: first H bytes of the hmac slice
 	 * (HMAC key). */
 	const uint8_t *hmac_key;
+	/* enum ovpn_backend (ovpn_engine.h): 0 = OpenSSL, the default. A
+	 * backend that cannot do this cipher here falls back to OpenSSL. */
+	uint8_t backend;
 };
 
 /* CBC IVs are drawn from a per-key pool refilled by one RAND_bytes() call
@@ -76,11 +80,18 @@ struct ovpn_data_key_cfg {
  * OpenSSL 3.0, measured); batching amortises both). */
 #define OVPN_CBC_IV_POOL	32
 
+struct ovpn_imb_key;
+
 struct ovpn_data_key {
+	/* OpenSSL backend (NULL for an ipsec-mb key) */
 	EVP_CIPHER_CTX *cctx;		/* keyed once; per packet only the IV */
 	EVP_CIPHER *cipher;		/* fetched once at init */
 	EVP_MAC_CTX *hmac;		/* CBC: keyed once at init */
 	EVP_MAC *mac;
+	/* ipsec-mb backend: key schedules and HMAC states (ovpn_imb.c), one
+	 * aligned allocation, wiped and freed by ovpn_data_key_free() */
+	struct ovpn_imb_key *imb;
+	uint8_t backend;		/* enum ovpn_backend, after fallback */
 	uint8_t alg;			/* enum ovpn_data_alg */
 	uint8_t aead;			/* 1 for GCM/ChaCha, 0 for CBC */
 	uint8_t dir;			/* enum ovpn_data_dir */

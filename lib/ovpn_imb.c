@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The intel-ipsec-mb backend (see ovpn_imb.h, ovpn_engine.h).
+ *
+ * Per key, once: AES key schedules (IMB_AES_KEYEXP_*), the GCM key and
+ * GHASH tables (IMB_AES*_GCM_PRE) and, for CBC, the HMAC inner and outer
+ * states after their first block (key ^ ipad, key ^ opad through the
+ * library's one-block SHA functions, RFC 2104 section 2; the job API takes
+ * them precomputed, as DPDK's aesni_mb driver computes them).
+ *
+ * Per burst: each packet is framed and checked by the OpenSSL codecs' own
+ * functions (ovpn_aead_*_frame, ovpn_cbc_*_frame), becomes one job, and the
+ * jobs go to the manager together, which runs CBC and HMAC of several
+ * packets in parallel lanes. Completions come back in submission order;
+ * each job carries its scratch slot in user_data. CBC is encrypt-then-MAC
+ * (OpenVPN src/openvpn/crypto.c openvpn_encrypt_v1): seal chains cipher
+ * then hash, open hash then cipher, and the tag is compared here, in
+ * constant time, for both modes (ipsec-mb only computes it).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <intel-ipsec-mb.h>
+#include <openssl/crypto.h>
+
+#include "ovpn_engine.h"
+#include "ovpn_imb.h"
+
+#define AES_SCHED_LEN	(16 * 15)	/* AES-256: 15 round keys */
+#define HMAC_STATE_LEN	64		/* largest digest state: SHA-512 */
+#define HMAC_BLOCK_MAX	128		/* SHA-512 block */
+
+struct ovpn_imb_key {
+	union {
+		/* the header aligns it only when LINUX is defined */
+		struct gcm_key_data gcm __attribute__((aligned(64)));
+		struct {
+			uint8_t enc[AES_SCHED_LEN] __attribute__((aligned(16)));
+			uint8_t dec[AES_SCHED_LEN] __attribute__((aligned(16)));
+		} cbc;
+		uint8_t chacha[32];
+	} c;
+	uint8_t ipad[HMAC_STATE_LEN] __attribute__((aligned(16)));
+	uint8_t opad[HMAC_STATE_LEN] __attribute__((aligned(16)));
+	IMB_CIPHER_MODE mode;
+	IMB_HASH_ALG hash;
+	uint64_t key_len;
+	uint64_t tag_len;	/* AEAD 16; CBC the whole HMAC */
+};
+
+/* One op in flight. */
+struct imb_slot {
+	uint8_t tag[OVPN_HMAC_MAX_LEN];	/* open: the tag we compute */
+	struct ovpn_data_op *op;
+	union {
+		struct ovpn_aead_frame a;	/* its nonce is the job's IV */
+		struct ovpn_cbc_frame c;
+	} f;
+	uint8_t aead;
+	uint8_t done;
+};
+
+struct ovpn_imb_engine {
+	IMB_MGR *mgr;
+	struct imb_slot slot[OVPN_IMB_BURST];
+};
+
+/*
+ * Process-wide: the probe's verdict and a manager used only at key init.
+ * Key expansion and the one-block hashes are pure functions of their
+ * arguments (the manager only selects the CPU's variant), so threads
+ * making keys at the same time may share it.
+ */
+static struct {
+	pthread_once_t once;
+	IMB_MGR *mgr;
+	IMB_ARCH arch;
+	const char *why;
+} glob = { .once = PTHREAD_ONCE_INIT };
+
+static const char *arch_name(IMB_ARCH a)
+{
+	switch (a) {
+	case IMB_ARCH_SSE: return "sse";
+	case IMB_ARCH_AVX: return "avx";
+	case IMB_ARCH_AVX2: return "avx2";
+	case IMB_ARCH_AVX512: return "avx512";
+	default: return NULL;
+	}
+}
+
+static void glob_init(void)
+{
+	glob.mgr = alloc_mb_mgr(0);
+	if (glob.mgr == NULL) {
+		glob.why = "cannot allocate an ipsec-mb manager";
+		return;
+	}
+	init_mb_mgr_auto(glob.mgr, &glob.arch);
+	/* NOAESNI would emulate AES in software: slower than OpenSSL. */
+	if (imb_get_errno(glob.mgr) != 0 || arch_name(glob.arch) == NULL) {
+		glob.why = glob.arch == IMB_ARCH_NOAESNI ? "no AES-NI" :
+			   "no CPU architecture ipsec-mb supports";
+		free_mb_mgr(glob.mgr);
+		glob.mgr = NULL;
+	}
+}
+
+int ovpn_imb_probe(char *why, size_t len)
+{
+	pthread_once(&glob.once, glob_init);
+	if (why != NULL && len > 0)
+		snprintf(why, len, "%s", glob.mgr ? arch_name(glob.arch) : glob.why);
+	return glob.mgr != NULL ? 0 : -1;
+}
+
+bool ovpn_imb_has(enum ovpn_data_alg alg, enum ovpn_data_md md)
+{
+	bool aead = alg == OVPN_DATA_ALG_AES_128_GCM ||
+		    alg == OVPN_DATA_ALG_AES_256_GCM ||
+		    alg == OVPN_DATA_ALG_CHACHA20_POLY1305;
+	bool cbc = alg == OVPN_DATA_ALG_AES_128_CBC ||
+		   alg == OVPN_DATA_ALG_AES_256_CBC;
+
+	if (ovpn_imb_probe(NULL, 0) != 0)
+		return false;
+	if (aead)
+		return md == OVPN_DATA_MD_NONE;
+	return cbc && (md == OVPN_DATA_MD_SHA1 || md == OVPN_DATA_MD_SHA256 ||
+		       md == OVPN_DATA_MD_SHA512);
+}
+
+/* ---- key material ---- */
+
+/* HMAC inner/outer states (RFC 2104 section 2). OpenVPN's HMAC keys are
+ * as long as the digest, never longer than a block, so no pre-hash. */
+static void hmac_states(IMB_MGR *m, struct ovpn_imb_key *ik,
+			enum ovpn_data_md md, const uint8_t *key, size_t key_len)
+{
+	uint8_t ipad[HMAC_BLOCK_MAX], opad[HMAC_BLOCK_MAX];
+	size_t block = md == OVPN_DATA_MD_SHA512 ? 128 : 64;
+
+	memset(ipad, 0x36, block);
+	memset(opad, 0x5c, block);
+	for (size_t i = 0; i < key_len; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	switch (md) {
+	case OVPN_DATA_MD_SHA1:
+		ik->hash = IMB_AUTH_HMAC_SHA_1;
+		IMB_SHA1_ONE_BLOCK(m, ipad, ik->ipad);
+		IMB_SHA1_ONE_BLOCK(m, opad, ik->opad);
+		break;
+	case OVPN_DATA_MD_SHA256:
+		ik->hash = IMB_AUTH_HMAC_SHA_256;
+		IMB_SHA256_ONE_BLOCK(m, ipad, ik->ipad);
+		IMB_SHA256_ONE_BLOCK(m, opad, ik->opad);
+		break;
+	default:
+		ik->hash = IMB_AUTH_HMAC_SHA_512;
+		IMB_SHA512_ONE_BLOCK(m, ipad, ik->ipad);
+		IMB_SHA512_ONE_BLOCK(m, opad, ik->opad);
+		break;
+	}
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
+}
+
+static void cipher_keys(IMB_MGR *m, struct ovpn_imb_key *ik,
+			const struct ovpn_data_key_cfg *cfg)
+{
+	ik->key_len = 32;
+	switch (cfg->alg) {
+	case OVPN_DATA_ALG_AES_128_GCM:
+		ik->key_len = 16;
+		IMB_AES128_GCM_PRE(m, cfg->cipher_key, &ik->c.gcm);
+		break;
+	case OVPN_DATA_ALG_AES_256_GCM:
+		IMB_AES256_GCM_PRE(m, cfg->cipher_key, &ik->c.gcm);
+		break;
+	case OVPN_DATA_ALG_CHACHA20_POLY1305:
+		memcpy(ik->c.chacha, cfg->cipher_key, sizeof(ik->c.chacha));
+		break;
+	case OVPN_DATA_ALG_AES_128_CBC:
+		ik->key_len = 16;
+		IMB_AES_KEYEXP_128(m, cfg->cipher_key, ik->c.cbc.enc, ik->c.cbc.dec);
+		break;
+	default:
+		IMB_AES_KEYEXP_256(m, cfg->cipher_key, ik->c.cbc.enc, ik->c.cbc.dec);
+		break;
+	}
+	if (cfg->alg == OVPN_DATA_ALG_CHACHA20_POLY1305) {
+		ik->mode = IMB_CIPHER_CHACHA20_POLY1305;
+		ik->hash = IMB_AUTH_CHACHA20_POLY1305;
+	} else if (cfg->md == OVPN_DATA_MD_NONE) {
+		ik->mode = IMB_CIPHER_GCM;
+		ik->hash = IMB_AUTH_AES_GMAC;
+	} else {
+		ik->mode = IMB_CIPHER_CBC;	/* hash set by hmac_states() */
+	}
+}
+
+int ovpn_imb_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	struct ovpn_imb_key *ik;
+	void *mem;
+
+	if (!ovpn_imb_has(cfg->alg, cfg->md))
+		return OVPN_DATA_ERR_INVAL;
+	if (posix_memalign(&mem, 64, sizeof(*ik)) != 0)
+		return OVPN_DATA_ERR_CRYPTO;
+	ik = mem;
+	memset(ik, 0, sizeof(*ik));
+	cipher_keys(glob.mgr, ik, cfg);
+	if (k->aead) {
+		ik->tag_len = OVPN_AEAD_TAG_LEN;
+	} else {
+		ik->tag_len = k->hmac_len;
+		hmac_states(glob.mgr, ik, cfg->md, cfg->hmac_key, k->hmac_len);
+	}
+	k->imb = ik;
+	return 0;
+}
+
+void ovpn_imb_key_free(struct ovpn_data_key *k)
+{
+	if (k->imb == NULL)
+		return;
+	OPENSSL_cleanse(k->imb, sizeof(*k->imb));
+	free(k->imb);
+	k->imb = NULL;
+}
+
+/* ---- engine ---- */
+
+struct ovpn_imb_engine *ovpn_imb_engine_new(void)
+{
+	struct ovpn_imb_engine *e;
+
+	if (ovpn_imb_probe(NULL, 0) != 0)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->mgr = alloc_mb_mgr(0);
+	if (e->mgr == NULL) {
+		free(e);
+		return NULL;
+	}
+	init_mb_mgr_auto(e->mgr, NULL);
+	return e;
+}
+
+void ovpn_imb_engine_free(struct ovpn_imb_engine *e)
+{
+	if (e == NULL)
+		return;
+	free_mb_mgr(e->mgr);
+	/* the slots held tags and nonces of live keys */
+	OPENSSL_cleanse(e, sizeof(*e));
+	free(e);
+}
+
+/* ---- jobs ---- */
+
+static void job_common(IMB_JOB *j, const struct ovpn_imb_key *ik,
+		       struct imb_slot *s, bool seal)
+{
+	j->cipher_mode = ik->mode;
+	j->hash_alg = ik->hash;
+	j->key_len_in_bytes = ik->key_len;
+	j->auth_tag_output_len_in_bytes = ik->tag_len;
+	j->cipher_direction = seal ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+	j->chain_order = seal ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+	j->user_data = s;
+}
+
+/* AEAD: cipher and tag over the data, nonce = packet-id || tail. */
+static void job_aead(IMB_JOB *j, const struct ovpn_imb_key *ik,
+		     struct imb_slot *s, bool seal)
+{
+	struct ovpn_aead_frame *f = &s->f.a;
+
+	job_common(j, ik, s, seal);
+	j->enc_keys = &ik->c;
+	j->dec_keys = &ik->c;
+	j->src = f->data;
+	j->dst = f->data;
+	j->cipher_start_src_offset_in_bytes = 0;
+	j->msg_len_to_cipher_in_bytes = f->data_len;
+	j->hash_start_src_offset_in_bytes = 0;
+	j->msg_len_to_hash_in_bytes = f->data_len;
+	j->iv = f->nonce;
+	j->iv_len_in_bytes = OVPN_AEAD_NONCE_LEN;
+	j->auth_tag_output = seal ? f->tag : s->tag;
+	if (ik->mode == IMB_CIPHER_GCM) {
+		j->u.GCM.aad = f->aad;
+		j->u.GCM.aad_len_in_bytes = f->aad_len;
+		j->u.GCM.ctx = NULL;
+	} else {
+		j->u.CHACHA20_POLY1305.aad = f->aad;
+		j->u.CHACHA20_POLY1305.aad_len_in_bytes = f->aad_len;
+		j->u.CHACHA20_POLY1305.ctx = NULL;
+	}
+}
+
+/* CBC: cipher over the blocks after the IV, HMAC over IV || ciphertext. */
+static void job_cbc(IMB_JOB *j, const struct ovpn_imb_key *ik,
+		    struct imb_slot *s, bool seal)
+{
+	struct ovpn_cbc_frame *f = &s->f.c;
+
+	job_common(j, ik, s, seal);
+	j->enc_keys = ik->c.cbc.enc;
+	j->dec_keys = ik->c.cbc.dec;
+	j->src = f->iv;
+	j->dst = f->ct;
+	j->cipher_start_src_offset_in_bytes = OVPN_CBC_IV_LEN;
+	j->msg_len_to_cipher_in_bytes = f->ct_len;
+	j->hash_start_src_offset_in_bytes = 0;
+	j->msg_len_to_hash_in_bytes = OVPN_CBC_IV_LEN + f->ct_len;
+	j->iv = f->iv;
+	j->iv_len_in_bytes = OVPN_CBC_IV_LEN;
+	j->auth_tag_output = seal ? f->mac : s->tag;
+	j->u.HMAC._hashed_auth_key_xor_ipad = ik->ipad;
+	j->u.HMAC._hashed_auth_key_xor_opad = ik->opad;
+}
+
+/* Frame and check one op into slot s; op->result gets the final value a
+ * successful job keeps (seal: packet length; open: payload length for
+ * AEAD) or the error that stops it here. Returns true to submit. */
+static bool frame_seal(struct imb_slot *s, struct ovpn_data_op *op)
+{
+	struct ovpn_data_key *k = op->k;
+	const uint8_t *iv;
+
+	if (k->aead) {
+		op->result = ovpn_aead_seal_frame(k, op->pkt, op->len, op->cap,
+						  op->pid, &s->f.a);
+		return op->result >= 0;
+	}
+	iv = ovpn_cbc_next_iv(k);
+	if (iv == NULL) {
+		op->result = OVPN_DATA_ERR_CRYPTO;
+		return false;
+	}
+	op->result = ovpn_cbc_seal_frame(k, op->pkt, op->len, op->cap, op->pid,
+					 iv, &s->f.c);
+	return op->result >= 0;
+}
+
+static bool frame_open(struct imb_slot *s, struct ovpn_data_op *op)
+{
+	struct ovpn_data_key *k = op->k;
+
+	if (k->aead)
+		op->result = ovpn_aead_open_frame(k, op->pkt, op->len, &op->rx, &s->f.a);
+	else
+		op->result = ovpn_cbc_open_frame(k, op->pkt, op->len, &op->rx, &s->f.c);
+	return op->result >= 0;
+}
+
+/* A job came back: judge it. */
+static void complete(IMB_JOB *j, bool seal)
+{
+	struct imb_slot *s = j->user_data;
+	struct ovpn_data_op *op = s->op;
+	const uint8_t *want = s->aead ? s->f.a.tag : s->f.c.mac;
+
+	s->done = 1;
+	if (j->status != IMB_STATUS_COMPLETED) {
+		op->result = OVPN_DATA_ERR_CRYPTO;
+		return;
+	}
+	if (seal)
+		return;
+	if (CRYPTO_memcmp(s->tag, want, j->auth_tag_output_len_in_bytes) != 0)
+		op->result = OVPN_DATA_ERR_AUTH;
+	else if (!s->aead)
+		op->result = ovpn_cbc_open_done(op->pkt, &s->f.c, &op->rx);
+}
+
+static void run_burst(struct ovpn_imb_engine *e, struct ovpn_data_op **ops,
+		      unsigned int n, bool seal)
+{
+	IMB_MGR *m = e->mgr;
+	unsigned int used = 0;
+	IMB_JOB *j;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct imb_slot *s = &e->slot[used];
+		struct ovpn_data_op *op = ops[i];
+
+		if (!(seal ? frame_seal(s, op) : frame_open(s, op)))
+			continue;
+		s->op = op;
+		s->aead = op->k->aead;
+		s->done = 0;
+		used++;
+		j = IMB_GET_NEXT_JOB(m);
+		if (s->aead)
+			job_aead(j, op->k->imb, s, seal);
+		else
+			job_cbc(j, op->k->imb, s, seal);
+		for (j = IMB_SUBMIT_JOB(m); j != NULL; j = IMB_GET_COMPLETED_JOB(m))
+			complete(j, seal);
+	}
+	while ((j = IMB_FLUSH_JOB(m)) != NULL)
+		complete(j, seal);
+	/* Not expected: a job the manager never handed back. */
+	for (unsigned int i = 0; i < used; i++)
+		if (!e->slot[i].done)
+			e->slot[i].op->result = OVPN_DATA_ERR_CRYPTO;
+}
+
+void ovpn_imb_seal_burst(struct ovpn_imb_engine *e, struct ovpn_data_op **ops,
+			 unsigned int n)
+{
+	run_burst(e, ops, n, true);
+}
+
+void ovpn_imb_open_burst(struct ovpn_imb_engine *e, struct ovpn_data_op **ops,
+			 unsigned int n)
+{
+	run_burst(e, ops, n, false);
+}
