@@ -6,10 +6,12 @@
  *
  *   key-id 0:  peer-info and options (what the client can do), the
  *              certificate's common name, username/password when
- *              pki.auth_user_pass (cp_users.c), the data cipher (NCP,
+ *              pki.auth_user_pass (cp_users.c; the verified username is
+ *              then the session's identity, else the common name is),
+ *              the data cipher (NCP,
  *              ssl_ncp.c) -> our key method 2 reply (key_method_2_write)
  *              -> data keys (EKM or the legacy PRF) to cp_datakeys.c
- *   key-id n:  the same certificate and the password again
+ *   key-id n:  the same certificate, the same user and its password again
  *
  * The reply goes out even when auth failed, then AUTH_FAILED, and the
  * session ends once that was acked (push.c, send_auth_failed). Key
@@ -60,20 +62,23 @@ static void refuse(struct cp_session *s, const char *why)
 	snprintf(s->p.auth_reason, sizeof(s->p.auth_reason), "%s", why);
 }
 
-static void check_password(struct cp_ctx *ctx, struct cp_session *s,
+/* With a user store: the username and password must match it. True when
+ * they did (the username may then be the session's identity). */
+static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 			   const struct ovpn_km_client *km)
 {
 	int rc;
 
 	if (ctx->users == NULL)
-		return;
+		return false;
 	if (!(km->flags & OVPN_KM_F_HAS_USER) || !(km->flags & OVPN_KM_F_HAS_PASS)) {
 		refuse(s, "username and password required");
-		return;
+		return false;
 	}
 	rc = cp_users_check(ctx->users, km->username, km->password);
 	if (rc != 0)
 		refuse(s, rc == -ENOENT ? "unknown user" : "wrong password");
+	return rc == 0;
 }
 
 /* Peer-info and the OCC string: what the client can do. */
@@ -116,19 +121,30 @@ static void negotiate(struct cp_ctx *ctx, struct cp_session *s, const struct ovp
 	s->p.sl_cipher = cipher_of(res.cipher);
 }
 
+/*
+ * The session's identity (s->p.user: the name its address, its data-plane
+ * peer and `sluicectl kill` follow) is only what was verified: the
+ * username once its password matched the user store, else the
+ * certificate's common name. With passwords off nothing checks a
+ * username, so one sent anyway is ignored.
+ */
 static void first_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		     const struct ovpn_km_client *km)
 {
 	struct ovpn_occ occ = { 0 };
 
 	cp_tls_peer_cn(ks->ssl, s->p.cn, sizeof(s->p.cn));
-	snprintf(s->p.user, sizeof(s->p.user), "%.*s", (int)sizeof(s->p.user) - 1,
-		 (km->flags & OVPN_KM_F_HAS_USER) ? km->username : s->p.cn);
+	snprintf(s->p.user, sizeof(s->p.user), "%s", s->p.cn);
 	if (read_peer(s, km, &occ) != 0) {
 		refuse(s, "malformed peer-info");
 		return;
 	}
-	check_password(ctx, s, km);
+	if (ctx->users == NULL && (km->flags & OVPN_KM_F_HAS_USER))
+		SL_INFO("auth: cn %s from %s: unverified username ignored (passwords are off)",
+			s->p.cn, s->p.addr);
+	if (check_password(ctx, s, km))
+		snprintf(s->p.user, sizeof(s->p.user), "%.*s", (int)sizeof(s->p.user) - 1,
+			 km->username);	/* the store's names fit */
 	if (!s->p.auth_failed)
 		negotiate(ctx, s, &occ);
 	if (s->p.auth_failed)
@@ -140,7 +156,8 @@ static void first_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 			s->p.iv_proto, s->p.ekm ? "tls-ekm" : "prf");
 }
 
-/* Renegotiations repeat KM2: the same certificate, the password again. */
+/* Renegotiations repeat KM2: the same certificate, the same user and its
+ * password again. */
 static void reneg_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		     const struct ovpn_km_client *km)
 {
@@ -149,7 +166,8 @@ static void reneg_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	cp_tls_peer_cn(ks->ssl, cn, sizeof(cn));
 	if (strcmp(cn, s->p.cn) != 0)
 		refuse(s, "certificate changed in renegotiation");
-	check_password(ctx, s, km);
+	if (check_password(ctx, s, km) && strcmp(km->username, s->p.user) != 0)
+		refuse(s, "username changed in renegotiation");
 }
 
 static int reply_km(struct cp_ctx *ctx, struct cp_ks *ks, struct ovpn_km_server *srv,

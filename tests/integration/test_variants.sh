@@ -3,6 +3,7 @@
 # plane, the control plane restarted per server configuration:
 #   tls-auth (key-direction), tls-crypt-v2 (per-client key, early
 #   negotiation), CHACHA20-POLY1305 and AES-128-GCM forced by data-ciphers,
+#   a username sent while passwords are off is not an identity,
 #   auth-user-pass against the user store (right and wrong password),
 #   a certificate revoked while running (CRL re-read), ping-restart after a
 #   silent client, client-driven (reneg-sec 20) and server-driven
@@ -37,6 +38,20 @@ cipher_forced() {
   grep -q "Data Channel: cipher '$c'" "$SL_TMP/client1.log" && sl_client_stop
 }
 
+# Passwords off, a fixed address for victim@example.com: client1 sends
+# that name with --auth-user-pass; nothing checks it, so it is not its
+# identity: client1 gets a pool address and is listed as itself.
+unverified_username() {
+  printf 'victim@example.com\nany password\n' > "$SL_TMP/victim.pass"
+  sl_server_conf "s#^vpn: {#vpn: {\n  static_addresses = ( { name = \"victim@example.com\"; address = \"10.10.0.50\"; } );#"
+  sl_cp_restart
+  sl_connect client1 --auth-user-pass "$SL_TMP/victim.pass" || return 1
+  local a; a=$(ip -n "${P}c" -4 -o addr show dev tun0)
+  sl_log "tun0 $(awk '{print $4}' <<<"$a"); $(sl_ctl sessions | grep '^user' | cut -d' ' -f1-4)"
+  grep -q "inet 10\.10\.0\.2/24" <<<"$a" && session_has "^user client1 cn client1 " &&
+  grep -q "unverified username ignored" "$SL_TMP/cp.log" && sl_client_stop
+}
+
 users_file() {
   python3 -c 'import hashlib, os, sys
 salt = os.urandom(16)
@@ -63,7 +78,7 @@ auth_wrong() {
   { wait "$CL_PID" || true; } &&
   ! grep -q "Initialization Sequence Completed" "$SL_TMP/client1.log" &&
   grep -q "refused: wrong password" "$SL_TMP/cp.log" &&
-  wait_for 10 grep -q "disconnect: user alice@example.com .*: authentication failed" "$SL_TMP/cp.log" &&
+  wait_for 10 grep -q "disconnect: user client1 cn client1 .*: authentication failed" "$SL_TMP/cp.log" &&
   session_has "^sessions 0 "
 }
 
@@ -112,6 +127,8 @@ sl_server_conf
 sl_cp_restart
 stage "CHACHA20-POLY1305 forced by data-ciphers" cipher_forced CHACHA20-POLY1305
 stage "AES-128-GCM forced by data-ciphers" cipher_forced AES-128-GCM
+stage "passwords off: a username sent is ignored (no fixed address of that name)" \
+  unverified_username
 stage "auth-user-pass: right password connects" auth_right
 stage "auth-user-pass: wrong password gets AUTH_FAILED, no session" auth_wrong
 stage "revoked certificate refused after CRL reload; others still connect" revoked_refused

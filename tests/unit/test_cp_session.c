@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -26,6 +27,41 @@
 
 static uint64_t now_ms;
 static uint64_t test_now(void) { return now_ms; }
+
+/* A user with a fixed address (vpn.static_addresses). */
+#define VICTIM		"victim"
+#define VICTIM_IP	0x0a0a0032u	/* 10.10.0.50 */
+
+/* The control plane's log lines (stderr) between log_begin and log_end. */
+static char log_path[] = "/tmp/sl_cp_session_log.XXXXXX";
+static int log_saved = -1;
+
+static void log_begin(void)
+{
+	int fd = mkstemp(log_path);
+
+	fflush(stderr);
+	log_saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+/* What was logged, NUL-terminated in buf (cut to fit). */
+static void log_end(char *buf, size_t len)
+{
+	FILE *f = fopen(log_path, "r");
+	size_t n = f != NULL ? fread(buf, 1, len - 1, f) : 0;
+
+	buf[n] = '\0';
+	if (f != NULL)
+		fclose(f);
+	fflush(stderr);
+	dup2(log_saved, STDERR_FILENO);
+	close(log_saved);
+	unlink(log_path);
+	memcpy(log_path + strlen(log_path) - 6, "XXXXXX", 6);
+	fputs(buf, stderr);	/* still shown with the test's output */
+}
 
 static struct cp_test_pki pki;
 static struct sl_config cfg;
@@ -55,6 +91,7 @@ static int setup(void)
 	ctx.now_ms = test_now;
 	CHECK_EQ(cp_ctx_open(&ctx, &cfg, err, sizeof(err)), 0);
 	CHECK_STR(ctx.data_ciphers, "AES-256-GCM:AES-128-GCM");
+	CHECK_EQ(cp_pool_fix(ctx.pool, VICTIM, VICTIM_IP), 0);
 	admit = cp_admit_new(&ctx);
 	CHECK(admit != NULL);
 	return 0;
@@ -79,7 +116,7 @@ struct tcl {
 	uint8_t hello[1000];		/* our first TLS slice, for duplicates */
 	size_t hello_len;
 	enum cp_end end;
-	struct sl_cmd key_new;
+	struct sl_cmd key_new, peer_new;
 };
 
 static struct cp_pkt *cl_wire(struct tcl *c, const struct ovpn_ctrl_pkt *pkt)
@@ -150,6 +187,8 @@ static void cl_outputs(struct tcl *c, bool deliver)
 			c->n_cmds++;
 			if (o->cmd.type == SL_CMD_KEY_NEW)
 				c->key_new = o->cmd;
+			if (o->cmd.type == SL_CMD_PEER_NEW)
+				c->peer_new = o->cmd;
 		}
 		if (o->type == CP_OUT_END) {
 			c->n_end++;
@@ -330,7 +369,8 @@ static int test_hand_window(void)
 	return 0;
 }
 
-static int send_km(struct tcl *c)
+/* The client's key method 2 message, with USER/PASS unless NULL. */
+static int send_km_as(struct tcl *c, const char *user, const char *pass)
 {
 	struct ovpn_km_client km = { 0 };
 	uint8_t buf[2048];
@@ -341,33 +381,50 @@ static int send_km(struct tcl *c)
 	RAND_bytes(km.random2, sizeof(km.random2));
 	snprintf(km.options, sizeof(km.options), "V4,dev-type tun,link-mtu 1541,tun-mtu 1500,"
 		 "proto UDPv4,auth SHA1,keysize 128,key-method 2,tls-client");
-	n = ovpn_km_build_client(&km, NULL, NULL, "IV_VER=2.6.14\nIV_PROTO=990\n"
+	n = ovpn_km_build_client(&km, user, pass, "IV_VER=2.6.14\nIV_PROTO=990\n"
 				 "IV_CIPHERS=AES-256-GCM:AES-128-GCM\n", buf, sizeof(buf));
 	CHECK(n > 0);
 	CHECK_EQ(SSL_write(c->ssl, buf, n), n);
 	return 0;
 }
 
-/* TLS and key method 2 to the end: PEER_NEW and KEY_NEW are out. */
-static int cl_establish(struct tcl *c)
+/* Admission and the TLS handshake, up to the client's key method 2. */
+static int cl_tls(struct tcl *c)
 {
-	int i;
-
 	CHECK_EQ(cl_connect(c), 0);
 	CHECK_EQ(cl_flush(c, true), 0);
-	for (i = 0; i < 20 && !SSL_is_init_finished(c->ssl); i++) {
+	for (int i = 0; i < 20 && !SSL_is_init_finished(c->ssl); i++) {
 		run(c, true);
 		SSL_do_handshake(c->ssl);
 		CHECK_EQ(cl_flush(c, false), 0);
 	}
 	CHECK(SSL_is_init_finished(c->ssl));
-	CHECK_EQ(send_km(c), 0);
-	for (i = 0; i < 10 && c->n_cmds < 2; i++) {
-		CHECK_EQ(cl_flush(c, false), 0);
+	return 0;
+}
+
+/* Exchange packets until the session queued WANT commands or ended. */
+static void cl_until(struct tcl *c, unsigned want)
+{
+	for (int i = 0; i < 10 && c->n_cmds < want && c->n_end == 0; i++) {
+		cl_flush(c, false);
 		run(c, true);
 	}
+}
+
+/* TLS and key method 2 (with USER/PASS unless NULL) to the end: PEER_NEW
+ * and KEY_NEW are out. */
+static int cl_establish_as(struct tcl *c, const char *user, const char *pass)
+{
+	CHECK_EQ(cl_tls(c), 0);
+	CHECK_EQ(send_km_as(c, user, pass), 0);
+	cl_until(c, 2);
 	CHECK_EQ(c->n_cmds, 2);			/* PEER_NEW, KEY_NEW */
 	return 0;
+}
+
+static int cl_establish(struct tcl *c)
+{
+	return cl_establish_as(c, NULL, NULL);
 }
 
 static int test_full_handshake_keys(void)
@@ -501,6 +558,35 @@ static int test_reneg_exhausted(void)
 	return 0;
 }
 
+/*
+ * Without a user store nothing checks a username: one sent anyway must not
+ * become the session's identity, or a client with any valid certificate
+ * would take VICTIM's fixed (or sticky) address, end an adopted session of
+ * VICTIM's and be matched by `sluicectl kill VICTIM`. The certificate's
+ * common name is the identity; the name sent is logged as ignored.
+ */
+static int test_unverified_username(void)
+{
+	char log[8192];
+	struct tcl c;
+	int rc;
+
+	now_ms = 9000000;
+	log_begin();
+	rc = cl_establish_as(&c, VICTIM, "any password");
+	log_end(log, sizeof(log));
+	CHECK_EQ(rc, 0);
+	CHECK_STR(c.s->p.user, "client1");
+	CHECK_STR(c.s->info.user, "client1");		/* what kill matches */
+	CHECK_STR(c.peer_new.u.peer.name, "client1");	/* what adoption matches */
+	CHECK(c.peer_new.u.peer.vpn.v4 != VICTIM_IP);
+	CHECK(c.s->p.vpn_ip != VICTIM_IP);
+	CHECK(strstr(log, "unverified username ignored") != NULL);
+	CHECK(strstr(log, "auth: user client1 cn client1 from ") != NULL);
+	cl_free(&c);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "stateless cookie, then a session at msg-id 1", test_cookie },
 	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
@@ -512,6 +598,8 @@ static const struct sl_test_case cases[] = {
 	  test_reneg_bytes },
 	{ "reneg_pkts: soft reset at the limit", test_reneg_pkts },
 	{ "packet-id exhaustion signal: soft reset", test_reneg_exhausted },
+	{ "passwords off: a username sent is not the identity (fixed address, name)",
+	  test_unverified_username },
 	{ NULL, NULL }
 };
 
