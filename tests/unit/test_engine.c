@@ -24,6 +24,7 @@
 
 #define BUF		2048
 #define MAX_OPS		160
+#define BURST_IV	50	/* not a divisor of the pool size */
 #define KEY_ID		3
 #define OSSL		OVPN_BACKEND_OPENSSL
 #define IMB		OVPN_BACKEND_IPSEC_MB
@@ -721,6 +722,44 @@ static int test_kat_seal(void)
 	return 0;
 }
 
+/* ---- CBC IVs ---- */
+
+static int iv_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, OVPN_CBC_IV_LEN);
+}
+
+/* An ipsec-mb key refills its pool from the engine's reservoir: through
+ * several reservoirs, every IV is new and every packet opens. */
+static int test_iv_refill(void)
+{
+	enum { N = 2200 };	/* > 2 reservoirs of 32 pools of 32 IVs */
+	static uint8_t ivs[N][OVPN_CBC_IV_LEN];
+	struct quad q;
+
+	CHECK_EQ(quad_init(&q, 7, OVPN_P_DATA_V2, 1), 0);
+	for (unsigned int n0 = 0; n0 < N; n0 += BURST_IV) {
+		unsigned int n = N - n0 < BURST_IV ? N - n0 : BURST_IV;
+
+		for (unsigned int i = 0; i < n; i++)
+			op_seal(&ops_a[i], buf_a[i], &q.tx[IMB], 40, n0 + i + 1);
+		ovpn_data_seal_burst(eng, ops_a, n);
+		for (unsigned int i = 0; i < n; i++) {
+			CHECK_EQ(ops_a[i].result, 4 + 32 + 16 + 48);
+			memcpy(ivs[n0 + i], buf_a[i] + 36, OVPN_CBC_IV_LEN);
+			op_open(&ops_b[i], buf_a[i], &q.rx[OSSL], (size_t)ops_a[i].result);
+		}
+		ovpn_data_open_burst(eng, ops_b, n);
+		for (unsigned int i = 0; i < n; i++)
+			CHECK_EQ(ops_b[i].result, 40);
+	}
+	qsort(ivs, N, OVPN_CBC_IV_LEN, iv_cmp);
+	for (unsigned int i = 1; i < N; i++)
+		CHECK(memcmp(ivs[i - 1], ivs[i], OVPN_CBC_IV_LEN) != 0);
+	quad_free(&q);
+	return 0;
+}
+
 /* ---- no OpenSSL allocation per ipsec-mb packet ---- */
 
 static long n_allocs;
@@ -787,6 +826,7 @@ static const struct sl_test_case cases[] = {
 	{ "every flip, truncation, extension: same", test_corruption },
 	{ "CBC padding table: same verdicts", test_padding },
 	{ "bursts 1..160 mixing ciphers/peers/backends", test_mixed_bursts },
+	{ "CBC IVs: refills from the engine all new", test_iv_refill },
 	{ "captured packets open with both", test_kat_open },
 	{ "captured packets seal back with ipsec-mb", test_kat_seal },
 	{ "no libcrypto allocation per packet", test_no_alloc },
