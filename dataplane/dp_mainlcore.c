@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <rte_ring.h>
+#include <rte_ring_peek_zc.h>
 
 #include "dp.h"
 #include "dp_peer.h"
@@ -71,11 +72,30 @@ int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c)
 	return dp_peer_cmd(dp, c);
 }
 
+/*
+ * Take one command and wipe its slot. A plain dequeue copies the command
+ * out and leaves the bytes in the ring, in hugepage memory that every
+ * process attached to the data plane can read, until the slot is reused:
+ * for KEY_NEW those bytes are keys. The zero-copy dequeue (sl_cmd is SP/SC,
+ * which it needs) lets us clear the slot before the producer may reuse it.
+ */
+static bool cmd_take(struct rte_ring *r, struct sl_cmd *c)
+{
+	struct rte_ring_zc_data zcd;
+
+	if (rte_ring_dequeue_zc_burst_elem_start(r, sizeof(*c), 1, &zcd, NULL) != 1)
+		return false;
+	memcpy(c, zcd.ptr1, sizeof(*c));
+	explicit_bzero(zcd.ptr1, sizeof(*c));
+	rte_ring_dequeue_zc_elem_finish(r, 1);
+	return true;
+}
+
 void dp_cmd_poll(struct dp *dp)
 {
 	struct sl_cmd c;
 
-	while (rte_ring_dequeue_elem(dp->cmd, &c, sizeof(c)) == 0) {
+	while (cmd_take(dp->cmd, &c)) {
 		struct sl_event e = {
 			.type = SL_EVT_RESULT, .cmd_type = c.type, .seq = c.seq,
 			.peer_id = c.peer_id,
