@@ -50,6 +50,9 @@ struct cfg_port {
 	int line;			/* where it did, for validate() errors */
 };
 
+/* dataplane.crypto: the data channel's crypto backend (lib/ovpn_engine.h). */
+enum cfg_crypto { CFG_CRYPTO_AUTO, CFG_CRYPTO_OPENSSL, CFG_CRYPTO_IPSEC_MB };
+
 struct cfg_dataplane {
 	char lcores[64];		/* EAL -l list, first = main lcore */
 	uint16_t lcore_ids[CFG_MAX_LCORES];
@@ -64,6 +67,7 @@ struct cfg_dataplane {
 	uint16_t burst;
 	uint32_t ring_size;		/* control-plane rings, power of two */
 	int log_level;			/* 0 err .. 3 debug */
+	int crypto;			/* enum cfg_crypto */
 };
 
 /* A fixed VPN address for one user (common name or username). */

@@ -167,6 +167,18 @@ static int set_log_level(struct cfg_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+static int set_crypto(struct cfg_loader *ld, const config_setting_t *s,
+		      const struct cfg_key *k, void *f)
+{
+	static const char *const names[] = { "auto", "openssl", "ipsec-mb" };
+	int i = pick(ld, s, k, names, 3);
+
+	if (i < 0)
+		return -1;
+	*(int *)f = i;
+	return 0;
+}
+
 static int set_proto(struct cfg_loader *ld, const config_setting_t *s,
 		     const struct cfg_key *k, void *f)
 {
@@ -401,6 +413,8 @@ const struct cfg_key cfg_schema[] = {
 	  "a power of two 64..65536" },
 	{ "dataplane.log_level", STR, set_log_level, F(dp.log_level), 0, 0, "\"info\"",
 	  "one of \"error\", \"warning\", \"info\", \"debug\"" },
+	{ "dataplane.crypto", STR, set_crypto, F(dp.crypto), 0, 0, "\"auto\"",
+	  "one of \"auto\", \"openssl\", \"ipsec-mb\"" },
 
 	GROUP("ports", REQUIRED),
 	PORT_KEYS("public", CFG_PORT_PUBLIC),

@@ -112,6 +112,8 @@ static const struct bad_case bad[] = {
 	/* 37 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; static_addresses = (\n"
 		   "  { name = \"alice\"; addr = \"10.10.0.5\"; } ); };\n" L6, 6,
 		   "vpn.static_addresses[0].addr", "expected one of: name, address" },
+	/* 38 */ { BASE "dataplane: { crypto = \"aesni\"; };\n", 7, "dataplane.crypto",
+		   "expected one of \"auto\", \"openssl\", \"ipsec-mb\", found \"aesni\"" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -167,7 +169,25 @@ static int test_base_loads(void)
 	CHECK_STR(cfg.port[CFG_PORT_PUBLIC].vdev, "net_null0");
 	CHECK_EQ(cfg.dp.n_lcores, 2);
 	CHECK_EQ(cfg.n_rules, 0);
+	CHECK_EQ(cfg.dp.crypto, CFG_CRYPTO_AUTO);
 	cfg_free(&cfg);
+	return 0;
+}
+
+/* dataplane.crypto: each spelling to its backend (a bad one is in bad[]). */
+static int test_crypto_values(void)
+{
+	static const char *const names[] = { "auto", "openssl", "ipsec-mb" };
+	struct cfg_error err[8];
+	struct sl_config cfg;
+	char text[1024];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), BASE "dataplane: { crypto = \"%s\"; };\n", names[i]);
+		CHECK_EQ(cfg_load_string(&cfg, "t.conf", text, err, 8), 0);
+		CHECK_EQ(cfg.dp.crypto, i);
+		cfg_free(&cfg);
+	}
 	return 0;
 }
 
@@ -478,7 +498,7 @@ static int test_defaults_documented(void)
 		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
 		checked++;
 	}
-	CHECK_EQ(checked, 33);		/* every default outside lists */
+	CHECK_EQ(checked, 34);		/* every default outside lists */
 	config_destroy(&doc);
 	cfg_free(&min);
 	cfg_free(&doc_cfg);
@@ -767,6 +787,7 @@ static const struct sl_test_case cases[] = {
 	{ "EAL args: PCI ports are an allow-list", test_eal_pci_allow_list },
 	{ "minimal config loads with defaults", test_base_loads },
 	{ "config/sluice.conf loads", test_example_loads },
+	{ "dataplane.crypto: auto, openssl, ipsec-mb", test_crypto_values },
 	{ "config/demo.conf loads", test_demo_loads },
 	{ "bad configs: line, setting, message", test_bad_table },
 	{ "every error is reported", test_all_errors_reported },
