@@ -107,9 +107,9 @@ static int cmd_kill(struct cp *cp, const char *who, char *out, size_t len)
 	if (*who == '\0')
 		return snprintf(out, len, "error: kill needs a user, common name or address\n");
 	n = cp_listing_kill(cp, who);
-	SL_INFO("admin: kill %s: %d session(s)", who, n);
+	SL_INFO("admin: kill %s: %d session(s)", SL_ESC(who), n);
 	if (n == 0)
-		return snprintf(out, len, "error: no session matches \"%.64s\"\n", who);
+		return snprintf(out, len, "error: no session matches \"%s\"\n", SL_ESC(who));
 	return snprintf(out, len, "ok\n%d session(s) ending\n", n);
 }
 
@@ -132,9 +132,9 @@ static void handle(struct cp *cp, int fd)
 	} else if (strncmp(req, "kill", 4) == 0 && (req[4] == ' ' || req[4] == '\0')) {
 		n = cmd_kill(cp, req + 4 + (req[4] == ' '), out, sizeof(out));
 	} else {
-		n = snprintf(out, sizeof(out), "error: unknown command \"%.64s\" "
-			     "(known: status, ping, sessions, kill)\n", req);
-		SL_INFO("admin: refused \"%.64s\": unknown command", req);
+		n = snprintf(out, sizeof(out), "error: unknown command \"%s\" "
+			     "(known: status, ping, sessions, kill)\n", SL_ESC(req));
+		SL_INFO("admin: refused \"%s\": unknown command", SL_ESC(req));
 	}
 	if (n > (int)sizeof(out))
 		n = sizeof(out);

@@ -109,15 +109,15 @@ static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stat
 	rc = cp_adopt_session(&cp->ctx, peer_id, &ps, &s);
 	if (rc != 0) {
 		SL_WARN("peer %u (%s, vpn %s) left by a previous control plane cannot be "
-			"adopted (%s): removed", peer_id, ps.name,
+			"adopted (%s): removed", peer_id, SL_ESC(ps.name),
 			sl_addr_str(&ps.vpn, vpn, sizeof(vpn)), strerror(-rc));
 		cp_loop_peer_del(cp, peer_id, SL_DEL_TEARDOWN);
 		return false;
 	}
 	cp_table_add(&cp->sessions, s);
-	SL_INFO("adopt: user %s cn %s from %s vpn %s peer-id %u cipher %s (no TLS state: "
-		"ends at its next renegotiation, idle or kill)", s->p.user,
-		s->p.cn[0] ? s->p.cn : "-", s->p.addr, sl_addr_str(&ps.vpn, vpn, sizeof(vpn)),
+	SL_INFO("adopt: %s vpn %s peer-id %u cipher %s (no TLS state: "
+		"ends at its next renegotiation, idle or kill)", CP_WHO(s),
+		sl_addr_str(&ps.vpn, vpn, sizeof(vpn)),
 		peer_id, s->p.cipher);
 	return true;
 }
@@ -175,8 +175,8 @@ void cp_adopt_event(struct cp *cp, struct cp_session *s, const struct sl_event *
 		cp_adopt_end(cp, s, CP_END_EXIT);
 		break;
 	case SL_EVT_KEY_EXHAUSTED:
-		SL_WARN("%s (%s): packet-ids running out and no TLS state to rekey with "
-			"(adopted session): ending it, the client reconnects", s->p.user, s->p.addr);
+		SL_WARN("%s: packet-ids running out and no TLS state to rekey with "
+			"(adopted session): ending it, the client reconnects", CP_WHO(s));
 		cp_adopt_end(cp, s, CP_END_ERROR);
 		break;
 	default:

@@ -81,6 +81,30 @@ static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 	return rc == 0;
 }
 
+/*
+ * A username the client sends must be one the store could hold
+ * (cp_users_name_ok: printable, no spaces, at most CP_IDENTITY_MAX bytes),
+ * also with passwords off: it is logged, and a client sending anything
+ * else is broken or probing. Refused before any lookup.
+ */
+static bool username_ok(struct cp_session *s, const struct ovpn_km_client *km)
+{
+	if (!(km->flags & OVPN_KM_F_CRED_TOO_LONG) &&
+	    (!(km->flags & OVPN_KM_F_HAS_USER) || cp_users_name_ok(km->username)))
+		return true;
+	refuse(s, "invalid username");
+	return false;
+}
+
+/* The refused line names the username tried when it is not the identity. */
+static void auth_refused_log(struct cp_session *s, const struct ovpn_km_client *km)
+{
+	bool other = (km->flags & OVPN_KM_F_HAS_USER) && strcmp(km->username, s->p.user) != 0;
+
+	SL_INFO("auth: %s: refused: %s%s%s", CP_WHO(s), s->p.auth_reason,
+		other ? "; username " : "", other ? SL_ESC(km->username) : "");
+}
+
 /* Peer-info and the OCC string: what the client can do. */
 static int read_peer(struct cp_session *s, const struct ovpn_km_client *km, struct ovpn_occ *occ)
 {
@@ -88,7 +112,7 @@ static int read_peer(struct cp_session *s, const struct ovpn_km_client *km, stru
 
 	if ((km->flags & OVPN_KM_F_HAS_PEERINFO) &&
 	    ovpn_peerinfo_parse(km->peer_info, km->peer_info_len, &s->p.pi, &why) != 0) {
-		SL_INFO("auth: %s (%s): bad peer-info: %s", s->p.cn, s->p.addr, why);
+		SL_INFO("auth: %s: bad peer-info: %s", CP_WHO(s), why);
 		return -EBADMSG;
 	}
 	/* Only compared for warnings by OpenVPN; a bad one is not fatal. */
@@ -111,7 +135,7 @@ static void negotiate(struct cp_ctx *ctx, struct cp_session *s, const struct ovp
 			    ovpn_occ_has(occ, OVPN_OCC_CIPHER) ? occ->cipher : NULL, NULL,
 			    &res, &why) != 0 ||
 	    ovpn_kdf_cipher_lookup(res.cipher, NULL, &s->p.kc) != 0) {
-		SL_INFO("auth: %s (%s): %s", s->p.cn, s->p.addr, why ? why : "no cipher");
+		SL_INFO("auth: %s: %s", CP_WHO(s), why ? why : "no cipher");
 		refuse(s, OVPN_NCP_FAIL_REASON);
 		return;
 	}
@@ -139,21 +163,22 @@ static void first_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		refuse(s, "malformed peer-info");
 		return;
 	}
-	if (ctx->users == NULL && (km->flags & OVPN_KM_F_HAS_USER))
-		SL_INFO("auth: cn %s from %s: unverified username ignored (passwords are off)",
-			s->p.cn, s->p.addr);
-	if (check_password(ctx, s, km))
-		snprintf(s->p.user, sizeof(s->p.user), "%.*s", (int)sizeof(s->p.user) - 1,
-			 km->username);	/* the store's names fit */
+	if (username_ok(s, km)) {
+		if (ctx->users == NULL && (km->flags & OVPN_KM_F_HAS_USER))
+			SL_INFO("auth: %s: unverified username ignored: %s", CP_WHO(s),
+				SL_ESC(km->username));
+		else if (check_password(ctx, s, km))	/* valid names fit */
+			snprintf(s->p.user, sizeof(s->p.user), "%.*s",
+				 (int)sizeof(s->p.user) - 1, km->username);
+	}
 	if (!s->p.auth_failed)
 		negotiate(ctx, s, &occ);
 	if (s->p.auth_failed)
-		SL_INFO("auth: user %s cn %s from %s: refused: %s", s->p.user, s->p.cn,
-			s->p.addr, s->p.auth_reason);
+		auth_refused_log(s, km);
 	else
-		SL_INFO("auth: user %s cn %s from %s: ok (%s, IV_PROTO %u, %s)", s->p.user,
-			s->p.cn, s->p.addr, s->p.pi.ver[0] ? s->p.pi.ver : "no IV_VER",
-			s->p.iv_proto, s->p.ekm ? "tls-ekm" : "prf");
+		SL_INFO("auth: %s: ok (%s, IV_PROTO %u, %s)", CP_WHO(s),
+			s->p.pi.ver[0] ? SL_ESC(s->p.pi.ver) : "no IV_VER", s->p.iv_proto,
+			s->p.ekm ? "tls-ekm" : "prf");
 }
 
 /* Renegotiations repeat KM2: the same certificate, the same user and its
@@ -166,8 +191,11 @@ static void reneg_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	cp_tls_peer_cn(ks->ssl, cn, sizeof(cn));
 	if (strcmp(cn, s->p.cn) != 0)
 		refuse(s, "certificate changed in renegotiation");
-	if (check_password(ctx, s, km) && strcmp(km->username, s->p.user) != 0)
+	if (username_ok(s, km) && check_password(ctx, s, km) &&
+	    strcmp(km->username, s->p.user) != 0)
 		refuse(s, "username changed in renegotiation");
+	if (s->p.auth_failed)
+		auth_refused_log(s, km);
 }
 
 static int reply_km(struct cp_ctx *ctx, struct cp_ks *ks, struct ovpn_km_server *srv,

@@ -38,6 +38,11 @@
 #include "sl_counters.h"
 
 #define CP_NAME_MAX		64
+/* Longest identity (username or certificate common name), in bytes: the
+ * data plane keeps a peer's name in 48 bytes with its NUL (sl_cmd_peer). */
+#define CP_IDENTITY_MAX		47
+#define CP_STR_(x)		#x
+#define CP_STR(x)		CP_STR_(x)	/* a number macro as text, for messages */
 #define CP_PKT_MAX		2048	/* largest control datagram we accept */
 
 struct cp_tls;

@@ -59,8 +59,7 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 	/* Addresses follow the user: the username with auth-user-pass, else the CN. */
 	if (cp_pool_alloc(ctx->pool, s->p.user[0] ? s->p.user : s->p.cn, s, &s->p.peer_id,
 			  &s->p.vpn_ip) != 0) {
-		SL_WARN("connect: %s (%s): address pool or peer-ids exhausted", s->p.cn,
-			s->p.addr);
+		SL_WARN("connect: %s: address pool or peer-ids exhausted", CP_WHO(s));
 		return -ENOSPC;
 	}
 	c.peer_id = s->p.peer_id;
@@ -204,8 +203,8 @@ static void reneg_expire(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	if (next == NULL || next->state != CP_KS_HANDSHAKE ||
 	    now < next->start_ms + (uint64_t)ctx->cfg->vpn.hand_window * 1000)
 		return;
-	SL_INFO("rekey: user %s cn %s from %s: key-id %u not done within %us, keeping "
-		"key-id %u", s->p.user, s->p.cn, s->p.addr, next->key_id,
+	SL_INFO("rekey: %s: key-id %u not done within %us, keeping key-id %u", CP_WHO(s),
+		next->key_id,
 		ctx->cfg->vpn.hand_window, s->p.ks->key_id);
 	cp_ks_free(next);
 	s->p.next = NULL;
@@ -226,8 +225,7 @@ static void swap(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	s->p.next = NULL;
 	next->swapped = true;
 	cp_count(ctx, CP_ST_RENEG);
-	SL_INFO("rekey: user %s cn %s from %s: now sending on key-id %u", s->p.user, s->p.cn,
-		s->p.addr, next->key_id);
+	SL_INFO("rekey: %s: now sending on key-id %u", CP_WHO(s), next->key_id);
 }
 
 static void old_key_del(struct cp_ctx *ctx, struct cp_session *s)

@@ -51,7 +51,7 @@ struct cp_ks *cp_ks_new(struct cp_ctx *ctx, uint8_t key_id, uint32_t first_id, u
 	/* An empty read BIO means "wait for more", not end of stream. */
 	BIO_set_mem_eof_return(ks->rbio, -1);
 	SSL_set_bio(ks->ssl, ks->rbio, ks->wbio);
-	SSL_set_app_data(ks->ssl, ks->cert_cn);
+	SSL_set_app_data(ks->ssl, &ks->cert);
 	SSL_set_accept_state(ks->ssl);
 	return ks;
 }
@@ -78,8 +78,7 @@ struct cp_ks *cp_ks_renegotiate(struct cp_ctx *ctx, struct cp_session *s, uint64
 	s->p.next = ks;
 	/* 7 wraps to 1: key-id 0 is never reused (ssl.c, key_state_soft_reset). */
 	s->p.next_key_id = ks->key_id == OVPN_KEY_ID_MAX ? 1 : ks->key_id + 1;
-	SL_INFO("rekey: user %s cn %s from %s: key-id %u started by %s", s->p.user, s->p.cn,
-		s->p.addr, ks->key_id, who);
+	SL_INFO("rekey: %s: key-id %u started by %s", CP_WHO(s), ks->key_id, who);
 	return ks;
 }
 
@@ -194,13 +193,16 @@ static void tls_failed(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *k
 	ERR_clear_error();
 	cp_count(ctx, CP_ST_TLS_FAIL);
 	/* A refused first certificate still names the session's end. */
-	if (s->p.cn[0] == '\0' && ks->cert_cn[0] != '\0') {
-		snprintf(s->p.cn, sizeof(s->p.cn), "%s", ks->cert_cn);
-		snprintf(s->p.user, sizeof(s->p.user), "%s", ks->cert_cn);
+	if (s->p.cn[0] == '\0' && ks->cert.cn[0] != '\0') {
+		snprintf(s->p.cn, sizeof(s->p.cn), "%s", ks->cert.cn);
+		snprintf(s->p.user, sizeof(s->p.user), "%s", ks->cert.cn);
 	}
-	if (v != X509_V_OK)
+	if (v == X509_V_ERR_APPLICATION_VERIFICATION && ks->cert.refused != NULL)
+		SL_INFO("auth: cn - from %s: certificate refused: %s", s->p.addr,
+			ks->cert.refused);
+	else if (v != X509_V_OK)
 		SL_INFO("auth: cn %s from %s: certificate refused: %s",
-			ks->cert_cn[0] ? ks->cert_cn : "-", s->p.addr,
+			ks->cert.cn[0] ? SL_ESC(ks->cert.cn) : "-", s->p.addr,
 			X509_verify_cert_error_string(v));
 	else
 		SL_INFO("auth: %s: TLS handshake failed: %s", s->p.addr, e);

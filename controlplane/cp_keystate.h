@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "cp_session.h"
+#include "cp_tls.h"
 #include "ovpn_reliable.h"
 
 #define CP_TLS_CHUNK		1100	/* TLS bytes per P_CONTROL_V1 (fits 1250 B IP) */
@@ -30,7 +31,7 @@ struct cp_ks {
 	bool km_done;			/* client key method 2 processed */
 	bool swapped;			/* TX moved to this key */
 	uint64_t keys_ms;		/* when its data keys went to the data plane */
-	char cert_cn[CP_NAME_MAX];	/* leaf CN seen in verification (cp_tls.c) */
+	struct cp_tls_peer cert;	/* the leaf's CN as verification saw it (cp_tls.c) */
 	SSL *ssl;
 	BIO *rbio, *wbio;		/* network side of the TLS object */
 	uint64_t start_ms;

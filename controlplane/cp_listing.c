@@ -9,7 +9,9 @@
  * (one line in the output). Byte counters come from the data plane
  * (sl_status.peers, written by the peer's owner lcore). A session adopted
  * from a previous control plane (cp_adopt.c) ends with "state adopted";
- * its cn is "-" when it logged in with a user name (not kept).
+ * its cn is "-" when it logged in with a user name (not kept). Names came
+ * from clients: escaped (sl_esc), so one cannot end a line or pass for
+ * two fields.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "cp_adopt.h"
 #include "cp_listing.h"
 #include "cp_work.h"
+#include "sl_log.h"
 
 static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t len)
 {
@@ -42,7 +45,7 @@ static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	return snprintf(buf, len, "user %s cn %s real %s vpn %s cipher %s since %s "
 			"bytes-in %lu bytes-out %lu key-id %u peer-id %u%s\n",
-			i.user[0] ? i.user : "-", i.cn[0] ? i.cn : "-", real,
+			i.user[0] ? SL_ESC(i.user) : "-", i.cn[0] ? SL_ESC(i.cn) : "-", real,
 			cfg_ip_str(i.vpn_ip, vpn, sizeof(vpn)), i.cipher, since,
 			(unsigned long)in, (unsigned long)out, i.key_id, i.peer_id,
 			s->adopted ? " state adopted" : "");

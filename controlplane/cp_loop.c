@@ -138,6 +138,7 @@ static void log_end(struct cp *cp, struct cp_session *s, enum cp_end why, uint32
 	const struct sl_status *st = cp->dp.status;
 	struct cp_session_info i;
 	uint64_t in = 0, out = 0, now = (uint64_t)time(NULL);
+	char who[CP_WHO_MAX];
 
 	pthread_mutex_lock(&s->lock);
 	i = s->info;
@@ -146,8 +147,8 @@ static void log_end(struct cp *cp, struct cp_session *s, enum cp_end why, uint32
 		in = st->peers[peer_id].rx_bytes;
 		out = st->peers[peer_id].tx_bytes;
 	}
-	SL_INFO("disconnect: user %s cn %s from %s: %s (%lus, in %lu out %lu bytes)",
-		i.user[0] ? i.user : "-", i.cn[0] ? i.cn : "-", s->p.addr, cp_end_name(why),
+	SL_INFO("disconnect: %s: %s (%lus, in %lu out %lu bytes)",
+		cp_who(i.user, i.cn, s->p.addr, who, sizeof(who)), cp_end_name(why),
 		(unsigned long)(i.since ? now - i.since : 0), (unsigned long)in,
 		(unsigned long)out);
 }
@@ -338,7 +339,7 @@ static void float_to(struct cp *cp, struct cp_session *s, const struct sl_endpoi
 	char a[SL_ENDPOINT_STRLEN];
 
 	if (cp_table_move(&cp->sessions, s, to))
-		SL_INFO("float: %s (%s) now at %s", s->info.cn, s->p.addr,
+		SL_INFO("float: %s (%s) now at %s", SL_ESC(s->info.cn), s->p.addr,
 			sl_endpoint_str(to, a, sizeof(a)));
 }
 

@@ -77,13 +77,13 @@ void cp_pushreply_send(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *k
 		cp_ks_text(ks, r->msg[i]);
 	free(r);
 	if (n <= 0) {
-		SL_ERR("connect: %s (%s): PUSH_REPLY not built (%d)", s->p.cn, s->p.addr, n);
+		SL_ERR("connect: %s: PUSH_REPLY not built (%d)", CP_WHO(s), n);
 		cp_session_end(s, CP_END_ERROR);
 		return;
 	}
 	s->p.pushed = true;
 	s->p.since = (uint64_t)time(NULL);
-	SL_INFO("connect: user %s cn %s from %s: vpn %s peer-id %u cipher %s%s",
-		s->p.user, s->p.cn, s->p.addr, cfg_ip_str(s->p.vpn_ip, ip, sizeof(ip)),
+	SL_INFO("connect: %s: vpn %s peer-id %u cipher %s%s", CP_WHO(s),
+		cfg_ip_str(s->p.vpn_ip, ip, sizeof(ip)),
 		s->p.peer_id, s->p.cipher, comp_names[s->p.push_comp]);
 }

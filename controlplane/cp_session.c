@@ -40,6 +40,14 @@ const char *cp_end_name(enum cp_end e)
 	return e <= CP_END_ERROR ? end_names[e] : "?";
 }
 
+const char *cp_who(const char *user, const char *cn, const char *addr, char *buf,
+		   size_t len)
+{
+	snprintf(buf, len, "user %s cn %s from %s", user[0] ? SL_ESC(user) : "-",
+		 cn[0] ? SL_ESC(cn) : "-", addr);
+	return buf;
+}
+
 /* ---- life cycle ---- */
 
 struct cp_session *cp_session_alloc(void)

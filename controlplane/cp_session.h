@@ -24,6 +24,7 @@
 #include "ovpn_peerinfo.h"
 #include "ovpn_wrap.h"
 #include "ovpn_wrap_v2.h"
+#include "sl_log.h"
 
 #define CP_INBOX_MAX		64	/* packets queued for one session */
 
@@ -44,6 +45,17 @@ enum cp_end {
 };
 
 const char *cp_end_name(enum cp_end e);
+
+/*
+ * "user U cn C from A", how log lines name a session: U and C escaped
+ * (sl_esc: they came from the client), "-" when empty. Into buf; returns it.
+ */
+const char *cp_who(const char *user, const char *cn, const char *addr, char *buf,
+		   size_t len);
+#define CP_WHO_MAX	(2 * SL_ESC_MAX + SL_ENDPOINT_STRLEN + 16)
+/* cp_who() of session S's protocol state, in a buffer of the enclosing block. */
+#define CP_WHO(s)	cp_who((s)->p.user, (s)->p.cn, (s)->p.addr, \
+			       (char[CP_WHO_MAX]){ 0 }, CP_WHO_MAX)
 
 /* What a new session starts from (the admission step verified it). */
 struct cp_admit_ok {

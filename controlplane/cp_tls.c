@@ -5,7 +5,8 @@
  * ECDHE, no tickets, no TLS renegotiation, no session cache (OpenVPN
  * renegotiates with a new TLS session, ssl.c), a client certificate
  * required and verified against pki.ca and, when set, the CRL in pki.crl
- * (the leaf only, as crl-verify does). The CRL is re-read when its file changes: a new SSL_CTX is
+ * (the leaf only, as crl-verify does), and its common name must be one
+ * printable name (cert_cn). The CRL is re-read when its file changes: a new SSL_CTX is
  * built and swapped in under t->lock; key states already running keep the
  * context they were made from (SSL_new holds a reference).
  */
@@ -171,36 +172,70 @@ int cp_tls_reload(struct cp_tls *t, char *err, size_t errlen)
 	return 1;
 }
 
-static int cert_cn(X509 *cert, char *cn, size_t len)
+/*
+ * The leaf's common name is a session's identity (without passwords) and
+ * is shown in log lines and listings, so it must be one name that reads
+ * as what it is: exactly one CN of 1..CP_IDENTITY_MAX bytes of printable
+ * ASCII (spaces allowed; logs and listings escape them). Anything else is
+ * refused rather than mended: a NUL would cut "alice\0x" to "alice", a
+ * second CN or a replaced byte could read as another user's name. NULL
+ * with the name in cn (len >= CP_NAME_MAX), or why it was refused.
+ */
+static const char *cert_cn(X509 *cert, char *cn, size_t len)
 {
-	X509_NAME *name = cert ? X509_get_subject_name(cert) : NULL;
+	X509_NAME *name = cert != NULL ? X509_get_subject_name(cert) : NULL;
+	int i = name != NULL ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	const char *why = NULL;
+	unsigned char *u = NULL;
+	int n;
 
 	cn[0] = '\0';
-	if (name == NULL || X509_NAME_get_text_by_NID(name, NID_commonName, cn, (int)len) < 0)
-		return -ENOENT;
-	/* A CN ends up in logs and in `sluicectl` output: printable only. */
-	for (char *c = cn; *c != '\0'; c++)
-		if (*c < 0x20 || *c == 0x7f || *c == ',')
-			*c = '_';
-	return 0;
+	if (i < 0)
+		return "no common name";
+	if (X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+		return "more than one common name";
+	n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	if (n < 0)
+		return "common name not readable as text";
+	if (n == 0)
+		why = "empty common name";
+	else if (memchr(u, 0, (size_t)n) != NULL)
+		why = "common name with a NUL byte";
+	else if (n > CP_IDENTITY_MAX || (size_t)n >= len)
+		why = "common name longer than " CP_STR(CP_IDENTITY_MAX) " bytes";
+	for (int k = 0; why == NULL && k < n; k++)
+		if (u[k] < 0x20 || u[k] > 0x7e)
+			why = "common name not printable ASCII";
+	if (why == NULL) {
+		memcpy(cn, u, (size_t)n);
+		cn[n] = '\0';
+	}
+	OPENSSL_free(u);
+	return why;
 }
 
 int cp_tls_peer_cn(SSL *ssl, char *cn, size_t len)
 {
-	return cert_cn(SSL_get0_peer_certificate(ssl), cn, len);
+	return cert_cn(SSL_get0_peer_certificate(ssl), cn, len) == NULL ? 0 : -EINVAL;
 }
 
 /*
- * Keeps the leaf's common name in the buffer of the SSL's app data (the
- * key state's cert_cn, CP_NAME_MAX bytes): a refused certificate never
- * becomes the peer certificate, and its log line should still name it.
+ * Checks the leaf's common name (cert_cn) and keeps it in the SSL's app
+ * data (struct cp_tls_peer, the key state's): a refused certificate never
+ * becomes the peer certificate, and its log line should still name it, or
+ * say why its name was refused. A name we cannot accept fails the
+ * handshake as an application verification failure.
  */
 static int verify_cb(int ok, X509_STORE_CTX *x)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-	char *cn = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	struct cp_tls_peer *peer = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
 
-	if (cn != NULL && X509_STORE_CTX_get_error_depth(x) == 0)
-		cert_cn(X509_STORE_CTX_get_current_cert(x), cn, CP_NAME_MAX);
-	return ok;
+	if (peer == NULL || X509_STORE_CTX_get_error_depth(x) != 0)
+		return ok;
+	peer->refused = cert_cn(X509_STORE_CTX_get_current_cert(x), peer->cn, sizeof(peer->cn));
+	if (peer->refused == NULL || !ok)
+		return ok;
+	X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+	return 0;
 }

@@ -10,8 +10,16 @@
 #include <openssl/ssl.h>
 
 #include "cfg.h"
+#include "cp_ctx.h"
 
 struct cp_tls;
+
+/* What verification saw of a client's certificate: the SSL object's app
+ * data (SSL_set_app_data), filled by the verify callback. */
+struct cp_tls_peer {
+	char cn[CP_NAME_MAX];		/* the leaf's common name; "" if refused */
+	const char *refused;		/* why its name was refused, or NULL */
+};
 
 struct cp_tls *cp_tls_new(const struct cfg_pki *pki, char *err, size_t errlen);
 void cp_tls_free(struct cp_tls *t);
@@ -19,7 +27,8 @@ void cp_tls_free(struct cp_tls *t);
 SSL *cp_tls_ssl_new(struct cp_tls *t);
 /* Re-read the CRL if its file changed; 1 reloaded, 0 unchanged, < 0 error. */
 int cp_tls_reload(struct cp_tls *t, char *err, size_t errlen);
-/* Common name of the verified client certificate into cn. */
+/* Common name of the verified client certificate into cn (len >=
+ * CP_NAME_MAX); 0, or -EINVAL when it has none we accept. */
 int cp_tls_peer_cn(SSL *ssl, char *cn, size_t len);
 
 #endif

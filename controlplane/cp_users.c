@@ -56,15 +56,33 @@ static int unhex(const char *s, size_t n, uint8_t *out, size_t cap)
 	return (int)(n / 2);
 }
 
-/* "name:pbkdf2-sha256$ITER$SALT$HASH" -> u; -1 if malformed. */
-static int parse_line(char *line, struct cp_user *u)
+bool cp_users_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > CP_IDENTITY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* "name:pbkdf2-sha256$ITER$SALT$HASH" -> u; -1 if malformed, with a
+ * reason in *why when it is more than the format. */
+static int parse_line(char *line, struct cp_user *u, const char **why)
 {
 	char *colon = strchr(line, ':'), *salt, *hash;
 	int n;
 
-	if (colon == NULL || colon == line || (size_t)(colon - line) >= sizeof(u->name))
+	if (colon == NULL || colon == line)
 		return -1;
 	*colon = '\0';
+	if (!cp_users_name_ok(line)) {
+		*why = "user name: 1 to " CP_STR(CP_IDENTITY_MAX) " printable ASCII characters, "
+		       "no spaces";
+		return -1;
+	}
 	memcpy(u->name, line, (size_t)(colon - line) + 1);
 	if (strncmp(colon + 1, "pbkdf2-sha256$", 14) != 0)
 		return -1;
@@ -91,12 +109,13 @@ struct cp_users *cp_users_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *why = "expected NAME:pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX";
+
 		lineno++;
 		if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if (us->n == CP_USERS_MAX || parse_line(line, &us->u[us->n]) != 0) {
-			snprintf(err, errlen, "users.store %s:%d: expected "
-				 "NAME:pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX", path, lineno);
+		if (us->n == CP_USERS_MAX || parse_line(line, &us->u[us->n], &why) != 0) {
+			snprintf(err, errlen, "users.store %s:%d: %s", path, lineno, why);
 			goto fail;
 		}
 		us->n++;

@@ -5,7 +5,13 @@
 /* The file-backed user store for auth-user-pass, PBKDF2-SHA256 hashes (cp_users.c). */
 #include <stddef.h>
 
+#include <stdbool.h>
+
 struct cp_users;
+
+/* A username: 1..CP_IDENTITY_MAX bytes of printable ASCII without spaces
+ * ('!'..'~'), what the store holds and what a client may send. */
+bool cp_users_name_ok(const char *name);
 
 struct cp_users *cp_users_open(const char *path, char *err, size_t errlen);
 void cp_users_free(struct cp_users *u);

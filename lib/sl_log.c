@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,4 +44,44 @@ void sl_log(enum sl_log_level lvl, const char *fmt, ...)
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0)
 		return; /* nowhere left to report it */
+}
+
+static bool esc_plain(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && c != '\\';
+}
+
+static size_t esc_len(const char *in)
+{
+	size_t n = 0;
+
+	for (; *in != '\0'; in++)
+		n += esc_plain((unsigned char)*in) ? 1 : 4;
+	return n;
+}
+
+const char *sl_esc(const char *in, char *out, size_t len)
+{
+	size_t room, o = 0;
+
+	if (len == 0)
+		return out;
+	/* Cut: keep room for "..." and the NUL (when there is any). */
+	room = esc_len(in) < len || len <= 4 ? len - 1 : len - 4;
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (o + (esc_plain(c) ? 1 : 4) > room)
+			break;
+		if (esc_plain(c))
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+	}
+	if (*in != '\0' && len > 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }

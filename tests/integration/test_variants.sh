@@ -3,7 +3,9 @@
 # plane, the control plane restarted per server configuration:
 #   tls-auth (key-direction), tls-crypt-v2 (per-client key, early
 #   negotiation), CHACHA20-POLY1305 and AES-128-GCM forced by data-ciphers,
-#   a username sent while passwords are off is not an identity,
+#   a username sent while passwords are off is not an identity, an invalid
+#   username and certificate names that cannot be shown as they are are
+#   refused, names are escaped in logs and listings,
 #   auth-user-pass against the user store (right and wrong password),
 #   a certificate revoked while running (CRL re-read), ping-restart after a
 #   silent client, client-driven (reneg-sec 20) and server-driven
@@ -50,6 +52,51 @@ unverified_username() {
   sl_log "tun0 $(awk '{print $4}' <<<"$a"); $(sl_ctl sessions | grep '^user' | cut -d' ' -f1-4)"
   grep -q "inet 10\.10\.0\.2/24" <<<"$a" && session_has "^user client1 cn client1 " &&
   grep -q "unverified username ignored" "$SL_TMP/cp.log" && sl_client_stop
+}
+
+# A username with a space (the client drops control characters) is
+# refused before any lookup, with passwords off too, and logged escaped.
+invalid_username() {
+  printf 'evil name\nany password\n' > "$SL_TMP/evil.pass"
+  rm -f "$SL_TMP/client1.log"
+  sl_client_start client1 --auth-user-pass "$SL_TMP/evil.pass"
+  wait_for 30 grep -q "AUTH: Received control message: AUTH_FAILED" "$SL_TMP/client1.log" &&
+  wait_for 10 grep -q "process exiting" "$SL_TMP/client1.log" &&
+  { wait "$CL_PID" || true; } &&
+  grep -q "refused: invalid username; username evil[\\]x20name$" "$SL_TMP/cp.log" &&
+  wait_for 10 session_has "^sessions 0 "
+}
+
+# odd_cert FILE SUBJECT: a client certificate with SUBJECT (openssl -subj,
+# UTF-8) signed by the test CA, as FILE.crt / FILE.key.
+odd_cert() {
+  ( cd "$PKI"
+    openssl req -utf8 -subj "$2" -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$1.key" -out "$1.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+      -extfile "$1.ext" -out "$1.crt" 2>/dev/null )
+}
+
+# cert_name_refused FILE SUBJECT WHY: refused in the handshake, WHY logged.
+cert_name_refused() {
+  odd_cert "$1" "$2"
+  rm -f "$SL_TMP/$1.log"
+  sl_client_start "$1"
+  wait_for 20 grep -q "certificate refused: $3" "$SL_TMP/cp.log"
+  local rc=$?
+  sl_stop "$CL_PID" 20 || true
+  sl_log "$(grep -o "auth: cn .*certificate refused: $3" "$SL_TMP/cp.log" | tail -1)"
+  [ $rc -eq 0 ] && ! grep -q "Initialization Sequence Completed" "$SL_TMP/$1.log"
+}
+
+# Names that cannot be shown as they are: refused. A space is shown escaped.
+cert_names() {
+  cert_name_refused two-cn "/CN=client2/CN=admin" "more than one common name" &&
+  cert_name_refused umlaut "/CN=J$(printf '\xc3\xbc')rgen" "common name not printable ASCII" &&
+  odd_cert jane "/CN=Jane Doe" && sl_connect jane &&
+  session_has "^user Jane[\\]x20Doe cn Jane[\\]x20Doe real " &&
+  grep -q "connect: user Jane[\\]x20Doe cn Jane[\\]x20Doe from " "$SL_TMP/cp.log" && sl_client_stop
 }
 
 users_file() {
@@ -129,6 +176,8 @@ stage "CHACHA20-POLY1305 forced by data-ciphers" cipher_forced CHACHA20-POLY1305
 stage "AES-128-GCM forced by data-ciphers" cipher_forced AES-128-GCM
 stage "passwords off: a username sent is ignored (no fixed address of that name)" \
   unverified_username
+stage "username with a space: AUTH_FAILED, logged escaped" invalid_username
+stage "certificate names: two CNs or non-ASCII refused, a space listed escaped" cert_names
 stage "auth-user-pass: right password connects" auth_right
 stage "auth-user-pass: wrong password gets AUTH_FAILED, no session" auth_wrong
 stage "revoked certificate refused after CRL reload; others still connect" revoked_refused

@@ -12,8 +12,8 @@
 #include "sl_test.h"
 #include "test_cp_pki.h"
 
-static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, const char *cn,
-		       const char *eku)
+static X509 *make_cert_subject(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
+			       const X509_NAME *subject, const char *eku)
 {
 	X509 *x = X509_new();
 	X509V3_CTX v3;
@@ -23,8 +23,7 @@ static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, const char *cn
 	X509_gmtime_adj(X509_getm_notBefore(x), -60);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	X509_set_pubkey(x, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, subject);
 	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : X509_get_subject_name(x));
 	X509V3_set_ctx(&v3, ca ? ca : x, x, NULL, NULL, 0);
 	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "CA:FALSE" : "critical,CA:TRUE");
@@ -37,6 +36,23 @@ static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, const char *cn
 	}
 	X509_sign(x, ca_key, EVP_sha256());
 	return x;
+}
+
+static X509 *make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, const char *cn,
+		       const char *eku)
+{
+	X509_NAME *n = X509_NAME_new();
+	X509 *x;
+
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	x = make_cert_subject(key, ca_key, ca, n, eku);
+	X509_NAME_free(n);
+	return x;
+}
+
+X509 *cp_test_pki_client(struct cp_test_pki *t, const X509_NAME *subject)
+{
+	return make_cert_subject(t->cli_key, t->ca_key, t->ca, subject, "clientAuth");
 }
 
 static void write_pem(const struct cp_test_pki *t, const char *name, X509 *x, EVP_PKEY *k,

@@ -22,6 +22,8 @@ struct cp_test_pki {
 
 /* Make it and point pki's ca, cert, key and tls_crypt at its files; 0 or -1. */
 int cp_test_pki_make(struct cp_test_pki *t, struct cfg_pki *pki);
+/* Another client certificate (client1's key) for SUBJECT, signed by the CA. */
+X509 *cp_test_pki_client(struct cp_test_pki *t, const X509_NAME *subject);
 /* Free it and remove its folder. */
 void cp_test_pki_free(struct cp_test_pki *t);
 

@@ -69,6 +69,7 @@ static struct cp_ctx ctx;
 static struct cp_admit *admit;
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
 static struct sl_endpoint client_ep;	/* 192.0.2.2:40000, set in setup() */
+static X509 *cl_cert;			/* the test client's certificate, if not client1's */
 
 static int setup(void)
 {
@@ -224,7 +225,7 @@ static int cl_connect(struct tcl *c)
 	cl_take(c, reply);	/* learns the cookie sid; msg 0 sits in the window */
 	free(reply);
 	c->sctx = SSL_CTX_new(TLS_client_method());
-	SSL_CTX_use_certificate(c->sctx, pki.cli_cert);
+	SSL_CTX_use_certificate(c->sctx, cl_cert != NULL ? cl_cert : pki.cli_cert);
 	SSL_CTX_use_PrivateKey(c->sctx, pki.cli_key);
 	c->ssl = SSL_new(c->sctx);
 	c->rbio = BIO_new(BIO_s_mem());
@@ -411,6 +412,33 @@ static void cl_until(struct tcl *c, unsigned want)
 	}
 }
 
+/* Exchange packets, time going on, until the session ended. */
+static void cl_until_end(struct tcl *c)
+{
+	for (int i = 0; i < 20 && c->n_end == 0; i++) {
+		cl_flush(c, false);
+		now_ms += 100;
+		run(c, true);
+	}
+}
+
+/* The first text message from the server that starts with PREFIX into
+ * msg (after its key method 2 reply); -1 if none came. */
+static int cl_read_msg(struct tcl *c, const char *prefix, char *msg, size_t len)
+{
+	char buf[2048];
+	int n;
+
+	while ((n = SSL_read(c->ssl, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		if (strncmp(buf, prefix, strlen(prefix)) == 0) {
+			snprintf(msg, len, "%.*s", (int)len - 1, buf);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* TLS and key method 2 (with USER/PASS unless NULL) to the end: PEER_NEW
  * and KEY_NEW are out. */
 static int cl_establish_as(struct tcl *c, const char *user, const char *pass)
@@ -587,6 +615,167 @@ static int test_unverified_username(void)
 	return 0;
 }
 
+/*
+ * A username is 1..47 bytes of printable ASCII without spaces: anything
+ * else is refused with AUTH_FAILED before any lookup, also with passwords
+ * off, and logged escaped (a newline in it must not start a log line).
+ */
+static int username_refused(const char *user, const char *logged)
+{
+	char log[8192], msg[256] = "";
+	struct tcl c;
+
+	log_begin();
+	cl_tls(&c);
+	send_km_as(&c, user, "pw");
+	cl_until_end(&c);
+	cl_read_msg(&c, "AUTH_FAILED", msg, sizeof(msg));
+	log_end(log, sizeof(log));
+	CHECK_EQ(c.n_end, 1);
+	CHECK_EQ(c.end, CP_END_AUTH);
+	CHECK_EQ(c.n_cmds, 0);				/* no PEER_NEW */
+	CHECK(strncmp(msg, "AUTH_FAILED", 11) == 0);
+	CHECK(strstr(log, ": refused: invalid username; username ") != NULL);
+	CHECK(strstr(log, logged) != NULL);
+	CHECK(strstr(log, "\nauth: forged") == NULL);
+	cl_free(&c);
+	return 0;
+}
+
+static int test_username_invalid(void)
+{
+	char long_name[49];
+	char log[8192];
+	struct tcl c;
+	int rc;
+
+	now_ms = 10000000;
+	/* Escaped where it is logged: the newline as \x0a. */
+	CHECK_EQ(username_refused("bob\nauth: forged line",
+				  "; username bob\\x0aauth:\\x20forged\\x20line\n"), 0);
+	CHECK_EQ(username_refused("bob smith", "; username bob\\x20smith\n"), 0);
+	CHECK_EQ(username_refused("bob\x7f", "; username bob\\x7f\n"), 0);
+	CHECK_EQ(username_refused("b\xc3\xb6" "b", "; username b\\xc3\\xb6" "b\n"), 0);
+	memset(long_name, 'u', 48);
+	long_name[48] = '\0';
+	CHECK_EQ(username_refused(long_name, long_name), 0);
+	/* 47 bytes is still a name (ignored here: passwords are off). */
+	long_name[47] = '\0';
+	log_begin();
+	rc = cl_establish_as(&c, long_name, "pw");
+	log_end(log, sizeof(log));
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(log, "unverified username ignored: uuuuuuuu") != NULL);
+	cl_free(&c);
+	return 0;
+}
+
+/* The one escaping helper of everything logged or listed from outside. */
+static int test_escape(void)
+{
+	char out[12];
+
+	CHECK_STR(SL_ESC("alice@example.com"), "alice@example.com");
+	CHECK_STR(SL_ESC("a b\\c\n\x01\x7f\xff"), "a\\x20b\\x5cc\\x0a\\x01\\x7f\\xff");
+	CHECK_STR(SL_ESC(""), "");
+	CHECK_STR(sl_esc("abcdefghijk", out, sizeof(out)), "abcdefghijk");	/* fits */
+	CHECK_STR(sl_esc("abcdefghijkl", out, sizeof(out)), "abcdefgh...");
+	CHECK_STR(sl_esc("abcdef\n\n", out, sizeof(out)), "abcdef...");	/* no half escape */
+	CHECK_STR(sl_esc("abc", out, 2), "a");
+	return 0;
+}
+
+/* A client certificate whose subject has these common names (and O=unit). */
+struct cn_entry {
+	int type;			/* V_ASN1_UTF8STRING, V_ASN1_BMPSTRING, ... */
+	const char *bytes;
+	int len;
+};
+
+static X509 *cert_with(const struct cn_entry *e, unsigned n)
+{
+	X509_NAME *name = X509_NAME_new();
+	X509 *x;
+
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"unit",
+				   -1, -1, 0);
+	for (unsigned i = 0; i < n; i++)
+		X509_NAME_add_entry_by_NID(name, NID_commonName, e[i].type,
+					   (const unsigned char *)e[i].bytes, e[i].len, -1, 0);
+	x = cp_test_pki_client(&pki, name);
+	X509_NAME_free(name);
+	return x;
+}
+
+/* The session with certificate X (freed) ends at TLS and the log says WHY. */
+static int cert_refused(X509 *x, const char *why)
+{
+	char log[8192];
+	struct tcl c;
+
+	cl_cert = x;
+	log_begin();
+	cl_tls(&c);
+	cl_until_end(&c);	/* TLS 1.3: the server checks after the client is done */
+	if (c.n_end == 0) {
+		send_km_as(&c, NULL, NULL);
+		cl_until(&c, 2);
+	}
+	log_end(log, sizeof(log));
+	cl_cert = NULL;
+	X509_free(x);
+	CHECK_EQ(c.n_end, 1);
+	CHECK_EQ(c.end, CP_END_TLS);
+	CHECK_EQ(c.n_cmds, 0);
+	CHECK(strstr(log, why) != NULL);
+	cl_free(&c);
+	return 0;
+}
+
+/*
+ * A common name is the identity of a session without passwords: it must
+ * be one name, shown as it is. Refused in the TLS handshake: no CN, two
+ * CNs, a NUL inside (would read as a shorter name), bytes outside
+ * printable ASCII (BMPString, UTF-8, control characters), more than the
+ * 47 bytes the data plane keeps.
+ */
+static int test_cert_names(void)
+{
+	static const struct cn_entry two[] = { { V_ASN1_UTF8STRING, "alice", 5 },
+					       { V_ASN1_UTF8STRING, "bob", 3 } };
+	static const struct cn_entry bmp = { V_ASN1_BMPSTRING, "\0J\0\xfc\0" "r", 6 };
+	static const struct cn_entry utf8 = { V_ASN1_UTF8STRING, "J\xc3\xbcrgen", 7 };
+	static const struct cn_entry nul = { V_ASN1_UTF8STRING, "alice\0evil", 10 };
+	static const struct cn_entry ctl = { V_ASN1_UTF8STRING, "bad\nname", 8 };
+	static const struct cn_entry lng = { V_ASN1_UTF8STRING,
+		"a-common-name-of-forty-eight-bytes-is-too-long-x", 48 };
+	static const struct cn_entry space = { V_ASN1_UTF8STRING, "Jane Doe", 8 };
+	char log[8192];
+	struct tcl c;
+	int rc;
+
+	now_ms = 11000000;
+	CHECK_EQ(cert_refused(cert_with(NULL, 0), "certificate refused: no common name"), 0);
+	CHECK_EQ(cert_refused(cert_with(two, 2), "certificate refused: more than one common name"), 0);
+	CHECK_EQ(cert_refused(cert_with(&bmp, 1), "certificate refused: common name not printable ASCII"), 0);
+	CHECK_EQ(cert_refused(cert_with(&utf8, 1), "certificate refused: common name not printable ASCII"), 0);
+	CHECK_EQ(cert_refused(cert_with(&ctl, 1), "certificate refused: common name not printable ASCII"), 0);
+	CHECK_EQ(cert_refused(cert_with(&nul, 1), "certificate refused: common name with a NUL byte"), 0);
+	CHECK_EQ(cert_refused(cert_with(&lng, 1), "certificate refused: common name longer than 47 bytes"), 0);
+	/* A space is printable: accepted, and escaped where the name is shown. */
+	cl_cert = cert_with(&space, 1);
+	log_begin();
+	rc = cl_establish(&c);
+	log_end(log, sizeof(log));
+	X509_free(cl_cert);
+	cl_cert = NULL;
+	CHECK_EQ(rc, 0);
+	CHECK_STR(c.s->p.cn, "Jane Doe");
+	CHECK(strstr(log, "auth: user Jane\\x20Doe cn Jane\\x20Doe from ") != NULL);
+	cl_free(&c);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "stateless cookie, then a session at msg-id 1", test_cookie },
 	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
@@ -600,6 +789,11 @@ static const struct sl_test_case cases[] = {
 	{ "packet-id exhaustion signal: soft reset", test_reneg_exhausted },
 	{ "passwords off: a username sent is not the identity (fixed address, name)",
 	  test_unverified_username },
+	{ "invalid usernames (newline, space, non-ASCII, 48 bytes): AUTH_FAILED, logged "
+	  "escaped", test_username_invalid },
+	{ "escaping: printable kept, other bytes as \\xNN, cut with ...", test_escape },
+	{ "certificate names: none, two, NUL, non-ASCII, too long refused; a space "
+	  "escaped", test_cert_names },
 	{ NULL, NULL }
 };
 

@@ -3,8 +3,8 @@
  * The auth-user-pass user store (cp_users.c): the file format (comments,
  * blank lines, NAME:pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX), a known PBKDF2
  * vector, right and wrong passwords, unknown users, hashes made by
- * cp_users_hash(), and the malformed lines that refuse the whole file
- * with their line number.
+ * cp_users_hash(), and the malformed lines (and names a client could not
+ * send) that refuse the whole file with their line number.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,10 +89,15 @@ static int test_malformed(void)
 		"alice:pbkdf2-sha256$4096$73616c74$"			/* not hex */
 		"zze478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
 		"alice:pbkdf2-sha256$4096",				/* cut short */
-		"a-name-of-sixty-four-characters-is-one-too-long-for-the-store-xy:"
-		KAT_LINE,
 	};
-	char text[512], err[256], want[64];
+	/* Names the wire could not carry: 48 bytes, a space, a control byte. */
+	static const char *const bad_name[] = {
+		"a-name-of-forty-eight-bytes-is-one-too-long-wxyz:" KAT_LINE,
+		"alice smith:" KAT_LINE,
+		"alice\x01:" KAT_LINE,
+	};
+	char text[512], err[256], want[128];
+	struct cp_users *u;
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "# ok so far\nbob:%s\n%s\n", KAT_LINE, bad[i]);
@@ -104,6 +109,22 @@ static int test_malformed(void)
 		snprintf(want, sizeof(want), "%s:3: expected NAME:pbkdf2-sha256$", path);
 		CHECK(strstr(err, want) != NULL);
 	}
+	for (unsigned i = 0; i < sizeof(bad_name) / sizeof(bad_name[0]); i++) {
+		snprintf(text, sizeof(text), "# ok so far\nbob:%s\n%s\n", KAT_LINE, bad_name[i]);
+		err[0] = '\0';
+		if (open_text(text, err, sizeof(err)) != NULL) {
+			fprintf(stderr, "name %u accepted: %s\n", i, bad_name[i]);
+			return -1;
+		}
+		snprintf(want, sizeof(want), "%s:3: user name: 1 to 47 printable ASCII "
+			 "characters, no spaces", path);
+		CHECK(strstr(err, want) != NULL);
+	}
+	/* 47 bytes is a name. */
+	snprintf(text, sizeof(text), "a-name-of-forty-seven-bytes-is-just-right-vwxyz:%s\n", KAT_LINE);
+	u = open_text(text, err, sizeof(err));
+	CHECK(u != NULL);
+	cp_users_free(u);
 	return 0;
 }
 
