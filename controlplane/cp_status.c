@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cp.h"
+#include "cp_adopt.h"
+#include "ovpn_engine.h"
 #include "sl_counters.h"
 
 /* The "control" line walks sl_cp_defs() and reads cp->ctx.stats[] by the same index. */
@@ -89,6 +91,16 @@ static void drops(struct out *o, const struct sl_status *s)
 		put(o, "drop %-14s %lu  (%s)\n", t[d].name, sum.drop[d], t[d].help);
 }
 
+/* "crypto: AES-128-GCM ipsec-mb, ... (avx512)": each cipher's backend (dataplane.crypto). */
+static void crypto(struct out *o, const struct sl_status *s)
+{
+	put(o, "crypto:");
+	for (unsigned c = SL_CIPHER_NONE + 1; c < SL_CIPHER_COUNT; c++)
+		put(o, "%s %s %s", c > SL_CIPHER_NONE + 1 ? "," : "", cp_adopt_cipher_name((uint8_t)c),
+		    ovpn_backend_name(s->crypto_backend[c]));
+	put(o, " (%.*s)\n", (int)sizeof(s->crypto_arch), s->crypto_arch);
+}
+
 /* The control plane's own counters, indexed like its table. */
 static void control(struct out *o, const struct cp *cp)
 {
@@ -110,6 +122,7 @@ int cp_status_format(const struct cp *cp, char *buf, size_t len)
 	put(&o, "dataplane: pid %d up %lus main-lcore %u workers %u api %u commands %u/%u bad\n",
 	    s->dp_pid, (unsigned long)(now - s->started), s->main_lcore, s->n_workers,
 	    s->version, s->cmds_done, s->cmds_bad);
+	crypto(&o, s);
 	put(&o, "controlplane: pid %d up %lus control-packets-in %lu events-in %lu\n",
 	    (int)getpid(), (unsigned long)(now - cp->started), cp->dp.ctrl_pkts_in,
 	    cp->dp.events_in);

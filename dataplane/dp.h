@@ -13,6 +13,7 @@
  *   dp_mainlcore.c, dp_peer.c (dp_peer.h)          commands; peers, keys, LPM
  *   dp_neigh.c (dp_neigh.h)                        neighbour tables
  *   dp_telemetry.c                                 DPDK telemetry endpoints
+ *   dp_crypto.c                                    crypto backend, per-worker engines
  *   dp_worker.c and the stages in dp_pkt.h         the packet path
  */
 #include <stdatomic.h>
@@ -48,6 +49,7 @@ struct rte_lpm;
 struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
+struct ovpn_engine;
 
 #define DP_PENDING_MAX	32	/* frames held per worker for an unresolved next hop */
 #define DP_PENDING_MS	1000	/* ... for at most this long */
@@ -71,6 +73,7 @@ struct dp_worker {
 	unsigned lcore_id;
 	unsigned index;		/* queue id and QSBR thread id */
 	struct sl_lcore_stats *stats;
+	struct ovpn_engine *engine;	/* this worker's crypto state (dp_crypto.c) */
 	uint64_t now_tsc;	/* read once per loop iteration */
 	uint32_t now_s;		/* seconds since start, for ARP pacing */
 	uint32_t scan_next;	/* keepalive scan cursor into the peer table */
@@ -106,6 +109,7 @@ struct dp {
 	uint64_t tsc_hz;
 	uint16_t mss;			/* MSS clamp, 0 = off */
 	uint16_t tun_mtu;		/* largest inner packet sent as one */
+	uint8_t key_backend[SL_CIPHER_COUNT];	/* enum ovpn_backend by enum sl_cipher */
 	atomic_bool quit;	/* set by the signal handler; workers poll it (relaxed) */
 };
 
@@ -122,6 +126,15 @@ void dp_shared_free(struct dp *dp);
 /* dp_worker.c */
 int dp_worker_loop(void *arg);
 
+
+/* dp_crypto.c: the backend dataplane.crypto picks, logged and put in
+ * sl_status; -1 if the configured one cannot run here. */
+int dp_crypto_select(struct dp *dp);
+/* An engine for each of w[0..n), or -1 (none left made). */
+int dp_crypto_engines(struct dp_worker *w, unsigned n);
+void dp_crypto_engines_free(struct dp_worker *w, unsigned n);
+/* enum sl_cipher: OpenVPN's name (NULL if none) */
+const char *dp_cipher_name(unsigned cipher);
 
 /* dp_telemetry.c */
 void dp_telemetry_init(const struct dp *dp);

@@ -5,15 +5,17 @@
  * one writer.
  *
  * Untrusted input is checked in a fixed order: peer by id, key by key-id,
- * authenticate and decrypt, replay window, compression framing, in-band
- * messages, inner IPv4 header, anti-spoofing. The inner packet's place is
- * left in the meta (payload_off/len) for the stages after this one.
+ * authenticate and decrypt (the whole burst at once, lib/ovpn_engine.h),
+ * replay window, compression framing, in-band messages, inner IPv4 header,
+ * anti-spoofing. The inner packet's place is left in the meta
+ * (payload_off/len) for the stages after this one.
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_lpm.h>
 
 #include "dp_pkt.h"
+#include "ovpn_engine.h"
 #include "ovpn_inband.h"
 
 /* An authenticated packet from a new address moves the peer (float). */
@@ -31,32 +33,56 @@ static void check_float(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf 
 	dp_peer_event(w, SL_EVT_PEER_FLOAT, p, 0);
 }
 
-/* Authenticate, decrypt and replay-check; the payload's place goes into the meta. */
-static int open_packet(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
+/*
+ * Before the crypto: peer by id, key by key-id, the op that opens the
+ * packet in place. DP_V_OK with *op filled, or a drop.
+ */
+static int open_prepare(struct dp_worker *w, struct rte_mbuf *m, struct dp_peer **pp,
+			struct ovpn_data_op *op)
+{
+	struct dp *dp = w->dp;
+	const struct sl_cp_meta *meta = dp_meta(m);
+	struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, meta->peer_id);
+	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
+	struct dp_key *k;
+
+	*pp = p;
+	if (p == NULL)
+		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+	k = dp_peer_rx_key(p, ovpn_op_key_id(pkt[0]));
+	if (k == NULL)
+		return dp_drop_v(SL_DROP_NO_KEY);
+	*op = (struct ovpn_data_op){ .k = &k->rx, .pkt = pkt, .len = meta->payload_len };
+	return DP_V_OK;
+}
+
+/*
+ * After the crypto: authenticated (first), then the replay window, as
+ * OpenVPN src/openvpn/crypto.c checks replay only after decryption; then
+ * liveness, float and compression framing. The payload's place goes into
+ * the meta.
+ */
+static int open_finish(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+		       const struct ovpn_data_op *op)
 {
 	struct sl_cp_meta *meta = dp_meta(m);
-	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
-	struct ovpn_data_rx rx;
-	struct dp_key *k = dp_peer_rx_key(p, ovpn_op_key_id(pkt[0]));
+	struct dp_key *k = container_of(op->k, struct dp_key, rx);
 	size_t off;
 	int n;
 
-	if (k == NULL)
-		return dp_drop_v(SL_DROP_NO_KEY);
-	n = ovpn_data_open(&k->rx, pkt, meta->payload_len, &rx);
-	if (n < 0)
+	if (op->result < 0)
 		return dp_drop_v(SL_DROP_AUTH);
-	if (ovpn_pktid_recv_check(&k->replay, rx.pid) != 0)
+	if (ovpn_pktid_recv_check(&k->replay, op->rx.pid) != 0)
 		return dp_drop_v(SL_DROP_REPLAY);
 	p->last_rx_tsc = w->now_tsc;
 	p->idle_reported = 0;
 	p->stats->last_rx = w->dp->status->started + w->now_s;
 	check_float(w, p, m);
-	n = ovpn_comp_strip(p->framing, pkt + rx.off, (size_t)n, &off);
+	n = ovpn_comp_strip(p->framing, op->pkt + op->rx.off, (size_t)op->result, &off);
 	if (n < 0)
 		return dp_drop_v(n == OVPN_DATA_ERR_LZO || n == OVPN_DATA_ERR_COMPRESSED ?
 				 SL_DROP_COMPRESSED : SL_DROP_BAD_INNER);
-	meta->payload_off = (uint16_t)(meta->payload_off + rx.off + off);
+	meta->payload_off = (uint16_t)(meta->payload_off + op->rx.off + off);
 	meta->payload_len = (uint16_t)n;
 	return DP_V_OK;
 }
@@ -101,18 +127,15 @@ static int inner_check(struct dp_worker *w, struct dp_peer *p, const uint8_t *pl
 	return DP_V_OK;
 }
 
-static int decrypt_one(struct dp_worker *w, struct rte_mbuf *m, struct dp_peer **pp)
+/* Everything after the crypto, in the order the checks run. */
+static int decrypt_finish(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+			  const struct ovpn_data_op *op)
 {
-	struct dp *dp = w->dp;
 	const struct sl_cp_meta *meta = dp_meta(m);
-	struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, meta->peer_id);
 	const uint8_t *pl;
 	int r;
 
-	*pp = p;
-	if (p == NULL)
-		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
-	if ((r = open_packet(w, p, m)) != DP_V_OK)
+	if ((r = open_finish(w, p, m, op)) != DP_V_OK)
 		return r;
 	pl = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->payload_off);
 	if ((r = inband(w, p, pl, meta->payload_len)) != DP_V_OK)
@@ -124,9 +147,30 @@ static int decrypt_one(struct dp_worker *w, struct rte_mbuf *m, struct dp_peer *
 	return DP_V_OK;
 }
 
+/*
+ * Three passes over the burst: (1) peer, key and an op per packet; (2) one
+ * ovpn_data_open_burst() over all of them (intel-ipsec-mb keys go through
+ * the engine together, OpenSSL keys one by one); (3) per packet, in burst
+ * order, what follows authentication. Per-peer state is touched in pass 3
+ * only, packet by packet, so the replay window sees the packets in the
+ * order they came, as before.
+ */
 void dp_decrypt_stage(struct dp_worker *w, struct dp_burst *b)
 {
-	for (uint16_t i = 0; i < b->n; i++)
+	struct ovpn_data_op ops[DP_STAGE_MAX];
+	uint16_t at[DP_STAGE_MAX], n = 0;
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		if (b->v[i] != DP_V_OK)
+			continue;
+		b->v[i] = (uint8_t)open_prepare(w, b->pkts[i], &b->peer[i], &ops[n]);
 		if (b->v[i] == DP_V_OK)
-			b->v[i] = (uint8_t)decrypt_one(w, b->pkts[i], &b->peer[i]);
+			at[n++] = i;
+	}
+	ovpn_data_open_burst(w->engine, ops, n);
+	for (uint16_t j = 0; j < n; j++) {
+		uint16_t i = at[j];
+
+		b->v[i] = (uint8_t)decrypt_finish(w, b->peer[i], b->pkts[i], &ops[j]);
+	}
 }

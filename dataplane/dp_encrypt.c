@@ -6,8 +6,9 @@
  *   check:   the peer (by the id dp_input.c's LPM lookup found), the inner
  *            IPv4 length; the Ethernet header and padding go;
  *   encrypt: MSS clamp, tunnel MTU (fragment, or ICMP "fragmentation
- *            needed"), TX key, packet-id, compression framing, AEAD seal,
- *            outer headers toward the peer's current endpoint.
+ *            needed"), TX key, packet-id, compression framing; the AEAD
+ *            seal of the whole burst at once (lib/ovpn_engine.h); outer
+ *            headers toward the peer's current endpoint.
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -15,6 +16,7 @@
 
 #include "dp_outer.h"
 #include "dp_pkt.h"
+#include "ovpn_engine.h"
 
 /* The packet-id for this packet; raises the rekey event once per key. */
 static int next_pid(struct dp_worker *w, struct dp_peer *p, struct dp_key *k, uint32_t *pid)
@@ -30,7 +32,12 @@ static int next_pid(struct dp_worker *w, struct dp_peer *p, struct dp_key *k, ui
 	return rc == OVPN_PKTID_REKEY ? DP_V_OK : dp_drop_v(SL_DROP_PKTID_EXHAUSTED);
 }
 
-int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
+/*
+ * Before the crypto: TX key, packet-id, compression framing, room for the
+ * header and tag; *op seals the payload in place. DP_V_OK or a drop.
+ */
+static int encap_prepare(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+			 struct ovpn_data_op *op)
 {
 	struct dp_key *k = dp_peer_tx_key(p);
 	size_t head, tail, fhead = 0;
@@ -57,15 +64,37 @@ int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
 	pkt = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
 	if (tail > 0)
 		rte_pktmbuf_append(m, (uint16_t)tail);
-	n = ovpn_data_seal(&k->tx, pkt, (size_t)n, m->pkt_len, pid);
-	if (n < 0)
+	*op = (struct ovpn_data_op){ .k = &k->tx, .pkt = pkt, .len = (size_t)n,
+				     .cap = m->pkt_len, .pid = pid };
+	return DP_V_OK;
+}
+
+/* After the crypto: the packet's real length, outer headers toward the peer. */
+static int encap_finish(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+			const struct ovpn_data_op *op)
+{
+	int r;
+
+	if (op->result < 0)
 		return dp_drop_v(SL_DROP_TOO_BIG);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - n));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - op->result));
 	if ((r = dp_outer_push(w, m, &p->remote, &p->remote_mac, 0)) != DP_V_OK)
 		return r;
 	p->last_tx_tsc = w->now_tsc;
-	p->stats->tx_key_id = k->key_id;
+	p->stats->tx_key_id = op->k->key_id;
 	return DP_V_OK;
+}
+
+/* One packet on its own (keepalive pings): a burst of one. */
+int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m)
+{
+	struct ovpn_data_op op;
+	int r = encap_prepare(w, p, m, &op);
+
+	if (r != DP_V_OK)
+		return r;
+	ovpn_data_seal_burst(w->engine, &op, 1);
+	return encap_finish(w, p, m, &op);
 }
 
 static int check_one(struct dp_worker *w, struct rte_mbuf *m, struct dp_peer **pp)
@@ -116,7 +145,35 @@ static int too_big(struct dp_worker *w, struct rte_mbuf *m, struct rte_mbuf **ex
 	return DP_V_OK;
 }
 
-static int encrypt_one(struct dp_worker *w, struct dp_burst *b, uint16_t i)
+/* The ops of one encrypt burst, and which packet each belongs to. */
+struct seal_list {
+	uint16_t n;
+	uint16_t at[DP_STAGE_MAX];	/* op -> index in the burst */
+	uint8_t follows[DP_STAGE_MAX];	/* op is the second fragment of op - 1 */
+	struct ovpn_data_op ops[DP_STAGE_MAX];
+};
+
+/* Prepare packet I's op; DP_V_OK (queued on L) or its verdict. */
+static int seal_add(struct dp_worker *w, struct dp_burst *b, uint16_t i, struct seal_list *l,
+		    bool follows)
+{
+	int r = encap_prepare(w, b->peer[i], b->pkts[i], &l->ops[l->n]);
+
+	if (r != DP_V_OK)
+		return r;
+	l->at[l->n] = i;
+	l->follows[l->n++] = follows;
+	return DP_V_OK;
+}
+
+/*
+ * Before the crypto: MSS clamp, tunnel MTU (fragment, or ICMP
+ * "fragmentation needed"), the counters, then the op; a second fragment
+ * is appended to the burst and prepared right after the first, so its
+ * packet-id is the next one.
+ */
+static int encrypt_prepare(struct dp_worker *w, struct dp_burst *b, uint16_t i,
+			   struct seal_list *l)
 {
 	struct rte_mbuf *m = b->pkts[i], *extra = NULL;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
@@ -131,20 +188,37 @@ static int encrypt_one(struct dp_worker *w, struct dp_burst *b, uint16_t i)
 		return r;
 	p->stats->tx_pkts++;
 	p->stats->tx_bytes += ip_len;
-	r = dp_encap(w, p, m);
+	r = seal_add(w, b, i, l, false);
 	if (unlikely(extra != NULL)) {
 		/* The second fragment follows the first, or shares its fate. */
 		dp_burst_add(b, extra, p);
-		b->v[b->n - 1] = (uint8_t)(r != DP_V_OK ? r : dp_encap(w, p, extra));
+		b->v[b->n - 1] = (uint8_t)(r != DP_V_OK ? r : seal_add(w, b, b->n - 1, l, true));
 	}
 	return r;
 }
 
+/*
+ * Three passes, as in the decrypt stage: (1) per packet, everything up to
+ * the op; (2) one ovpn_data_seal_burst() over the burst; (3) per packet,
+ * the length and outer headers. A second fragment shares a failed first
+ * one's verdict.
+ */
 void dp_encrypt_stage(struct dp_worker *w, struct dp_burst *b)
 {
+	struct seal_list l;
 	uint16_t n = b->n;	/* second fragments are appended, already done */
 
+	l.n = 0;
 	for (uint16_t i = 0; i < n; i++)
 		if (b->v[i] == DP_V_OK)
-			b->v[i] = (uint8_t)encrypt_one(w, b, i);
+			b->v[i] = (uint8_t)encrypt_prepare(w, b, i, &l);
+	ovpn_data_seal_burst(w->engine, l.ops, l.n);
+	for (uint16_t j = 0; j < l.n; j++) {
+		uint16_t i = l.at[j];
+
+		if (unlikely(l.follows[j]) && b->v[l.at[j - 1]] != DP_V_OK)
+			b->v[i] = b->v[l.at[j - 1]];
+		else
+			b->v[i] = (uint8_t)encap_finish(w, b->peer[i], b->pkts[i], &l.ops[j]);
+	}
 }

@@ -277,30 +277,24 @@ static int peer_set(struct dp *dp, const struct sl_cmd *c)
 	return 0;
 }
 
-static enum ovpn_data_alg alg_of(uint8_t cipher)
-{
-	switch (cipher) {
-	case SL_CIPHER_AES_128_GCM: return OVPN_DATA_ALG_AES_128_GCM;
-	case SL_CIPHER_CHACHA20_POLY1305: return OVPN_DATA_ALG_CHACHA20_POLY1305;
-	default: return OVPN_DATA_ALG_AES_256_GCM;
-	}
-}
-
 static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
 {
 	const struct sl_cmd_key *ck = &c->u.key;
 	struct ovpn_data_key_cfg rx = {
-		.alg = alg_of(ck->cipher), .dir = OVPN_DATA_DIR_RX, .key_id = ck->key_id,
+		.dir = OVPN_DATA_DIR_RX, .key_id = ck->key_id,
 		.opcode = OVPN_P_DATA_V2, .peer_id = c->peer_id,
 		.cipher_key = ck->decrypt.key, .hmac_key = ck->decrypt.nonce_tail,
 	};
 	struct dp_peer *p = peer_of(dp, c);
-	struct ovpn_data_key_cfg tx = rx;
+	struct ovpn_data_key_cfg tx;
 	struct dp_key *k = rte_zmalloc("sl_key", sizeof(*k), RTE_CACHE_LINE_SIZE);
 	int rc;
 
 	if (k == NULL)
 		return -ENOMEM;
+	/* Algorithm and backend; the key material is expanded once, below. */
+	dp_crypto_key_cfg(dp, ck->cipher, &rx);
+	tx = rx;
 	tx.dir = OVPN_DATA_DIR_TX;
 	if (p != NULL && p->data_v1)
 		tx.opcode = OVPN_P_DATA_V1;

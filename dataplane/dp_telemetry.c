@@ -6,6 +6,7 @@
  *   /sluice/lcores      per worker: every lcore counter, busy share, cycles per packet
  *   /sluice/peers       installed peers and the table size
  *   /sluice/peers,ID    one installed peer's counters
+ *   /sluice/crypto      the crypto backend of each cipher, and its "arch"
  * Every counter comes from the tables of lib/sl_counters.c, so a counter
  * added to a list in sl_api.h shows up here by itself. The callbacks run on
  * the telemetry thread and only read counters that workers write (64-bit
@@ -18,6 +19,7 @@
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "ovpn_engine.h"
 #include "sl_counters.h"
 
 static const struct dp *tel_dp;
@@ -30,26 +32,46 @@ static void tel_counters(struct rte_tel_data *d, const void *base,
 		rte_tel_data_add_dict_u64(d, t[i].name, sl_counter_read(base, &t[i]));
 }
 
+/* Telemetry names allow [A-Za-z0-9_]: "no-key" becomes "no_key". */
+static const char *tel_name(const char *in, char *out, size_t len)
+{
+	snprintf(out, len, "%s", in);
+	for (char *c = out; *c != '\0'; c++)
+		if (*c == '-')
+			*c = '_';
+	return out;
+}
+
 static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct sl_lcore_stats sum;
 	unsigned n;
 	const struct sl_counter_def *t = sl_drop_defs(&n);
+	char name[32];
 
 	(void)cmd;
 	(void)params;
 	sl_lcore_sum(tel_dp->status, &sum);
 	rte_tel_data_start_dict(d);
-	for (unsigned r = 0; r < n; r++) {
-		char name[32];
+	for (unsigned r = 0; r < n; r++)
+		rte_tel_data_add_dict_u64(d, tel_name(t[r].name, name, sizeof(name)), sum.drop[r]);
+	return 0;
+}
 
-		/* Telemetry names allow [A-Za-z0-9_]: "no-key" becomes "no_key". */
-		snprintf(name, sizeof(name), "%s", t[r].name);
-		for (char *c = name; *c != '\0'; c++)
-			if (*c == '-')
-				*c = '_';
-		rte_tel_data_add_dict_u64(d, name, sum.drop[r]);
-	}
+/* /sluice/crypto: {"AES_128_GCM": "ipsec-mb", ..., "arch": "avx512"} */
+static int tel_crypto(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct sl_status *s = tel_dp->status;
+	char name[32];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned c = 0; c < SL_CIPHER_COUNT; c++)
+		if (dp_cipher_name(c) != NULL)
+			rte_tel_data_add_dict_string(d, tel_name(dp_cipher_name(c), name, sizeof(name)),
+						     ovpn_backend_name(s->crypto_backend[c]));
+	rte_tel_data_add_dict_string(d, "arch", s->crypto_arch);
 	return 0;
 }
 
@@ -126,4 +148,6 @@ void dp_telemetry_init(const struct dp *dp)
 				   "Per-worker counters, busy share, cycles per packet. No parameters");
 	rte_telemetry_register_cmd("/sluice/peers", tel_peers,
 				   "Installed peers; with a peer-id parameter, that peer's counters");
+	rte_telemetry_register_cmd("/sluice/crypto", tel_crypto,
+				   "Crypto backend per cipher and what it runs on. No parameters");
 }

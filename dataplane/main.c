@@ -3,7 +3,8 @@
  * sluice-dataplane -c FILE: the DPDK primary process.
  *
  * Start-up: config -> EAL (arguments from the config only) -> shared
- * objects for the control plane -> ports -> workers. SIGTERM/SIGINT stop the
+ * objects for the control plane -> crypto backend (dp_crypto.c) -> ports
+ * -> workers, each with its own crypto engine. SIGTERM/SIGINT stop the
  * workers, the ports, free everything and clean up EAL, so no hugepage
  * files stay behind.
  */
@@ -115,7 +116,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (dp_shared_create(dp) < 0)
 		goto eal_cleanup;
-	if (dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 || dp_ports_init(dp) < 0 ||
+	if (dp_crypto_select(dp) < 0 || dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 ||
+	    dp_ports_init(dp) < 0 || dp_crypto_engines(dp->worker, dp->n_workers) < 0 ||
 	    launch_workers(dp) < 0)
 		goto stop;
 	dp_telemetry_init(dp);
@@ -128,6 +130,7 @@ int main(int argc, char **argv)
 stop:
 	atomic_store_explicit(&dp->quit, true, memory_order_relaxed);
 	rte_eal_mp_wait_lcore();
+	dp_crypto_engines_free(dp->worker, dp->n_workers);
 	dp_ports_stop(dp);
 	dp_peers_free(dp);
 	dp_shared_free(dp);

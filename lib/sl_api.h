@@ -127,6 +127,7 @@ enum sl_cmd_type {
 
 enum sl_cipher { SL_CIPHER_NONE, SL_CIPHER_AES_128_GCM, SL_CIPHER_AES_256_GCM,
 		 SL_CIPHER_CHACHA20_POLY1305 };
+#define SL_CIPHER_COUNT	4	/* values of enum sl_cipher */
 
 /* Compression framing the peer uses inside the encryption. */
 enum sl_framing { SL_FRAMING_NONE, SL_FRAMING_COMP_LZO, SL_FRAMING_STUB,
@@ -352,6 +353,13 @@ struct sl_status {
 	struct sl_peer_stats *peers;	/* indexed by peer-id, in shared memory */
 	struct sl_port_status port[SL_MAX_PORTS];
 	struct sl_lcore_stats lcore[SL_MAX_LCORES];	/* by worker index */
+	/* Data-channel crypto, set at start (dataplane.crypto): the backend
+	 * the keys of each cipher get, enum ovpn_backend of lib/ovpn_engine.h
+	 * (0 openssl, 1 ipsec-mb), indexed by enum sl_cipher (NONE unused);
+	 * and what the chosen backend runs on ("avx512", "avx2", "sse"; "evp"
+	 * for openssl). */
+	uint8_t crypto_backend[SL_CIPHER_COUNT];
+	char crypto_arch[16];
 };
 
 #endif

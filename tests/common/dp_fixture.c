@@ -11,6 +11,7 @@
 #include "dp_fixture.h"
 #include "dp_neigh.h"
 #include "dp_peer.h"
+#include "ovpn_engine.h"
 #include "sl_addr.h"
 
 struct dp_fixture fx;
@@ -44,22 +45,17 @@ int fx_add_peer(uint32_t id, uint32_t vpn_ip)
 	return fx_cmd(&c);
 }
 
-static enum ovpn_data_alg alg_of(enum sl_cipher c)
-{
-	return c == SL_CIPHER_AES_128_GCM ? OVPN_DATA_ALG_AES_128_GCM :
-	       c == SL_CIPHER_CHACHA20_POLY1305 ? OVPN_DATA_ALG_CHACHA20_POLY1305 :
-	       OVPN_DATA_ALG_AES_256_GCM;
-}
-
-/* The client's view: TX with c2s, RX with s2c. */
+/* The client's view: TX with c2s, RX with s2c; OpenSSL, whatever the data plane uses. */
 static int client_keys(struct fx_keyset *k, uint32_t id, unsigned key_id, enum sl_cipher cipher)
 {
 	struct ovpn_data_key_cfg kc = {
-		.alg = alg_of(cipher), .dir = OVPN_DATA_DIR_TX, .key_id = (uint8_t)key_id,
+		.dir = OVPN_DATA_DIR_TX, .key_id = (uint8_t)key_id,
 		.opcode = OVPN_P_DATA_V2, .peer_id = id, .cipher_key = k->c2s,
 		.hmac_key = k->c2s_iv,
 	};
 
+	dp_crypto_key_cfg(&fx.dp, cipher, &kc);
+	kc.backend = OVPN_BACKEND_OPENSSL;
 	ovpn_data_key_free(&k->client_tx);
 	ovpn_data_key_free(&k->client_rx);
 	if (ovpn_data_key_init(&k->client_tx, &kc) != 0)
@@ -355,14 +351,23 @@ int fx_init(const char *prog)
 	for (unsigned i = 0; i < 2; i++)
 		fx.wk[i] = (struct dp_worker){ .dp = dp, .index = i, .stats = &fx.stats[i],
 					       .now_tsc = rte_rdtsc() };
+	if (dp_crypto_select(dp) != 0 || dp_crypto_engines(fx.wk, 2) != 0)
+		return -1;
 	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
 	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
 	return 0;
 }
 
+int fx_set_crypto(enum cfg_crypto crypto)
+{
+	fx.cfg.dp.crypto = crypto;
+	return dp_crypto_select(&fx.dp);
+}
+
 void fx_fini(void)
 {
 	rte_rcu_qsbr_thread_offline(fx.dp.qsbr, 0);
+	dp_crypto_engines_free(fx.wk, 2);
 	for (int i = 0; i < 2; i++) {
 		ovpn_data_key_free(&fx.ks[i].client_tx);
 		ovpn_data_key_free(&fx.ks[i].client_rx);

@@ -5,8 +5,9 @@
 /*
  * An in-process data plane without ports, for the stage tests and the stage
  * benchmark: EAL (--no-huge --no-shconf), the shared objects, the peer table,
- * two workers (peer-ids owned by id % 2), one neighbour on the LAN, and
- * helpers that build packets as the client and the LAN host would.
+ * two workers (peer-ids owned by id % 2) with their crypto engines, one
+ * neighbour on the LAN, and helpers that build packets as the client and
+ * the LAN host would.
  *
  *   client 192.0.2.2:40000 --- public 192.0.2.1:1194 [dp] private 10.20.0.1 --- LAN 10.20.0.2
  */
@@ -46,6 +47,13 @@ extern const struct rte_ether_addr fx_pub_mac, fx_priv_mac, fx_client_mac, fx_la
 
 int fx_init(const char *prog);
 void fx_fini(void);
+
+/*
+ * dataplane.crypto for the keys installed from now on (fx_add_key): the
+ * data plane's keys take its backend, the client's stay OpenSSL. -1 if
+ * the backend cannot run here. fx_init() starts with "auto".
+ */
+int fx_set_crypto(enum cfg_crypto crypto);
 
 /*
  * Back to a known state: no peers (their memory reclaimed), no held or

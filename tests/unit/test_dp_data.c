@@ -6,8 +6,11 @@
  * stage and are opened with the client's keys. Every burst size 0..64, the
  * drop reasons, key install/swap/delete under traffic, packet-id
  * exhaustion, owner handoff, the bulk lookups of the input stage, the MSS
- * clamp and control packets from sl_cp_tx. Each case sets up what it needs
- * (fresh()), so they pass in any order.
+ * clamp and control packets from sl_cp_tx, and bursts that mix peers,
+ * ciphers, sizes and drops. Each case sets up what it needs (fresh()), so
+ * they pass in any order. The whole list runs once per crypto backend
+ * (dataplane.crypto "openssl", then "ipsec-mb" where this CPU runs it):
+ * the data plane's keys take the backend, the client's stay OpenSSL.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "dp_fixture.h"
 #include "dp_neigh.h"
 #include "dp_peer.h"
+#include "ovpn_engine.h"
 #include "ovpn_inband.h"
 #include "sl_addr.h"
 #include "sl_test.h"
@@ -45,6 +49,7 @@ static uint64_t drops(enum sl_drop d)
 }
 
 static uint32_t next_pid[2];
+static enum ovpn_backend backend;	/* what this run's data-plane keys use */
 
 /*
  * Every case starts from here, whatever ran before: PEER with key-id 0 in
@@ -840,6 +845,157 @@ static int test_cmd_unsupported(void)
 	return 0;
 }
 
+/* KEY_NEW hands the configured backend to both directions of the key. */
+static int test_key_backend(void)
+{
+	struct dp_key *k;
+
+	CHECK(fresh() == 0);
+	k = dp_peer_tx_key(dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER));
+	CHECK(k != NULL);
+	CHECK_EQ(ovpn_data_key_backend(&k->rx), backend);
+	CHECK_EQ(ovpn_data_key_backend(&k->tx), backend);
+	CHECK_EQ(fx.dp.status->crypto_backend[SL_CIPHER_AES_256_GCM], backend);
+	CHECK(fx.dp.status->crypto_arch[0] != '\0');
+	return 0;
+}
+
+/* Three peers, one cipher each, for the mixed bursts. */
+#define MIX_PEERS	3
+static const uint32_t mix_id[MIX_PEERS] = { PEER, PEER_LOCAL, 6 };
+static const uint32_t mix_ip[MIX_PEERS] = { FX_VPN_IP, VPN_IP4, 0x0A0A0007u };
+static const enum sl_cipher mix_cipher[MIX_PEERS] = {
+	SL_CIPHER_AES_256_GCM, SL_CIPHER_AES_128_GCM, SL_CIPHER_CHACHA20_POLY1305,
+};
+static const size_t mix_len[] = { 28, 60, 200, 576, 1000, 1400 };
+static struct fx_keyset mix_ks[MIX_PEERS];
+
+static int mix_setup(void)
+{
+	CHECK(fresh() == 0);
+	CHECK_EQ(fx_add_peer(mix_id[2], mix_ip[2]), 0);
+	for (int p = 0; p < MIX_PEERS; p++)
+		CHECK_EQ(fx_add_key(mix_id[p], 0, 0, mix_cipher[p], &mix_ks[p]), 0);
+	return 0;
+}
+
+static void mix_free(void)
+{
+	for (int p = 0; p < MIX_PEERS; p++) {
+		ovpn_data_key_free(&mix_ks[p].client_tx);
+		ovpn_data_key_free(&mix_ks[p].client_rx);
+	}
+}
+
+/*
+ * One public burst of 48 packets: three peers with three ciphers, six
+ * sizes, and among them a forged tag (auth), a packet-id seen earlier in
+ * the same burst (replay: authenticated first, then the window, in burst
+ * order) and an unknown key-id. The rest come out in order, intact.
+ */
+static int mix_decrypt(void)
+{
+	struct rte_mbuf *pkts[48], *out[48];
+	uint8_t in[1400], want[48];
+	uint32_t pid[MIX_PEERS] = { 1, 1, 1 };
+	uint64_t rx_before[MIX_PEERS], auth = drops(SL_DROP_AUTH), replay = drops(SL_DROP_REPLAY);
+	uint64_t nokey = drops(SL_DROP_NO_KEY);
+	uint16_t n_want = 0, got;
+
+	for (int p = 0; p < MIX_PEERS; p++)
+		rx_before[p] = fx.dp.peer_stats[mix_id[p]].rx_pkts;
+	for (int i = 0; i < 48; i++) {
+		int p = i % MIX_PEERS;
+		size_t len = fx_inner_packet(in, mix_len[i % 6], mix_ip[p], FX_LAN_IP, (uint8_t)i);
+		/* Packet 20 (peer 2) reuses the packet-id packet 2 had. */
+		uint32_t id = i == 20 ? 1 : pid[p]++;
+
+		pkts[i] = fx_client_packet(&mix_ks[p].client_tx, id, in, len, FX_CLIENT_PORT);
+		CHECK(pkts[i] != NULL);
+		if (i == 7)
+			rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 42 + 8)[3] ^= 0x40;
+		else if (i == 31)
+			rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 42)[0] = OVPN_P_DATA_V2 << 3 | 5;
+		else if (i != 20)
+			want[n_want++] = (uint8_t)i;
+	}
+	got = fx_run_rx(pkts, 48, out);
+	CHECK_EQ(got, n_want);
+	for (uint16_t j = 0; j < got; j++) {
+		int i = want[j], p = i % MIX_PEERS;
+		size_t len = fx_inner_packet(in, mix_len[i % 6], mix_ip[p], FX_LAN_IP, (uint8_t)i);
+
+		CHECK_EQ(out[j]->pkt_len, 14 + len);
+		CHECK_MEM(rte_pktmbuf_mtod_offset(out[j], uint8_t *, 14), in, len);
+		rte_pktmbuf_free(out[j]);
+	}
+	CHECK_EQ(drops(SL_DROP_AUTH) - auth, 1);
+	CHECK_EQ(drops(SL_DROP_REPLAY) - replay, 1);
+	CHECK_EQ(drops(SL_DROP_NO_KEY) - nokey, 1);
+	CHECK_EQ(fx.dp.peer_stats[mix_id[0]].rx_pkts - rx_before[0], 16);
+	CHECK_EQ(fx.dp.peer_stats[mix_id[1]].rx_pkts - rx_before[1], 14);	/* 7 forged, 31 no key */
+	CHECK_EQ(fx.dp.peer_stats[mix_id[2]].rx_pkts - rx_before[2], 15);	/* 20 replayed */
+	return 0;
+}
+
+/* Open frame m as the client of peer p would: the inner packet into in[], its pid. */
+static int mix_open(struct rte_mbuf *m, int *peer, uint8_t *in, int *len, uint32_t *pid)
+{
+	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, 42);
+	uint32_t id = (uint32_t)pkt[1] << 16 | (uint32_t)pkt[2] << 8 | pkt[3];
+	struct ovpn_data_rx rx;
+	int p = 0;
+
+	while (p < MIX_PEERS && mix_id[p] != id)
+		p++;
+	CHECK(p < MIX_PEERS);
+	*len = ovpn_data_open(&mix_ks[p].client_rx, pkt, m->pkt_len - 42, &rx);
+	CHECK(*len > 0);
+	memcpy(in, pkt + rx.off, (size_t)*len);
+	*peer = p;
+	*pid = rx.pid;
+	return 0;
+}
+
+/* One private burst of 48 LAN frames to the three peers, six sizes. */
+static int mix_encrypt(void)
+{
+	struct rte_mbuf *pkts[48], *out[48];
+	uint32_t last[MIX_PEERS] = { 0, 0, 0 };
+	uint8_t in[1400], want[1400];
+
+	for (int i = 0; i < 48; i++)
+		CHECK((pkts[i] = fx_lan_frame(mix_ip[i % MIX_PEERS], mix_len[i % 6],
+					      (uint8_t)i)) != NULL);
+	CHECK_EQ(fx_run_tx(pkts, 48, out), 48);
+	for (int i = 0; i < 48; i++) {
+		int p, len;
+		uint32_t pid;
+
+		CHECK(mix_open(out[i], &p, in, &len, &pid) == 0);
+		CHECK_EQ(p, i % MIX_PEERS);
+		CHECK_EQ(pid, last[p] + 1);	/* per peer, in burst order */
+		last[p] = pid;
+		CHECK_EQ(len, fx_inner_packet(want, mix_len[i % 6], FX_LAN_IP, mix_ip[p],
+					      (uint8_t)i));
+		CHECK_MEM(in, want, (size_t)len);
+		rte_pktmbuf_free(out[i]);
+	}
+	return 0;
+}
+
+static int test_mixed_bursts(void)
+{
+	int rc = mix_setup();
+
+	if (rc == 0)
+		rc = mix_decrypt();
+	if (rc == 0)
+		rc = mix_encrypt();
+	mix_free();
+	return rc;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "peer verbs refuse bad requests", test_peer_verbs_refuse },
 	{ "decrypt: every burst size 0..64", test_decrypt_every_burst },
@@ -870,19 +1026,43 @@ static const struct sl_test_case cases[] = {
 	{ "control packet: unresolved next hop", test_cp_tx_unresolved },
 	{ "control packet: IPv6 / TCP destination dropped", test_cp_tx_unsupported },
 	{ "commands with IPv6 / TCP refused and counted", test_cmd_unsupported },
+	{ "keys get the configured crypto backend", test_key_backend },
+	{ "bursts of mixed peers, ciphers, sizes and drops", test_mixed_bursts },
 	{ NULL, NULL },
 };
 
 int main(int argc, char **argv)
 {
-	int rc;
+	static const struct {
+		enum cfg_crypto crypto;
+		enum ovpn_backend backend;
+		const char *suite;
+	} runs[] = {
+		{ CFG_CRYPTO_OPENSSL, OVPN_BACKEND_OPENSSL, "dp_data/openssl" },
+		{ CFG_CRYPTO_IPSEC_MB, OVPN_BACKEND_IPSEC_MB, "dp_data/ipsec-mb" },
+	};
+	int rc = 0;
 
 	(void)argc;
 	if (fx_init(argv[0]) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
-	rc = sl_test_run("dp_data", cases);
+	for (unsigned r = 0; r < RTE_DIM(runs); r++) {
+		char why[64];
+
+		if (ovpn_backend_probe(runs[r].backend, why, sizeof(why)) != 0) {
+			printf("%s: skipped, the backend cannot run here: %s\n", runs[r].suite, why);
+			continue;
+		}
+		if (fx_set_crypto(runs[r].crypto) != 0) {
+			fprintf(stderr, "%s: setup failed\n", runs[r].suite);
+			rc = 1;
+			continue;
+		}
+		backend = runs[r].backend;
+		rc |= sl_test_run(runs[r].suite, cases);
+	}
 	fx_fini();
 	return rc;
 }
