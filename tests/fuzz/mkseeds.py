@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Seed inputs of the data-plane, admission, session and reliability fuzz
+targets, in each target's input format (see the header of fuzz_<name>.c).
+Real packets come from the corpora of other targets (captured control
+packets in corpus/ctrl, in-band messages in corpus/data). Run from anywhere:
+    python3 tests/fuzz/mkseeds.py [target ...]
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, 'corpus')
+
+PING = bytes.fromhex('2a187bf3641eb4cb07ed2d0a981fc748')
+OCC_EXIT = bytes.fromhex('287f346bd4ef7a812d56b8d3afc5459c06')
+
+VPN_A, LAN = 0x0A0A0006, 0x0A140002
+PUB, PRIV, CLIENT = 0xC0000201, 0x0A140001, 0xC0000202
+PUB_MAC, PRIV_MAC = b'\x02\0\0\0\0\x01', b'\x02\0\0\0\0\x02'
+CLIENT_MAC, LAN_MAC = b'\x02\0\0\0\0\x10', b'\x02\0\0\0\0\x20'
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def read(target, name):
+    with open(os.path.join(CORPUS, target, name), 'rb') as f:
+        return f.read()
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4(src, dst, proto, payload, df=False, ihl_opts=b''):
+    hl = 20 + len(ihl_opts)
+    h = struct.pack('!BBHHHBBHII', 0x40 | hl // 4, 0, hl + len(payload), 1,
+                    0x4000 if df else 0, 64, proto, 0, src, dst) + ihl_opts
+    h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+    return h + payload
+
+
+def tcp_syn(src, dst, mss=1460, opts=None, data=b''):
+    if opts is None:
+        opts = struct.pack('!BBH', 2, 4, mss) + b'\x01\x03\x03\x07' + b'\x04\x02\x01\x01'
+    thl = 20 + len(opts)
+    t = struct.pack('!HHIIBBHHH', 40000, 80, 1, 0, (thl // 4) << 4, 0x02, 64240, 0, 0) + opts + data
+    ph = struct.pack('!IIBBH', src, dst, 0, 6, len(t))
+    c = csum(ph + t)
+    return t[:16] + struct.pack('!H', c) + t[18:]
+
+
+def icmp_echo(data=b'ping' * 8, typ=8):
+    h = struct.pack('!BBHHH', typ, 0, 0, 0x1234, 1) + data
+    return h[:2] + struct.pack('!H', csum(h)) + h[4:]
+
+
+def eth(dst, src, etype, payload):
+    return dst + src + struct.pack('!H', etype) + payload
+
+
+def arp(op, sha, sip, tha, tip):
+    return struct.pack('!HHBBH', 1, 0x0800, 6, 4, op) + sha + struct.pack('!I', sip) + \
+        tha + struct.pack('!I', tip)
+
+
+def udp(sport, dport, payload):
+    return struct.pack('!HHHH', sport, dport, 8 + len(payload), 0) + payload
+
+
+def rec(kind, data):
+    return struct.pack('!BH', kind, len(data)) + data
+
+
+# ---- dp_input ----
+
+def dp_input():
+    ctrl = [read('ctrl', f) for f in ('cap_tlscrypt_rx6.bin', 'plain_0.bin',
+                                      'cap_tlsauth_rx3.bin', 'cap_tlscryptv2_rx9.bin')]
+    inner_a = ipv4(VPN_A, LAN, 1, icmp_echo())
+    # public: sealed packets of each peer, control packets, ARP, echo, junk
+    write('dp_input', 'pub_sealed_peers',
+          b'\0' + rec(2, b'\0' + inner_a) + rec(2, b'\1' + ipv4(0x0A0A0007, LAN, 1, icmp_echo())) +
+          rec(2, b'\2' + ipv4(0x0A0A000B, LAN, 1, icmp_echo())) +
+          rec(2, b'\0' + ipv4(0xC0A83207, LAN, 1, icmp_echo())))
+    write('dp_input', 'pub_sealed_inband',
+          b'\0' + rec(2, b'\0' + PING) + rec(2, b'\1' + OCC_EXIT) + rec(2, b'\0' + b'\x60' + bytes(39)))
+    write('dp_input', 'pub_sealed_tcp_syn',
+          b'\0' + rec(2, b'\0' + ipv4(VPN_A, LAN, 6, tcp_syn(VPN_A, LAN))) +
+          rec(2, b'\0' + ipv4(VPN_A, 0x0A140063, 1, icmp_echo())) +
+          rec(2, b'\0' + ipv4(0x0A0A0099, LAN, 1, icmp_echo())))
+    write('dp_input', 'pub_control', b'\0' + b''.join(rec(1, c) for c in ctrl))
+    write('dp_input', 'pub_local',
+          b'\0' + rec(0, eth(b'\xff' * 6, CLIENT_MAC, 0x0806,
+                             arp(1, CLIENT_MAC, CLIENT, bytes(6), PUB))) +
+          rec(0, eth(PUB_MAC, CLIENT_MAC, 0x0806, arp(2, CLIENT_MAC, CLIENT, PUB_MAC, PUB))) +
+          rec(0, eth(PUB_MAC, CLIENT_MAC, 0x0800, ipv4(CLIENT, PUB, 1, icmp_echo()))) +
+          rec(0, eth(PUB_MAC, CLIENT_MAC, 0x0800, ipv4(CLIENT, PUB, 17, udp(4000, 53, b'x')))) +
+          rec(0, eth(PUB_MAC, CLIENT_MAC, 0x88b5, b'junk')) +
+          rec(1, bytes([0x48, 0, 0, 2]) + bytes(30)) + rec(1, bytes([0x30]) + bytes(30)) +
+          rec(1, bytes([0x50]) + bytes(30)))
+    # private: to each VPN address and an iroute, big ones with and without DF, SYN
+    write('dp_input', 'priv_lan',
+          b'\1' + rec(2, b'\0\1' + icmp_echo()) + rec(2, b'\1\1' + icmp_echo()) +
+          rec(2, b'\2\1' + icmp_echo()) + rec(2, b'\3\x11' + udp(5000, 5000, b'abc')) +
+          rec(1, ipv4(LAN, 0x0A0A0063, 1, icmp_echo())) + rec(1, ipv4(LAN, 0x08080808, 1, icmp_echo())))
+    # (inputs are at most 4096 bytes)
+    write('dp_input', 'priv_big',
+          b'\1' + rec(2, b'\0\x11' + bytes(1478)) + rec(6, b'\0\x11' + bytes(1478)))
+    write('dp_input', 'priv_big_b', b'\1' + rec(2, b'\1\x01' + bytes(1420)) + rec(2, b'\2\x01' + bytes(1390)))
+    write('dp_input', 'priv_syn',
+          b'\1' + rec(2, b'\0\x06' + tcp_syn(LAN, VPN_A)) +
+          rec(0, eth(PRIV_MAC, LAN_MAC, 0x0806, arp(1, LAN_MAC, LAN, bytes(6), PRIV))) +
+          rec(0, eth(PRIV_MAC, LAN_MAC, 0x0800, ipv4(LAN, PRIV, 1, icmp_echo()))))
+
+
+TARGETS = {'dp_input': dp_input}
+
+if __name__ == '__main__':
+    for t in sys.argv[1:] or TARGETS:
+        TARGETS[t]()
