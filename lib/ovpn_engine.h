@@ -21,9 +21,12 @@
  * format is OpenVPN's (OpenVPN src/openvpn/crypto.c openvpn_encrypt_aead,
  * openvpn_encrypt_v1), only the arithmetic differs.
  *
- * An engine is per thread (the ipsec-mb manager holds per-lane state), so
- * every data-plane worker makes its own; it is not shared and not locked.
- * Nothing on the burst path allocates, locks, prints or exits.
+ * An engine is per thread (the ipsec-mb manager holds per-lane state, and a
+ * reservoir of RAND_bytes() output that refills the CBC IV pools of
+ * ipsec-mb keys, one call per 1024 IVs), so every data-plane worker makes
+ * its own; it is not shared and not locked. Nothing on the burst path
+ * allocates, locks, prints or exits, except inside RAND_bytes() when CBC
+ * IVs run out (as on the OpenSSL path, see ovpn_cbc_seal()).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,7 +78,9 @@ struct ovpn_data_op {
  * result is what ovpn_data_seal()/ovpn_data_open() would return for it
  * alone, and the bytes are the same. n may be 0. (The one-packet
  * ovpn_data_seal()/ovpn_data_open() have no engine: they serve OpenSSL keys
- * only and return OVPN_DATA_ERR_INVAL for an ipsec-mb key.)
+ * only and return OVPN_DATA_ERR_INVAL for an ipsec-mb key; so does a burst
+ * with e NULL.) ipsec-mb ops go to the library together, up to 64 at a
+ * time, in the order given; OpenSSL ops run one by one as they come.
  */
 void ovpn_data_seal_burst(struct ovpn_engine *e, struct ovpn_data_op *ops, unsigned n);
 void ovpn_data_open_burst(struct ovpn_engine *e, struct ovpn_data_op *ops, unsigned n);

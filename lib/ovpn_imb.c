@@ -85,7 +85,9 @@ struct ovpn_imb_engine {
  * Process-wide: the probe's verdict and a manager used only at key init.
  * Key expansion and the one-block hashes are pure functions of their
  * arguments (the manager only selects the CPU's variant), so threads
- * making keys at the same time may share it.
+ * making keys at the same time may share it. The GCM tables' layout
+ * depends on that variant: engines pick theirs the same way
+ * (init_mb_mgr_auto on the same CPU), so they read the tables as written.
  */
 static struct {
 	pthread_once_t once;
