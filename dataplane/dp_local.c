@@ -67,12 +67,18 @@ int dp_local_icmp(const struct dp_port *p, struct rte_mbuf *m, struct rte_ipv4_h
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
 		return dp_drop_v(SL_DROP_NOT_FOR_US);
 
-	/* Type 8 -> 0: adjust the checksum incrementally (RFC 1624). */
+	/*
+	 * Type 8 -> 0: adjust the checksum incrementally (RFC 1624, eqn. 3).
+	 * A result of 0x0000 means the reply sums to zero, and if that is +0
+	 * (id, sequence and data all zero) only 0xffff verifies; 0xffff also
+	 * verifies a -0 sum, so it is the checksum to send either way.
+	 */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	sum = (~rte_be_to_cpu_16(icmp->icmp_cksum) & 0xffff) + (~(8u << 8) & 0xffff);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	icmp->icmp_cksum = rte_cpu_to_be_16(~sum & 0xffff);
+	sum = ~sum & 0xffff;
+	icmp->icmp_cksum = rte_cpu_to_be_16(sum != 0 ? sum : 0xffff);
 
 	ip->dst_addr = ip->src_addr;
 	ip->src_addr = rte_cpu_to_be_32(p->addr);

@@ -125,7 +125,35 @@ def dp_input():
           rec(0, eth(PRIV_MAC, LAN_MAC, 0x0800, ipv4(LAN, PRIV, 1, icmp_echo()))))
 
 
-TARGETS = {'dp_input': dp_input}
+# ---- dp_local: byte 0 = function (% 3) | port (bit 2), bytes 1-2 = MSS ----
+
+def dp_local():
+    mss = struct.pack('!H', 1360)
+    write('dp_local', 'arp_request_pub', b'\0' + mss + eth(b'\xff' * 6, CLIENT_MAC, 0x0806,
+                                                           arp(1, CLIENT_MAC, CLIENT, bytes(6), PUB)))
+    write('dp_local', 'arp_reply_priv', b'\3' + mss + eth(PRIV_MAC, LAN_MAC, 0x0806,
+                                                          arp(2, LAN_MAC, LAN, PRIV_MAC, PRIV)))
+    write('dp_local', 'arp_request_pad', b'\0' + mss + eth(b'\xff' * 6, CLIENT_MAC, 0x0806,
+                                                           arp(1, CLIENT_MAC, CLIENT, bytes(6), PUB)) +
+          bytes(18))
+    write('dp_local', 'echo_pub', b'\1' + mss + eth(PUB_MAC, CLIENT_MAC, 0x0800,
+                                                    ipv4(CLIENT, PUB, 1, icmp_echo())))
+    write('dp_local', 'echo_priv_opts', b'\4' + mss +
+          eth(PRIV_MAC, LAN_MAC, 0x0800, ipv4(LAN, PRIV, 1, icmp_echo(b'x' * 56),
+                                              ihl_opts=b'\x01\x01\x01\x00')))
+    write('dp_local', 'echo_empty', b'\1' + mss + eth(PUB_MAC, CLIENT_MAC, 0x0800,
+                                                      ipv4(CLIENT, PUB, 1, icmp_echo(b''))))
+    write('dp_local', 'mss_syn', b'\2' + mss + ipv4(LAN, VPN_A, 6, tcp_syn(LAN, VPN_A)))
+    write('dp_local', 'mss_syn_low', b'\2' + mss + ipv4(LAN, VPN_A, 6, tcp_syn(LAN, VPN_A, 536)))
+    write('dp_local', 'mss_syn_late', b'\2' + mss + ipv4(
+        LAN, VPN_A, 6, tcp_syn(LAN, VPN_A, opts=b'\x01\x01\x04\x02\x03\x03\x07\x00' +
+                              struct.pack('!BBH', 2, 4, 9000) + b'\0' * 4, data=b'data')))
+    write('dp_local', 'mss_syn_nops', b'\2' + mss + ipv4(
+        LAN, VPN_A, 6, tcp_syn(LAN, VPN_A, opts=b'\x01\x01\x04\x02\x03\x03\x07\x01' +
+                              struct.pack('!BBH', 2, 4, 9000) + b'\0' * 4, data=b'data')))
+
+
+TARGETS = {'dp_input': dp_input, 'dp_local': dp_local}
 
 if __name__ == '__main__':
     for t in sys.argv[1:] or TARGETS:
