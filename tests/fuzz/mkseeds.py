@@ -153,7 +153,43 @@ def dp_local():
                               struct.pack('!BBH', 2, 4, 9000) + b'\0' * 4, data=b'data')))
 
 
-TARGETS = {'dp_input': dp_input, 'dp_local': dp_local}
+# ---- reliable: first ids, timeout, then operations (bit 0 = side, op * 2) ----
+
+SEND, POLL, ACK, DELIVER, DUP, LOSE, DRAIN, TIME, FORGE, NOW = range(10)
+
+
+def op(o, side, *args):
+    return bytes([o * 2 + side]) + bytes(args)
+
+
+def send(side, text):
+    return op(SEND, side, len(text)) + text
+
+
+def reliable():
+    exchange = b''
+    for i in range(8):
+        exchange += send(0, b'hello %d' % i) + op(POLL, 0) + op(DELIVER, 0, 0) + \
+            op(DRAIN, 1) + op(ACK, 1) + op(DELIVER, 1, 0) + send(1, b'reply') + op(POLL, 1) + \
+            op(DELIVER, 1, 0) + op(DRAIN, 0)
+    write('reliable', 'exchange', struct.pack('!IIB', 0, 0, 0) + exchange)
+    write('reliable', 'wrap', struct.pack('!IIB', 0xfffffffc, 0xfffffffe, 1) + exchange)
+    lossy = b''
+    for i in range(7):
+        lossy += send(0, b'm%d' % i)
+    lossy += op(POLL, 0) + op(LOSE, 0, 0) + op(DELIVER, 0, 3) + op(DUP, 0, 1) + \
+        op(DELIVER, 0, 1) + op(DELIVER, 0, 0) + op(POLL, 1) + op(ACK, 1) + op(DELIVER, 1, 0) + \
+        op(TIME, 0, 32) + op(POLL, 0) + op(DELIVER, 0, 0) + op(DELIVER, 0, 0) + op(DRAIN, 1) + \
+        op(ACK, 1) + op(DELIVER, 1, 0) + op(TIME, 0, 200) + op(NOW, 0) + op(POLL, 0) + \
+        send(0, b'late') + op(POLL, 0) + op(DELIVER, 0, 0) + op(DRAIN, 1)
+    write('reliable', 'lossy', struct.pack('!IIB', 1, 1, 0) + lossy)
+    forged = send(0, b'a') + send(0, b'b') + op(POLL, 0) + \
+        op(FORGE, 1, 0x05, 0, 1, 2, 0, 5) + b'forge' + op(FORGE, 1, 0x07, 1, 0, 0, 11, 0) + \
+        op(FORGE, 1, 0x01, 12, 0) + op(DRAIN, 1) + op(ACK, 1) + op(DELIVER, 1, 0) + op(DRAIN, 1)
+    write('reliable', 'forged', struct.pack('!IIB', 5, 7, 0) + forged)
+
+
+TARGETS = {'dp_input': dp_input, 'dp_local': dp_local, 'reliable': reliable}
 
 if __name__ == '__main__':
     for t in sys.argv[1:] or TARGETS:
