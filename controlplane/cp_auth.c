@@ -14,8 +14,10 @@
  *   key-id n:  the same certificate, the same user and its password again
  *
  * The reply goes out even when auth failed, then AUTH_FAILED, and the
- * session ends once that was acked (push.c, send_auth_failed). Key
- * material lives in locals wiped at one exit label.
+ * session ends once that was acked (push.c, send_auth_failed). AUTH_FAILED
+ * carries no reason (unknown user and wrong password look the same to a
+ * guesser); the reason is in our log. Key material lives in locals wiped
+ * at one exit label.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "cp_auth.h"
 #include "cp_datakeys.h"
@@ -54,16 +58,65 @@ static uint8_t framing_of(enum ovpn_push_comp c)
 	}
 }
 
-static void refuse(struct cp_session *s, const char *why)
+/* Refused for WHY (our log); the client is told TELL (NULL: nothing). */
+static void refuse_tell(struct cp_session *s, const char *why, const char *tell)
 {
 	if (s->p.auth_failed)
 		return;
 	s->p.auth_failed = true;
+	s->p.auth_tell = tell;
 	snprintf(s->p.auth_reason, sizeof(s->p.auth_reason), "%s", why);
 }
 
-/* With a user store: the username and password must match it. True when
- * they did (the username may then be the session's identity). */
+static void refuse(struct cp_session *s, const char *why)
+{
+	refuse_tell(s, why, NULL);
+}
+
+/* HMAC-SHA256 of username NUL password under the session's key. The
+ * username was validated (CP_IDENTITY_MAX). 0 or -EIO. */
+static int cred_digest(const struct cp_session *s, const struct ovpn_km_client *km,
+		       uint8_t out[32])
+{
+	uint8_t buf[CP_IDENTITY_MAX + 1 + OVPN_KM_CRED_MAX];
+	size_t ul = strnlen(km->username, CP_IDENTITY_MAX), pl = strlen(km->password);
+	unsigned int n = 0;
+	bool ok;
+
+	memcpy(buf, km->username, ul);
+	buf[ul] = '\0';
+	memcpy(buf + ul + 1, km->password, pl);
+	ok = HMAC(EVP_sha256(), s->p.cred.key, sizeof(s->p.cred.key), buf, ul + 1 + pl, out,
+		  &n) != NULL && n == 32;
+	OPENSSL_cleanse(buf, ul + 1 + pl);
+	return ok ? 0 : -EIO;
+}
+
+/* The same credentials as the last check that passed? Constant time. */
+static bool cred_cached(const struct cp_session *s, const struct ovpn_km_client *km)
+{
+	uint8_t d[32];
+	bool same = s->p.cred.set && cred_digest(s, km, d) == 0 &&
+		    CRYPTO_memcmp(d, s->p.cred.mac, sizeof(d)) == 0;
+
+	OPENSSL_cleanse(d, sizeof(d));
+	return same;
+}
+
+static void cred_remember(struct cp_session *s, const struct ovpn_km_client *km)
+{
+	if (!s->p.cred.set && RAND_bytes(s->p.cred.key, sizeof(s->p.cred.key)) != 1)
+		return;
+	s->p.cred.set = cred_digest(s, km, s->p.cred.mac) == 0;
+}
+
+/*
+ * With a user store: the username and password must match it. True when
+ * they did (the username may then be the session's identity). A
+ * renegotiation that repeats the credentials of the last check that
+ * passed is answered from the session's digest (cred_cached), so a client
+ * cannot make us run PBKDF2 at will by renegotiating.
+ */
 static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 			   const struct ovpn_km_client *km)
 {
@@ -75,10 +128,16 @@ static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 		refuse(s, "username and password required");
 		return false;
 	}
+	if (cred_cached(s, km))
+		return true;
 	rc = cp_users_check(ctx->users, km->username, km->password);
-	if (rc != 0)
-		refuse(s, rc == -ENOENT ? "unknown user" : "wrong password");
-	return rc == 0;
+	if (rc != 0) {
+		refuse(s, rc == -ENOENT ? "unknown user" : rc == -EACCES ? "wrong password" :
+			  "password check failed");
+		return false;
+	}
+	cred_remember(s, km);
+	return true;
 }
 
 /*
@@ -136,7 +195,7 @@ static void negotiate(struct cp_ctx *ctx, struct cp_session *s, const struct ovp
 			    &res, &why) != 0 ||
 	    ovpn_kdf_cipher_lookup(res.cipher, NULL, &s->p.kc) != 0) {
 		SL_INFO("auth: %s: %s", CP_WHO(s), why ? why : "no cipher");
-		refuse(s, OVPN_NCP_FAIL_REASON);
+		refuse_tell(s, OVPN_NCP_FAIL_REASON, OVPN_NCP_FAIL_REASON);
 		return;
 	}
 	snprintf(s->p.cipher, sizeof(s->p.cipher), "%.*s", (int)sizeof(s->p.cipher) - 1,
@@ -191,9 +250,11 @@ static void reneg_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	cp_tls_peer_cn(ks->ssl, cn, sizeof(cn));
 	if (strcmp(cn, s->p.cn) != 0)
 		refuse(s, "certificate changed in renegotiation");
-	if (username_ok(s, km) && check_password(ctx, s, km) &&
-	    strcmp(km->username, s->p.user) != 0)
-		refuse(s, "username changed in renegotiation");
+	else if (username_ok(s, km) && ctx->users != NULL &&
+		 (km->flags & OVPN_KM_F_HAS_USER) && strcmp(km->username, s->p.user) != 0)
+		refuse(s, "username changed in renegotiation");	/* not hashed */
+	else if (!s->p.auth_failed)
+		check_password(ctx, s, km);
 	if (s->p.auth_failed)
 		auth_refused_log(s, km);
 }
@@ -247,7 +308,7 @@ static void auth_failed_send(struct cp_ctx *ctx, struct cp_session *s, struct cp
 	char msg[OVPN_PUSH_BUNDLE_SIZE];
 
 	cp_count(ctx, CP_ST_AUTH_FAIL);
-	if (ovpn_push_auth_failed(msg, sizeof(msg), s->p.auth_reason) > 0)
+	if (ovpn_push_auth_failed(msg, sizeof(msg), s->p.auth_tell) > 0)
 		cp_ks_text(ks, msg);
 	ks->state = CP_KS_DONE;
 	s->p.end_reason = CP_END_AUTH;

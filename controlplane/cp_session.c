@@ -138,6 +138,7 @@ void cp_session_end(struct cp_session *s, enum cp_end why)
 	if (s->p.ended)
 		return;
 	s->p.ended = true;
+	OPENSSL_cleanse(&s->p.cred, sizeof(s->p.cred));
 	/* An end already under way (AUTH_FAILED, HALT sent) keeps its reason. */
 	if (s->p.end_ms == 0 || s->p.end_reason == CP_END_NONE)
 		s->p.end_reason = why;

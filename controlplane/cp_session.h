@@ -104,7 +104,19 @@ struct cp_proto {
 	/* negotiated at key-id 0 */
 	struct ovpn_peerinfo pi;
 	char cipher[32];
-	char auth_reason[128];
+	char auth_reason[128];		/* for our log only */
+	/* What AUTH_FAILED tells the client: nothing, so a guesser learns
+	 * nothing of accounts; only a cipher negotiation that failed after a
+	 * successful auth says so, as OpenVPN does (ssl_ncp.c). */
+	const char *auth_tell;
+	/* The credentials of the last successful password check, as
+	 * HMAC-SHA256 under a random per-session key: a renegotiation that
+	 * sends them again is not hashed again (cp_auth.c). Wiped at the end. */
+	struct {
+		bool set;
+		uint8_t key[32];
+		uint8_t mac[32];
+	} cred;
 	uint64_t since;			/* time(NULL) of PUSH_REPLY */
 	uint32_t iv_proto;
 	bool ncp_push;

@@ -15,9 +15,14 @@ bool cp_users_name_ok(const char *name);
 
 struct cp_users *cp_users_open(const char *path, char *err, size_t errlen);
 void cp_users_free(struct cp_users *u);
-/* 0 if user/password match; -EACCES wrong, -ENOENT unknown user. Thread-safe. */
+/* 0 if user/password match; -EACCES wrong, -ENOENT unknown user (after
+ * the same PBKDF2 work), -EIO. Thread-safe. */
 int cp_users_check(struct cp_users *u, const char *user, const char *password);
-/* "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" for password into out. */
+/* PBKDF2 runs of cp_users_check() so far (tests, statistics). */
+unsigned long cp_users_hash_runs(const struct cp_users *u);
+/* "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" for password into out: a fresh
+ * 16-byte salt; -EINVAL for an iteration count the store would refuse,
+ * -ENOSPC when out is too small, -EIO. */
 int cp_users_hash(const char *password, unsigned iter, char *out, size_t len);
 
 #endif

@@ -6,7 +6,9 @@
 #   a username sent while passwords are off is not an identity, an invalid
 #   username and certificate names that cannot be shown as they are are
 #   refused, names are escaped in logs and listings,
-#   auth-user-pass against the user store (right and wrong password),
+#   auth-user-pass against the user store (right password; a wrong one
+#   and an unknown user get the same plain AUTH_FAILED; a client
+#   renegotiation keeps the user),
 #   a certificate revoked while running (CRL re-read), ping-restart after a
 #   silent client, client-driven (reneg-sec 20) and server-driven
 #   renegotiation under a running ping with no lost pings.
@@ -102,8 +104,8 @@ cert_names() {
 users_file() {
   python3 -c 'import hashlib, os, sys
 salt = os.urandom(16)
-h = hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), salt, 20000)
-print("# test users\nalice@example.com:pbkdf2-sha256$20000$" + salt.hex() + "$" + h.hex())' "$1" > "$SL_TMP/users"
+h = hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), salt, 100000)
+print("# test users\nalice@example.com:pbkdf2-sha256$100000$" + salt.hex() + "$" + h.hex())' "$1" > "$SL_TMP/users"
 }
 
 auth_right() {
@@ -116,17 +118,36 @@ auth_right() {
   grep -q "auth: user alice@example.com cn client1 from .*: ok" "$SL_TMP/cp.log" && sl_client_stop
 }
 
-auth_wrong() {
-  printf 'alice@example.com\nwrong\n' > "$SL_TMP/alice.bad"
+# auth_refused USER PASSWORD WHY: AUTH_FAILED with no reason (the client
+# cannot tell a wrong password from an unknown user), WHY in our log only.
+auth_refused() {
+  printf '%s\n%s\n' "$1" "$2" > "$SL_TMP/refused.pass"
   rm -f "$SL_TMP/client1.log"
-  sl_client_start client1 --auth-user-pass "$SL_TMP/alice.bad"
+  local mark; mark=$(wc -l < "$SL_TMP/cp.log")
+  sl_client_start client1 --auth-user-pass "$SL_TMP/refused.pass"
   wait_for 30 grep -q "AUTH: Received control message: AUTH_FAILED" "$SL_TMP/client1.log" &&
   wait_for 10 grep -q "process exiting" "$SL_TMP/client1.log" &&
   { wait "$CL_PID" || true; } &&
+  sl_log "client: $(grep -o "AUTH: Received control message: .*" "$SL_TMP/client1.log")" &&
+  grep -q "AUTH: Received control message: AUTH_FAILED$" "$SL_TMP/client1.log" &&
   ! grep -q "Initialization Sequence Completed" "$SL_TMP/client1.log" &&
-  grep -q "refused: wrong password" "$SL_TMP/cp.log" &&
-  wait_for 10 grep -q "disconnect: user client1 cn client1 .*: authentication failed" "$SL_TMP/cp.log" &&
-  session_has "^sessions 0 "
+  tail -n +"$mark" "$SL_TMP/cp.log" | grep -q "refused: $3; username $1$" &&
+  wait_for 10 bash -c "tail -n +$mark \"$SL_TMP/cp.log\" | grep -q 'disconnect: user client1 cn client1 .*: authentication failed'" &&
+  wait_for 10 session_has "^sessions 0 "
+}
+
+auth_wrong() { auth_refused alice@example.com wrong "wrong password"; }
+auth_unknown() { auth_refused mallory@example.com wrong "unknown user"; }
+
+# The client's renegotiations send the password again: answered from the
+# session's digest of it (no PBKDF2 run), the session keeps its user.
+auth_reneg() {
+  local mark; mark=$(wc -l < "$SL_TMP/cp.log")
+  sl_connect client1 --auth-user-pass "$SL_TMP/alice.pass" --reneg-sec 10 || return 1
+  wait_for 30 bash -c "tail -n +$mark \"$SL_TMP/cp.log\" | grep -q 'rekey: user alice@example.com cn client1 .*: now sending on key-id 1'" &&
+  sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null &&
+  session_has "^user alice@example.com cn client1 .* key-id 1 " &&
+  [ "$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -c "refused")" = 0 ] && sl_client_stop
 }
 
 revoked_refused() {
@@ -179,7 +200,9 @@ stage "passwords off: a username sent is ignored (no fixed address of that name)
 stage "username with a space: AUTH_FAILED, logged escaped" invalid_username
 stage "certificate names: two CNs or non-ASCII refused, a space listed escaped" cert_names
 stage "auth-user-pass: right password connects" auth_right
-stage "auth-user-pass: wrong password gets AUTH_FAILED, no session" auth_wrong
+stage "auth-user-pass: wrong password gets plain AUTH_FAILED, no session" auth_wrong
+stage "auth-user-pass: unknown user gets the same plain AUTH_FAILED" auth_unknown
+stage "auth-user-pass: client renegotiation (reneg-sec 10) keeps the user" auth_reneg
 stage "revoked certificate refused after CRL reload; others still connect" revoked_refused
 stage "silent client removed by ping-restart" ping_restart
 sl_server_conf

@@ -20,6 +20,7 @@
 #include "cp_admit.h"
 #include "cp_out.h"
 #include "cp_pool.h"
+#include "cp_users.h"
 #include "ovpn_key_file.h"
 #include "ovpn_km.h"
 #include "sl_test.h"
@@ -105,6 +106,7 @@ struct tcl {
 	struct ovpn_wrap *wrap;
 	struct ovpn_wrap_pid_tx tx;
 	struct ovpn_rel rel;
+	uint8_t key_id;			/* ours: 0, then what cl_renegotiate() set */
 	SSL_CTX *sctx;
 	SSL *ssl;
 	BIO *rbio, *wbio;
@@ -134,7 +136,8 @@ static struct cp_pkt *cl_wire(struct tcl *c, const struct ovpn_ctrl_pkt *pkt)
 static struct cp_pkt *cl_pkt(struct tcl *c, uint8_t op, uint32_t msg_id, const uint8_t *p,
 			     size_t len)
 {
-	struct ovpn_ctrl_pkt pkt = { .opcode = op, .has_msg_id = op != OVPN_P_ACK_V1,
+	struct ovpn_ctrl_pkt pkt = { .opcode = op, .key_id = c->key_id,
+				     .has_msg_id = op != OVPN_P_ACK_V1,
 				     .msg_id = msg_id, .payload = p, .payload_len = len };
 
 	memcpy(pkt.sid, c->sid, OVPN_SID_LEN);
@@ -156,12 +159,14 @@ static void cl_take(struct tcl *c, const struct cp_pkt *p)
 		return;
 	c->n_pkts++;
 	memcpy(c->srv_sid, pkt.sid, OVPN_SID_LEN);
-	if (pkt.opcode == OVPN_P_CONTROL_SOFT_RESET_V1) {
-		/* A renegotiation: this client only runs key-id 0. */
+	if (pkt.opcode == OVPN_P_CONTROL_SOFT_RESET_V1 && pkt.key_id != c->key_id) {
+		/* The server's renegotiation: this client keeps its key-id. */
 		c->n_soft++;
 		c->soft_key_id = pkt.key_id;
 		return;
 	}
+	if (pkt.key_id != c->key_id)
+		return;		/* the key state we left */
 	for (unsigned i = 0; i < pkt.n_acks; i++)
 		if (pkt.acks[i] < 8)
 			c->n_acks_of[pkt.acks[i]]++;
@@ -412,10 +417,39 @@ static void cl_until(struct tcl *c, unsigned want)
 	}
 }
 
+/*
+ * The client renegotiates on key-id KID (OpenVPN src/openvpn/ssl.c,
+ * key_state_soft_reset): SOFT_RESET and a new TLS session over a new
+ * reliability layer, to the end of the handshake.
+ */
+static int cl_renegotiate(struct tcl *c, uint8_t kid)
+{
+	uint32_t id;
+
+	SSL_free(c->ssl);
+	c->key_id = kid;
+	ovpn_rel_init(&c->rel, 0, 0, 0);
+	c->ssl = SSL_new(c->sctx);
+	c->rbio = BIO_new(BIO_s_mem());
+	c->wbio = BIO_new(BIO_s_mem());
+	BIO_set_mem_eof_return(c->rbio, -1);
+	SSL_set_bio(c->ssl, c->rbio, c->wbio);
+	SSL_set_connect_state(c->ssl);
+	ovpn_rel_send(&c->rel, OVPN_P_CONTROL_SOFT_RESET_V1, NULL, 0, &id);
+	SSL_do_handshake(c->ssl);
+	for (int i = 0; i < 20 && !SSL_is_init_finished(c->ssl); i++) {
+		CHECK_EQ(cl_flush(c, false), 0);
+		run(c, true);
+		SSL_do_handshake(c->ssl);
+	}
+	CHECK(SSL_is_init_finished(c->ssl));
+	return 0;
+}
+
 /* Exchange packets, time going on, until the session ended. */
 static void cl_until_end(struct tcl *c)
 {
-	for (int i = 0; i < 20 && c->n_end == 0; i++) {
+	for (int i = 0; i < 60 && c->n_end == 0; i++) {
 		cl_flush(c, false);
 		now_ms += 100;
 		run(c, true);
@@ -616,30 +650,43 @@ static int test_unverified_username(void)
 }
 
 /*
- * A username is 1..47 bytes of printable ASCII without spaces: anything
- * else is refused with AUTH_FAILED before any lookup, also with passwords
- * off, and logged escaped (a newline in it must not start a log line).
+ * Key method 2 with USER/PASS (unless NULL) is refused: the session ends
+ * for auth, no peer, the client was told plain "AUTH_FAILED" (whatever
+ * the reason: no account enumeration) and our log says LOGGED (and has
+ * no line a username forged).
  */
-static int username_refused(const char *user, const char *logged)
+static int auth_refused(const char *user, const char *pass, const char *logged)
 {
 	char log[8192], msg[256] = "";
 	struct tcl c;
 
 	log_begin();
 	cl_tls(&c);
-	send_km_as(&c, user, "pw");
+	send_km_as(&c, user, pass);
 	cl_until_end(&c);
 	cl_read_msg(&c, "AUTH_FAILED", msg, sizeof(msg));
 	log_end(log, sizeof(log));
 	CHECK_EQ(c.n_end, 1);
 	CHECK_EQ(c.end, CP_END_AUTH);
 	CHECK_EQ(c.n_cmds, 0);				/* no PEER_NEW */
-	CHECK(strncmp(msg, "AUTH_FAILED", 11) == 0);
-	CHECK(strstr(log, ": refused: invalid username; username ") != NULL);
+	CHECK_STR(msg, "AUTH_FAILED");
 	CHECK(strstr(log, logged) != NULL);
 	CHECK(strstr(log, "\nauth: forged") == NULL);
 	cl_free(&c);
 	return 0;
+}
+
+/*
+ * A username is 1..47 bytes of printable ASCII without spaces: anything
+ * else is refused with AUTH_FAILED before any lookup, also with passwords
+ * off, and logged escaped (a newline in it must not start a log line).
+ */
+static int username_refused(const char *user, const char *logged)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), ": refused: invalid username; username %s", logged);
+	return auth_refused(user, "pw", want);
 }
 
 static int test_username_invalid(void)
@@ -652,10 +699,10 @@ static int test_username_invalid(void)
 	now_ms = 10000000;
 	/* Escaped where it is logged: the newline as \x0a. */
 	CHECK_EQ(username_refused("bob\nauth: forged line",
-				  "; username bob\\x0aauth:\\x20forged\\x20line\n"), 0);
-	CHECK_EQ(username_refused("bob smith", "; username bob\\x20smith\n"), 0);
-	CHECK_EQ(username_refused("bob\x7f", "; username bob\\x7f\n"), 0);
-	CHECK_EQ(username_refused("b\xc3\xb6" "b", "; username b\\xc3\\xb6" "b\n"), 0);
+				  "bob\\x0aauth:\\x20forged\\x20line\n"), 0);
+	CHECK_EQ(username_refused("bob smith", "bob\\x20smith\n"), 0);
+	CHECK_EQ(username_refused("bob\x7f", "bob\\x7f\n"), 0);
+	CHECK_EQ(username_refused("b\xc3\xb6" "b", "b\\xc3\\xb6" "b\n"), 0);
 	memset(long_name, 'u', 48);
 	long_name[48] = '\0';
 	CHECK_EQ(username_refused(long_name, long_name), 0);
@@ -667,6 +714,106 @@ static int test_username_invalid(void)
 	CHECK_EQ(rc, 0);
 	CHECK(strstr(log, "unverified username ignored: uuuuuuuu") != NULL);
 	cl_free(&c);
+	return 0;
+}
+
+/* ---- passwords on: a user store with ALICE and BOB ---- */
+
+#define ALICE		"alice@example.com"
+#define ALICE_PW	"s3cret pass"
+#define BOB		"bob@example.com"
+#define BOB_PW		"bobs pass"
+
+static int users_on(void)
+{
+	char path[] = "/tmp/sl_cp_session_users.XXXXXX", a[160], b[160], err[256];
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(f != NULL);
+	CHECK_EQ(cp_users_hash(ALICE_PW, 100000, a, sizeof(a)), 0);
+	CHECK_EQ(cp_users_hash(BOB_PW, 100000, b, sizeof(b)), 0);
+	fprintf(f, ALICE ":%s\n" BOB ":%s\n", a, b);
+	fclose(f);
+	ctx.users = cp_users_open(path, err, sizeof(err));
+	unlink(path);
+	CHECK(ctx.users != NULL);
+	return 0;
+}
+
+static void users_off(void)
+{
+	cp_users_free(ctx.users);
+	ctx.users = NULL;
+}
+
+/* Wrong password, unknown user, no credentials: the same "AUTH_FAILED";
+ * only our log tells them apart. */
+static int test_auth_failed_plain(void)
+{
+	int rc;
+
+	now_ms = 12000000;
+	CHECK_EQ(users_on(), 0);
+	rc = auth_refused(ALICE, "wrong", "refused: wrong password; username " ALICE "\n");
+	if (rc == 0)
+		rc = auth_refused("mallory@example.com", "wrong",
+				  "refused: unknown user; username mallory@example.com\n");
+	if (rc == 0)
+		rc = auth_refused(NULL, NULL, "refused: username and password required\n");
+	users_off();
+	return rc;
+}
+
+/*
+ * A client's renegotiation sends the username and password again (OpenVPN
+ * src/openvpn/ssl.c, key_method_2_write): the same ones are checked
+ * against the session's cached digest, not hashed again; a wrong password
+ * is hashed and refused; another account is refused even with its own
+ * right password.
+ */
+static int test_reneg_cached(void)
+{
+	unsigned long runs;
+	struct tcl c;
+	char msg[64];
+
+	now_ms = 13000000;
+	CHECK_EQ(users_on(), 0);
+	CHECK_EQ(cl_establish_as(&c, ALICE, ALICE_PW), 0);
+	CHECK_STR(c.s->p.user, ALICE);
+	runs = cp_users_hash_runs(ctx.users);
+	CHECK_EQ(cl_renegotiate(&c, 1), 0);
+	CHECK_EQ(send_km_as(&c, ALICE, ALICE_PW), 0);
+	cl_until(&c, 3);
+	CHECK_EQ(c.n_cmds, 3);				/* KEY_NEW for key-id 1 */
+	CHECK_EQ(c.key_new.u.key.key_id, 1);
+	CHECK_EQ(cp_users_hash_runs(ctx.users), runs);	/* no PBKDF2 */
+	/* Key-id 1 takes over TX, then the next renegotiation, wrong password. */
+	cl_flush(&c, false);
+	now_ms += 1500;
+	run(&c, true);
+	CHECK(c.s->p.next == NULL);
+	CHECK_EQ(c.s->p.ks->key_id, 1);
+	CHECK_EQ(cl_renegotiate(&c, 2), 0);
+	CHECK_EQ(send_km_as(&c, ALICE, "wrong"), 0);
+	cl_until_end(&c);
+	CHECK_EQ(cp_users_hash_runs(ctx.users), runs + 1);
+	CHECK_EQ(c.end, CP_END_AUTH);
+	CHECK_EQ(cl_read_msg(&c, "AUTH_FAILED", msg, sizeof(msg)), 0);
+	CHECK_STR(msg, "AUTH_FAILED");
+	cl_free(&c);
+	/* Bob's right password in Alice's session: refused unhashed. */
+	CHECK_EQ(cl_establish_as(&c, ALICE, ALICE_PW), 0);
+	runs = cp_users_hash_runs(ctx.users);
+	CHECK_EQ(cl_renegotiate(&c, 1), 0);
+	CHECK_EQ(send_km_as(&c, BOB, BOB_PW), 0);
+	cl_until_end(&c);
+	CHECK_EQ(c.end, CP_END_AUTH);
+	CHECK_EQ(c.n_cmds, 2);				/* no KEY_NEW */
+	CHECK_EQ(cp_users_hash_runs(ctx.users), runs);
+	cl_free(&c);
+	users_off();
 	return 0;
 }
 
@@ -791,6 +938,10 @@ static const struct sl_test_case cases[] = {
 	  test_unverified_username },
 	{ "invalid usernames (newline, space, non-ASCII, 48 bytes): AUTH_FAILED, logged "
 	  "escaped", test_username_invalid },
+	{ "passwords on: wrong password, unknown user, none: plain AUTH_FAILED",
+	  test_auth_failed_plain },
+	{ "client renegotiation: same credentials not hashed again, wrong ones and "
+	  "another account refused", test_reneg_cached },
 	{ "escaping: printable kept, other bytes as \\xNN, cut with ...", test_escape },
 	{ "certificate names: none, two, NUL, non-ASCII, too long refused; a space "
 	  "escaped", test_cert_names },

@@ -10,14 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cp_users.h"
 #include "sl_test.h"
 
-/* PBKDF2-HMAC-SHA256("password", "salt", 4096 iterations, 32 bytes). */
-#define KAT_LINE "pbkdf2-sha256$4096$73616c74$" \
-	"c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a"
+/* PBKDF2-HMAC-SHA256("password", "saltSALTsaltSALT", 100000 iterations,
+ * 32 bytes), as Python's hashlib.pbkdf2_hmac and `openssl kdf` compute it. */
+#define KAT_SALT "73616c7453414c5473616c7453414c54"
+#define KAT_HASH "a7e3b4657d7ec5eee255d87157b73f2907eb21576c3926644f9ed7664dcc6e5d"
+#define KAT_LINE "pbkdf2-sha256$100000$" KAT_SALT "$" KAT_HASH
 
 static char path[] = "/tmp/sl_cp_users.XXXXXX";
 
@@ -55,19 +58,102 @@ static int test_hash_round_trip(void)
 	char a[160], b[160], text[512], err[256];
 	struct cp_users *u;
 
-	CHECK_EQ(cp_users_hash("s3cret", 1000, a, sizeof(a)), 0);
-	CHECK_EQ(cp_users_hash("s3cret", 1000, b, sizeof(b)), 0);
+	CHECK_EQ(cp_users_hash("s3cret", 100000, a, sizeof(a)), 0);
+	CHECK_EQ(cp_users_hash("s3cret", 100000, b, sizeof(b)), 0);
 	CHECK(strcmp(a, b) != 0);		/* a fresh salt each time */
-	CHECK(strncmp(a, "pbkdf2-sha256$1000$", 19) == 0);
-	CHECK_EQ(cp_users_hash("x", 1000, a, 40), -ENOSPC);
-	CHECK_EQ(cp_users_hash("s3cret", 1000, a, sizeof(a)), 0);
-	CHECK_EQ(cp_users_hash("other", 2000, b, sizeof(b)), 0);
+	CHECK(strncmp(a, "pbkdf2-sha256$100000$", 21) == 0);
+	CHECK_EQ(cp_users_hash("x", 100000, a, 40), -ENOSPC);
+	CHECK_EQ(cp_users_hash("x", 99999, a, sizeof(a)), -EINVAL);	/* below the minimum */
+	CHECK_EQ(cp_users_hash("s3cret", 100000, a, sizeof(a)), 0);
+	CHECK_EQ(cp_users_hash("other", 120000, b, sizeof(b)), 0);
 	snprintf(text, sizeof(text), "bob:%s\r\ncarol:%s\n", a, b);
 	u = open_text(text, err, sizeof(err));
 	CHECK(u != NULL);
 	CHECK_EQ(cp_users_check(u, "bob", "s3cret"), 0);
 	CHECK_EQ(cp_users_check(u, "carol", "other"), 0);
 	CHECK_EQ(cp_users_check(u, "bob", "other"), -EACCES);
+	cp_users_free(u);
+	return 0;
+}
+
+/*
+ * Work factors too cheap to slow down a guesser are refused with the
+ * file's line and the minimum: PBKDF2-SHA256 needs >= 100000 iterations
+ * and a salt of >= 16 bytes; more than 10000000 iterations is refused too
+ * (each check runs on a TLS worker).
+ */
+static int test_minimums(void)
+{
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+		{ "alice:pbkdf2-sha256$99999$" KAT_SALT "$" KAT_HASH,
+		  ":3: iterations 99999 below the minimum 100000 (PBKDF2-SHA256)" },
+		{ "alice:pbkdf2-sha256$1000$" KAT_SALT "$" KAT_HASH,
+		  ":3: iterations 1000 below the minimum 100000 (PBKDF2-SHA256)" },
+		{ "alice:pbkdf2-sha256$10000001$" KAT_SALT "$" KAT_HASH,
+		  ":3: iterations 10000001 above the maximum 10000000" },
+		{ "alice:pbkdf2-sha256$4294967396$" KAT_SALT "$" KAT_HASH,	/* wraps 32 bits */
+		  ":3: iterations 4294967396 above the maximum 10000000" },
+		{ "alice:pbkdf2-sha256$100000$73616c74$" KAT_HASH,
+		  ":3: salt of 4 bytes, at least 16" },
+		{ "alice:pbkdf2-sha256$100000$73616c7453414c5473616c7453414c$" KAT_HASH,
+		  ":3: salt of 15 bytes, at least 16" },
+	};
+	char text[512], err[256], want[128];
+	struct cp_users *u;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "# ok so far\nbob:%s\n%s\n", KAT_LINE, bad[i].line);
+		err[0] = '\0';
+		u = open_text(text, err, sizeof(err));
+		if (u != NULL) {
+			fprintf(stderr, "line %u accepted: %s\n", i, bad[i].line);
+			cp_users_free(u);
+			return -1;
+		}
+		snprintf(want, sizeof(want), "users.store %s%s", path, bad[i].why);
+		if (strstr(err, want) == NULL) {
+			fprintf(stderr, "got \"%s\", want \"%s\"\n", err, want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static double cpu_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/*
+ * An unknown user costs what a known one does: a hash of the password at
+ * the store's work factor (counted like any other), then "no", so the
+ * time to an answer does not tell which accounts exist.
+ */
+static int test_unknown_user_same_work(void)
+{
+	char err[256];
+	struct cp_users *u = open_text("alice@example.com:" KAT_LINE "\n", err, sizeof(err));
+	double t0, known = 1e9, unknown = 1e9;
+	unsigned long runs;
+
+	CHECK(u != NULL);
+	runs = cp_users_hash_runs(u);
+	for (int i = 0; i < 3; i++) {	/* best of three: scheduling noise */
+		t0 = cpu_ms();
+		CHECK_EQ(cp_users_check(u, "alice@example.com", "wrong"), -EACCES);
+		known = cpu_ms() - t0 < known ? cpu_ms() - t0 : known;
+		t0 = cpu_ms();
+		CHECK_EQ(cp_users_check(u, "mallory@example.com", "wrong"), -ENOENT);
+		unknown = cpu_ms() - t0 < unknown ? cpu_ms() - t0 : unknown;
+	}
+	fprintf(stderr, "known user %.1f ms, unknown user %.1f ms of CPU\n", known, unknown);
+	CHECK_EQ(cp_users_hash_runs(u), runs + 6);
+	CHECK(unknown > 0.7 * known && unknown < 1.4 * known);
 	cp_users_free(u);
 	return 0;
 }
@@ -79,16 +165,16 @@ static int test_malformed(void)
 		"alice" KAT_LINE,					/* no colon */
 		":" KAT_LINE,						/* no name */
 		"alice:sha1$4096$73616c74$00",				/* another scheme */
-		"alice:pbkdf2-sha256$999$73616c74$"			/* too few iterations */
-		"c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
-		"alice:pbkdf2-sha256$4096$$"				/* no salt */
-		"c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
-		"alice:pbkdf2-sha256$4096$73616c7$"			/* odd salt hex */
-		"c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
-		"alice:pbkdf2-sha256$4096$73616c74$c5e478d5",		/* short hash */
-		"alice:pbkdf2-sha256$4096$73616c74$"			/* not hex */
+		"alice:pbkdf2-sha256$100000$$" KAT_HASH,		/* no salt */
+		"alice:pbkdf2-sha256$100000$" KAT_SALT "0$" KAT_HASH,	/* odd salt hex */
+		"alice:pbkdf2-sha256$100000$" KAT_SALT "$c5e478d5",	/* short hash */
+		"alice:pbkdf2-sha256$100000$" KAT_SALT "$"		/* not hex */
 		"zze478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
-		"alice:pbkdf2-sha256$4096",				/* cut short */
+		"alice:pbkdf2-sha256$100000",				/* cut short */
+		"alice:pbkdf2-sha256$$" KAT_SALT "$" KAT_HASH,		/* no count */
+		"alice:pbkdf2-sha256$-1$" KAT_SALT "$" KAT_HASH,	/* negative */
+		"alice:pbkdf2-sha256$+100000$" KAT_SALT "$" KAT_HASH,	/* signed */
+		"alice:pbkdf2-sha256$ 100000$" KAT_SALT "$" KAT_HASH,	/* space */
 	};
 	/* Names the wire could not carry: 48 bytes, a space, a control byte. */
 	static const char *const bad_name[] = {
@@ -141,6 +227,8 @@ static const struct sl_test_case cases[] = {
 	{ "known PBKDF2 vector: right and wrong password, unknown user", test_known_vector },
 	{ "cp_users_hash output is read back", test_hash_round_trip },
 	{ "malformed lines refuse the file", test_malformed },
+	{ "work factor minimums: iterations and salt length, with file:line", test_minimums },
+	{ "unknown user: the same PBKDF2 work as a known one", test_unknown_user_same_work },
 	{ "missing file", test_missing_file },
 	{ NULL, NULL }
 };
