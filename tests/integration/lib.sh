@@ -78,14 +78,18 @@ sl_topology() {
   for ns in c x l; do ip netns exec "${P}$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1; done
 }
 
-# The demo config with this run's interfaces, file prefix and socket.
+# The demo config with this run's interfaces, file prefix and socket; with
+# SL_CRYPTO set (the meson test's environment), dataplane.crypto too.
 sl_config() {
   local out=$SL_TMP/sluice.conf
+  local crypto=""
+  [ -n "${SL_CRYPTO:-}" ] && crypto="\\n  crypto = \"$SL_CRYPTO\";"
   sed -e "s/iface=sl-pub/iface=${P}pub/" -e "s/iface=sl-prv/iface=${P}prv/" \
       -e "s/file_prefix = \"sluice-demo\"/file_prefix = \"${P}\"/" \
       -e "s#/run/sluice/demo.sock#$SL_TMP/ctl.sock#" \
       -e "s#/var/lib/sluice-demo/pki#$SL_TMP/pki#" \
       -e "s#/var/lib/sluice-demo/users#$SL_TMP/users#" \
+      -e "s/^dataplane: {\$/&$crypto/" \
       "$SL_SRC/config/demo.conf" > "$out"
   echo "$out"
 }

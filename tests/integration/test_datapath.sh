@@ -5,7 +5,9 @@
 # outside, and `kill -9` of the control plane during a ping run (no ping
 # lost; the restarted control plane adopts the session, which a fresh
 # handshake replaces once the client's renegotiation fails, and which
-# `sluicectl kill` and ping-restart end).
+# `sluicectl kill` and ping-restart end). Meson runs it once per crypto
+# backend (SL_CRYPTO, put into dataplane.crypto by lib.sh): the data plane
+# logs its choice, `sluicectl status` and the telemetry show it per cipher.
 #
 # Drop reasons not provoked here, and why:
 #   tx-full          the NIC TX queue must be full: af_packet on a veth
@@ -60,6 +62,45 @@ connect() {
   rm -f "$SL_TMP/client1.log"
   sl_client_start client1 --explicit-exit-notify 1 "$@"
   sl_client_up client1
+}
+
+# ---- the crypto backend ----
+
+# With SL_CRYPTO=ipsec-mb where it cannot run (CPU, or a build without the
+# library), the data plane refuses to start: nothing to test here.
+dp_start() {
+  sl_dp_start && return 0
+  if grep -q 'dataplane.crypto = "ipsec-mb", but it cannot run here' "$SL_TMP/dp.log"; then
+    echo "SKIP: $(grep -o 'cannot run here: .*' "$SL_TMP/dp.log")"
+    exit 77
+  fi
+  return 1
+}
+
+# The backend the data plane logged at start ("crypto: ipsec-mb (avx512)",
+# "crypto: openssl (configured)"), each cipher's (the lines "crypto: NAME
+# on openssl" name the fallbacks), as the status line and the telemetry.
+crypto_shown() {
+  local log=$SL_TMP/dp.log b arch="" line expect="crypto:" sep="" c cb tel
+  b=$(sed -n 's/.* info: crypto: \(openssl\|ipsec-mb\) (.*)$/\1/p' "$log")
+  [ "$b" = ipsec-mb ] && arch=$(sed -n 's/.* info: crypto: ipsec-mb (\(.*\))$/\1/p' "$log")
+  [ "$b" = openssl ] && arch=evp
+  [ -n "$b" ] && [ -n "$arch" ] || { grep "crypto" "$log"; return 1; }
+  if [ -n "${SL_CRYPTO:-}" ] && [ "$SL_CRYPTO" != auto ] && [ "$b" != "$SL_CRYPTO" ]; then
+    sl_log "configured $SL_CRYPTO, running $b"; return 1
+  fi
+  tel=$(python3 "$SL_SRC/tests/integration/telemetry.py" "$P" /sluice/crypto) || return 1
+  sl_log "telemetry: $tel"
+  for c in AES-128-GCM AES-256-GCM CHACHA20-POLY1305; do
+    cb=$b
+    grep -q " info: crypto: $c on openssl " "$log" && cb=openssl
+    expect+="$sep $c $cb"; sep=","
+    grep -q "\"${c//-/_}\": \"$cb\"" <<<"$tel" || return 1
+  done
+  grep -q "\"arch\": \"$arch\"" <<<"$tel" || return 1
+  line=$(sl_ctl status | grep '^crypto: ')
+  sl_log "$line"
+  [ "$line" = "$expect ($arch)" ]
 }
 
 # ---- a. ping ----
@@ -276,8 +317,9 @@ nothing_left() {
   for pid in "${SL_PIDS[@]}"; do ! kill -0 "$pid" 2>/dev/null || return 1; done
 }
 
-stage "data plane starts" sl_dp_start
+stage "data plane starts" dp_start
 stage "control plane attaches" sl_cp_start
+stage "crypto backend logged, in sluicectl status and telemetry per cipher" crypto_shown
 stage "openvpn client connects" connect
 stage "a. ping client -> LAN host, no loss" ping_to_lan
 stage "a. ping LAN host -> client's VPN address, no loss" ping_from_lan
