@@ -18,6 +18,12 @@
  * reference works on one hot buffer, so it is the crypto limit, not a
  * like-for-like memory pattern.
  *
+ * Each cipher and size runs with every crypto backend this CPU has
+ * (dataplane.crypto "openssl" and "ipsec-mb", lib/ovpn_engine.h), one
+ * after the other in the same run; vs_ossl is the OpenSSL backend's cycles
+ * over this backend's (above 1: faster). Sizes are inner IPv4 bytes: 64,
+ * 512, 1400 and imix (7:4:1 of 64, 576 and 1400, as bench_crypto).
+ *
  * Usage: bench_dp [--smoke] [--round N]   (--smoke: one small round, no judgement)
  */
 #include <stdio.h>
@@ -28,6 +34,7 @@
 #include <rte_cycles.h>
 
 #include "dp_fixture.h"
+#include "ovpn_engine.h"
 
 #define ROUND_MAX	4096	/* packets per round: a NIC ring's worth (--round) */
 #define BURST	32
@@ -44,12 +51,26 @@ static const struct cipher_row ciphers[] = {
 	{ "AES-256-GCM", SL_CIPHER_AES_256_GCM, "AES-256-GCM" },
 	{ "CHACHA20-POLY1305", SL_CIPHER_CHACHA20_POLY1305, "ChaCha20-Poly1305" },
 };
-static const size_t sizes[] = { 64, 512, 1400 };
+static const size_t sizes[] = { 64, 512, 1400, 0 };	/* 0 = imix */
+static const size_t imix[12] = { 64, 576, 64, 64, 576, 64, 1400, 64, 576, 64, 64, 576 };
+static const struct {
+	enum cfg_crypto crypto;
+	enum ovpn_backend backend;
+} backends[] = {
+	{ CFG_CRYPTO_OPENSSL, OVPN_BACKEND_OPENSSL },
+	{ CFG_CRYPTO_IPSEC_MB, OVPN_BACKEND_IPSEC_MB },
+};
 static uint32_t next_pid = 1;
 static unsigned key_id;
 
+/* Inner bytes of packet i of a round of size s (0 = imix). */
+static size_t size_of(size_t s, unsigned i)
+{
+	return s != 0 ? s : imix[i % RTE_DIM(imix)];
+}
+
 /* Bare EVP: IV, AAD (8 bytes), in-place encrypt, final, tag. Cycles/op. */
-static double evp_ref(const char *name, size_t len, unsigned n)
+static double evp_ref(const char *name, size_t s, unsigned n)
 {
 	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -65,7 +86,7 @@ static double evp_ref(const char *name, size_t len, unsigned n)
 			iv[0] = (uint8_t)i;
 			EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv);
 			EVP_EncryptUpdate(ctx, NULL, &out, aad, sizeof(aad));
-			EVP_EncryptUpdate(ctx, buf, &out, buf, (int)len);
+			EVP_EncryptUpdate(ctx, buf, &out, buf, (int)size_of(s, i));
 			EVP_EncryptFinal_ex(ctx, buf + out, &out);
 			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag);
 		}
@@ -96,18 +117,20 @@ static uint64_t run_bursts(uint16_t (*stage)(struct rte_mbuf **, uint16_t, struc
 	return cycles;
 }
 
-static double stage_rx(size_t len, unsigned n)
+static double stage_rx(size_t s, unsigned n)
 {
 	static struct rte_mbuf *pkts[ROUND_MAX];
 	uint64_t best = UINT64_MAX;
 	uint8_t in[2048];
 	unsigned done;
 
-	fx_inner_packet(in, len, FX_VPN_IP, FX_LAN_IP, 1);
 	for (int r = 0; r < REPS; r++) {
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
+			size_t len = fx_inner_packet(in, size_of(s, i), FX_VPN_IP, FX_LAN_IP, 1);
+
 			pkts[i] = fx_client_packet(&fx.ks[0].client_tx, next_pid++, in, len,
 						   FX_CLIENT_PORT);
+		}
 		best = RTE_MIN(best, run_bursts(fx_run_rx, pkts, n, &done));
 		if (done != n)
 			return -1;
@@ -115,7 +138,7 @@ static double stage_rx(size_t len, unsigned n)
 	return (double)best / n;
 }
 
-static double stage_tx(size_t len, unsigned n)
+static double stage_tx(size_t s, unsigned n)
 {
 	static struct rte_mbuf *pkts[ROUND_MAX];
 	uint64_t best = UINT64_MAX;
@@ -123,7 +146,7 @@ static double stage_tx(size_t len, unsigned n)
 
 	for (int r = 0; r < REPS; r++) {
 		for (unsigned i = 0; i < n; i++)
-			pkts[i] = fx_lan_frame(FX_VPN_IP, len, 1);
+			pkts[i] = fx_lan_frame(FX_VPN_IP, size_of(s, i), 1);
 		best = RTE_MIN(best, run_bursts(fx_run_tx, pkts, n, &done));
 		if (done != n)
 			return -1;
@@ -147,11 +170,13 @@ static void cpu_model(char *buf, size_t len)
 		fclose(f);
 }
 
-/* A fresh key state for each cipher: new key-id in the primary slot. */
-static int use_cipher(enum sl_cipher c)
+/* A fresh key state on backend b: new key-id in the primary slot. */
+static int use_cipher(enum sl_cipher c, enum cfg_crypto b)
 {
 	struct sl_cmd del = { .type = SL_CMD_KEY_DEL, .peer_id = 1 };
 
+	if (fx_set_crypto(b) != 0)
+		return -1;
 	fx_cmd(&del);
 	next_pid = 1;
 	key_id = (key_id + 1) & 7;
@@ -185,22 +210,38 @@ int main(int argc, char **argv)
 	printf("# bench_dp: cycles/packet, worker stages in process, burst %d, 1 peer, "
 	       "1 lcore, best of %d rounds of %u packets\n# cpu \"%s\" tsc %lu Hz%s\n",
 	       BURST, REPS, n, cpu, (unsigned long)rte_get_tsc_hz(), smoke ? " (smoke)" : "");
-	printf("%-18s %5s %12s %12s %10s %8s %8s\n", "cipher", "size", "decrypt_cyc",
-	       "encrypt_cyc", "evp_cyc", "rx/evp", "tx/evp");
+	printf("%-18s %5s %-9s %12s %12s %10s %8s %8s %8s %8s\n", "cipher", "size", "backend",
+	       "decrypt_cyc", "encrypt_cyc", "evp_cyc", "rx/evp", "tx/evp", "rx_vs_ossl",
+	       "tx_vs_ossl");
 	for (unsigned c = 0; c < RTE_DIM(ciphers); c++) {
-		if (use_cipher(ciphers[c].cipher) != 0)
-			return 1;
 		for (unsigned s = 0; s < RTE_DIM(sizes); s++) {
-			double rx = stage_rx(sizes[s], n), tx = stage_tx(sizes[s], n);
-			double ref = evp_ref(ciphers[c].evp, sizes[s], n);
+			double ref = evp_ref(ciphers[c].evp, sizes[s], n), rx0 = 0, tx0 = 0;
+			char size[8];
 
-			if (rx < 0 || tx < 0) {
-				fprintf(stderr, "bench_dp: packets lost in %s/%zu\n",
-					ciphers[c].name, sizes[s]);
-				return 1;
+			snprintf(size, sizeof(size), sizes[s] ? "%zu" : "imix", sizes[s]);
+			for (unsigned b = 0; b < RTE_DIM(backends); b++) {
+				double rx, tx;
+
+				if (ovpn_backend_probe(backends[b].backend, NULL, 0) != 0)
+					continue;	/* not on this CPU: no row */
+				if (use_cipher(ciphers[c].cipher, backends[b].crypto) != 0)
+					return 1;
+				rx = stage_rx(sizes[s], n);
+				tx = stage_tx(sizes[s], n);
+				if (rx < 0 || tx < 0) {
+					fprintf(stderr, "bench_dp: packets lost in %s/%s/%s\n",
+						ciphers[c].name, size,
+						ovpn_backend_name(backends[b].backend));
+					return 1;
+				}
+				if (b == 0) {
+					rx0 = rx;
+					tx0 = tx;
+				}
+				printf("%-18s %5s %-9s %12.0f %12.0f %10.0f %8.2f %8.2f %10.2f %10.2f\n",
+				       ciphers[c].name, size, ovpn_backend_name(backends[b].backend),
+				       rx, tx, ref, rx / ref, tx / ref, rx0 / rx, tx0 / tx);
 			}
-			printf("%-18s %5zu %12.0f %12.0f %10.0f %8.2f %8.2f\n", ciphers[c].name,
-			       sizes[s], rx, tx, ref, rx / ref, tx / ref);
 		}
 	}
 	fx_fini();
