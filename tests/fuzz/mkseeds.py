@@ -189,7 +189,53 @@ def reliable():
     write('reliable', 'forged', struct.pack('!IIB', 5, 7, 0) + forged)
 
 
-TARGETS = {'dp_input': dp_input, 'dp_local': dp_local, 'reliable': reliable}
+# ---- cp_admit: mode, then records endpoint(1) flags(1) len(1) bytes ----
+
+HARD_RESET_V2, HARD_RESET_V3, CONTROL_V1, ACK_V1, WKC_V1 = 7, 10, 4, 5, 11
+
+
+def ctrl(op, sid, msg_id=None, acks=(), peer_sid=bytes(8), payload=b'', key_id=0):
+    b = bytes([op << 3 | key_id]) + sid + bytes([len(acks)])
+    b += b''.join(struct.pack('!I', a) for a in acks)
+    if acks:
+        b += peer_sid
+    if msg_id is not None:
+        b += struct.pack('!I', msg_id)
+    return b + payload
+
+
+def arec(ep, flags, data):
+    return bytes([ep, flags, len(data)]) + data
+
+
+def cp_admit():
+    sid = bytes(range(1, 9))
+    hello = bytes([0x16, 3, 1, 0, 4]) + b'\x01\0\0\0'
+    for mode in range(4):
+        reset = HARD_RESET_V3 if mode == 3 else HARD_RESET_V2
+        third = WKC_V1 if mode == 3 else CONTROL_V1
+        flow = arec(0, 1, ctrl(reset, sid, 0)) + \
+            arec(0, 3, ctrl(third, sid, 1, acks=(0,), payload=hello))
+        write('cp_admit', 'flow_mode%d' % mode, bytes([mode]) + flow)
+        write('cp_admit', 'ack_mode%d' % mode, bytes([mode]) + arec(1, 1, ctrl(reset, sid, 0)) +
+              arec(1, 3 | 8, ctrl(ACK_V1, sid, acks=(0,))))
+        write('cp_admit', 'limits_mode%d' % mode, bytes([mode]) +
+              b''.join(arec(i % 3, 1, ctrl(reset, sid, 0)) for i in range(12)) +
+              b''.join(arec(i % 3, 3, ctrl(third, sid, 1, acks=(0,), payload=hello))
+                       for i in range(6)) +
+              arec(4, 1, ctrl(reset, sid, 1)) + arec(8, 1, ctrl(reset, sid, 0)) +
+              arec(8, 3 | 255 << 2 & 0xfc, ctrl(third, sid, 1, acks=(0,))))
+    caps = {1: ['cap_tlsauth_rx3.bin', 'live_tlsauth_rx11.bin'],
+            2: ['cap_tlscrypt_rx6.bin', 'live_tlscrypt_rx14.bin'],
+            3: ['cap_tlscryptv2_rx9.bin', 'live_v2_rx17.bin'],
+            0: ['plain_0.bin', 'plain_1.bin']}
+    for mode, files in caps.items():
+        recs = b''.join(arec(0, 0, read('ctrl', f)[:255]) for f in files)
+        write('cp_admit', 'captured_mode%d' % mode, bytes([mode]) + recs)
+
+
+TARGETS = {'dp_input': dp_input, 'dp_local': dp_local, 'reliable': reliable,
+           'cp_admit': cp_admit}
 
 if __name__ == '__main__':
     for t in sys.argv[1:] or TARGETS:
