@@ -13,6 +13,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_lpm.h>
+#include <rte_prefetch.h>
 
 #include "dp_pkt.h"
 #include "ovpn_engine.h"
@@ -171,6 +172,11 @@ void dp_decrypt_stage(struct dp_worker *w, struct dp_burst *b)
 	for (uint16_t j = 0; j < n; j++) {
 		uint16_t i = at[j];
 
+		/* A burst of big packets pushed the first ones' headers out of L1. */
+		if (j + 1 < n) {
+			rte_prefetch0(dp_meta(b->pkts[at[j + 1]]));
+			rte_prefetch0(ops[j + 1].pkt + ops[j + 1].rx.off);
+		}
 		b->v[i] = (uint8_t)decrypt_finish(w, b->peer[i], b->pkts[i], &ops[j]);
 	}
 }

@@ -13,6 +13,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "dp_outer.h"
 #include "dp_pkt.h"
@@ -215,6 +216,12 @@ void dp_encrypt_stage(struct dp_worker *w, struct dp_burst *b)
 	ovpn_data_seal_burst(w->engine, l.ops, l.n);
 	for (uint16_t j = 0; j < l.n; j++) {
 		uint16_t i = l.at[j];
+
+		/* A burst of big packets pushed the first ones' headers out of L1. */
+		if (j + 1 < l.n) {
+			rte_prefetch0(b->pkts[l.at[j + 1]]);
+			rte_prefetch0(l.ops[j + 1].pkt - DP_OUTER_MAX);
+		}
 
 		if (unlikely(l.follows[j]) && b->v[l.at[j - 1]] != DP_V_OK)
 			b->v[i] = b->v[l.at[j - 1]];
