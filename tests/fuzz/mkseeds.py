@@ -234,8 +234,30 @@ def cp_admit():
         write('cp_admit', 'captured_mode%d' % mode, bytes([mode]) + recs)
 
 
+# ---- cp_session: operations (see fuzz_cp_session.c) ----
+
+RAW, PLAIN, CPKT, APP, STEP, RUN, MS250, S10, DPEV, KILL, KM2, PUSHREQ = range(12)
+
+
+def cp_session():
+    hs = bytes([STEP, RUN, 0]) * 6 + bytes([KM2, 0, RUN, 0]) + bytes([STEP, RUN, 0]) * 3
+    up = hs + bytes([PUSHREQ, RUN, 0, DPEV, 0, RUN, 0, STEP])
+    write('cp_session', 'handshake', hs)
+    write('cp_session', 'handshake_user', bytes([STEP, RUN, 0]) * 6 + bytes([KM2, 1, RUN, 0, STEP]))
+    write('cp_session', 'reneg_time', up + bytes([S10, 13, RUN, 0, STEP, RUN, 0, S10, 7, RUN, 0]))
+    write('cp_session', 'rekey_event', up + bytes([DPEV, 3, RUN, 0, STEP, RUN, 1, MS250, 8, RUN, 0]))
+    for ev, name in ((1, 'idle'), (2, 'exit'), (4, 'error')):
+        write('cp_session', 'end_' + name, up + bytes([DPEV, ev, RUN, 0]))
+    write('cp_session', 'kill', up + bytes([KILL, 0, RUN, 0, MS250, 4, RUN, 0, STEP, RUN, 0]))
+    write('cp_session', 'hand_window', bytes([STEP, RUN, 1, S10, 3, RUN, 0, S10, 4, RUN, 0]))
+    write('cp_session', 'lost_and_junk', bytes([STEP, RUN, 1, MS250, 8, RUN, 0, STEP]) +
+          bytes([RAW, 20]) + bytes(range(10)) * 3 + bytes([PLAIN, 14]) + ctrl(CONTROL_V1, bytes(8), 5) +
+          bytes([CPKT, 8, 0, 4]) + b'\x00\x01\x02\x03\x04\x05\x06' + bytes([RUN, 0, STEP, RUN, 0]))
+    write('cp_session', 'app_garbage', hs + bytes([APP, 40]) + b'garbage,\n' * 5 + bytes([RUN, 0]))
+
+
 TARGETS = {'dp_input': dp_input, 'dp_local': dp_local, 'reliable': reliable,
-           'cp_admit': cp_admit}
+           'cp_admit': cp_admit, 'cp_session': cp_session}
 
 if __name__ == '__main__':
     for t in sys.argv[1:] or TARGETS:
