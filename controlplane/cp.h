@@ -17,12 +17,13 @@
 #include "cp_dp.h"
 #include "cp_table.h"
 
+struct cp_admin;
 struct cp_admit;
 
 struct cp {
 	const struct sl_config *cfg;
 	struct cp_dp dp;
-	int admin_fd;
+	struct cp_admin *admin;		/* the admin socket (cp_admin.c) */
 	uint64_t started;
 	struct cp_ctx ctx;
 	struct cp_admit *admit;

@@ -1,18 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The admin socket sluicectl talks to: a root-only UNIX stream socket. One
- * request line per connection ("status", "ping", "sessions", "kill WHO"); the reply starts with
- * "ok\n" or "error: REASON\n" and ends when we close.
+ * request line per connection ("status", "ping", "sessions", "kill WHO");
+ * the reply starts with "ok\n" or "error: REASON\n" and ends when we close.
+ *
+ * Root only three ways: the socket is bound under umask 0177 (mode 0600
+ * before anyone can connect), its folder must be root's and not writable
+ * by others (checked at start, else we refuse to start), and every caller's
+ * credentials are checked (SO_PEERCRED). The event loop never waits for a
+ * client: connections are non-blocking, stepped once per tick, and closed
+ * ADMIN_DEADLINE_MS after they were accepted whatever state they are in,
+ * so a client trickling a byte at a time holds one slot for 2 s at most.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cp_admin.h"
@@ -21,72 +30,159 @@
 #include "sl_log.h"
 
 #define ADMIN_REPLY_MAX (64 * 1024)
-#define ADMIN_READ_MS	1000
+#define ADMIN_REQ_MAX	256
+#define ADMIN_CONNS	8	/* connections served at once */
+#define ADMIN_DEADLINE_MS 2000	/* from accept to the end of the reply */
 
-static int make_parent(const char *path)
+struct admin_conn {
+	int fd;				/* -1: free */
+	uint64_t deadline_ms;
+	size_t in_len;
+	char in[ADMIN_REQ_MAX];
+	char *out;			/* the reply, once the request is in */
+	size_t out_len, out_off;
+};
+
+struct cp_admin {
+	int fd;				/* listening */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct admin_conn c[ADMIN_CONNS];
+};
+
+static uint64_t mono_ms(void)
 {
-	char tmp[108];
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Who may talk to us: root, or the user we run as (who could read our
+ * memory anyway). */
+static bool uid_allowed(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * The socket's folder: made 0700 when missing; else it must be a
+ * directory of root's (or ours) that nobody else can write to, or another
+ * user could replace the socket with one of theirs.
+ */
+static int check_parent(const char *path)
+{
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+	const char *dir;
 
 	snprintf(tmp, sizeof(tmp), "%s", path);
-	if (mkdir(dirname(tmp), 0700) != 0 && errno != EEXIST)
+	dir = dirname(tmp);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		SL_ERR("control.socket %s: cannot create its folder %s: %s", path, dir,
+		       strerror(errno));
+		return -errno;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		SL_ERR("control.socket %s: its folder %s is not a directory", path, dir);
+		return -ENOTDIR;
+	}
+	if (!uid_allowed(st.st_uid)) {
+		SL_ERR("control.socket %s: its folder %s belongs to uid %u, not root: "
+		       "refusing to start", path, dir, (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		SL_ERR("control.socket %s: its folder %s is writable by group or others "
+		       "(mode %04o): refusing to start", path, dir, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* A stale socket from a crashed run is removed; anything else is not ours. */
+static int clear_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		SL_ERR("control.socket %s: exists and is not a socket: refusing to start", path);
+		return -EEXIST;
+	}
+	return unlink(path) == 0 ? 0 : -errno;
+}
+
+/* Bound under umask 0177: mode 0600 from the moment it can be connected to. */
+static int bind_private(int fd, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int rc;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 || chmod(path, 0600) != 0 || listen(fd, 16) != 0)
 		return -errno;
 	return 0;
 }
 
-int cp_admin_open(const char *path)
+struct cp_admin *cp_admin_open(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
+	struct cp_admin *a = calloc(1, sizeof(*a));
+	int rc;
 
-	if ((rc = make_parent(path)) != 0) {
-		SL_ERR("control.socket %s: cannot create its folder: %s", path, strerror(-rc));
-		return rc;
+	if (a == NULL)
+		return NULL;
+	a->fd = -1;
+	for (int i = 0; i < ADMIN_CONNS; i++)
+		a->c[i].fd = -1;
+	if (strlen(path) >= sizeof(a->path)) {
+		SL_ERR("control.socket %s: path too long", path);
+		goto fail;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);	/* a stale socket from a crashed run */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0600) != 0 ||
-	    listen(fd, 16) != 0) {
-		rc = -errno;
-		SL_ERR("control.socket %s: %s", path, strerror(errno));
-		close(fd);
-		return rc;
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	if (check_parent(path) != 0 || clear_path(path) != 0)
+		goto fail;
+	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	rc = a->fd < 0 ? -errno : bind_private(a->fd, path);
+	if (rc != 0) {
+		SL_ERR("control.socket %s: %s", path, strerror(-rc));
+		goto fail;
 	}
-	return fd;
+	return a;
+fail:
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a);
+	return NULL;
 }
 
-void cp_admin_close(int fd, const char *path)
+static void conn_close(struct admin_conn *c)
 {
-	if (fd >= 0) {
-		close(fd);
-		unlink(path);
-	}
+	close(c->fd);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 }
 
-/* Read one line with a deadline, so a silent client cannot stall the loop. */
-static int read_line(int fd, char *buf, size_t len)
+void cp_admin_close(struct cp_admin *a)
 {
-	size_t used = 0;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (a == NULL)
+		return;
+	for (int i = 0; i < ADMIN_CONNS; i++)
+		if (a->c[i].fd >= 0)
+			conn_close(&a->c[i]);
+	close(a->fd);
+	unlink(a->path);
+	free(a);
+}
 
-	while (used < len - 1) {
-		ssize_t n;
-
-		if (poll(&p, 1, ADMIN_READ_MS) <= 0)
-			return -ETIMEDOUT;
-		n = read(fd, buf + used, len - 1 - used);
-		if (n <= 0)
-			return -EIO;
-		used += (size_t)n;
-		buf[used] = '\0';
-		if (strchr(buf, '\n') != NULL) {
-			buf[strcspn(buf, "\r\n")] = '\0';
-			return 0;
-		}
-	}
-	return -EMSGSIZE;
+int cp_admin_fd(const struct cp_admin *a)
+{
+	return a->fd;
 }
 
 static int cmd_ping(struct cp *cp, char *out, size_t len)
@@ -113,14 +209,12 @@ static int cmd_kill(struct cp *cp, const char *who, char *out, size_t len)
 	return snprintf(out, len, "ok\n%d session(s) ending\n", n);
 }
 
-static void handle(struct cp *cp, int fd)
+/* The reply to REQ (one line, without its newline) into the connection. */
+static void reply(struct cp *cp, struct admin_conn *c, const char *req)
 {
 	static char out[ADMIN_REPLY_MAX];
-	char req[256];
 	int n;
 
-	if (read_line(fd, req, sizeof(req)) != 0)
-		return;
 	if (strcmp(req, "status") == 0) {
 		n = snprintf(out, sizeof(out), "ok\n");
 		n += cp_status_format(cp, out + n, sizeof(out) - n);
@@ -138,17 +232,112 @@ static void handle(struct cp *cp, int fd)
 	}
 	if (n > (int)sizeof(out))
 		n = sizeof(out);
-	if (write(fd, out, (size_t)n) != n)
-		SL_WARN("admin: reply cut short: %s", strerror(errno));
+	c->out = malloc((size_t)n);
+	c->out_len = c->out != NULL ? (size_t)n : 0;
+	if (c->out != NULL)
+		memcpy(c->out, out, (size_t)n);
 }
 
-/* Serve every connection waiting on the listening socket. */
-void cp_admin_serve(struct cp *cp)
+/* What the client sent so far; true once the request line is complete
+ * (answered) or the connection is to be closed. */
+static bool conn_read(struct cp *cp, struct admin_conn *c)
 {
+	char *nl;
+	ssize_t n;
+
+	while ((n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len)) > 0) {
+		c->in_len += (size_t)n;
+		c->in[c->in_len] = '\0';
+		if ((nl = strchr(c->in, '\n')) != NULL) {
+			*nl = '\0';
+			c->in[strcspn(c->in, "\r")] = '\0';
+			reply(cp, c, c->in);
+			return true;
+		}
+		if (c->in_len == sizeof(c->in) - 1) {
+			c->out = strdup("error: request too long\n");
+			c->out_len = c->out != NULL ? strlen(c->out) : 0;
+			return true;
+		}
+	}
+	return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* As much of the reply as the socket takes; true when all of it went. */
+static bool conn_write(struct admin_conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+		c->out_off += (size_t)n;
+	}
+	return true;
+}
+
+/* One step of a connection, never waiting: read, answer, write, or close
+ * it at its deadline. */
+static void conn_step(struct cp *cp, struct admin_conn *c, uint64_t now)
+{
+	if (c->out == NULL && conn_read(cp, c) && c->out == NULL) {
+		conn_close(c);		/* closed or broken before a whole request */
+		return;
+	}
+	if (c->out != NULL && conn_write(c)) {
+		conn_close(c);
+		return;
+	}
+	if (now >= c->deadline_ms) {
+		SL_INFO("admin: connection closed: no %s within %u ms",
+			c->out == NULL ? "complete request" : "room for the reply",
+			ADMIN_DEADLINE_MS);
+		conn_close(c);
+	}
+}
+
+/* Best effort: a one-line answer to a connection we do not serve. */
+static void refuse_conn(int fd, const char *msg)
+{
+	if (send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		SL_DEBUG("admin: %s", strerror(errno));
+	close(fd);
+}
+
+/* A new connection: the caller's credentials (SO_PEERCRED, as the kernel
+ * took them at connect), then a free slot. */
+static void conn_accept(struct cp_admin *a, int fd, uint64_t now)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    !uid_allowed(cred.uid)) {
+		SL_WARN("admin: refused a connection from uid %d pid %d: root only",
+			len == sizeof(cred) ? (int)cred.uid : -1,
+			len == sizeof(cred) ? (int)cred.pid : -1);
+		refuse_conn(fd, "error: permission denied\n");
+		return;
+	}
+	for (int i = 0; i < ADMIN_CONNS; i++)
+		if (a->c[i].fd < 0) {
+			a->c[i].fd = fd;
+			a->c[i].deadline_ms = now + ADMIN_DEADLINE_MS;
+			return;
+		}
+	refuse_conn(fd, "error: busy, try again\n");
+}
+
+void cp_admin_serve(struct cp_admin *a, struct cp *cp)
+{
+	uint64_t now = mono_ms();
 	int fd;
 
-	while ((fd = accept4(cp->admin_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		handle(cp, fd);
-		close(fd);
-	}
+	while ((fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
+		conn_accept(a, fd, now);
+	for (int i = 0; i < ADMIN_CONNS; i++)
+		if (a->c[i].fd >= 0)
+			conn_step(cp, &a->c[i], now);
 }

@@ -49,11 +49,11 @@ static int eal_init(const struct sl_config *cfg)
 
 static int run(struct cp *cp)
 {
-	struct pollfd p = { .fd = cp->admin_fd, .events = POLLIN };
+	struct pollfd p = { .fd = cp_admin_fd(cp->admin), .events = POLLIN };
 
 	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
-		if (poll(&p, 1, CP_TICK_MS) > 0)
-			cp_admin_serve(cp);
+		poll(&p, 1, CP_TICK_MS);
+		cp_admin_serve(cp->admin, cp);	/* connections under way too */
 		cp_loop_poll(cp);
 		if (cp_dp_gone(&cp->dp)) {
 			SL_ERR("the data plane (pid %d) has stopped; exiting", cp->dp.status->dp_pid);
@@ -66,7 +66,7 @@ static int run(struct cp *cp)
 int main(int argc, char **argv)
 {
 	struct sl_config cfg;
-	struct cp cp = { .cfg = &cfg, .admin_fd = -1 };
+	struct cp cp = { .cfg = &cfg };
 	const char *file = NULL;
 	int args, rc = 1, debug = 0;
 
@@ -88,8 +88,8 @@ int main(int argc, char **argv)
 		goto eal_cleanup;
 	if (cp_loop_init(&cp) < 0)
 		goto eal_cleanup;
-	cp.admin_fd = cp_admin_open(cfg.ctl.socket);
-	if (cp.admin_fd < 0)
+	cp.admin = cp_admin_open(cfg.ctl.socket);
+	if (cp.admin == NULL)
 		goto loop_fini;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	SL_INFO("attached to the data plane (pid %d), admin socket %s",
 		cp.dp.status->dp_pid, cfg.ctl.socket);
 	rc = run(&cp) == 0 ? 0 : 1;
-	cp_admin_close(cp.admin_fd, cfg.ctl.socket);
+	cp_admin_close(cp.admin);
 loop_fini:
 	cp_loop_fini(&cp);
 	SL_INFO("stopped");

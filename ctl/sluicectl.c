@@ -101,7 +101,8 @@ static int request(const char *path, int argc, char **argv)
 	fd = connect_socket(path);
 	if (fd < 0)
 		return 1;
-	if (write(fd, req, used) != (ssize_t)used) {
+	/* A refused caller's socket may be closed already: read why anyway. */
+	if (send(fd, req, used, MSG_NOSIGNAL) != (ssize_t)used && errno != EPIPE) {
 		fprintf(stderr, "sluicectl: write: %s\n", strerror(errno));
 		close(fd);
 		return 1;

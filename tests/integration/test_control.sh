@@ -10,7 +10,10 @@
 #   are hit and counted while sluicectl keeps answering, and a legitimate
 #   client from another source connects;
 #   one log line per connect, auth result, rekey and disconnect, with user,
-#   address and reason (also for a revoked certificate).
+#   address and reason (also for a revoked certificate);
+#   the admin socket: mode 0600, root only (SO_PEERCRED), a slow client
+#   cut off without stalling the event loop, a folder others can write to
+#   refused at start.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -121,6 +124,48 @@ session_log_lines() {
   [ "$(grep -cv "^\(auth\|connect\|rekey\|disconnect\): " <<<"$l")" = 0 ]
 }
 
+# The admin socket: mode 0600; a client trickling a byte a second does not
+# hold up sluicectl (the event loop never waits for a client; it is cut off
+# at 2 s); another uid is refused even if the socket's mode were opened up.
+admin_socket() {
+  local sock=$SL_TMP/ctl.sock
+  [ "$(stat -c %a "$sock")" = 600 ] || return 1
+  python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); t = time.time()
+for i in range(8):
+    try:
+        s.send(b"s")
+    except OSError:
+        break
+    time.sleep(1)
+print("trickling client cut off after %.1f s" % (time.time() - t))' "$sock" > "$SL_TMP/trickle.log" 2>&1 &
+  local slow=$!
+  SL_PIDS+=("$slow")
+  sleep 0.3
+  local worst; worst=$(status_probe 4) || { sl_log "sluicectl status stalled"; return 1; }
+  wait "$slow" || true
+  sl_log "$(cat "$SL_TMP/trickle.log"); slowest sluicectl status meanwhile ${worst} ms"
+  chmod 0666 "$sock"; chmod 0755 "$SL_TMP"
+  local out rc=0
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$SL_BUILD/ctl/sluicectl" -s "$sock" status 2>&1) || rc=$?
+  chmod 0600 "$sock"; chmod 0700 "$SL_TMP"
+  sl_log "uid 65534: exit $rc: $out"
+  grep -q "cut off after [12]\.[0-9] s" "$SL_TMP/trickle.log" && [ "$rc" = 1 ] &&
+  grep -q "permission denied" <<<"$out" && grep -q "refused a connection from uid 65534" "$SL_TMP/cp.log"
+}
+
+# A socket folder others can write to: the control plane refuses to start.
+admin_folder_refused() {
+  sl_stop "$CP_PID" || true
+  mkdir -m 0777 "$SL_TMP/open"
+  local conf=$SL_TMP/open.conf rc=0
+  sed "s#$SL_TMP/ctl.sock#$SL_TMP/open/ctl.sock#" "$SL_CONF" > "$conf"
+  sl_nsx timeout 30 "$SL_BUILD/controlplane/sluice-controlplane" -c "$conf" > "$SL_TMP/open.log" 2>&1 || rc=$?
+  sl_log "exit $rc: $(grep -o "control.socket .*" "$SL_TMP/open.log")"
+  [ "$rc" = 1 ] && grep -q "writable by group or others (mode 0777): refusing to start" "$SL_TMP/open.log" &&
+  [ ! -e "$SL_TMP/open/ctl.sock" ] && sl_cp_restart
+}
+
 # A revoked certificate: its CN, address and reason in the auth and
 # disconnect lines.
 revoked_log_lines() {
@@ -141,6 +186,10 @@ revoked_log_lines() {
 sl_server_conf
 stage "data plane starts" sl_dp_start
 stage "control plane attaches" sl_cp_start
+stage "admin socket: 0600, a trickling client does not stall sluicectl, other uids refused" \
+  admin_socket
+stage "admin socket folder writable by others: the control plane refuses to start" \
+  admin_folder_refused
 stage "comp-lzo client: compress stub-v2 pushed, pings both ways" \
   comp_profile "compress stub-v2" --comp-lzo
 stage "comp-lzo no client: compress stub-v2 pushed, pings both ways" \

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The admin socket (cp_admin.c) with stand-ins for what its commands
+ * call (status, listing, kill, the data plane): the socket's mode from
+ * the moment it can be connected to (bind is wrapped to look), the checks
+ * of its folder, the caller's credentials (SO_PEERCRED: root only), and a
+ * client that sends a byte at a time, which must neither stall the event
+ * loop nor keep its connection past the deadline. Needs root (chown,
+ * setuid); skipped otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cp_admin.h"
+#include "cp_listing.h"
+#include "cp_status.h"
+#include "sl_test.h"
+
+/* ---- stand-ins for the event loop's side ---- */
+
+int cp_status_format(const struct cp *cp, char *buf, size_t len)
+{
+	(void)cp;
+	return snprintf(buf, len, "status of the stand-in\n");
+}
+
+int cp_listing_sessions(struct cp *cp, char *buf, size_t len)
+{
+	(void)cp;
+	return snprintf(buf, len, "sessions 0 half-open 0\n");
+}
+
+int cp_listing_kill(struct cp *cp, const char *who)
+{
+	(void)cp;
+	return strcmp(who, "alice") == 0;
+}
+
+int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res)
+{
+	(void)d, (void)c, (void)timeout_ms, (void)res;
+	return -ETIMEDOUT;
+}
+
+/* bind(2) as the linker wraps it: the socket file's mode right after it
+ * appeared, before anything else could change it. */
+int __real_bind(int fd, const struct sockaddr *sa, socklen_t len);
+static mode_t bound_mode;
+
+int __wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int rc = __real_bind(fd, sa, len);
+	struct stat st;
+
+	if (rc == 0 && sa->sa_family == AF_UNIX &&
+	    stat(((const struct sockaddr_un *)sa)->sun_path, &st) == 0)
+		bound_mode = st.st_mode & 07777;
+	return rc;
+}
+
+/* ---- the admin socket under test ---- */
+
+static char dir[] = "/tmp/sl_cp_admin.XXXXXX";
+static char sock[100];
+static struct cp cp;
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static int admin_open(const char *path)
+{
+	cp.admin = cp_admin_open(path);
+	return cp.admin != NULL ? 0 : -1;
+}
+
+static void admin_close(void)
+{
+	cp_admin_close(cp.admin);
+	cp.admin = NULL;
+}
+
+/* One tick of the event loop; its duration in ms. */
+static uint64_t admin_tick(void)
+{
+	uint64_t t0 = now_ms();
+
+	cp_admin_serve(cp.admin, &cp);
+	return now_ms() - t0;
+}
+
+/* Serve for MS, or until child PID exits; the longest tick in *worst.
+ * The child's exit status (0 ok), or -1. */
+static int serve_while(pid_t pid, uint64_t ms, uint64_t *worst)
+{
+	uint64_t end = now_ms() + ms, t;
+	int st;
+
+	*worst = 0;
+	while (now_ms() < end) {
+		t = admin_tick();
+		if (t > *worst)
+			*worst = t;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static int connect_sock(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send REQ, read the reply to EOF into buf; its length or -1. */
+static int request(int fd, const char *req, char *buf, size_t len)
+{
+	size_t used = 0;
+	ssize_t n;
+
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		return -1;
+	while (used < len - 1 && (n = read(fd, buf + used, len - 1 - used)) > 0)
+		used += (size_t)n;
+	buf[used] = '\0';
+	return (int)used;
+}
+
+/* In a child: REQ, and exit 0 if the reply starts with WANT. */
+static pid_t client(const char *req, const char *want, uid_t uid)
+{
+	pid_t pid = fork();
+	char buf[256];
+	int fd;
+
+	if (pid != 0)
+		return pid;
+	if (uid != 0 && setuid(uid) != 0)
+		_exit(2);
+	fd = connect_sock();
+	if (fd < 0 || request(fd, req, buf, sizeof(buf)) < 0)
+		_exit(3);
+	if (strncmp(buf, want, strlen(want)) != 0) {
+		fprintf(stderr, "uid %u asked \"%s\", got \"%s\"\n", (unsigned)uid, req, buf);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* ---- cases ---- */
+
+/* 0600 from bind on, even under a careless umask. */
+static int test_mode_at_bind(void)
+{
+	mode_t old = umask(0);
+	struct stat st;
+	int rc;
+
+	bound_mode = 0;
+	rc = admin_open(sock);
+	umask(old);
+	CHECK_EQ(rc, 0);
+	fprintf(stderr, "socket mode at bind %04o\n", (unsigned)bound_mode);
+	CHECK_EQ(bound_mode, 0600);
+	CHECK_EQ(stat(sock, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0600);
+	admin_close();
+	CHECK(access(sock, F_OK) != 0);		/* removed at close */
+	return 0;
+}
+
+/* The folder must be root's and not writable by others; a missing one is
+ * made 0700; something else at the socket's path is not removed. */
+static int test_parent_checks(void)
+{
+	char sub[160], path[200];
+	struct stat st;
+
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	snprintf(path, sizeof(path), "%s/ctl.sock", sub);
+	CHECK_EQ(mkdir(sub, 0777), 0);
+	CHECK_EQ(chmod(sub, 0777), 0);
+	CHECK(admin_open(path) != 0);		/* world-writable */
+	CHECK_EQ(chmod(sub, 0770), 0);
+	CHECK(admin_open(path) != 0);		/* group-writable */
+	CHECK_EQ(chmod(sub, 0755), 0);
+	CHECK_EQ(chown(sub, 65534, 65534), 0);
+	CHECK(admin_open(path) != 0);		/* not root's */
+	CHECK_EQ(chown(sub, 0, 0), 0);
+	CHECK_EQ(admin_open(path), 0);		/* 0755 root: fine */
+	admin_close();
+	CHECK_EQ(close(open(path, O_CREAT | O_WRONLY, 0600)), 0);
+	CHECK(admin_open(path) != 0);		/* a file there: not ours to delete */
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(rmdir(sub), 0);
+	snprintf(sub, sizeof(sub), "%s/made", dir);
+	snprintf(path, sizeof(path), "%s/ctl.sock", sub);
+	CHECK_EQ(admin_open(path), 0);		/* missing: made 0700 */
+	CHECK_EQ(stat(sub, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0700);
+	admin_close();
+	CHECK_EQ(rmdir(sub), 0);
+	return 0;
+}
+
+/* Only root may talk to it, even if the socket's mode was opened up. */
+static int test_peer_uid(void)
+{
+	uint64_t worst;
+
+	CHECK_EQ(admin_open(sock), 0);
+	CHECK_EQ(chmod(sock, 0666), 0);
+	CHECK_EQ(chmod(dir, 0755), 0);
+	CHECK_EQ(serve_while(client("sessions\n", "error: permission denied", 65534), 3000,
+			     &worst), 0);
+	CHECK_EQ(serve_while(client("sessions\n", "ok\nsessions 0 half-open 0\n", 0), 3000,
+			     &worst), 0);
+	CHECK_EQ(chmod(dir, 0700), 0);
+	admin_close();
+	return 0;
+}
+
+/*
+ * A client that sends one byte every 300 ms: no tick of the event loop
+ * waits for it, a well-behaved client is answered meanwhile, and the slow
+ * one is cut off 2 s after it connected.
+ */
+static int test_slow_client(void)
+{
+	uint64_t t0, worst, w2;
+	pid_t slow;
+	int rc;
+
+	CHECK_EQ(admin_open(sock), 0);
+	slow = fork();
+	if (slow == 0) {
+		int fd = connect_sock();
+		char c;
+
+		if (fd < 0)
+			_exit(3);
+		signal(SIGPIPE, SIG_IGN);
+		t0 = now_ms();
+		for (int i = 0; i < 30; i++) {
+			if (write(fd, "s", 1) != 1)
+				break;
+			usleep(300000);
+		}
+		/* Closed by the server: EOF (or an error reply) within ~2 s. */
+		while (read(fd, &c, 1) > 0)
+			;
+		_exit(now_ms() - t0 < 3000 ? 0 : 1);
+	}
+	usleep(100000);
+	t0 = now_ms();
+	rc = serve_while(client("sessions\n", "ok\n", 0), 1500, &w2);
+	CHECK_EQ(rc, 0);
+	CHECK(now_ms() - t0 < 1000);		/* answered while the slow one waits */
+	rc = serve_while(slow, 4000, &worst);
+	fprintf(stderr, "slow client: longest tick %lu ms (%lu ms with the other "
+		"client), closed after %lu ms\n", (unsigned long)worst, (unsigned long)w2,
+		(unsigned long)(now_ms() - t0));
+	CHECK_EQ(rc, 0);
+	CHECK(worst < 100 && w2 < 100);
+	admin_close();
+	return 0;
+}
+
+static const struct sl_test_case cases[] = {
+	{ "socket mode 0600 from bind on, under umask 0", test_mode_at_bind },
+	{ "folder: not root's or writable by others refused, missing made 0700",
+	  test_parent_checks },
+	{ "SO_PEERCRED: uid 65534 refused even on a 0666 socket, root answered",
+	  test_peer_uid },
+	{ "a byte per 300 ms: no tick waits, others answered, cut off at 2 s",
+	  test_slow_client },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	int rc;
+
+	if (geteuid() != 0) {
+		printf("SKIP: test_cp_admin needs root (chown, setuid)\n");
+		return 77;
+	}
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	rc = sl_test_run("cp_admin", cases);
+	unlink(sock);
+	rmdir(dir);
+	return rc;
+}
