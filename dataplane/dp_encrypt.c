@@ -222,7 +222,6 @@ void dp_encrypt_stage(struct dp_worker *w, struct dp_burst *b)
 			rte_prefetch0(b->pkts[l.at[j + 1]]);
 			rte_prefetch0(l.ops[j + 1].pkt - DP_OUTER_MAX);
 		}
-
 		if (unlikely(l.follows[j]) && b->v[l.at[j - 1]] != DP_V_OK)
 			b->v[i] = b->v[l.at[j - 1]];
 		else

@@ -10,6 +10,7 @@
  *   dp_decrypt.c    public -> private: peer, AEAD open, replay, float, in-band
  *   dp_route.c      next hop, neighbours, frames held for ARP, Ethernet header
  *   dp_encrypt.c    private -> public: peer, inner checks, MTU, AEAD seal
+ *   dp_crypto.c     the crypto backend, each worker's engine (dp.h)
  *   dp_outer.h      outer Ethernet/IP/UDP toward a peer's endpoint
  *   dp_keepalive.c  pings and idle detection
  *   dp_mss.c        TCP MSS clamp
@@ -185,7 +186,8 @@ uint16_t dp_cp_poll(struct dp_worker *w);
 
 /* ---- encapsulation (dp_encrypt.c; outer headers: dp_outer.h) ---- */
 
-/* Encrypt one inner payload (mbuf data = payload) for peer P, with outer headers. */
+/* Encrypt one inner payload (mbuf data = payload) for peer P, with outer
+ * headers: a seal burst of one, for keepalive pings. */
 int dp_encap(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m);
 
 /*
