@@ -153,7 +153,7 @@ static int test_unknown_user_same_work(void)
 	}
 	fprintf(stderr, "known user %.1f ms, unknown user %.1f ms of CPU\n", known, unknown);
 	CHECK_EQ(cp_users_hash_runs(u), runs + 6);
-	CHECK(unknown > 0.7 * known && unknown < 1.4 * known);
+	CHECK(unknown > 0.5 * known && unknown < 2 * known);	/* before: 0.0 ms */
 	cp_users_free(u);
 	return 0;
 }
