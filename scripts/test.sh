@@ -51,8 +51,8 @@ setup "$root/asan" -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suites "$root/asan" unit
 
-echo "== clang + libFuzzer build: fuzz"
-CC=clang setup "$root/fuzz" -Dfuzz=libfuzzer -Ddataplane=disabled
+echo "== clang + libFuzzer build: fuzz (data-plane targets: EAL --no-huge in process)"
+CC=clang setup "$root/fuzz" -Dfuzz=libfuzzer -Ddataplane=enabled
 run_suites "$root/fuzz" fuzz
 
 echo "test.sh: all suites passed"

@@ -274,7 +274,8 @@ static void receive(struct side *s, const struct ovpn_ctrl_pkt *p)
 	check(v == OVPN_REL_NEW);
 	s->buffered[d] = true;
 	s->buf[d].len = (uint16_t)(p->payload_len < MSG_MAX ? p->payload_len : MSG_MAX);
-	memcpy(s->buf[d].data, p->payload, s->buf[d].len);
+	if (s->buf[d].len)
+		memcpy(s->buf[d].data, p->payload, s->buf[d].len);
 }
 
 static void op_deliver(unsigned from, struct in *in, bool keep)
