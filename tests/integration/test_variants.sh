@@ -144,8 +144,10 @@ auth_unknown() { auth_refused mallory@example.com wrong "unknown user"; }
 auth_reneg() {
   local mark; mark=$(wc -l < "$SL_TMP/cp.log")
   sl_connect client1 --auth-user-pass "$SL_TMP/alice.pass" --reneg-sec 10 || return 1
-  wait_for 30 bash -c "tail -n +$mark \"$SL_TMP/cp.log\" | grep -q 'rekey: user alice@example.com cn client1 .*: now sending on key-id 1'" &&
-  sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null &&
+  wait_for 40 bash -c "tail -n +$mark \"$SL_TMP/cp.log\" | grep -q 'rekey: user alice@example.com cn client1 .*: now sending on key-id 1'"
+  local rc=$?
+  sl_log "$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -o "\(auth\|rekey\): .*" | cut -d' ' -f1,2,7- | tr '\n' '|')"
+  [ $rc = 0 ] && sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null &&
   session_has "^user alice@example.com cn client1 .* key-id 1 " &&
   [ "$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -c "refused")" = 0 ] && sl_client_stop
 }
