@@ -172,7 +172,7 @@ static struct cp_pkt *client_pkt(struct mode *m, unsigned flags, const struct sl
 
 	memcpy(plain, b, len);
 	if ((flags & 2) && n_issued > 0 && ovpn_ctrl_parse(b, len, &p) == 0) {
-		memcpy(p.peer_sid, issued[n_issued - 1].cookie, OVPN_SID_LEN);
+		memcpy(p.peer_sid, issued[(n_issued - 1) % COOKIES_MAX].cookie, OVPN_SID_LEN);
 		if (p.n_acks == 0) {
 			p.n_acks = 1;
 			p.acks[0] = 0;
