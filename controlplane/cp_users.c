@@ -50,6 +50,7 @@ struct cp_user {
 
 struct cp_users {
 	atomic_ulong runs;		/* PBKDF2 runs of cp_users_check() */
+	atomic_ulong iters;		/* ... and their iterations, summed */
 	struct cp_user dummy;		/* what an unknown user is checked against */
 	unsigned n;
 	struct cp_user u[];
@@ -219,6 +220,7 @@ static int hash_check(struct cp_users *us, const struct cp_user *u, const char *
 	int rc = -EIO;
 
 	atomic_fetch_add_explicit(&us->runs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&us->iters, u->iter, memory_order_relaxed);
 	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), u->salt, (int)u->salt_len,
 			      (int)u->iter, EVP_sha256(), sizeof(h), h) == 1)
 		rc = CRYPTO_memcmp(h, u->hash, sizeof(h)) == 0 ? 0 : -EACCES;
@@ -242,6 +244,11 @@ int cp_users_check(struct cp_users *us, const char *user, const char *password)
 unsigned long cp_users_hash_runs(const struct cp_users *u)
 {
 	return atomic_load_explicit(&u->runs, memory_order_relaxed);
+}
+
+unsigned long cp_users_hash_iters(const struct cp_users *u)
+{
+	return atomic_load_explicit(&u->iters, memory_order_relaxed);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)

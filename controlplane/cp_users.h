@@ -20,6 +20,8 @@ void cp_users_free(struct cp_users *u);
 int cp_users_check(struct cp_users *u, const char *user, const char *password);
 /* PBKDF2 runs of cp_users_check() so far (tests, statistics). */
 unsigned long cp_users_hash_runs(const struct cp_users *u);
+/* PBKDF2 iterations those runs did, summed: the work, counted. */
+unsigned long cp_users_hash_iters(const struct cp_users *u);
 /* "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" for password into out: a fresh
  * 16-byte salt; -EINVAL for an iteration count the store would refuse,
  * -ENOSPC when out is too small, -EIO. */
