@@ -23,13 +23,20 @@
  * their name gets them, and while one is busy (the same user connected
  * twice) that name takes a dynamic address like anyone else.
  *
+ * The remembered addresses can be saved to a file and restored into a new
+ * pool: the control plane does so when it re-executes itself after the
+ * data plane died (main.c), so returning clients get their addresses back.
+ * Fixed addresses come from the config and need no saving.
+ *
  * Thread-safe: one mutex; workers allocate, the event loop releases.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cp_ctx.h"
 #include "cp_pool.h"
@@ -252,6 +259,111 @@ struct cp_session *cp_pool_session(struct cp_pool *p, uint32_t peer_id)
 		s = p->peers[peer_id];
 	pthread_mutex_unlock(&p->lock);
 	return s;
+}
+
+/* ---- saving and restoring the remembered addresses ---- */
+
+#define POOL_FILE_HEADER "sluice-pool 1\n"
+
+/* One "A.B.C.D NAME" line per remembered name, oldest first (the next
+ * round-robin slot is the oldest); names never hold a newline. */
+static int save_entries(struct cp_pool *p, FILE *f)
+{
+	int n = 0;
+
+	fputs(POOL_FILE_HEADER, f);
+	for (uint32_t k = 0; k < p->n_sticky; k++) {
+		const struct cp_sticky *e = &p->sticky[(p->sticky_next + k) % p->n_sticky];
+		uint32_t ip = p->net + e->host;
+
+		if (e->host == 0 || strchr(e->cn, '\n') != NULL)
+			continue;
+		fprintf(f, "%u.%u.%u.%u %s\n", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+			ip & 0xff, e->cn);
+		n++;
+	}
+	return n;
+}
+
+int cp_pool_save(struct cp_pool *p, const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, n, rc = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		rc = -errno;
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	pthread_mutex_lock(&p->lock);
+	n = save_entries(p, f);
+	pthread_mutex_unlock(&p->lock);
+	/* Whole or not at all: a crash leaves the old file or the new one. */
+	if (fflush(f) != 0 || fsync(fd) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		unlink(tmp);
+		return rc;
+	}
+	return n;
+}
+
+/* "A.B.C.D NAME" into *ip and NAME (the line's newline removed); -1 if not. */
+static int parse_entry(char *line, uint32_t *ip, const char **name)
+{
+	unsigned a, b, c, d;
+	int used = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%3u.%3u.%3u.%3u %n", &a, &b, &c, &d, &used) != 4 || used == 0 ||
+	    a > 255 || b > 255 || c > 255 || d > 255 || line[used] == '\0' ||
+	    strlen(line + used) >= CP_NAME_MAX)
+		return -1;
+	*ip = a << 24 | b << 16 | c << 8 | d;
+	*name = line + used;
+	return 0;
+}
+
+int cp_pool_restore(struct cp_pool *p, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[CP_NAME_MAX + 32];
+	const char *name;
+	uint32_t ip, h;
+	int n = 0;
+
+	if (f == NULL)
+		return -errno;
+	if (fgets(line, sizeof(line), f) == NULL || strcmp(line, POOL_FILE_HEADER) != 0) {
+		fclose(f);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (parse_entry(line, &ip, &name) != 0)
+			continue;
+		h = ip - p->net;
+		if ((ip & p->mask) != p->net || h < 2 || h + 1 >= p->n_hosts || p->reserved[h] ||
+		    p->remembered[h] || sticky_find(p, name) != NULL)
+			continue;
+		sticky_set(p, name, h);
+		n++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	fclose(f);
+	return n;
 }
 
 uint32_t cp_pool_gateway(const struct cp_pool *p)

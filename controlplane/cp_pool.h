@@ -30,6 +30,14 @@ int cp_pool_adopt(struct cp_pool *p, const char *name, struct cp_session *s,
 void cp_pool_release(struct cp_pool *p, uint32_t peer_id, uint32_t ip);
 /* Session holding peer_id (event loop use only: valid until its END). */
 struct cp_session *cp_pool_session(struct cp_pool *p, uint32_t peer_id);
+/* The remembered addresses (name -> last address), oldest first, to PATH:
+ * written to PATH.tmp, synced and renamed over PATH, mode 0600. The number
+ * saved, or -errno. */
+int cp_pool_save(struct cp_pool *p, const char *path);
+/* Remember what cp_pool_save wrote, in its order; entries outside this
+ * pool or on a fixed address are skipped. Before any allocation. The
+ * number restored, -ENOENT without a file, -EINVAL if it is not ours. */
+int cp_pool_restore(struct cp_pool *p, const char *path);
 uint32_t cp_pool_gateway(const struct cp_pool *p);
 uint32_t cp_pool_netmask(const struct cp_pool *p);
 

@@ -3,9 +3,14 @@
  * The address pool and peer-ids (cp_pool.c): topology subnet layout,
  * addresses sticky per name, fixed addresses from vpn.static_addresses,
  * release by the holder only, exhaustion of addresses and of peer-ids,
- * and the lowest free peer-id.
+ * and the lowest free peer-id; the remembered addresses saved to a file
+ * and restored (the control plane's re-attach to a new data plane).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cp_pool.h"
 #include "sl_test.h"
@@ -160,6 +165,80 @@ static int test_fixed_address(void)
 	return 0;
 }
 
+/*
+ * Remembered addresses survive a save and a restore into a fresh pool (the
+ * control plane re-executing itself after the data plane died): each name
+ * gets its address back, others still avoid it, the oldest-first order of
+ * forgetting is kept, and the file is replaced atomically (no temporary
+ * left, mode 0600). Entries outside a changed pool or on a fixed address
+ * are skipped; a missing file is -ENOENT, a foreign one -EINVAL.
+ */
+static int test_save_restore(void)
+{
+	char dir[] = "/tmp/sl-pool-XXXXXX", path[64], tmp[80];
+	struct cfg_prefix other = { .addr = 0x0a0b0000u, .len = 24 };
+	uint32_t id[4], ip[4];
+	struct stat st;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/pool", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	CHECK_EQ(make(24, 2), 0);	/* 4 remembered names at most */
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(cp_pool_alloc(pool, "bob", S, &id[1], &ip[1]), 0);
+	cp_pool_release(pool, id[0], ip[0]);
+	cp_pool_release(pool, id[1], ip[1]);
+	CHECK_EQ(cp_pool_alloc(pool, "carol", S, &id[2], &ip[2]), 0);
+	CHECK_EQ(ip[2], NET + 4);
+	CHECK_EQ(cp_pool_save(pool, path), 3);
+	CHECK_EQ(cp_pool_save(pool, path), 3);	/* replaces it */
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	CHECK(access(tmp, F_OK) != 0);
+	drop();
+
+	CHECK_EQ(make(24, 2), 0);
+	CHECK_EQ(cp_pool_fix(pool, "dave", NET + 3), 0);	/* bob's, now fixed */
+	CHECK_EQ(cp_pool_restore(pool, path), 2);
+	CHECK_EQ(cp_pool_alloc(pool, "erin", S, &id[3], &ip[3]), 0);
+	CHECK_EQ(ip[3], NET + 5);		/* .2 and .4 remembered, .3 fixed */
+	cp_pool_release(pool, id[3], ip[3]);
+	CHECK_EQ(cp_pool_alloc(pool, "carol", S, &id[2], &ip[2]), 0);
+	CHECK_EQ(ip[2], NET + 4);
+	CHECK_EQ(cp_pool_alloc(pool, "alice", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(ip[0], NET + 2);
+	cp_pool_release(pool, id[0], ip[0]);
+	cp_pool_release(pool, id[2], ip[2]);
+	/* Order kept: alice, the oldest, is forgotten first. */
+	CHECK_EQ(cp_pool_alloc(pool, "f1", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(ip[0], NET + 6);
+	CHECK_EQ(cp_pool_alloc(pool, "f2", S, &id[1], &ip[1]), 0);
+	CHECK_EQ(ip[1], NET + 7);
+	cp_pool_release(pool, id[0], ip[0]);
+	cp_pool_release(pool, id[1], ip[1]);
+	CHECK_EQ(cp_pool_alloc(pool, "g", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(ip[0], NET + 2);		/* carol's .4 still remembered */
+	drop();
+
+	pool = cp_pool_new(&other, 2);
+	CHECK(pool != NULL);
+	CHECK_EQ(cp_pool_restore(pool, path), 0);	/* another pool: nothing */
+	drop();
+	CHECK_EQ(make(24, 2), 0);
+	CHECK_EQ(cp_pool_restore(pool, tmp), -ENOENT);
+	f = fopen(tmp, "w");
+	CHECK(f != NULL);
+	fputs("not a pool file\n", f);
+	fclose(f);
+	CHECK_EQ(cp_pool_restore(pool, tmp), -EINVAL);
+	drop();
+	unlink(tmp);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "gateway, first address, first peer-id", test_layout },
 	{ "an address sticks to its name", test_sticky },
@@ -167,6 +246,7 @@ static const struct sl_test_case cases[] = {
 	{ "peer-ids run out; the lowest free one is reused", test_peer_ids },
 	{ "only the holder frees an address", test_release },
 	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
+	{ "remembered addresses saved and restored", test_save_restore },
 	{ NULL, NULL }
 };
 
