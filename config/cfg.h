@@ -91,6 +91,7 @@ struct cfg_vpn {
 	uint64_t reneg_bytes;
 	uint64_t reneg_pkts;
 	uint32_t hand_window;
+	uint32_t tran_window;
 	uint32_t replay_window;
 	uint32_t max_clients;
 	uint16_t tun_mtu;

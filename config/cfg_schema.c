@@ -441,6 +441,10 @@ const struct cfg_key cfg_schema[] = {
 	  "a packet count (0 = off)" },
 	{ "vpn.hand_window", INT, set_uint, F(vpn.hand_window), 5, 3600, "60",
 	  "seconds 5..3600" },
+	/* OpenVPN's tran-window: a client that does not complete a
+	 * renegotiation we asked for keeps its key this long, then loses it. */
+	{ "vpn.tran_window", INT, set_uint, F(vpn.tran_window), 10, 604800, "3600",
+	  "seconds 10..604800" },
 	{ "vpn.replay_window", INT, set_uint, F(vpn.replay_window), 64, 4096, "2048",
 	  "a window in packets 64..4096" },
 	{ "vpn.max_clients", INT, set_uint, F(vpn.max_clients), 1, 1 << 20, "1024",

@@ -134,6 +134,11 @@ static void check_vpn(struct cfg_loader *ld)
 			   "vpn.keepalive.ping_restart",
 			   "expected more than vpn.keepalive.ping (%u), found %u",
 			   vpn->ping, vpn->ping_restart);
+	/* A key whose renegotiation could still be under way must not die. */
+	if (vpn->tran_window < vpn->hand_window)
+		cfg_errorf(&ld->es, cfg_line_of(ld, "vpn.tran_window"), "vpn.tran_window",
+			   "expected at least vpn.hand_window (%u), found %u",
+			   vpn->hand_window, vpn->tran_window);
 	for (unsigned i = 0; i < vpn->n_push_routes; i++)
 		check_subnet(ld, "vpn.push.routes", cfg_line_of(ld, "vpn.push.routes"),
 			     &vpn->push_routes[i]);

@@ -114,6 +114,11 @@ static const struct bad_case bad[] = {
 		   "vpn.static_addresses[0].addr", "expected one of: name, address" },
 	/* 38 */ { BASE "dataplane: { crypto = \"aesni\"; };\n", 7, "dataplane.crypto",
 		   "expected one of \"auto\", \"openssl\", \"ipsec-mb\", found \"aesni\"" },
+	/* 39 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; tran_window = 5; };\n" L6, 5,
+		   "vpn.tran_window", "expected seconds 10..604800, found 5" },
+	/* 40 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\";\n"
+		   "  hand_window = 120; tran_window = 60; };\n" L6, 6,
+		   "vpn.tran_window", "expected at least vpn.hand_window (120), found 60" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -170,6 +175,7 @@ static int test_base_loads(void)
 	CHECK_EQ(cfg.dp.n_lcores, 2);
 	CHECK_EQ(cfg.n_rules, 0);
 	CHECK_EQ(cfg.dp.crypto, CFG_CRYPTO_AUTO);
+	CHECK_EQ(cfg.vpn.tran_window, 3600);	/* OpenVPN's tran-window default */
 	cfg_free(&cfg);
 	return 0;
 }
@@ -498,7 +504,7 @@ static int test_defaults_documented(void)
 		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
 		checked++;
 	}
-	CHECK_EQ(checked, 34);		/* every default outside lists */
+	CHECK_EQ(checked, 35);		/* every default outside lists */
 	config_destroy(&doc);
 	cfg_free(&min);
 	cfg_free(&doc_cfg);
