@@ -76,7 +76,12 @@ static int open_finish(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *
 	if (ovpn_pktid_recv_check(&k->replay, op->rx.pid) != 0)
 		return dp_drop_v(SL_DROP_REPLAY);
 	p->last_rx_tsc = w->now_tsc;
-	p->idle_reported = 0;
+	if (unlikely(p->idle_reported)) {
+		/* Heard again: an idle event not acknowledged yet is stale. */
+		p->idle_reported = 0;
+		atomic_store_explicit(&p->evt_pending[SL_EVT_PEER_IDLE], 0,
+				      memory_order_relaxed);
+	}
 	p->stats->last_rx = w->dp->status->started + w->now_s;
 	check_float(w, p, m);
 	n = ovpn_comp_strip(p->framing, op->pkt + op->rx.off, (size_t)op->result, &off);

@@ -4,10 +4,28 @@
  * keepalive message, OpenVPN src/openvpn/ping.c) when nothing was sent for
  * the peer's interval, and SL_EVT_PEER_IDLE once when nothing authenticated
  * arrived for its timeout (the control plane ends the session, as OpenVPN's
- * ping-restart does).
+ * ping-restart does). Critical events the control plane has not
+ * acknowledged are raised again every second (sl_api.h).
  */
 #include "dp_pkt.h"
 #include "ovpn_inband.h"
+
+static void reraise_pending(struct dp_worker *w, struct dp_peer *p)
+{
+	if (w->now_tsc - p->evt_raised_tsc < w->dp->tsc_hz)
+		return;
+	p->evt_raised_tsc = w->now_tsc;
+	for (uint16_t t = SL_EVT_RESULT + 1; t < SL_EVT_MAX; t++) {
+		struct sl_event e = {
+			.type = t, .peer_id = p->id, .remote = p->remote,
+			.key_id = t == SL_EVT_KEY_EXHAUSTED ? p->exhausted_key_id : 0,
+		};
+
+		e.seq = atomic_load_explicit(&p->evt_pending[t], memory_order_acquire);
+		if (e.seq != 0)
+			rte_ring_enqueue_elem(w->dp->evt, &e, sizeof(e));
+	}
+}
 
 static void keepalive_peer(struct dp_worker *w, struct dp_peer *p)
 {
@@ -20,6 +38,7 @@ static void keepalive_peer(struct dp_worker *w, struct dp_peer *p)
 		p->idle_reported = 1;
 		dp_peer_event(w, SL_EVT_PEER_IDLE, p, 0);
 	}
+	reraise_pending(w, p);
 	if (!p->ka_interval_tsc || w->now_tsc - p->last_tx_tsc < p->ka_interval_tsc ||
 	    dp_peer_tx_key(p) == NULL || rte_is_zero_ether_addr(&p->remote_mac))
 		return;

@@ -393,9 +393,27 @@ static int route_del(struct dp *dp, const struct sl_cmd *c)
 	return -ENOENT;
 }
 
+/*
+ * The control plane has the event: it is no longer pending, unless a newer
+ * one of the same type replaced it (its seq differs, so it stays).
+ */
+static int evt_ack(struct dp *dp, const struct sl_cmd *c)
+{
+	struct dp_peer *p = peer_of(dp, c);
+	uint32_t seq = c->u.ack.seq;
+
+	if (p == NULL)
+		return -ENOENT;
+	if (c->u.ack.type <= SL_EVT_RESULT || c->u.ack.type >= SL_EVT_MAX || seq == 0)
+		return -EINVAL;
+	atomic_compare_exchange_strong(&p->evt_pending[c->u.ack.type], &seq, 0);
+	return 0;
+}
+
 int dp_peer_cmd(struct dp *dp, const struct sl_cmd *c)
 {
 	switch (c->type) {
+	case SL_CMD_EVT_ACK: return evt_ack(dp, c);
 	case SL_CMD_ROUTE_ADD: return route_add(dp, c);
 	case SL_CMD_ROUTE_DEL: return route_del(dp, c);
 	case SL_CMD_PEER_NEW: return peer_new(dp, c);

@@ -72,7 +72,17 @@ struct dp_peer {
 	uint64_t last_rx_tsc;
 	uint64_t last_tx_tsc;
 	uint8_t idle_reported;
+	uint8_t exhausted_key_id;	/* of the pending KEY_EXHAUSTED */
+	uint32_t evt_seq;		/* the last critical event's seq */
+	uint64_t evt_raised_tsc;	/* when pending events were last raised */
 	struct sl_peer_stats *stats;	/* this peer's entry in sl_status.peers */
+	/*
+	 * Critical events not acknowledged yet, by type: the event's seq, 0
+	 * if none. The owner sets an entry, the main lcore clears it at
+	 * SL_CMD_EVT_ACK (compare-and-swap, so an ack of an older event
+	 * leaves a newer one pending).
+	 */
+	_Atomic uint32_t evt_pending[SL_EVT_MAX];
 };
 
 struct dp;

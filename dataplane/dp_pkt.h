@@ -241,15 +241,25 @@ void dp_keepalive_scan(struct dp_worker *w);
 /* dp_mss.c: TCP MSS clamp on an IPv4 packet (ip points at its header, len bytes valid). */
 void dp_mss_clamp(struct rte_ipv4_hdr *ip, unsigned len, uint16_t mss);
 
-/* An event about peer p for the control plane; best effort (a full ring loses it). */
-static inline void dp_peer_event(struct dp_worker *w, uint16_t type, const struct dp_peer *p,
+/*
+ * A critical event about peer p for the control plane (sl_api.h): pending
+ * until acknowledged, so a full ring delays it and dp_keepalive.c raises
+ * it again.
+ */
+static inline void dp_peer_event(struct dp_worker *w, uint16_t type, struct dp_peer *p,
 				 uint8_t key_id)
 {
 	struct sl_event e = {
 		.type = type, .peer_id = p->id, .remote = p->remote, .key_id = key_id,
 	};
 
-	/* The control plane's timers cover a lost one. */
+	if (++p->evt_seq == 0)
+		p->evt_seq = 1;
+	e.seq = p->evt_seq;
+	if (type == SL_EVT_KEY_EXHAUSTED)
+		p->exhausted_key_id = key_id;
+	atomic_store_explicit(&p->evt_pending[type], e.seq, memory_order_release);
+	p->evt_raised_tsc = w->now_tsc;
 	rte_ring_enqueue_elem(w->dp->evt, &e, sizeof(e));
 }
 

@@ -120,6 +120,7 @@ enum sl_cmd_type {
 	SL_CMD_RULES_PUBLISH,
 	SL_CMD_ROUTE_ADD,	/* iroute: a subnet behind the peer (u.route) */
 	SL_CMD_ROUTE_DEL,
+	SL_CMD_EVT_ACK,		/* the control plane has a critical event (u.ack) */
 	SL_CMD_MAX
 };
 
@@ -182,6 +183,10 @@ struct sl_cmd {
 			struct sl_addr prefix;	/* host bits zero */
 			uint8_t len;		/* IPv4 1..32 (IPv6 1..128 later) */
 		} route;			/* ROUTE_ADD, ROUTE_DEL */
+		struct {
+			uint32_t seq;		/* the event's seq, 1..UINT32_MAX */
+			uint16_t type;		/* its enum sl_event_type */
+		} ack;				/* EVT_ACK */
 		uint8_t raw[128];
 	} u;
 };
@@ -193,6 +198,16 @@ _Static_assert(sizeof(struct sl_cmd_peer) <= 128 && sizeof(struct sl_cmd_key) <=
 
 /* ---- events, DP -> CP ---- */
 
+/*
+ * Every event but RESULT is critical: the data plane keeps it pending for
+ * its peer and raises it again every second (the peer's owner worker, in
+ * its keepalive scan) until the control plane answers SL_CMD_EVT_ACK with
+ * the event's type and seq, or deletes the peer. A full event ring then
+ * delays an event, it never loses one; the control plane must expect the
+ * same event (same seq) more than once. A newer event of the same type
+ * (a second float) replaces the pending one: its seq is the one to ack.
+ * seq of critical events: 1..UINT32_MAX per peer, never 0.
+ */
 enum sl_event_type {
 	SL_EVT_RESULT = 1,	/* seq, result (0 or -errno) of a command */
 	SL_EVT_PEER_IDLE,	/* nothing heard past keepalive_timeout */
@@ -205,7 +220,7 @@ enum sl_event_type {
 struct sl_event {
 	uint16_t type;		/* enum sl_event_type */
 	uint16_t cmd_type;	/* for RESULT */
-	uint32_t seq;
+	uint32_t seq;		/* RESULT: the command's; else the event's (EVT_ACK) */
 	uint32_t peer_id;
 	int32_t result;
 	struct sl_endpoint remote;	/* the peer's current endpoint (FLOAT: the new one) */
@@ -246,7 +261,8 @@ _Static_assert(sizeof(struct sl_event) % 4 == 0, "sl_event size");
 	X(PKTID_EXHAUSTED, "pktid-exhausted", "packet-id space used up, rekey pending") \
 	X(HANDOFF_FULL, "handoff-full", "owner lcore's handoff ring full") \
 	X(TOO_BIG, "too-big", "packet too big for the tunnel") \
-	X(INNER_IPV6, "inner-ipv6", "IPv6 inside the tunnel (not supported yet)")
+	X(INNER_IPV6, "inner-ipv6", "IPv6 inside the tunnel (not supported yet)") \
+	X(CP_RATE, "cp-rate", "control packet over its source's or the global rate (control.rx_rate)")
 
 enum sl_drop {
 #define SL_X_(e, name, help) SL_DROP_##e,

@@ -90,7 +90,7 @@ static const char *const old_drop_names[] = {
 	"not-ip", "bad-header", "not-for-us", "unknown-peer", "bad-opcode", "cp-ring-full",
 	"tx-full", "no-mbuf", "no-key", "auth", "replay", "compressed", "bad-inner",
 	"spoofed", "no-route", "no-neighbor", "pktid-exhausted", "handoff-full", "too-big",
-	"inner-ipv6",
+	"inner-ipv6", "cp-rate",
 };
 
 static int test_drop_table(void)

@@ -272,6 +272,147 @@ static int test_float(void)
 	return 0;
 }
 
+/* Fill the event ring with NOP results; returns how many went in. */
+static unsigned fill_events(void)
+{
+	struct sl_event e = { .type = SL_EVT_RESULT, .cmd_type = SL_CMD_NOP };
+	unsigned n = 0;
+
+	while (rte_ring_enqueue_elem(fx.dp.evt, &e, sizeof(e)) == 0)
+		n++;
+	return n;
+}
+
+/* PEER's owner runs its keepalive scan SECS seconds after T0, over PEER. */
+static void owner_scan(uint64_t t0, unsigned secs)
+{
+	struct dp_worker *w = &fx.wk[PEER % 2];
+	struct dp_peer *p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER);
+
+	w->now_tsc = t0 + secs * fx.dp.tsc_hz + 1;
+	p->last_tx_tsc = w->now_tsc;	/* no keepalive ping */
+	w->scan_tsc = 0;
+	w->scan_next = PEER;
+	dp_keepalive_scan(w);
+}
+
+static int ack(uint16_t type, uint32_t seq)
+{
+	struct sl_cmd c = { .type = SL_CMD_EVT_ACK, .peer_id = PEER };
+
+	c.u.ack.type = type;
+	c.u.ack.seq = seq;
+	return fx_cmd(&c);
+}
+
+/* The next event that is not a NOP result, or -1. */
+static int pop_critical(struct sl_event *e)
+{
+	while (pop_event(e) == 0)
+		if (e->type != SL_EVT_RESULT)
+			return 0;
+	return -1;
+}
+
+/*
+ * A float event lost to a full event ring is raised again by the owner's
+ * keepalive scan, every second, until the control plane acknowledges it.
+ */
+static int test_float_event_reraised(void)
+{
+	uint8_t in[64];
+	struct rte_mbuf *m, *out[1];
+	struct sl_event e;
+	uint64_t t0;
+
+	CHECK(fresh() == 0);
+	t0 = fx.wk[PEER % 2].now_tsc;
+	CHECK(fill_events() > 0);
+	fx_inner_packet(in, 60, FX_VPN_IP, FX_LAN_IP, 7);
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40001);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
+	rte_pktmbuf_free(out[0]);
+	CHECK_EQ(fx.dp.peer_stats[PEER].remote.port, 40001);
+	flush_events();				/* the float event was lost */
+	owner_scan(t0, 1);
+	CHECK_EQ(pop_critical(&e), 0);
+	CHECK_EQ(e.type, SL_EVT_PEER_FLOAT);
+	CHECK_EQ(e.peer_id, PEER);
+	CHECK_EQ(e.remote.port, 40001);
+	owner_scan(t0, 2);			/* not acknowledged: again */
+	CHECK_EQ(pop_critical(&e), 0);
+	CHECK_EQ(e.type, SL_EVT_PEER_FLOAT);
+	CHECK(pop_critical(&e) != 0);
+	CHECK_EQ(ack(e.type, e.seq + 1), 0);	/* an ack of another event: no */
+	owner_scan(t0, 3);
+	CHECK_EQ(pop_critical(&e), 0);
+	CHECK_EQ(ack(e.type, e.seq), 0);	/* acknowledged: it stops */
+	owner_scan(t0, 4);
+	CHECK(pop_critical(&e) != 0);
+	CHECK_EQ(ack(SL_EVT_RESULT, 1), -EINVAL);
+	CHECK_EQ(ack(SL_EVT_MAX, 1), -EINVAL);
+	return 0;
+}
+
+/* Neither a forged packet nor a replayed genuine one moves the peer. */
+static int test_float_needs_fresh_auth(void)
+{
+	uint8_t in[64];
+	struct rte_mbuf *m, *out[1];
+	struct sl_event e;
+	uint64_t t0, before = drops(SL_DROP_REPLAY);
+	uint32_t pid = next_pid[0];
+
+	CHECK(fresh() == 0);
+	t0 = fx.wk[PEER % 2].now_tsc;
+	pid = next_pid[0]++;
+	fx_inner_packet(in, 60, FX_VPN_IP, FX_LAN_IP, 7);
+	m = fx_client_packet(&fx.ks[0].client_tx, pid, in, 60, FX_CLIENT_PORT);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 1);
+	rte_pktmbuf_free(out[0]);
+	/* The same genuine packet again, from a new port: a replay. */
+	m = fx_client_packet(&fx.ks[0].client_tx, pid, in, 60, 40005);
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
+	CHECK_EQ(drops(SL_DROP_REPLAY) - before, 1);
+	/* A forged one (tag bit flipped) from another port. */
+	m = fx_client_packet(&fx.ks[0].client_tx, next_pid[0]++, in, 60, 40006);
+	rte_pktmbuf_mtod_offset(m, uint8_t *, 60)[0] ^= 1;
+	CHECK_EQ(fx_run_rx(&m, 1, out), 0);
+	CHECK_EQ(fx.dp.peer_stats[PEER].remote.port, FX_CLIENT_PORT);
+	owner_scan(t0, 1);
+	CHECK(pop_critical(&e) != 0);		/* no float, nothing pending */
+	return 0;
+}
+
+/* A lost KEY_EXHAUSTED is raised again with its key-id. */
+static int test_exhausted_event_reraised(void)
+{
+	struct dp_peer *p;
+	struct dp_key *k;
+	struct rte_mbuf *m, *out[1];
+	struct sl_event e;
+	uint64_t t0;
+
+	CHECK(fresh() == 0);
+	t0 = fx.wk[PEER % 2].now_tsc;
+	p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER);
+	k = dp_peer_tx_key(p);
+	k->tx_pid.last = 0xFFFFFFFEu;
+	CHECK(fill_events() > 0);
+	m = fx_lan_frame(FX_VPN_IP, 60, 1);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 1);
+	rte_pktmbuf_free(out[0]);
+	flush_events();				/* lost */
+	owner_scan(t0, 1);
+	CHECK_EQ(pop_critical(&e), 0);
+	CHECK_EQ(e.type, SL_EVT_KEY_EXHAUSTED);
+	CHECK_EQ(e.key_id, k->key_id);
+	CHECK_EQ(ack(e.type, e.seq), 0);
+	owner_scan(t0, 2);
+	CHECK(pop_critical(&e) != 0);
+	return 0;
+}
+
 /* Open an encrypted frame as the client; returns the packet-id or 0. */
 static uint32_t client_open(struct rte_mbuf *m, unsigned key, uint8_t tag)
 {
@@ -1008,6 +1149,9 @@ static const struct sl_test_case cases[] = {
 	{ "decrypt: inner IPv6 counted apart", test_inner_ipv6 },
 	{ "decrypt: ping consumed, OCC EXIT raised", test_ping_and_exit },
 	{ "decrypt: float moves the peer", test_float },
+	{ "float: a lost event is raised again", test_float_event_reraised },
+	{ "float: forged or replayed packets do not move", test_float_needs_fresh_auth },
+	{ "key exhaustion: a lost event is raised again", test_exhausted_event_reraised },
 	{ "encrypt: every burst size 0..64", test_encrypt_every_burst },
 	{ "encrypt: no peer for destination", test_no_route },
 	{ "key swap under traffic", test_key_swap_under_traffic },
