@@ -24,6 +24,7 @@
 
 #include "cp_admit.h"
 #include "cp_adopt.h"
+#include "cp_float.h"
 #include "cp_loop.h"
 #include "cp_out.h"
 #include "cp_pool.h"
@@ -239,17 +240,6 @@ static void drain_outputs(struct cp *cp, bool force)
 
 /* ---- packets in ---- */
 
-/* OLD had the new session's endpoint: its client started over. */
-static void replace(struct cp *cp, struct cp_session *old)
-{
-	if (cp_adopt_end(cp, old, CP_END_REPLACED))
-		return;	/* it had no TLS session to lose */
-	cp_session_ref(old);	/* the table's reference goes first */
-	cp_table_del(&cp->sessions, old);
-	cp_work_wake(&cp->ctx, old, CP_SIG_REPLACED);
-	cp_session_unref(old);
-}
-
 static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit_ok *ok,
 			  struct cp_session *old, uint64_t now)
 {
@@ -261,7 +251,7 @@ static void session_start(struct cp *cp, struct cp_pkt *p, const struct cp_admit
 		return;
 	}
 	if (old != NULL)
-		replace(cp, old);
+		cp_float_replace(cp, old);	/* its client started over */
 	cp_table_add(&cp->sessions, s);
 	if (cp_session_post(ctx, s, p))
 		cp_work_schedule(ctx, s);
@@ -334,18 +324,24 @@ static void poll_packets(struct cp *cp, uint64_t now)
 
 /* ---- data-plane events ---- */
 
-static void float_to(struct cp *cp, struct cp_session *s, const struct sl_endpoint *to)
+/* Critical events stay pending in the data plane until acknowledged. */
+static void event_ack(struct cp *cp, const struct sl_event *e)
 {
-	char a[SL_ENDPOINT_STRLEN];
+	struct cp_out *o = calloc(1, sizeof(*o));
 
-	if (cp_table_move(&cp->sessions, s, to))
-		SL_INFO("float: %s (%s) now at %s", SL_ESC(s->info.cn), s->p.addr,
-			sl_endpoint_str(to, a, sizeof(a)));
+	if (o == NULL)
+		return;	/* raised again in a second */
+	o->type = CP_OUT_CMD;
+	o->cmd.type = SL_CMD_EVT_ACK;
+	o->cmd.peer_id = e->peer_id;
+	o->cmd.u.ack.type = e->type;
+	o->cmd.u.ack.seq = e->seq;
+	cmd_send(cp, o);
 }
 
 static void result(struct cp *cp, struct cp_session *s, const struct sl_event *e)
 {
-	if (e->result != 0 && e->cmd_type != SL_CMD_NOP) {
+	if (e->result != 0 && e->cmd_type != SL_CMD_NOP && e->cmd_type != SL_CMD_EVT_ACK) {
 		SL_WARN("data plane refused command %u (type %u) for peer %u: %s", e->seq,
 			e->cmd_type, e->peer_id, strerror(-e->result));
 		if (s != NULL && !s->adopted && e->cmd_type != SL_CMD_PEER_DEL &&
@@ -366,10 +362,12 @@ static void on_event(void *arg, const struct sl_event *e)
 	struct cp *cp = arg;
 	struct cp_session *s = cp_pool_session(cp->ctx.pool, e->peer_id);
 
+	if (e->type != SL_EVT_RESULT && e->seq != 0)
+		event_ack(cp, e);
 	if (e->type == SL_EVT_RESULT)
 		result(cp, s, e);
 	else if (s != NULL && e->type == SL_EVT_PEER_FLOAT)
-		float_to(cp, s, &e->remote);
+		cp_float_to(cp, s, &e->remote);
 	else if (s != NULL && s->adopted)
 		cp_adopt_event(cp, s, e);
 	else if (s != NULL && e->type < SL_EVT_MAX && sig[e->type] != 0)

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "cp_adopt.h"
+#include "cp_float.h"
+#include "cp_listing.h"
 #include "cp_loop.h"
 #include "cp_pool.h"
 #include "sl_test.h"
@@ -356,6 +358,47 @@ static int test_events(void)
 	return 0;
 }
 
+/*
+ * A float (SL_EVT_PEER_FLOAT, cp_float.c): the session follows its client,
+ * control packets from the new endpoint find it and `sluicectl sessions`
+ * shows it. A session still at that endpoint is left from before (two
+ * clients cannot send from one address and port) and ends, so the two
+ * planes never disagree about where the peer is.
+ */
+static int test_float(void)
+{
+	struct sl_endpoint to = sl_endpoint_udp4(0xc0000203u, 42000);
+	struct sl_endpoint bob = sl_endpoint_udp4(0xc0000202u, 41003);
+	struct cp_session *s;
+	char list[1024];
+
+	CHECK_EQ(loop_setup(), 0);
+	dp_peers[0] = entry("client1", NET + 2);
+	dp_peers[3] = entry("bob", NET + 3);
+	dp_peers[3].remote.port = 41003;
+	cp_adopt_orphans(&cp);
+	s = cp_pool_session(cp.ctx.pool, 0);
+	cp_float_to(&cp, s, &to);
+	CHECK(cp_table_find(&cp.sessions, &to) == s);
+	CHECK(cp_table_find(&cp.sessions, &dp_peers[0].remote) == NULL);
+	CHECK(cp_listing_sessions(&cp, list, sizeof(list)) > 0);
+	CHECK(strstr(list, "cn client1 real 192.0.2.3:42000 ") != NULL);
+	cp_float_to(&cp, s, &to);		/* raised again: nothing changes */
+	CHECK(cp_table_find(&cp.sessions, &to) == s);
+	CHECK_EQ(n_ended, 0);
+	/* Onto bob's endpoint: bob's session is over, client1 is there. */
+	cp_float_to(&cp, s, &bob);
+	CHECK_EQ(n_ended, 1);
+	CHECK_EQ(last_end, CP_END_REPLACED);
+	CHECK(cp_pool_session(cp.ctx.pool, 3) == NULL);
+	CHECK(cp_table_find(&cp.sessions, &bob) == s);
+	CHECK(cp_listing_sessions(&cp, list, sizeof(list)) > 0);
+	CHECK(strstr(list, "cn client1 real 192.0.2.2:41003 ") != NULL);
+	CHECK(strstr(list, "cn bob") == NULL);
+	loop_teardown();
+	return 0;
+}
+
 /* cp_adopt_end() leaves a session of our own alone. */
 static int test_end_own(void)
 {
@@ -371,6 +414,7 @@ static int test_end_own(void)
 
 static const struct sl_test_case cases[] = {
 	{ "session info from the data plane's peer entry", test_info },
+	{ "float: the session follows, the one there ends", test_float },
 	{ "auth-user-pass: adopted by user name, CN unknown", test_cn_unknown },
 	{ "name without NUL", test_long_name },
 	{ "peer-id and address reserved until the end", test_reserved },
