@@ -19,6 +19,14 @@
  * reconnects under the same name. That name is the one the data plane
  * keeps and the address follows: the user name with auth-user-pass, else
  * the common name.
+ *
+ * Revocation and removed users (cp_adopt_recheck): with auth-user-pass an
+ * adopted session whose user is no longer in the store (just loaded by
+ * this process) is ended at adoption. Its certificate is not known any
+ * more (the data plane keeps no serial), so a CRL change cannot be checked
+ * against it: every adopted session ends on a CRL change rather than
+ * outlive a revocation; the clients reconnect and TLS checks them against
+ * the new CRL.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +36,7 @@
 #include "cp_adopt.h"
 #include "cp_loop.h"
 #include "cp_pool.h"
+#include "cp_users.h"
 #include "sl_log.h"
 
 const char *cp_adopt_cipher_name(uint8_t cipher)
@@ -92,6 +101,15 @@ int cp_adopt_session(struct cp_ctx *ctx, uint32_t peer_id, const struct sl_peer_
 	return 0;
 }
 
+enum cp_end cp_adopt_recheck(const struct cp_ctx *ctx, const struct cp_session *s,
+			     bool crl_changed)
+{
+	if (ctx->users != NULL && ctx->cfg->pki.auth_user_pass &&
+	    !cp_users_has(ctx->users, s->p.user))
+		return CP_END_USER_GONE;
+	return crl_changed ? CP_END_CRL_UNKNOWN : CP_END_NONE;
+}
+
 /* ---- on the event loop ---- */
 
 /* One peer left by a crashed control plane: a session, or removed. */
@@ -100,6 +118,7 @@ static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stat
 	struct sl_peer_stats ps;
 	struct cp_session *s;
 	char vpn[SL_ADDR_STRLEN];
+	enum cp_end why;
 	int rc;
 
 	/* Acquire pairs with the data plane's release of in_use at PEER_NEW. */
@@ -119,6 +138,11 @@ static bool adopt_one(struct cp *cp, uint32_t peer_id, const struct sl_peer_stat
 		"ends at its next renegotiation, idle or kill)", CP_WHO(s),
 		sl_addr_str(&ps.vpn, vpn, sizeof(vpn)),
 		peer_id, s->p.cipher);
+	why = cp_adopt_recheck(&cp->ctx, s, false);
+	if (why != CP_END_NONE) {
+		cp_adopt_end(cp, s, why);
+		return false;
+	}
 	return true;
 }
 

@@ -18,6 +18,15 @@
 int cp_adopt_session(struct cp_ctx *ctx, uint32_t peer_id, const struct sl_peer_stats *ps,
 		     struct cp_session **out);
 const char *cp_adopt_cipher_name(uint8_t cipher);
+/*
+ * Must the adopted session S end now? At adoption (crl_changed false)
+ * and on every CRL change (true): CP_END_USER_GONE when passwords are on
+ * and its user is not in the store any more; CP_END_CRL_UNKNOWN on a
+ * CRL change, as its certificate's serial died with the previous
+ * control plane and cannot be checked; else CP_END_NONE.
+ */
+enum cp_end cp_adopt_recheck(const struct cp_ctx *ctx, const struct cp_session *s,
+			     bool crl_changed);
 /* At start: adopt every in-use peer of sl_status.peers, remove the rest. */
 void cp_adopt_orphans(struct cp *cp);
 /* C is about to go to the data plane: a PEER_NEW for an adopted session's

@@ -16,7 +16,10 @@
  *
  * The server starts a renegotiation at reneg_sec, reneg_bytes or
  * reneg_pkts of the current key, or when the data plane says its
- * packet-ids are running out. Commands that carry keys are wiped by
+ * packet-ids are running out. A client that does not complete what we
+ * asked for within tran_window loses the key it has (OpenVPN ssl.c: the
+ * lame duck's must_die, tran-window): KEY_DEL of its slot, and as it has
+ * no other key the session ends. Commands that carry keys are wiped by
  * cp_out_cmd() and, after the ring copy, by the event loop.
  */
 #include <errno.h>
@@ -190,8 +193,33 @@ static void reneg_start(struct cp_ctx *ctx, struct cp_session *s, uint64_t now,
 	char who[128];
 
 	snprintf(who, sizeof(who), "the server (%s)", why);
-	if (cp_ks_renegotiate(ctx, s, now, who) != NULL)
-		s->p.reneg_ms = UINT64_MAX;
+	if (cp_ks_renegotiate(ctx, s, now, who) == NULL)
+		return;
+	s->p.reneg_ms = UINT64_MAX;
+	if (s->p.reneg_req_ms == 0)
+		s->p.reneg_req_ms = now;	/* retries keep the first request's clock */
+}
+
+/*
+ * tran_window after we first asked for a new key, none is in: the client
+ * keeps answering nothing, so the key it has dies (KEY_DEL of its slot)
+ * and the session with it. A new key already installed and waiting for
+ * the swap counts as done.
+ */
+static bool reneg_overdue(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
+{
+	struct sl_cmd c = { .type = SL_CMD_KEY_DEL, .peer_id = s->p.peer_id };
+	uint64_t tw = (uint64_t)ctx->cfg->vpn.tran_window * 1000;
+
+	if (s->p.reneg_req_ms == 0 || now < s->p.reneg_req_ms + tw ||
+	    (s->p.next != NULL && s->p.next->state == CP_KS_ACTIVE))
+		return false;
+	SL_INFO("rekey: %s: no new key within tran_window %us: key-id %u deleted",
+		CP_WHO(s), ctx->cfg->vpn.tran_window, s->p.ks->key_id);
+	c.u.key.slot = s->p.ks->slot;
+	cp_out_cmd(ctx, s, &c);
+	cp_session_end(s, CP_END_RENEG);
+	return true;
 }
 
 /* A renegotiation not done within hand_window: the client keeps the old
@@ -224,6 +252,7 @@ static void swap(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	s->p.ks = next;
 	s->p.next = NULL;
 	next->swapped = true;
+	s->p.reneg_req_ms = 0;
 	cp_count(ctx, CP_ST_RENEG);
 	SL_INFO("rekey: %s: now sending on key-id %u", CP_WHO(s), next->key_id);
 }
@@ -243,6 +272,8 @@ void cp_datakeys_timers(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	const char *why;
 	char buf[80];
 
+	if (reneg_overdue(ctx, s, now))
+		return;
 	reneg_expire(ctx, s, now);
 	next = s->p.next;	/* after reneg_expire(), which may free it */
 	if (s->p.ks->state == CP_KS_ACTIVE && next == NULL &&

@@ -290,6 +290,16 @@ void cp_ks_tls(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks, uint6
 		}
 		SL_DEBUG("%s key-id %u: %s %s", s->p.addr, ks->key_id, SSL_get_version(ks->ssl),
 			 SSL_get_cipher_name(ks->ssl));
+		/* What a CRL change is checked against (cp_session_revoked). A
+		 * handshake that began before the change used the previous
+		 * CRL: checked here against the one now loaded. */
+		pthread_mutex_lock(&s->lock);
+		s->cert = ks->cert.id;
+		pthread_mutex_unlock(&s->lock);
+		if (cp_session_revoked(ctx, s)) {
+			cp_session_revoke(s);
+			return;
+		}
 	}
 	tls_read(ctx, s, ks, now);
 }

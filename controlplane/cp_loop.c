@@ -376,6 +376,30 @@ static void on_event(void *arg, const struct sl_event *e)
 
 /* ---- timers ---- */
 
+/*
+ * A new CRL also ends the live sessions it revokes: a TLS context swap
+ * alone reaches only new key states, and a client that never renegotiates
+ * would keep its key. Each session's certificate serial and issuer were
+ * kept at its TLS handshake (s->cert); adopted ones have none
+ * (cp_adopt_recheck).
+ */
+static void crl_check(struct cp *cp)
+{
+	struct cp_session *s, *next;
+	enum cp_end why;
+
+	for (s = cp->sessions.all; s != NULL; s = next) {
+		next = s->next;
+		if (s->adopted) {
+			why = cp_adopt_recheck(&cp->ctx, s, true);
+			if (why != CP_END_NONE)
+				cp_adopt_end(cp, s, why);
+		} else if (cp_session_revoked(&cp->ctx, s)) {
+			cp_work_wake(&cp->ctx, s, CP_SIG_REVOKED);
+		}
+	}
+}
+
 static void timers(struct cp *cp, uint64_t now)
 {
 	char err[256];
@@ -390,9 +414,10 @@ static void timers(struct cp *cp, uint64_t now)
 	if (now >= cp->next_crl_ms) {
 		cp->next_crl_ms = now + CP_CRL_CHECK_MS;
 		rc = cp_tls_reload(cp->ctx.tls, err, sizeof(err));
-		if (rc > 0)
+		if (rc > 0) {
 			SL_INFO("pki.crl %s changed: reloaded", cp->cfg->pki.crl);
-		else if (rc < 0)
+			crl_check(cp);
+		} else if (rc < 0)
 			SL_WARN("pki.crl reload failed, keeping the previous one: %s", err);
 	}
 }

@@ -32,12 +32,15 @@ static const char *const end_names[] = {
 	[CP_END_AUTH] = "authentication failed", [CP_END_EXIT] = "client exit",
 	[CP_END_IDLE] = "ping-restart (idle)", [CP_END_KILLED] = "killed by the administrator",
 	[CP_END_REPLACED] = "replaced by a new session", [CP_END_SHUTDOWN] = "shutdown",
-	[CP_END_ERROR] = "internal error",
+	[CP_END_ERROR] = "internal error", [CP_END_REVOKED] = "certificate revoked",
+	[CP_END_RENEG] = "renegotiation not completed",
+	[CP_END_USER_GONE] = "user no longer in the user store",
+	[CP_END_CRL_UNKNOWN] = "CRL changed and its certificate is unknown (adopted)",
 };
 
 const char *cp_end_name(enum cp_end e)
 {
-	return e <= CP_END_ERROR ? end_names[e] : "?";
+	return e <= CP_END_CRL_UNKNOWN ? end_names[e] : "?";
 }
 
 const char *cp_who(const char *user, const char *cn, const char *addr, char *buf,
@@ -175,6 +178,23 @@ void cp_session_signal(struct cp_session *s, unsigned sig)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Revoked: HALT tells a 2.6 client to stop (OpenVPN push.c,
+ * server_pushed_signal) instead of retrying with the same certificate,
+ * which TLS would now refuse anyway; the session ends in this run
+ * (PEER_DEL right after the HALT), not after its ack: a revoked client
+ * gets no more data-channel time by not acking.
+ */
+void cp_session_revoke(struct cp_session *s)
+{
+	if (s->p.ended)
+		return;
+	if (s->p.ks->state == CP_KS_ACTIVE)
+		cp_ks_text(s->p.ks, "HALT,certificate revoked");
+	cp_session_end(s, CP_END_REVOKED);
+	s->p.end_reason = CP_END_REVOKED;
+}
+
 static void signals(struct cp_session *s, unsigned sig, uint64_t now)
 {
 	if (sig & CP_SIG_SHUTDOWN)
@@ -196,6 +216,8 @@ static void signals(struct cp_session *s, unsigned sig, uint64_t now)
 			cp_session_end(s, CP_END_KILLED);
 		s->p.end_reason = CP_END_KILLED;
 	}
+	if (sig & CP_SIG_REVOKED)
+		cp_session_revoke(s);
 	/* Packet-id near exhaustion: a trigger that stays until a new key is in,
 	 * so a renegotiation already under way or abandoned still answers it. */
 	if (sig & CP_SIG_REKEY)
@@ -278,6 +300,16 @@ void cp_session_run(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 	}
 	cp_session_update_info(s);
 	atomic_store(&s->due_ms, s->p.ended ? UINT64_MAX : due_of(s, now));
+}
+
+bool cp_session_revoked(struct cp_ctx *ctx, struct cp_session *s)
+{
+	struct cp_cert_id id;
+
+	pthread_mutex_lock(&s->lock);
+	id = s->cert;
+	pthread_mutex_unlock(&s->lock);
+	return ctx->tls != NULL && cp_tls_revoked(ctx->tls, &id);
 }
 
 void cp_session_update_info(struct cp_session *s)

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "cp_ctx.h"
+#include "cp_tls.h"
 #include "ovpn_ctrl.h"
 #include "ovpn_kdf.h"
 #include "ovpn_peerinfo.h"
@@ -42,6 +43,10 @@ enum cp_end {
 	CP_END_REPLACED,	/* a new session from the same address */
 	CP_END_SHUTDOWN,	/* control plane stopping */
 	CP_END_ERROR,		/* internal error (memory, data plane refused) */
+	CP_END_REVOKED,		/* its certificate is in the CRL now (pki.crl) */
+	CP_END_RENEG,		/* our renegotiation not done within tran_window */
+	CP_END_USER_GONE,	/* adopted: its user is not in the user store */
+	CP_END_CRL_UNKNOWN,	/* adopted: CRL changed, its certificate unknown */
 };
 
 const char *cp_end_name(enum cp_end e);
@@ -88,6 +93,7 @@ struct cp_session_info {
 #define CP_SIG_REPLACED	0x20
 #define CP_SIG_ERROR	0x40	/* the data plane refused one of its commands */
 #define CP_SIG_PEER_UP	0x80	/* the data plane made the peer (PEER_NEW done) */
+#define CP_SIG_REVOKED	0x100	/* its certificate was revoked (CRL change) */
 
 /* The protocol state: written only by the worker that runs the session. */
 struct cp_proto {
@@ -137,6 +143,10 @@ struct cp_proto {
 	bool exhausted;			/* the data plane asked for a new key */
 	bool peer_up;			/* PEER_NEW done: its counters are ours */
 	uint64_t old_del_ms;		/* KEY_DEL of the lame duck's slot */
+	/* When we first asked for a new key that is still not in: the current
+	 * key dies at this + tran_window (OpenVPN ssl.c, key_state_soft_reset
+	 * sets the lame duck's must_die); 0 when none is pending. */
+	uint64_t reneg_req_ms;
 	uint64_t end_ms;		/* scheduled end (after AUTH_FAILED, HALT) */
 	enum cp_end end_reason;
 	bool ended;
@@ -166,6 +176,9 @@ struct cp_session {
 	unsigned sig;			/* CP_SIG_* */
 	bool queued;			/* queued or running on a worker */
 	struct cp_session_info info;
+	/* The client certificate of its latest TLS handshake, for CRL
+	 * changes (cp_session_revoked); len 0 for adopted sessions. */
+	struct cp_cert_id cert;
 
 	struct cp_proto p;
 };
@@ -185,6 +198,12 @@ void cp_session_run(struct cp_ctx *ctx, struct cp_session *s, uint64_t now);
 void cp_session_end(struct cp_session *s, enum cp_end why);
 /* The first handshake is over (keys in, or the session ended). */
 void cp_session_leave_half_open(struct cp_ctx *ctx, struct cp_session *s);
+/* Does the CRL now loaded revoke the certificate S was verified with?
+ * Event loop (or any thread): reads s->cert under s->lock. */
+bool cp_session_revoked(struct cp_ctx *ctx, struct cp_session *s);
+/* End S for a revoked certificate: HALT to an established client, the
+ * end in this run. Worker only. */
+void cp_session_revoke(struct cp_session *s);
 /* Copy what `sluicectl sessions` shows from s->p into s->info. */
 void cp_session_update_info(struct cp_session *s);
 

@@ -219,6 +219,61 @@ int cp_tls_peer_cn(SSL *ssl, char *cn, size_t len)
 	return cert_cn(SSL_get0_peer_certificate(ssl), cn, len) == NULL ? 0 : -EINVAL;
 }
 
+/* Serial and issuer of CERT into id (len 0 if they do not fit). */
+static void cert_id(X509 *cert, struct cp_cert_id *id)
+{
+	const ASN1_INTEGER *sn = cert != NULL ? X509_get0_serialNumber(cert) : NULL;
+	unsigned int dl = 0;
+	unsigned char *p = id->serial;
+	int n = sn != NULL ? i2d_ASN1_INTEGER(sn, NULL) : -1;
+
+	memset(id, 0, sizeof(*id));
+	if (n <= 0 || n > CP_SERIAL_DER_MAX ||
+	    X509_NAME_digest(X509_get_issuer_name(cert), EVP_sha256(), id->issuer, &dl) != 1 ||
+	    dl != sizeof(id->issuer))
+		return;
+	i2d_ASN1_INTEGER(sn, &p);
+	id->len = (uint8_t)n;
+}
+
+/* Does one CRL of the store revoke ID? (issuer compared by digest) */
+static bool crl_revokes(X509_CRL *crl, const struct cp_cert_id *id, const ASN1_INTEGER *sn)
+{
+	uint8_t dg[32];
+	unsigned int dl = 0;
+	X509_REVOKED *rev = NULL;
+
+	if (X509_NAME_digest(X509_CRL_get_issuer(crl), EVP_sha256(), dg, &dl) != 1 ||
+	    dl != sizeof(dg) || memcmp(dg, id->issuer, sizeof(dg)) != 0)
+		return false;
+	return X509_CRL_get0_by_serial(crl, &rev, (ASN1_INTEGER *)sn) == 1;
+}
+
+bool cp_tls_revoked(struct cp_tls *t, const struct cp_cert_id *id)
+{
+	const unsigned char *p = id->serial;
+	ASN1_INTEGER *sn;
+	STACK_OF(X509_OBJECT) *objs;
+	bool revoked = false;
+
+	if (id->len == 0 || t->pki->crl[0] == '\0')
+		return false;
+	sn = d2i_ASN1_INTEGER(NULL, &p, id->len);
+	if (sn == NULL)
+		return false;
+	pthread_mutex_lock(&t->lock);
+	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(t->ctx));
+	for (int i = 0; !revoked && i < sk_X509_OBJECT_num(objs); i++) {
+		X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
+
+		if (X509_OBJECT_get_type(o) == X509_LU_CRL)
+			revoked = crl_revokes(X509_OBJECT_get0_X509_CRL(o), id, sn);
+	}
+	pthread_mutex_unlock(&t->lock);
+	ASN1_INTEGER_free(sn);
+	return revoked;
+}
+
 /*
  * Checks the leaf's common name (cert_cn) and keeps it in the SSL's app
  * data (struct cp_tls_peer, the key state's): a refused certificate never
@@ -234,6 +289,7 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 	if (peer == NULL || X509_STORE_CTX_get_error_depth(x) != 0)
 		return ok;
 	peer->refused = cert_cn(X509_STORE_CTX_get_current_cert(x), peer->cn, sizeof(peer->cn));
+	cert_id(X509_STORE_CTX_get_current_cert(x), &peer->id);
 	if (peer->refused == NULL || !ok)
 		return ok;
 	X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);

@@ -241,6 +241,14 @@ int cp_users_check(struct cp_users *us, const char *user, const char *password)
 	return u == NULL && rc != -EIO ? -ENOENT : rc;
 }
 
+bool cp_users_has(const struct cp_users *us, const char *user)
+{
+	for (unsigned i = 0; i < us->n; i++)
+		if (strcmp(us->u[i].name, user) == 0)
+			return true;
+	return false;
+}
+
 unsigned long cp_users_hash_runs(const struct cp_users *u)
 {
 	return atomic_load_explicit(&u->runs, memory_order_relaxed);

@@ -18,6 +18,9 @@ void cp_users_free(struct cp_users *u);
 /* 0 if user/password match; -EACCES wrong, -ENOENT unknown user (after
  * the same PBKDF2 work), -EIO. Thread-safe. */
 int cp_users_check(struct cp_users *u, const char *user, const char *password);
+/* Does the store hold USER? (No password check: for sessions adopted
+ * after a restart, whose users may have been removed meanwhile.) */
+bool cp_users_has(const struct cp_users *u, const char *user);
 /* PBKDF2 runs of cp_users_check() so far (tests, statistics). */
 unsigned long cp_users_hash_runs(const struct cp_users *u);
 /* PBKDF2 iterations those runs did, summed: the work, counted. */

@@ -11,13 +11,17 @@
  * that end it.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cp_adopt.h"
 #include "cp_float.h"
 #include "cp_listing.h"
 #include "cp_loop.h"
 #include "cp_pool.h"
+#include "cp_users.h"
 #include "sl_test.h"
 
 #define NET	0x0a0a0000u	/* 10.10.0.0/24 */
@@ -359,6 +363,47 @@ static int test_events(void)
 }
 
 /*
+ * Re-checked after a restart: with auth-user-pass an adopted session whose
+ * user is not in the store loaded now is ended at adoption; the others
+ * stay, and all adopted sessions end on a CRL change (their certificate
+ * serial is unknown, so a revocation cannot be ruled out).
+ */
+static int test_recheck(void)
+{
+	char path[] = "/tmp/sl_cp_adopt_users.XXXXXX", h[160], err[256];
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct cp_session *s;
+
+	CHECK(f != NULL);
+	CHECK_EQ(cp_users_hash("pw", 100000, h, sizeof(h)), 0);
+	fprintf(f, "alice@example.com:%s\n", h);
+	fclose(f);
+	CHECK_EQ(loop_setup(), 0);
+	cfg.pki.auth_user_pass = true;
+	cp.ctx.users = cp_users_open(path, err, sizeof(err));
+	unlink(path);
+	CHECK(cp.ctx.users != NULL);
+	dp_peers[0] = entry("alice@example.com", NET + 2);
+	dp_peers[1] = entry("gone@example.com", NET + 3);
+	dp_peers[1].remote.port = 41001;
+	cp_adopt_orphans(&cp);
+	CHECK_EQ(n_ended, 1);
+	CHECK_EQ(last_end, CP_END_USER_GONE);
+	CHECK(cp_pool_session(cp.ctx.pool, 1) == NULL);
+	s = cp_pool_session(cp.ctx.pool, 0);
+	CHECK(s != NULL);
+	CHECK_EQ(cp_adopt_recheck(&cp.ctx, s, false), CP_END_NONE);
+	CHECK_EQ(cp_adopt_recheck(&cp.ctx, s, true), CP_END_CRL_UNKNOWN);
+	cfg.pki.auth_user_pass = false;
+	cp_users_free(cp.ctx.users);
+	cp.ctx.users = NULL;
+	CHECK_EQ(cp_adopt_recheck(&cp.ctx, s, false), CP_END_NONE);
+	loop_teardown();
+	return 0;
+}
+
+/*
  * A float (SL_EVT_PEER_FLOAT, cp_float.c): the session follows its client,
  * control packets from the new endpoint find it and `sluicectl sessions`
  * shows it. A session still at that endpoint is left from before (two
@@ -425,6 +470,8 @@ static const struct sl_test_case cases[] = {
 	{ "a PEER_NEW of the same address or name replaces it", test_replace },
 	{ "idle, exit, packet-id exhaustion end it", test_events },
 	{ "a session of our own is not ended as adopted", test_end_own },
+	{ "re-check: user gone from the store ends it at adoption; a CRL change ends it",
+	  test_recheck },
 	{ NULL, NULL }
 };
 

@@ -100,9 +100,44 @@ int cp_test_pki_make(struct cp_test_pki *t, struct cfg_pki *pki)
 	return 0;
 }
 
+int cp_test_pki_crl(struct cp_test_pki *t, struct cfg_pki *pki, X509 *const *revoked,
+		    unsigned n)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *tm = ASN1_TIME_new();
+	FILE *f;
+
+	CHECK(crl != NULL && tm != NULL);
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(t->ca));
+	X509_gmtime_adj(tm, -60);
+	X509_CRL_set1_lastUpdate(crl, tm);
+	X509_gmtime_adj(tm, 3600);
+	X509_CRL_set1_nextUpdate(crl, tm);
+	for (unsigned i = 0; i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+
+		X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i]));
+		X509_gmtime_adj(tm, -30);
+		X509_REVOKED_set_revocationDate(r, tm);
+		X509_CRL_add0_revoked(crl, r);
+	}
+	X509_CRL_sort(crl);
+	X509_CRL_sign(crl, t->ca_key, EVP_sha256());
+	ASN1_TIME_free(tm);
+	snprintf(pki->crl, sizeof(pki->crl), "%s/crl.pem", t->dir);
+	f = fopen(pki->crl, "w");
+	CHECK(f != NULL);
+	PEM_write_X509_CRL(f, crl);
+	fclose(f);
+	X509_CRL_free(crl);
+	return 0;
+}
+
 void cp_test_pki_free(struct cp_test_pki *t)
 {
-	static const char *const files[] = { "ca.crt", "server.crt", "server.key", "tc.key" };
+	static const char *const files[] = { "ca.crt", "server.crt", "server.key", "tc.key",
+					     "crl.pem" };
 	char path[256];
 
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

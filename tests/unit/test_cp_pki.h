@@ -24,6 +24,10 @@ struct cp_test_pki {
 int cp_test_pki_make(struct cp_test_pki *t, struct cfg_pki *pki);
 /* Another client certificate (client1's key) for SUBJECT, signed by the CA. */
 X509 *cp_test_pki_client(struct cp_test_pki *t, const X509_NAME *subject);
+/* A CRL of the CA revoking REVOKED[0..n) into its folder (a new file
+ * each time), pki->crl pointed at it; 0 or -1. */
+int cp_test_pki_crl(struct cp_test_pki *t, struct cfg_pki *pki, X509 *const *revoked,
+		    unsigned n);
 /* Free it and remove its folder. */
 void cp_test_pki_free(struct cp_test_pki *t);
 

@@ -79,6 +79,7 @@ static int setup(void)
 	client_ep = sl_endpoint_udp4(0xc0000202, 40000);
 	CHECK_EQ(cp_test_pki_make(&pki, &cfg.pki), 0);
 	cfg.vpn.hand_window = 60;
+	cfg.vpn.tran_window = 3600;
 	cfg.vpn.ping = 10;
 	cfg.vpn.ping_restart = 60;
 	cfg.vpn.tun_mtu = 1500;
@@ -119,7 +120,7 @@ struct tcl {
 	uint8_t hello[1000];		/* our first TLS slice, for duplicates */
 	size_t hello_len;
 	enum cp_end end;
-	struct sl_cmd key_new, peer_new;
+	struct sl_cmd key_new, peer_new, last_cmd;
 };
 
 static struct cp_pkt *cl_wire(struct tcl *c, const struct ovpn_ctrl_pkt *pkt)
@@ -191,6 +192,7 @@ static void cl_outputs(struct tcl *c, bool deliver)
 			cl_take(c, o->pkt);
 		if (o->type == CP_OUT_CMD) {
 			c->n_cmds++;
+			c->last_cmd = o->cmd;
 			if (o->cmd.type == SL_CMD_KEY_NEW)
 				c->key_new = o->cmd;
 			if (o->cmd.type == SL_CMD_PEER_NEW)
@@ -436,6 +438,16 @@ static int cl_renegotiate(struct tcl *c, uint8_t kid)
 	SSL_set_bio(c->ssl, c->rbio, c->wbio);
 	SSL_set_connect_state(c->ssl);
 	ovpn_rel_send(&c->rel, OVPN_P_CONTROL_SOFT_RESET_V1, NULL, 0, &id);
+	if (c->n_soft > 0 && c->soft_key_id == kid) {
+		/* Answering the server's SOFT_RESET (cl_take set it aside):
+		 * its msg-id 0 is received, and acked with our packets. */
+		struct ovpn_ctrl_pkt sr = { .opcode = OVPN_P_CONTROL_SOFT_RESET_V1,
+					    .key_id = kid, .has_msg_id = true };
+
+		ovpn_rel_recv(&c->rel, &sr);
+		while (ovpn_rel_next(&c->rel) != NULL)
+			ovpn_rel_pop(&c->rel);
+	}
 	SSL_do_handshake(c->ssl);
 	for (int i = 0; i < 20 && !SSL_is_init_finished(c->ssl); i++) {
 		CHECK_EQ(cl_flush(c, false), 0);
@@ -567,7 +579,8 @@ static int test_reneg_bytes(void)
 	traffic_set(pid, 0, 0);
 	cp_session_signal(c.s, CP_SIG_PEER_UP);
 	CHECK_EQ(reneg_at_limit(&c, 200000, 10, 1, 0), 0);
-	/* The client never answers: abandoned at hand_window, counting restarts. */
+	/* The client never answers: abandoned at hand_window, counting restarts
+	 * (its key lives on until tran_window: test_tran_window). */
 	now_ms += 60000;
 	run(&c, true);
 	CHECK(c.s->p.next == NULL);
@@ -923,6 +936,101 @@ static int test_cert_names(void)
 	return 0;
 }
 
+/*
+ * A client that never answers our renegotiation keeps its key for
+ * tran_window after we first asked (OpenVPN ssl.c, the lame duck's
+ * must_die), retries included; then KEY_DEL of its key's slot and the
+ * session ends. One that completes it is not touched.
+ */
+static int test_tran_window(void)
+{
+	uint64_t t0;
+	struct tcl c;
+	uint8_t slot;
+
+	now_ms = 15000000;
+	cfg.vpn.tran_window = 120;
+	CHECK_EQ(cl_establish(&c), 0);
+	slot = c.s->p.ks->slot;
+	cp_session_signal(c.s, CP_SIG_REKEY);
+	run(&c, true);
+	CHECK_EQ(c.n_soft, 1);
+	t0 = now_ms;
+	now_ms = t0 + 61000;		/* abandoned at hand_window, asked again */
+	run(&c, true);
+	CHECK_EQ(c.n_soft, 2);
+	now_ms = t0 + 119000;
+	run(&c, true);
+	CHECK_EQ(c.n_end, 0);
+	now_ms = t0 + 120000;
+	run(&c, true);
+	CHECK_EQ(c.n_end, 1);
+	CHECK_EQ(c.end, CP_END_RENEG);
+	CHECK_EQ(c.last_cmd.type, SL_CMD_KEY_DEL);
+	CHECK_EQ(c.last_cmd.u.key.slot, slot);
+	CHECK_STR(cp_end_name(CP_END_RENEG), "renegotiation not completed");
+	cl_free(&c);
+	/* Answered: the clock stops with the swap. */
+	CHECK_EQ(cl_establish(&c), 0);
+	cp_session_signal(c.s, CP_SIG_REKEY);
+	run(&c, true);
+	CHECK_EQ(c.n_soft, 1);
+	CHECK_EQ(cl_renegotiate(&c, c.soft_key_id), 0);
+	CHECK_EQ(send_km_as(&c, NULL, NULL), 0);
+	cl_until(&c, 3);
+	cl_flush(&c, false);
+	now_ms += 1500;
+	run(&c, true);
+	CHECK_EQ(c.s->p.ks->key_id, 1);
+	CHECK_EQ(c.s->p.reneg_req_ms, 0);
+	now_ms += 200000;
+	run(&c, true);
+	CHECK_EQ(c.n_end, 0);
+	cl_free(&c);
+	cfg.vpn.tran_window = 3600;
+	return 0;
+}
+
+/*
+ * A CRL change (cp_tls_reload) revokes one certificate: the live session
+ * made with it is found (cp_session_revoked, what the event loop asks of
+ * every session) and, signalled, ends at once with HALT; another
+ * certificate's session stays, and the revoked one cannot come back.
+ */
+static int test_crl_revoked(void)
+{
+	static const struct cn_entry mal = { V_ASN1_UTF8STRING, "mallory", 7 };
+	X509 *x = cert_with(&mal, 1);
+	char msg[64] = "", err[256];
+	struct tcl a, b;
+
+	now_ms = 16000000;
+	cl_cert = x;
+	CHECK_EQ(cl_establish(&a), 0);
+	cl_cert = NULL;
+	CHECK_EQ(cl_establish(&b), 0);
+	CHECK(!cp_session_revoked(&ctx, a.s));
+	CHECK_EQ(cp_test_pki_crl(&pki, &cfg.pki, &x, 1), 0);
+	CHECK_EQ(cp_tls_reload(ctx.tls, err, sizeof(err)), 1);
+	CHECK(cp_session_revoked(&ctx, a.s));
+	CHECK(!cp_session_revoked(&ctx, b.s));
+	cp_session_signal(a.s, CP_SIG_REVOKED);
+	run(&a, true);
+	CHECK_EQ(a.n_end, 1);
+	CHECK_EQ(a.end, CP_END_REVOKED);
+	CHECK_STR(cp_end_name(CP_END_REVOKED), "certificate revoked");
+	CHECK_EQ(cl_read_msg(&a, "HALT", msg, sizeof(msg)), 0);
+	CHECK_STR(msg, "HALT,certificate revoked");
+	now_ms += 1000;
+	run(&b, true);
+	CHECK_EQ(b.n_end, 0);
+	cl_free(&a);
+	cl_free(&b);
+	CHECK_EQ(cert_refused(X509_dup(x), "certificate refused: certificate revoked"), 0);
+	X509_free(x);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "stateless cookie, then a session at msg-id 1", test_cookie },
 	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
@@ -945,6 +1053,10 @@ static const struct sl_test_case cases[] = {
 	{ "escaping: printable kept, other bytes as \\xNN, cut with ...", test_escape },
 	{ "certificate names: none, two, NUL, non-ASCII, too long refused; a space "
 	  "escaped", test_cert_names },
+	{ "tran_window: our renegotiation unanswered, the key deleted and the session "
+	  "ended; answered, kept", test_tran_window },
+	{ "CRL change: the revoked certificate's live session ends with HALT, another "
+	  "stays, a reconnect is refused", test_crl_revoked },
 	{ NULL, NULL }
 };
 
