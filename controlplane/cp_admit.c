@@ -121,6 +121,14 @@ static bool replies_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t 
 	return true;
 }
 
+/* The client key's metadata, as much as a session keeps. */
+static void meta_keep(struct cp_v2meta *m, const uint8_t *meta, size_t len)
+{
+	m->cut = len > sizeof(m->data);
+	m->len = (uint8_t)(m->cut ? sizeof(m->data) : len);
+	memcpy(m->data, meta, m->len);
+}
+
 static int unwrap(struct cp_admit *a, const struct cp_pkt *in, uint8_t *out, size_t cap,
 		  struct ovpn_wrap_rid *rid, struct cp_admit_ok *ok)
 {
@@ -137,6 +145,9 @@ static int unwrap(struct cp_admit *a, const struct cp_pkt *in, uint8_t *out, siz
 						in->data, in->len, out, cap, rid, ok->kc,
 						meta, sizeof(meta), &meta_len);
 		ok->has_kc = rc >= 0;
+		if (rc >= 0)
+			meta_keep(&ok->meta, meta, meta_len);
+		OPENSSL_cleanse(meta, sizeof(meta));
 		return rc;
 	default:
 		return ovpn_wrap_unwrap(a->wrap, NULL, in->data, in->len, out, cap, rid);

@@ -9,7 +9,10 @@
  * (one line in the output). Byte counters come from the data plane
  * (sl_status.peers, written by the peer's owner lcore). A session adopted
  * from a previous control plane (cp_adopt.c) ends with "state adopted";
- * its cn is "-" when it logged in with a user name (not kept). Names came
+ * its cn is "-" when it logged in with a user name (not kept). A
+ * tls-crypt-v2 client key's metadata follows as "v2meta HEX" (type byte
+ * first, as OpenVPN tls_crypt.c has it; "..." after it when the key held
+ * more than a session keeps). Names came
  * from clients: escaped (sl_esc), so one cannot end a line or pass for
  * two fields.
  */
@@ -23,11 +26,29 @@
 #include "cp_work.h"
 #include "sl_log.h"
 
+/* " v2meta HEX[...]" of S's client key, or "". Into buf (len >= CP_V2META_HEX). */
+#define CP_V2META_HEX	(2 * CP_V2META_MAX + 16)
+static const char *v2meta_str(const struct cp_session *s, char *buf, size_t len)
+{
+	const struct cp_v2meta *m = &s->v2meta;	/* fixed since creation */
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (m->len == 0)
+		return buf;
+	n += (size_t)snprintf(buf, len, " v2meta ");
+	for (unsigned i = 0; i < m->len && n + 3 < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%02x", m->data[i]);
+	if (m->cut)
+		snprintf(buf + n, len - n, "...");
+	return buf;
+}
+
 static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t len)
 {
 	const struct sl_status *st = cp->dp.status;
 	struct cp_session_info i;
-	char real[SL_ENDPOINT_STRLEN], vpn[16], since[32];
+	char real[SL_ENDPOINT_STRLEN], vpn[16], since[32], meta[CP_V2META_HEX];
 	uint64_t in = 0, out = 0;
 	time_t t;
 
@@ -44,11 +65,11 @@ static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t
 	t = (time_t)i.since;
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	return snprintf(buf, len, "user %s cn %s real %s vpn %s cipher %s since %s "
-			"bytes-in %lu bytes-out %lu key-id %u peer-id %u%s\n",
+			"bytes-in %lu bytes-out %lu key-id %u peer-id %u%s%s\n",
 			i.user[0] ? SL_ESC(i.user) : "-", i.cn[0] ? SL_ESC(i.cn) : "-", real,
 			cfg_ip_str(i.vpn_ip, vpn, sizeof(vpn)), i.cipher, since,
 			(unsigned long)in, (unsigned long)out, i.key_id, i.peer_id,
-			s->adopted ? " state adopted" : "");
+			v2meta_str(s, meta, sizeof(meta)), s->adopted ? " state adopted" : "");
 }
 
 int cp_listing_sessions(struct cp *cp, char *buf, size_t len)

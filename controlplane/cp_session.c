@@ -79,6 +79,7 @@ struct cp_session *cp_session_new(struct cp_ctx *ctx, const struct cp_admit_ok *
 	memcpy(s->p.sid, a->sid, OVPN_SID_LEN);
 	memcpy(s->p.peer_sid, a->peer_sid, OVPN_SID_LEN);
 	s->p.v2 = a->has_kc;
+	s->v2meta = a->meta;
 	s->p.wrap = cp_wrapkeys_wrap_new(ctx->keys, a->has_kc ? a->kc : NULL);
 	/* The cookie reply used replay-id 1: continue at 2 (OpenVPN
 	 * src/openvpn/ssl.c, session_skip_to_pre_start). */

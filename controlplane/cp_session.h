@@ -62,6 +62,20 @@ const char *cp_who(const char *user, const char *cn, const char *addr, char *buf
 #define CP_WHO(s)	cp_who((s)->p.user, (s)->p.cn, (s)->p.addr, \
 			       (char[CP_WHO_MAX]){ 0 }, CP_WHO_MAX)
 
+/*
+ * tls-crypt-v2 client-key metadata (OpenVPN tls_crypt.c: a type byte,
+ * 0x00 user-defined or 0x01 timestamp, then its payload), authenticated by
+ * the server key with Kc. Kept with the session for `sluicectl sessions`
+ * and whatever decides on it later (a user, an expiry); at most
+ * CP_V2META_MAX bytes, longer blocks are kept cut and marked so.
+ */
+#define CP_V2META_MAX	255
+struct cp_v2meta {
+	uint8_t data[CP_V2META_MAX];
+	uint8_t len;			/* 0: none */
+	bool cut;			/* the client key held more than data */
+};
+
 /* What a new session starts from (the admission step verified it). */
 struct cp_admit_ok {
 	struct sl_endpoint peer;
@@ -70,6 +84,7 @@ struct cp_admit_ok {
 	uint8_t peer_sid[OVPN_SID_LEN];	/* the client's */
 	bool has_kc;			/* tls-crypt-v2: the client key */
 	uint8_t kc[OVPN_V2_CLIENT_KEY_LEN];
+	struct cp_v2meta meta;		/* tls-crypt-v2: its metadata */
 };
 
 /* Snapshot for `sluicectl sessions`, under s->lock. */
@@ -171,6 +186,7 @@ struct cp_session {
 	pthread_mutex_t lock;		/* guards the fields up to `p` */
 	struct sl_endpoint peer;	/* current client endpoint (float moves it) */
 	uint8_t mac[6];
+	struct cp_v2meta v2meta;	/* set at creation, never changed after */
 	struct cp_pkt *in_head, *in_tail;
 	unsigned in_n;
 	unsigned sig;			/* CP_SIG_* */

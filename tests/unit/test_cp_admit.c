@@ -6,11 +6,15 @@
  * per-source reply and session limits, the half-open and session caps,
  * and the third packet that echoes the cookie and starts a session.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "cp_admit.h"
+#include "ovpn_key_file.h"
 #include "sl_test.h"
 #include "test_cp_pki.h"
 
@@ -218,6 +222,39 @@ static int test_rate_limit(void)
 	return 0;
 }
 
+/*
+ * Unwrapping is the costly part of admission (with tls-crypt-v2 it
+ * unwraps the client key and re-keys a context for every packet): a source
+ * gets control.connect_rate x 5 unwraps per 10 s (a cookie reply's four
+ * and a third packet per session it may make); the rest are dropped as
+ * drop-rate before any unwrapping, whatever they hold.
+ */
+static int test_unwrap_budget(void)
+{
+	struct sl_endpoint c = sl_endpoint_udp4(0xc0000215, 50000);
+	struct sl_endpoint d = sl_endpoint_udp4(0xc0000216, 50000);
+	uint8_t sid[OVPN_SID_LEN] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	uint64_t rate = count(CP_ST_DROP_RATE), wrap = count(CP_ST_DROP_WRAP);
+	struct cp_pkt *p;
+
+	now_s = (now_s / 10 + 200) * 10;	/* the start of a window */
+	for (int i = 0; i < 11; i++) {
+		p = hard_reset(sid, 0, 0, i < 10 ? &c : &d);
+		CHECK(p != NULL);
+		p->data[20] ^= 1;		/* forged: the tag is wrong */
+		CHECK_EQ(admit_one(p, NULL, NULL), CP_ADMIT_DROP);
+	}
+	CHECK_EQ(count(CP_ST_DROP_WRAP), wrap + 11);
+	CHECK_EQ(count(CP_ST_DROP_RATE), rate);
+	p = hard_reset(sid, 0, 0, &c);		/* even a genuine one */
+	CHECK_EQ(admit_one(p, NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_WRAP), wrap + 11);
+	CHECK_EQ(count(CP_ST_DROP_RATE), rate + 1);
+	now_s += 10;				/* the next window */
+	CHECK_EQ(cookie_of(sid, &c, (uint8_t[OVPN_SID_LEN]){ 0 }), 0);
+	return 0;
+}
+
 /* control.max_half_open, and vpn.max_clients with its 16 spare. */
 static int test_caps(void)
 {
@@ -282,12 +319,133 @@ static int test_third_packet(void)
 	return 0;
 }
 
+/* ---- tls-crypt-v2: a second admission with a server key ---- */
+
+static struct cp_ctx v2ctx;
+
+/* A client packet OP wrapped with KC, its WKc appended (OpenVPN
+ * ssl_pkt.c, tls_wrap: HARD_RESET_CLIENT_V3 and CONTROL_WKC_V1). */
+static struct cp_pkt *v2_wire(struct ovpn_wrap *cli, struct ovpn_wrap_pid_tx *tx,
+			      const struct ovpn_ctrl_pkt *pkt, const uint8_t *wkc, int wkc_len,
+			      const struct sl_endpoint *from)
+{
+	uint8_t plain[CP_PKT_MAX], w[CP_PKT_MAX];
+	int n = ovpn_ctrl_build(pkt, plain, sizeof(plain));
+
+	n = ovpn_wrap_wrap(cli, tx, (uint32_t)now_s, plain, (size_t)n, w, sizeof(w));
+	n = ovpn_wrap_v2_append_wkc(w, (size_t)n, sizeof(w), wkc, (size_t)wkc_len);
+	return n > 0 ? cp_pkt_new(w, (size_t)n, from, mac) : NULL;
+}
+
+/*
+ * The metadata of a client key (type 0x00, user-defined: here a user
+ * name) arrives with the session; a key with none leaves it empty.
+ */
+static int v2_session_meta(struct cp_admit *a2, struct ovpn_wrap_v2_server *srv,
+			   const uint8_t *meta, size_t meta_len, struct cp_v2meta *got)
+{
+	struct sl_endpoint from = sl_endpoint_udp4(0xc0000230, 50100);
+	uint8_t kc[OVPN_V2_CLIENT_KEY_LEN], wkc[OVPN_V2_WKC_MAX], plain[CP_PKT_MAX];
+	uint8_t sid[OVPN_SID_LEN] = { 9, 8, 7, 6, 5, 4, 3, 2 }, hello[16] = { 0x16, 3, 1 };
+	struct ovpn_ctrl_pkt r = { .opcode = OVPN_P_CONTROL_HARD_RESET_CLIENT_V3,
+				   .has_msg_id = true }, rep;
+	struct ovpn_wrap_pid_tx tx;
+	struct ovpn_wrap_rid rid;
+	struct cp_admit_ok ok = { 0 };
+	struct cp_pkt *in, *reply = NULL;
+	struct ovpn_wrap *cli;
+	struct cp_session *s;
+	int wl, n;
+
+	RAND_bytes(kc, sizeof(kc));
+	cli = ovpn_wrap_tls_crypt_new(kc, false, &(int){ 0 });
+	CHECK(cli != NULL);
+	wl = ovpn_wrap_v2_wrap_client_key(srv, kc, meta, meta_len, wkc, sizeof(wkc));
+	CHECK(wl > 0);
+	ovpn_wrap_pid_tx_init(&tx, OVPN_V2_EARLY_NEG_START);
+	memcpy(r.sid, sid, OVPN_SID_LEN);
+	in = v2_wire(cli, &tx, &r, wkc, wl, &from);
+	CHECK_EQ(cp_admit_packet(a2, in, now_s, &reply, &ok), CP_ADMIT_REPLY);
+	free(in);
+	CHECK(reply != NULL);
+	n = ovpn_wrap_unwrap(cli, NULL, reply->data, reply->len, plain, sizeof(plain), &rid);
+	free(reply);
+	CHECK(n > 0 && ovpn_ctrl_parse(plain, (size_t)n, &rep) == 0);
+	r = (struct ovpn_ctrl_pkt){ .opcode = OVPN_P_CONTROL_WKC_V1, .n_acks = 1,
+				    .has_msg_id = true, .msg_id = 1, .payload = hello,
+				    .payload_len = sizeof(hello) };
+	memcpy(r.sid, sid, OVPN_SID_LEN);
+	memcpy(r.peer_sid, rep.sid, OVPN_SID_LEN);
+	in = v2_wire(cli, &tx, &r, wkc, wl, &from);
+	memset(&ok, 0, sizeof(ok));
+	CHECK_EQ(cp_admit_packet(a2, in, now_s, &reply, &ok), CP_ADMIT_NEW);
+	free(in);
+	CHECK(ok.has_kc);
+	s = cp_admit_session(a2, &ok, now_s, now_s * 1000);
+	CHECK(s != NULL);
+	*got = s->v2meta;
+	cp_session_leave_half_open(&v2ctx, s);
+	atomic_fetch_sub(&v2ctx.n_sessions, 1);
+	cp_session_unref(s);
+	ovpn_wrap_free(cli);
+	return 0;
+}
+
+static int test_v2_meta(void)
+{
+	static const uint8_t user[] = "\x00" "alice@example.com";
+	uint8_t key[OVPN_V2_SERVER_KEY_LEN], big[400] = { 0 };
+	struct sl_config cfg2 = cfg;
+	struct ovpn_key_file_error e;
+	struct ovpn_wrap_v2_server *srv;
+	struct cp_admit *a2;
+	struct cp_v2meta got;
+	char text[2048], err[256];
+	FILE *f;
+	int rc = 0;
+
+	CHECK(ovpn_key_file_gen_v2_server(text, sizeof(text)) > 0);
+	CHECK_EQ(ovpn_key_file_parse_v2_server(text, strlen(text), key, &e), 0);
+	cfg2.pki.tls_crypt[0] = '\0';
+	snprintf(cfg2.pki.tls_crypt_v2, sizeof(cfg2.pki.tls_crypt_v2), "%s/v2s.key", pki.dir);
+	f = fopen(cfg2.pki.tls_crypt_v2, "w");
+	CHECK(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	v2ctx.now_ms = ctx.now_ms;
+	CHECK_EQ(cp_ctx_open(&v2ctx, &cfg2, err, sizeof(err)), 0);
+	unlink(cfg2.pki.tls_crypt_v2);
+	a2 = cp_admit_new(&v2ctx);
+	srv = ovpn_wrap_v2_server_new(key, &(int){ 0 });
+	CHECK(a2 != NULL && srv != NULL);
+	now_s += 100;
+	if (v2_session_meta(a2, srv, user, sizeof(user) - 1, &got) != 0 ||
+	    got.len != sizeof(user) - 1 || got.cut || memcmp(got.data, user, got.len) != 0)
+		rc = -1;
+	now_s += 100;
+	if (rc == 0 && (v2_session_meta(a2, srv, NULL, 0, &got) != 0 || got.len != 0))
+		rc = -1;
+	/* More than a session keeps: cut, and marked so. */
+	big[399] = 0x5a;
+	now_s += 100;
+	if (rc == 0 && (v2_session_meta(a2, srv, big, sizeof(big), &got) != 0 ||
+			got.len != CP_V2META_MAX || !got.cut))
+		rc = -1;
+	ovpn_wrap_v2_server_free(srv);
+	cp_admit_free(a2);
+	cp_ctx_close(&v2ctx);
+	return rc;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "hard reset: stateless cookie reply", test_cookie_reply },
 	{ "bad wrap, header, key-id, opcode: dropped and counted", test_drops_counted },
 	{ "per-source limits on replies and sessions", test_rate_limit },
+	{ "per-source unwrap budget, checked before unwrapping", test_unwrap_budget },
 	{ "half-open and session caps", test_caps },
 	{ "the third packet echoes the cookie: a session", test_third_packet },
+	{ "tls-crypt-v2: the client key's metadata kept with the session (cut "
+	  "beyond 255 bytes)", test_v2_meta },
 	{ NULL, NULL }
 };
 
