@@ -121,6 +121,9 @@ struct cfg_control {
 	char socket[108];		/* sun_path */
 	uint32_t max_half_open;
 	uint32_t connect_rate;		/* new sessions per source per 10 s */
+	uint32_t rx_rate;		/* control packets per source address per s */
+	uint32_t rx_burst;		/* and in one burst */
+	uint32_t rx_rate_total;		/* control packets per s, all sources, per worker */
 	uint32_t tls_workers;		/* TLS worker threads */
 };
 

@@ -494,6 +494,12 @@ const struct cfg_key cfg_schema[] = {
 	  "a count 1..1048576" },
 	{ "control.connect_rate", INT, set_uint, F(ctl.connect_rate), 1, 100000, "10",
 	  "new sessions per source per 10 s, 1..100000" },
+	{ "control.rx_rate", INT, set_uint, F(ctl.rx_rate), 1, 1000000, "200",
+	  "control packets per source per second, 1..1000000" },
+	{ "control.rx_burst", INT, set_uint, F(ctl.rx_burst), 1, 1000000, "400",
+	  "control packets per source in one burst, 1..1000000" },
+	{ "control.rx_rate_total", INT, set_uint, F(ctl.rx_rate_total), 1, 10000000, "20000",
+	  "control packets per second and data-plane worker, 1..10000000" },
 	{ "control.tls_workers", INT, set_uint, F(ctl.tls_workers), 1, 16, "2",
 	  "a thread count 1..16" },
 

@@ -68,6 +68,21 @@ struct dp_txq {
 	struct rte_mbuf *pkts[DP_TXQ_MAX];
 };
 
+/*
+ * Control packets a worker lets through to the control plane (dp_cp.c):
+ * a GCRA (virtual scheduling) per source address, in a small table
+ * indexed by a hash of the address (a colliding source takes the slot
+ * over, with a full burst), and one for all sources.
+ */
+#define DP_CP_RATE_SLOTS	256
+struct dp_cp_rate {
+	uint64_t total_tat;	/* TSC when the next packet is due, all sources */
+	struct {
+		uint32_t ip;
+		uint64_t tat;
+	} src[DP_CP_RATE_SLOTS];
+};
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned lcore_id;
@@ -82,6 +97,7 @@ struct dp_worker {
 	unsigned n_pending;
 	struct dp_pending pending[DP_PENDING_MAX];
 	struct dp_txq tx[CFG_PORT_COUNT];	/* dp_tx_push(), dp_tx_flush() */
+	struct dp_cp_rate cp_rate;
 } __rte_cache_aligned;
 
 struct dp {

@@ -13,6 +13,39 @@
 #include "dp_outer.h"
 #include "dp_pkt.h"
 
+/*
+ * Generic cell rate algorithm (ITU-T I.371's virtual scheduling): one
+ * packet every T cycles on average, BURST at once.
+ */
+static bool gcra(uint64_t *tat, uint64_t now, uint64_t t, uint64_t burst)
+{
+	uint64_t at = *tat > now ? *tat : now;
+
+	if (at - now > (burst - 1) * t)
+		return false;
+	*tat = at + t;
+	return true;
+}
+
+int dp_cp_rate_check(struct dp_worker *w, uint32_t src)
+{
+	const struct cfg_control *c = &w->dp->cfg->ctl;
+	struct dp_cp_rate *r = &w->cp_rate;
+	uint64_t hz = w->dp->tsc_hz;
+	unsigned i = (src * 2654435761u) >> 24;	/* DP_CP_RATE_SLOTS 256 */
+
+	RTE_BUILD_BUG_ON(DP_CP_RATE_SLOTS != 256);
+	if (r->src[i].ip != src) {
+		r->src[i].ip = src;
+		r->src[i].tat = 0;
+	}
+	if (!gcra(&r->src[i].tat, w->now_tsc, hz / c->rx_rate, c->rx_burst) ||
+	    !gcra(&r->total_tat, w->now_tsc, hz / c->rx_rate_total,
+		  RTE_MAX(1u, c->rx_rate_total / 10)))
+		return dp_drop_v(SL_DROP_CP_RATE);
+	return DP_V_CP;
+}
+
 void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	unsigned done = n ? rte_ring_enqueue_burst(w->dp->cp_rx, (void **)pkts, n, NULL) : 0;

@@ -89,7 +89,8 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 	if (op == OVPN_P_DATA_V1)
 		return DP_V_DATA_V1;	/* pre-2.4 client: no peer-id, found by address */
 	meta->peer_id = 0;
-	return DP_V_CP;
+	/* Nothing authenticated this packet yet: bound what it can cost. */
+	return dp_cp_rate_check(w, meta->peer.addr.v4);
 }
 
 /* *dst: the destination, host order, for DP_V_FWD_LPM. */

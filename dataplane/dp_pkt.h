@@ -180,6 +180,9 @@ uint16_t dp_handoff_split(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t 
 
 /* ---- control packets (dp_cp.c) ---- */
 
+/* A control packet from SRC (IPv4, host order) within control.rx_rate,
+ * rx_burst and rx_rate_total: DP_V_CP, else the cp-rate drop. */
+int dp_cp_rate_check(struct dp_worker *w, uint32_t src);
 void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
 /* Frame what the control plane queued on sl_cp_tx; returns how many were taken. */
 uint16_t dp_cp_poll(struct dp_worker *w);

@@ -311,6 +311,8 @@ int fx_reset(void)
 	}
 	ring_drain(fx.dp.cp_tx);
 	neigh_reset();
+	for (unsigned i = 0; i < 2; i++)
+		memset(&fx.wk[i].cp_rate, 0, sizeof(fx.wk[i].cp_rate));
 	return 0;
 }
 

@@ -119,6 +119,12 @@ static const struct bad_case bad[] = {
 	/* 40 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\";\n"
 		   "  hand_window = 120; tran_window = 60; };\n" L6, 6,
 		   "vpn.tran_window", "expected at least vpn.hand_window (120), found 60" },
+	/* 41 */ { BASE "control: { rx_rate = 0; };\n", 7, "control.rx_rate",
+		   "expected control packets per source per second, 1..1000000, found 0" },
+	/* 42 */ { BASE "control: { rx_burst = 2000000; };\n", 7, "control.rx_burst",
+		   "1..1000000, found 2000000" },
+	/* 43 */ { BASE "control: { rx_rate_total = 0; };\n", 7, "control.rx_rate_total",
+		   "1..10000000, found 0" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -504,7 +510,7 @@ static int test_defaults_documented(void)
 		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
 		checked++;
 	}
-	CHECK_EQ(checked, 35);		/* every default outside lists */
+	CHECK_EQ(checked, 38);		/* every default outside lists */
 	config_destroy(&doc);
 	cfg_free(&min);
 	cfg_free(&doc_cfg);

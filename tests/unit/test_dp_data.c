@@ -413,6 +413,62 @@ static int test_exhausted_event_reraised(void)
 	return 0;
 }
 
+/* N hard resets from SRC:port, through the input stage at TSC; how many go to the control plane. */
+static uint16_t control_burst(uint32_t src, uint16_t n, uint64_t tsc)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct dp_sorted s;
+	uint8_t in[64];
+	size_t len = fx_inner_packet(in, 60, FX_VPN_IP, FX_LAN_IP, 1);
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_ipv4_hdr *ip;
+
+		pkts[i] = fx_client_packet(&fx.ks[0].client_tx, 1, in, len, (uint16_t)(41000 + i));
+		ip = rte_pktmbuf_mtod_offset(pkts[i], struct rte_ipv4_hdr *, 14);
+		ip->src_addr = rte_cpu_to_be_32(src);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, 42)[0] =
+			OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << 3;
+	}
+	fx.wk[0].now_tsc = tsc;
+	dp_input_burst(&fx.wk[0], &fx.dp.port[CFG_PORT_PUBLIC], pkts, n, &s);
+	rte_pktmbuf_free_bulk(s.cp, s.n_cp);
+	return s.n_cp;
+}
+
+/*
+ * Control packets reach the control plane at control.rx_rate per source
+ * address (control.rx_burst at once), and at control.rx_rate_total per
+ * worker from all sources; the rest are dropped as cp-rate, before the
+ * control plane unwraps anything.
+ */
+static int test_cp_rate(void)
+{
+	struct cfg_control saved = fx.cfg.ctl;
+	uint64_t hz = fx.dp.tsc_hz, t = rte_rdtsc() + 100 * hz, now = fx.wk[0].now_tsc;
+	uint64_t before = drops(SL_DROP_CP_RATE);
+
+	CHECK(fresh() == 0);
+	fx.cfg.ctl.rx_rate = 10;
+	fx.cfg.ctl.rx_burst = 5;
+	fx.cfg.ctl.rx_rate_total = 1000000;
+	CHECK_EQ(control_burst(0xC6336401u, 8, t), 5);		/* 198.51.100.1 */
+	CHECK_EQ(drops(SL_DROP_CP_RATE) - before, 3);
+	CHECK_EQ(control_burst(0xC6336402u, 8, t), 5);		/* another source */
+	CHECK_EQ(control_burst(0xC6336401u, 8, t + hz / 10), 1);	/* 100 ms: one more */
+	CHECK_EQ(control_burst(0xC6336401u, 8, t + 10 * hz), 5);	/* refilled, to the burst */
+	/* All sources together: 30/s on this worker, 3 at once. */
+	fx.cfg.ctl.rx_rate_total = 30;
+	CHECK_EQ(control_burst(0xC6336403u, 2, t + 20 * hz), 2);
+	CHECK_EQ(control_burst(0xC6336404u, 2, t + 20 * hz), 1);
+	CHECK_EQ(control_burst(0xC6336405u, 2, t + 21 * hz), 2);
+	fx.cfg.ctl = saved;
+	fx.wk[0].now_tsc = now;
+	return 0;
+}
+
 /* Open an encrypted frame as the client; returns the packet-id or 0. */
 static uint32_t client_open(struct rte_mbuf *m, unsigned key, uint8_t tag)
 {
@@ -1152,6 +1208,7 @@ static const struct sl_test_case cases[] = {
 	{ "float: a lost event is raised again", test_float_event_reraised },
 	{ "float: forged or replayed packets do not move", test_float_needs_fresh_auth },
 	{ "key exhaustion: a lost event is raised again", test_exhausted_event_reraised },
+	{ "control packets: per-source and total rate", test_cp_rate },
 	{ "encrypt: every burst size 0..64", test_encrypt_every_burst },
 	{ "encrypt: no peer for destination", test_no_route },
 	{ "key swap under traffic", test_key_swap_under_traffic },
