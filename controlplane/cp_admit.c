@@ -35,12 +35,15 @@
 #define CP_RATE_SLOTS		4096
 #define CP_RATE_WINDOW_S	10
 #define CP_REPLIES_PER_SESSION	4	/* cookie replies per allowed session */
+/* Unwraps per allowed session: its cookie replies and its third packet. */
+#define CP_UNWRAPS_PER_SESSION	(CP_REPLIES_PER_SESSION + 1)
 
 struct cp_rate {
 	struct sl_addr addr;
 	uint32_t window;
 	uint32_t sessions;
 	uint32_t replies;
+	uint32_t unwraps;
 };
 
 struct cp_admit {
@@ -95,7 +98,7 @@ static struct cp_rate *rate_of(struct cp_admit *a, const struct sl_addr *addr, u
 	if (!sl_addr_eq(&r->addr, addr) || r->window != w) {
 		r->addr = *addr;
 		r->window = w;
-		r->sessions = r->replies = 0;
+		r->sessions = r->replies = r->unwraps = 0;
 	}
 	return r;
 }
@@ -118,6 +121,24 @@ static bool replies_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t 
 	if (r->replies >= a->ctx->cfg->ctl.connect_rate * CP_REPLIES_PER_SESSION)
 		return false;
 	r->replies++;
+	return true;
+}
+
+/*
+ * Every admission packet is unwrapped before anything else is known of
+ * it, and with tls-crypt-v2 that unwraps the client key and re-keys a
+ * context: a source gets a budget per window, counted before the unwrap,
+ * so neither forged nor replayed packets can make more work than the
+ * handshakes it may start (the data plane already bounds the packets per
+ * source and second, control.rx_rate).
+ */
+static bool unwrap_ok(struct cp_admit *a, const struct sl_addr *addr, uint64_t now_s)
+{
+	struct cp_rate *r = rate_of(a, addr, now_s);
+
+	if (r->unwraps >= a->ctx->cfg->ctl.connect_rate * CP_UNWRAPS_PER_SESSION)
+		return false;
+	r->unwraps++;
 	return true;
 }
 
@@ -262,6 +283,8 @@ enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *i
 		return drop(a, CP_ST_DROP_SHORT);
 	if (kid != 0 || !opcode_ok(op, a->mode))
 		return drop(a, CP_ST_DROP_OPCODE);
+	if (!unwrap_ok(a, &in->peer.addr, now_s))
+		return drop(a, CP_ST_DROP_RATE);
 	n = unwrap(a, in, plain, sizeof(plain), &rid, ok);
 	if (n < 0)
 		return drop(a, CP_ST_DROP_WRAP);
