@@ -155,7 +155,10 @@ bool cp_session_post(struct cp_ctx *ctx, struct cp_session *s, struct cp_pkt *pk
 	bool ok;
 
 	pthread_mutex_lock(&s->lock);
-	ok = s->in_n < CP_INBOX_MAX;
+	/* Before the handshake is done, anyone who knows the client's address,
+	 * port and clear session id can post here: a smaller inbox bounds
+	 * what one run does for them. */
+	ok = s->in_n < (s->info.established ? CP_INBOX_MAX : CP_INBOX_HANDSHAKE);
 	if (ok) {
 		if (s->in_tail != NULL)
 			s->in_tail->next = pkt;

@@ -28,6 +28,7 @@
 #include "sl_log.h"
 
 #define CP_INBOX_MAX		64	/* packets queued for one session */
+#define CP_INBOX_HANDSHAKE	16	/* the same before the handshake is done */
 
 struct cp_ks;
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The TLS worker threads: a FIFO of sessions that have work (packets,
- * signals, due timers). A worker takes one session, runs it until its
- * inbox is empty, and goes back to the queue, so a slow handshake holds
- * one worker while the others and the event loop carry on.
+ * signals, due timers). A worker takes one session and runs it once (all
+ * of its inbox, at most CP_INBOX_MAX packets); if more arrived meanwhile
+ * the session goes back to the tail of the queue, so a session whose
+ * inbox keeps refilling (a flood needs only the client's address, port
+ * and clear session id) takes turns with the others instead of keeping
+ * its worker. A slow handshake holds one worker while the others and the
+ * event loop carry on.
  *
  * s->queued is set under s->lock when a session enters the queue and
  * cleared under the same lock only when the worker finds nothing new, so
@@ -17,6 +21,7 @@
 
 struct cp_work {
 	struct cp_ctx *ctx;
+	cp_work_run_fn *run;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct cp_session *head, *tail;
@@ -24,6 +29,16 @@ struct cp_work {
 	unsigned n;
 	pthread_t th[CP_WORKERS_MAX];
 };
+
+/* Append S (its queue reference with it); w->lock held. */
+static void push_locked(struct cp_work *w, struct cp_session *s)
+{
+	if (w->tail != NULL)
+		w->tail->wnext = s;
+	else
+		w->head = s;
+	w->tail = s;
+}
 
 static struct cp_session *pop(struct cp_work *w)
 {
@@ -64,21 +79,33 @@ static void *worker(void *arg)
 	struct cp_session *s;
 
 	while ((s = pop(w)) != NULL) {
-		do
-			cp_session_run(w->ctx, s, w->ctx->now_ms());
-		while (!done(s));
-		cp_session_unref(s);	/* the queue's reference */
+		w->run(w->ctx, s, w->ctx->now_ms());
+		if (done(s)) {
+			cp_session_unref(s);	/* the queue's reference */
+			continue;
+		}
+		/* More arrived: still queued, behind the others. */
+		pthread_mutex_lock(&w->lock);
+		push_locked(w, s);
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
 	}
 	return NULL;
 }
 
 struct cp_work *cp_work_start(struct cp_ctx *ctx, unsigned n)
 {
+	return cp_work_start_run(ctx, n, cp_session_run);
+}
+
+struct cp_work *cp_work_start_run(struct cp_ctx *ctx, unsigned n, cp_work_run_fn *run)
+{
 	struct cp_work *w = calloc(1, sizeof(*w));
 
 	if (w == NULL)
 		return NULL;
 	w->ctx = ctx;
+	w->run = run;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	for (w->n = 0; w->n < n && w->n < CP_WORKERS_MAX; w->n++)
@@ -127,11 +154,7 @@ void cp_work_schedule(struct cp_ctx *ctx, struct cp_session *s)
 		return;
 	cp_session_ref(s);
 	pthread_mutex_lock(&w->lock);
-	if (w->tail != NULL)
-		w->tail->wnext = s;
-	else
-		w->head = s;
-	w->tail = s;
+	push_locked(w, s);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
