@@ -215,7 +215,10 @@ static void reply(struct cp *cp, struct admin_conn *c, const char *req)
 	static char out[ADMIN_REPLY_MAX];
 	int n;
 
-	if (strcmp(req, "status") == 0) {
+	if (cp->dp.status == NULL) {	/* main.c waits for a new data plane */
+		n = snprintf(out, sizeof(out), "error: data plane not running "
+			     "(the control plane is waiting for it)\n");
+	} else if (strcmp(req, "status") == 0) {
 		n = snprintf(out, sizeof(out), "ok\n");
 		n += cp_status_format(cp, out + n, sizeof(out) - n);
 	} else if (strcmp(req, "ping") == 0) {

@@ -29,7 +29,7 @@ int cp_dp_alive(const struct sl_config *cfg)
 	return rte_eal_primary_proc_alive(path);
 }
 
-int cp_dp_attach(struct cp_dp *d)
+static const struct rte_memzone *lookup(struct cp_dp *d)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(SL_MZ_STATUS);
 
@@ -39,7 +39,22 @@ int cp_dp_attach(struct cp_dp *d)
 	d->evt = rte_ring_lookup(SL_RING_EVT);
 	d->pool = rte_mempool_lookup(SL_POOL_PKT);
 	if (mz == NULL || d->cp_rx == NULL || d->cp_tx == NULL || d->cmd == NULL ||
-	    d->evt == NULL || d->pool == NULL) {
+	    d->evt == NULL || d->pool == NULL)
+		return NULL;
+	return mz;
+}
+
+int cp_dp_attach(struct cp_dp *d)
+{
+	const struct rte_memzone *mz = lookup(d);
+
+	/* A data plane that has just started (we were waiting for one) makes
+	 * its objects after its own EAL init: give it a few seconds. */
+	for (int i = 0; i < 50 && mz == NULL; i++) {
+		usleep(100 * 1000);
+		mz = lookup(d);
+	}
+	if (mz == NULL) {
 		SL_ERR("the data plane's shared objects are missing (still starting, "
 		       "or a different sluice version?)");
 		return -ENOENT;

@@ -2,17 +2,28 @@
 /*
  * sluice-controlplane -c FILE: attaches to a running sluice-dataplane as a
  * DPDK secondary process and serves the admin socket. It exits non-zero
- * with a clear message if the data plane is not running, and on its own if
- * the data plane goes away. Restarting it re-attaches; the data plane keeps
- * forwarding meanwhile.
+ * with a clear message if the data plane is not running at start.
+ * Restarting it re-attaches; the data plane keeps forwarding meanwhile.
+ *
+ * If the data plane goes away under it, it says so, ends every session
+ * here (their peers died with the data plane; the clients reconnect on
+ * their ping-restart), saves the pool's remembered addresses next to the
+ * admin socket, and re-executes itself: a DPDK secondary cannot run
+ * rte_eal_init twice in one process, and exec drops every mapping and
+ * descriptor of the old data plane's memory at once. The new process finds
+ * CP_REATTACH_ENV set, waits for a data plane (the admin socket answering
+ * "data plane not running" meanwhile), attaches and restores the pool.
+ * docs/architecture.md ("Processes") says why this over the alternatives.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -21,9 +32,14 @@
 #include "cfg_eal.h"
 #include "cp_admin.h"
 #include "cp_loop.h"
+#include "cp_pool.h"
 #include "sl_log.h"
 
 #define CP_TICK_MS 1
+#define CP_REATTACH_ENV "SLUICE_CONTROLPLANE_REATTACH"
+#define CP_WAIT_POLL_MS 100	/* looking for a new data plane */
+#define CP_WAIT_LOG_S 10	/* "still waiting" every so often */
+#define CP_DETACH_GUARD_S 5	/* detaching from a dead primary must not hang */
 
 static atomic_bool quit;
 
@@ -47,20 +63,122 @@ static int eal_init(const struct sl_config *cfg)
 	return 0;
 }
 
+/* 0 on SIGINT/SIGTERM, 1 when the data plane has gone away. */
 static int run(struct cp *cp)
 {
 	struct pollfd p = { .fd = cp_admin_fd(cp->admin), .events = POLLIN };
+	unsigned n;
 
 	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
 		poll(&p, 1, CP_TICK_MS);
 		cp_admin_serve(cp->admin, cp);	/* connections under way too */
 		cp_loop_poll(cp);
 		if (cp_dp_gone(&cp->dp)) {
-			SL_ERR("the data plane (pid %d) has stopped; exiting", cp->dp.status->dp_pid);
-			return -1;
+			n = 0;
+			for (struct cp_session *s = cp->sessions.all; s != NULL; s = s->next)
+				n++;
+			SL_ERR("the data plane (pid %d) is gone: ending its %u session(s) here "
+			       "(their clients reconnect), keeping the address assignments, "
+			       "waiting for a new data plane", cp->dp.status->dp_pid, n);
+			return 1;
 		}
 	}
 	return 0;
+}
+
+/* Where the pool's remembered addresses wait for the re-executed process. */
+static void pool_file(const struct sl_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.pool", cfg->ctl.socket);
+}
+
+static void pool_save(struct cp *cp)
+{
+	char path[sizeof(cp->cfg->ctl.socket) + 8];
+	int n;
+
+	pool_file(cp->cfg, path, sizeof(path));
+	n = cp_pool_save(cp->ctx.pool, path);
+	if (n < 0)
+		SL_WARN("cannot save the remembered addresses to %s: %s; returning "
+			"clients may get other addresses", path, strerror(-n));
+	else
+		SL_INFO("%d remembered address(es) saved to %s", n, path);
+}
+
+static void pool_restore(struct cp *cp)
+{
+	char path[sizeof(cp->cfg->ctl.socket) + 8];
+	int n;
+
+	pool_file(cp->cfg, path, sizeof(path));
+	n = cp_pool_restore(cp->ctx.pool, path);
+	if (n < 0)
+		SL_WARN("cannot restore the remembered addresses from %s: %s", path,
+			strerror(-n));
+	else
+		SL_INFO("%d remembered address(es) restored from %s", n, path);
+	unlink(path);
+}
+
+/* ARGV again, told to wait for a data plane; only on failure it returns. */
+static char **self_argv;
+
+static void reexec(void)
+{
+	alarm(0);	/* the detach guard: timers survive execv */
+	setenv(CP_REATTACH_ENV, "1", 1);
+	fflush(NULL);
+	/* DPDK's descriptors (hugepage files and their locks, its sockets)
+	 * must not live on in the new image. */
+	close_range(3, ~0u, 0);
+	execv("/proc/self/exe", self_argv);
+	SL_ERR("cannot re-execute myself: %s; exiting", strerror(errno));
+}
+
+/* rte_eal_cleanup takes locks in the dead primary's memory: if one was
+ * held when it died, re-execute anyway (execv is async-signal-safe). */
+static void on_detach_alarm(int sig)
+{
+	(void)sig;
+	setenv(CP_REATTACH_ENV, "1", 1);
+	close_range(3, ~0u, 0);
+	execv("/proc/self/exe", self_argv);
+	_exit(1);
+}
+
+/*
+ * Re-executed after the data plane went away: wait for a new one. The
+ * admin socket is up meanwhile and answers "data plane not running"
+ * (cp_admin.c sees no status). 0 once one runs, 1 on SIGINT/SIGTERM.
+ */
+static int wait_for_dp(const struct sl_config *cfg)
+{
+	struct cp idle = { .cfg = cfg };
+	struct pollfd p;
+	time_t since = time(NULL), logged = since;
+	int rc = 1;
+
+	idle.admin = cp_admin_open(cfg->ctl.socket);
+	if (idle.admin == NULL)
+		return 1;
+	p = (struct pollfd){ .fd = cp_admin_fd(idle.admin), .events = POLLIN };
+	SL_INFO("waiting for a data plane with dataplane.file_prefix \"%s\" "
+		"(admin socket %s up meanwhile)", cfg->dp.file_prefix, cfg->ctl.socket);
+	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
+		if (cp_dp_alive(cfg)) {
+			rc = 0;
+			break;
+		}
+		poll(&p, 1, CP_WAIT_POLL_MS);
+		cp_admin_serve(idle.admin, &idle);
+		if (time(NULL) - logged >= CP_WAIT_LOG_S) {
+			logged = time(NULL);
+			SL_INFO("still waiting for the data plane (%lds)", (long)(logged - since));
+		}
+	}
+	cp_admin_close(idle.admin);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -69,13 +187,21 @@ int main(int argc, char **argv)
 	struct cp cp = { .cfg = &cfg };
 	const char *file = NULL;
 	int args, rc = 1, debug = 0;
+	bool reattach = getenv(CP_REATTACH_ENV) != NULL, dp_gone = false;
 
+	unsetenv(CP_REATTACH_ENV);
+	self_argv = argv;
 	args = cfg_daemon_args(argc, argv, "sluice-controlplane", &file, &debug);
 	if (args != CFG_ARGS_RUN)
 		return args == CFG_ARGS_EXIT ? 0 : 2;
 	if (cfg_load_report(&cfg, file, stderr) < 0)
 		return 1;
 	sl_log_init("sluice-controlplane", debug ? SL_LOG_DEBUG : cfg.dp.log_level);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (reattach && wait_for_dp(&cfg) != 0)
+		goto free_config;
 	if (!cp_dp_alive(&cfg)) {
 		SL_ERR("the data plane is not running (no sluice-dataplane with "
 		       "dataplane.file_prefix \"%s\"); start it first: sluice-dataplane -c %s",
@@ -88,23 +214,31 @@ int main(int argc, char **argv)
 		goto eal_cleanup;
 	if (cp_loop_init(&cp) < 0)
 		goto eal_cleanup;
+	if (reattach)
+		pool_restore(&cp);
 	cp.admin = cp_admin_open(cfg.ctl.socket);
 	if (cp.admin == NULL)
 		goto loop_fini;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 	cp.started = (uint64_t)time(NULL);
 	SL_INFO("attached to the data plane (pid %d), admin socket %s",
 		cp.dp.status->dp_pid, cfg.ctl.socket);
-	rc = run(&cp) == 0 ? 0 : 1;
+	rc = run(&cp);
+	dp_gone = rc == 1;
 	cp_admin_close(cp.admin);
+	if (dp_gone)
+		pool_save(&cp);
 loop_fini:
 	cp_loop_fini(&cp);
 	SL_INFO("stopped");
 eal_cleanup:
+	if (dp_gone) {
+		signal(SIGALRM, on_detach_alarm);
+		alarm(CP_DETACH_GUARD_S);
+	}
 	rte_eal_cleanup();
 free_config:
 	cfg_free(&cfg);
+	if (dp_gone)
+		reexec();
 	return rc;
 }
