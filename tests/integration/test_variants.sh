@@ -28,12 +28,16 @@ tls_auth() {
   session_has "^user client1 .* cipher AES-256-GCM " && sl_client_stop
 }
 
+# The client key carries user metadata (OpenVPN prepends the type byte
+# 0x00, tls_crypt.c): listed with the session as v2meta HEX.
 tls_crypt_v2() {
-  openvpn --tls-crypt-v2 "$PKI/v2-server.key" --genkey tls-crypt-v2-client "$PKI/v2-client1.key" >/dev/null
+  openvpn --tls-crypt-v2 "$PKI/v2-server.key" --genkey tls-crypt-v2-client "$PKI/v2-client1.key" \
+    "$(printf 'alice@example.com' | base64)" >/dev/null
   sl_server_conf "s#^  tls_crypt = .*#  tls_crypt_v2 = \"$PKI/v2-server.key\";#"
   sl_cp_restart
   SL_WRAP="--tls-crypt-v2 $PKI/v2-client1.key" sl_connect client1 &&
-  session_has "^user client1 " && sl_client_stop
+  session_has "^user client1 .* v2meta 00$(printf 'alice@example.com' | od -An -tx1 | tr -d ' \n')$" &&
+  sl_client_stop
 }
 
 cipher_forced() {
@@ -192,7 +196,7 @@ clean_stop() { sl_stop "$CP_PID" && sl_stop "$DP_PID"; }
 sl_server_conf
 stage "data plane starts" sl_dp_start
 stage "tls-auth (key-direction 0/1): connect and ping" tls_auth
-stage "tls-crypt-v2 (per-client key): connect and ping" tls_crypt_v2
+stage "tls-crypt-v2 (per-client key with metadata): connect, ping, v2meta listed" tls_crypt_v2
 sl_server_conf
 sl_cp_restart
 stage "CHACHA20-POLY1305 forced by data-ciphers" cipher_forced CHACHA20-POLY1305
