@@ -8,7 +8,9 @@
  * (the leaf only, as crl-verify does), and its common name must be one
  * printable name (cert_cn). The CRL is re-read when its file changes: a new SSL_CTX is
  * built and swapped in under t->lock; key states already running keep the
- * context they were made from (SSL_new holds a reference).
+ * context they were made from (SSL_new holds a reference). Live sessions
+ * are checked against the new CRL by serial and issuer (cp_tls_revoked),
+ * which the verify callback kept for each (cert_id).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -7,7 +7,9 @@
  * acks are lost, duplicates acked again, hand-window expiry, a full
  * handshake whose KEY_NEW keys equal the client's own EKM derivation, and
  * the server's renegotiation triggers other than time (reneg_bytes and
- * reneg_pkts against injected data-plane counters, packet-id exhaustion).
+ * reneg_pkts against injected data-plane counters, packet-id exhaustion),
+ * a renegotiation left unanswered past tran_window, and a CRL change that
+ * ends the live session of the certificate it revokes.
  */
 #include <stdlib.h>
 #include <string.h>
