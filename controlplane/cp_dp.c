@@ -17,6 +17,7 @@
 #include "sl_log.h"
 
 #define CP_DP_STALL_POLLS 2000	/* ~2 s of loop ticks without a heartbeat */
+#define CP_DP_PID_POLLS 50	/* ~50 ms of them: is its process still there? */
 
 /* Before EAL init: is a primary with our file prefix running? */
 int cp_dp_alive(const struct sl_config *cfg)
@@ -141,7 +142,13 @@ void cp_dp_poll(struct cp_dp *d)
 	}
 }
 
-/* The data plane's main lcore bumps the heartbeat every millisecond. */
+/*
+ * The data plane's main lcore bumps the heartbeat every millisecond. A
+ * missed beat or two is normal; after CP_DP_PID_POLLS of them we look
+ * whether its process is still there, so a killed data plane is noticed
+ * in tens of milliseconds, before a restarted one needs the files our
+ * mappings hold (main.c then lets go of them).
+ */
 bool cp_dp_gone(struct cp_dp *d)
 {
 	if (d->status->heartbeat != d->last_heartbeat) {
@@ -149,7 +156,9 @@ bool cp_dp_gone(struct cp_dp *d)
 		d->stalled_polls = 0;
 		return false;
 	}
-	if (++d->stalled_polls < CP_DP_STALL_POLLS)
+	if (++d->stalled_polls % CP_DP_PID_POLLS == 0 && kill(d->status->dp_pid, 0) != 0)
+		return true;
+	if (d->stalled_polls < CP_DP_STALL_POLLS)
 		return false;
 	return d->status->magic != SL_STATUS_MAGIC ||
 	       kill(d->status->dp_pid, 0) != 0;
