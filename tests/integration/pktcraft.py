@@ -58,10 +58,24 @@ def capture(iface, path):
     return 1
 
 
+def ip_checksum(hdr):
+    total = sum(struct.unpack(f"!{len(hdr) // 2}H", hdr))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
 def variant(frame, how):
     f = bytearray(frame)
     off = data_v2_offset(frame)
     udp = off - 8
+    if how.endswith("-moved"):
+        # From another address of the client's subnet (a forger's, or a
+        # replayer's): the IPv4 source and header checksum change.
+        f[26:30] = bytes([192, 0, 2, 66])
+        f[24:26] = b"\0\0"
+        f[24:26] = struct.pack("!H", ip_checksum(bytes(f[14:34])))
+        how = how[:-len("-moved")]
     if how == "same":
         return bytes(f)
     if how == "corrupt":

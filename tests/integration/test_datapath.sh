@@ -184,6 +184,41 @@ replayed_packet() {
   sl_nsc ping -c 2 -i 0.2 -W 2 "$LAN" >/dev/null   # the session is unharmed
 }
 
+# ---- g. float ----
+
+# A forged packet (tag wrong) and a replayed genuine one from another
+# address (192.0.2.66) do not move the peer. Then the client's address
+# really changes (192.0.2.2 -> .3, the same port: the client is --nobind,
+# the kernel picks the source): its next authenticated packet moves the
+# peer, the session follows (`sluicectl sessions` shows the new address)
+# and the ping goes on. And back.
+real_is() { wait_for 5 listed "^user client1 cn client1 real $1:[0-9]+ "; }
+
+client_addr() {   # client_addr FROM TO: the client's veth address changes
+  ip -n "${P}c" addr add "$2/24" dev "${P}cv" &&
+  ip -n "${P}c" addr del "$1/24" dev "${P}cv"
+}
+
+float_refused() {
+  local auth replay; auth=$(drops auth); replay=$(drops replay)
+  resend corrupt-moved 3 && grew auth "$auth" 3 &&
+  resend same-moved 3 && grew replay "$replay" 3 &&
+  sl_nsc ping -c 2 -i 0.2 -W 2 "$LAN" >/dev/null &&
+  real_is '192\.0\.2\.2' && ! listed '192\.0\.2\.66'
+}
+
+float_followed() {
+  ip netns exec "${P}c" sysctl -qw "net.ipv4.conf.${P}cv.promote_secondaries=1"
+  client_addr 192.0.2.2 192.0.2.3 &&
+  sl_nsc ping -c 5 -i 0.2 -W 2 "$LAN" >"$SL_TMP/float.log" 2>&1 &&
+  real_is '192\.0\.2\.3' &&
+  sl_log "$(sl_ctl sessions | grep '^user client1')" &&
+  client_addr 192.0.2.3 192.0.2.2 &&
+  sl_nsc ping -c 5 -i 0.2 -W 2 "$LAN" >>"$SL_TMP/float.log" 2>&1 &&
+  real_is '192\.0\.2\.2' &&
+  sl_log "$(grep -c ' 0% packet loss' "$SL_TMP/float.log") of 2 ping runs without loss"
+}
+
 # ---- f. drop reasons from outside ----
 
 udp_to() {   # udp_to PORT HEX_PAYLOAD [COUNT]: datagrams from the client namespace
@@ -331,6 +366,8 @@ stage "b. iperf3 UDP LAN -> client (-R, 20 Mbit/s)" iperf udp-down -u -b 20M -R
 stage "c. inner source spoofed from the client: no reply, drop spoofed" spoofed_source
 stage "d. capture a P_DATA_V2 packet the client sends" capture_data_packet
 stage "d. the same packet again: drop replay" replayed_packet
+stage "g. forged or replayed from another address: the peer stays" float_refused
+stage "g. the client's address changes: the session follows it and back" float_followed
 stage "f. corrupted tag: drop auth" provoke auth resend corrupt 3
 stage "f. key-id without a key: drop no-key" provoke no-key resend key-id 3
 stage "f. peer-id nobody has: drop unknown-peer" provoke unknown-peer resend peer-id 3
