@@ -256,6 +256,7 @@ bool cp_tls_revoked(struct cp_tls *t, const struct cp_cert_id *id)
 	const unsigned char *p = id->serial;
 	ASN1_INTEGER *sn;
 	STACK_OF(X509_OBJECT) *objs;
+	X509_STORE *st;
 	bool revoked = false;
 
 	if (id->len == 0 || t->pki->crl[0] == '\0')
@@ -264,13 +265,16 @@ bool cp_tls_revoked(struct cp_tls *t, const struct cp_cert_id *id)
 	if (sn == NULL)
 		return false;
 	pthread_mutex_lock(&t->lock);
-	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(t->ctx));
+	st = SSL_CTX_get_cert_store(t->ctx);
+	X509_STORE_lock(st);	/* handshakes on the workers read it too */
+	objs = X509_STORE_get0_objects(st);
 	for (int i = 0; !revoked && i < sk_X509_OBJECT_num(objs); i++) {
 		X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
 
 		if (X509_OBJECT_get_type(o) == X509_LU_CRL)
 			revoked = crl_revokes(X509_OBJECT_get0_X509_CRL(o), id, sn);
 	}
+	X509_STORE_unlock(st);
 	pthread_mutex_unlock(&t->lock);
 	ASN1_INTEGER_free(sn);
 	return revoked;
