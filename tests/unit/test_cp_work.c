@@ -18,6 +18,7 @@
 static struct cp_ctx ctx;
 static struct cp_session *flooded, *quiet;
 static atomic_uint runs_flooded, runs_quiet, flooded_runs_before_quiet;
+static atomic_bool both_queued;
 
 static uint64_t now_ms(void)
 {
@@ -39,6 +40,10 @@ static void fake_run(struct cp_ctx *c, struct cp_session *s, uint64_t now)
 
 	(void)c;
 	(void)now;
+	/* The worker may start on the flooded one before the quiet one is
+	 * queued: its first run ends only once both are. */
+	while (!atomic_load(&both_queued))
+		usleep(100);
 	pthread_mutex_lock(&s->lock);
 	in = s->in_head;
 	s->in_head = s->in_tail = NULL;
@@ -77,6 +82,7 @@ static int test_fair(void)
 	CHECK(ctx.work != NULL);
 	cp_work_schedule(&ctx, flooded);
 	cp_work_schedule(&ctx, quiet);
+	atomic_store(&both_queued, true);
 	for (int i = 0; i < 5000 && (atomic_load(&runs_quiet) == 0 ||
 				     atomic_load(&runs_flooded) <= FLOOD_RUNS); i++)
 		usleep(1000);
@@ -113,7 +119,8 @@ static int test_inbox_cap(void)
 	for (unsigned i = 0; i < CP_INBOX_MAX; i++)
 		post_one(s);
 	CHECK_EQ(s->in_n, CP_INBOX_MAX);
-	fake_run(&ctx, s, 0);
+	atomic_store(&both_queued, true);
+	fake_run(&ctx, s, 0);			/* frees the inbox */
 	cp_session_unref(s);
 	return 0;
 }
