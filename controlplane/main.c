@@ -113,6 +113,8 @@ static void pool_restore(struct cp *cp)
 
 	pool_file(cp->cfg, path, sizeof(path));
 	n = cp_pool_restore(cp->ctx.pool, path);
+	if (n == -ENOENT)
+		return;		/* the usual start */
 	if (n < 0)
 		SL_WARN("cannot restore the remembered addresses from %s: %s", path,
 			strerror(-n));
@@ -200,8 +202,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (reattach && wait_for_dp(&cfg) != 0)
+	if (reattach && wait_for_dp(&cfg) != 0) {
+		rc = atomic_load(&quit) ? 0 : 1;	/* SIGTERM while waiting: a clean stop */
 		goto free_config;
+	}
 	if (!cp_dp_alive(&cfg)) {
 		SL_ERR("the data plane is not running (no sluice-dataplane with "
 		       "dataplane.file_prefix \"%s\"); start it first: sluice-dataplane -c %s",
@@ -214,8 +218,8 @@ int main(int argc, char **argv)
 		goto eal_cleanup;
 	if (cp_loop_init(&cp) < 0)
 		goto eal_cleanup;
-	if (reattach)
-		pool_restore(&cp);
+	/* Also at a plain start: left by one that was stopped while waiting. */
+	pool_restore(&cp);
 	cp.admin = cp_admin_open(cfg.ctl.socket);
 	if (cp.admin == NULL)
 		goto loop_fini;

@@ -95,7 +95,18 @@ cp_killed_in_flood() {
   wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status | grep -q 'sessions 0 half-open 0$'"
 }
 
-clean_stop() { sl_stop "$CP_PID" && sl_stop "$DP_PID"; }
+# Killed again, with nothing connected: SIGTERM while the control plane
+# waits is a clean stop (exit 0, socket removed; the remembered addresses
+# stay for the next start). (A data plane stopped with SIGTERM under a
+# running control plane frees the shared memory the control plane still
+# reads: not covered here, see docs/operations.md.)
+waiting_stop() {
+  local old_dp=$DP_PID
+  kill -KILL "$old_dp"; wait "$old_dp" 2>/dev/null || true
+  wait_for 10 grep -q "the data plane (pid $old_dp) is gone" "$SL_TMP/cp.log" &&
+  wait_for 10 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status 2>&1 | grep -q 'data plane not running'" &&
+  sl_stop "$CP_PID" && [ ! -e "$SL_TMP/ctl.sock" ] && [ -e "$SL_TMP/ctl.sock.pool" ]
+}
 
 stage "data plane starts" sl_dp_start
 stage "control plane attaches" sl_cp_start
@@ -104,6 +115,6 @@ stage "kill -9 of the data plane: control plane says so, waits, re-attaches; cli
   dp_killed_and_back
 stage "kill -9 of the control plane during a handshake flood: half-open 0 after, client connects" \
   cp_killed_in_flood
-stage "clean stop" clean_stop
+stage "data plane killed again: the control plane waits, then stops cleanly on SIGTERM" waiting_stop
 sl_cleanup
 sl_finish
