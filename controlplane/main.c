@@ -152,7 +152,7 @@ static void on_detach_alarm(int sig)
 /*
  * Re-executed after the data plane went away: wait for a new one. The
  * admin socket is up meanwhile and answers "data plane not running"
- * (cp_admin.c sees no status). 0 once one runs, 1 on SIGINT/SIGTERM.
+ * (cp_admin.c sees a config and no data-plane status). 0 once one runs, 1 on SIGINT/SIGTERM.
  */
 static int wait_for_dp(const struct sl_config *cfg)
 {
