@@ -120,6 +120,7 @@ static void cred_remember(struct cp_session *s, const struct ovpn_km_client *km)
 static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 			   const struct ovpn_km_client *km)
 {
+	struct cp_users *users;
 	int rc;
 
 	if (ctx->users == NULL)
@@ -130,7 +131,9 @@ static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 	}
 	if (cred_cached(s, km))
 		return true;
-	rc = cp_users_check(ctx->users, km->username, km->password);
+	users = cp_ctx_users_get(ctx);	/* the loop may swap in a new file */
+	rc = cp_users_check(users, km->username, km->password);
+	cp_users_free(users);
 	if (rc != 0) {
 		refuse(s, rc == -ENOENT ? "unknown user" : rc == -EACCES ? "wrong password" :
 			  "password check failed");

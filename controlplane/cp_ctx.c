@@ -7,12 +7,14 @@
  * plane's counters and the workers.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cp_ctx.h"
 #include "cp_pool.h"
+#include "cp_session.h"
 #include "cp_tls.h"
 #include "cp_users.h"
 #include "cp_wrapkeys.h"
@@ -71,6 +73,7 @@ int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size
 
 	ctx->cfg = cfg;
 	pthread_mutex_init(&ctx->out_lock, NULL);
+	pthread_mutex_init(&ctx->users_lock, NULL);
 	if (join_ciphers(&cfg->vpn, ctx->data_ciphers, sizeof(ctx->data_ciphers)) != 0) {
 		snprintf(err, len, "vpn.data_ciphers: no AEAD cipher the data plane can run");
 		return -EINVAL;
@@ -85,11 +88,72 @@ int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size
 	if (rc != 0)
 		return rc;
 	if (cfg->pki.auth_user_pass) {
-		ctx->users = cp_users_open(cfg->user_store, err, len);
-		if (ctx->users == NULL)
+		struct cp_users *old = NULL;
+
+		/* The file's identity first: a change while it is read is
+		 * seen at the next check. */
+		if (cp_ctx_users_reload(ctx, &old, err, len) < 0)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+static void file_id(const struct stat *st, struct cp_file_id *id)
+{
+	*id = (struct cp_file_id){ .dev = st->st_dev, .ino = st->st_ino,
+				   .size = (uint64_t)st->st_size,
+				   .mtime_s = st->st_mtim.tv_sec,
+				   .mtime_ns = st->st_mtim.tv_nsec };
+}
+
+struct cp_users *cp_ctx_users_get(struct cp_ctx *ctx)
+{
+	struct cp_users *u;
+
+	pthread_mutex_lock(&ctx->users_lock);
+	u = ctx->users;
+	if (u != NULL)
+		cp_users_hold(u);
+	pthread_mutex_unlock(&ctx->users_lock);
+	return u;
+}
+
+int cp_ctx_users_reload(struct cp_ctx *ctx, struct cp_users **old, char *err, size_t len)
+{
+	const char *path = ctx->cfg->user_store;
+	struct cp_file_id id = { 0 };
+	struct cp_users *u;
+	struct stat st;
+
+	*old = NULL;
+	if (stat(path, &st) == 0)
+		file_id(&st, &id);
+	if (memcmp(&id, &ctx->users_file, sizeof(id)) == 0 && ctx->users != NULL)
+		return 0;
+	ctx->users_file = id;
+	u = cp_users_open(path, err, len);
+	if (u == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->users_lock);
+	*old = ctx->users;
+	ctx->users = u;
+	pthread_mutex_unlock(&ctx->users_lock);
+	return 1;
+}
+
+unsigned cp_ctx_user_gone(struct cp_ctx *ctx, const struct cp_users *old, struct cp_session *s)
+{
+	char user[CP_NAME_MAX];
+	bool established;
+
+	pthread_mutex_lock(&s->lock);
+	established = s->info.established;
+	memcpy(user, s->info.user, sizeof(user));
+	pthread_mutex_unlock(&s->lock);
+	user[sizeof(user) - 1] = '\0';
+	if (!established || cp_users_same(old, ctx->users, user))
+		return 0;
+	return cp_users_has(ctx->users, user) ? CP_SIG_USER_CHANGED : CP_SIG_USER_GONE;
 }
 
 void cp_ctx_close(struct cp_ctx *ctx)
@@ -103,4 +167,5 @@ void cp_ctx_close(struct cp_ctx *ctx)
 	ctx->keys = NULL;
 	ctx->tls = NULL;
 	pthread_mutex_destroy(&ctx->out_lock);
+	pthread_mutex_destroy(&ctx->users_lock);
 }

@@ -67,7 +67,12 @@ struct cp_ctx {
 	struct cp_tls *tls;
 	struct cp_wrapkeys *keys;
 	struct cp_pool *pool;
-	struct cp_users *users;		/* NULL unless pki.auth_user_pass */
+	/* NULL unless pki.auth_user_pass. Swapped by the event loop when the
+	 * file changes (cp_ctx_users_reload), under users_lock: the TLS
+	 * workers check through cp_ctx_users_get; the loop reads it directly. */
+	struct cp_users *users;
+	pthread_mutex_t users_lock;
+	struct cp_file_id { uint64_t dev, ino, size; int64_t mtime_s, mtime_ns; } users_file;
 	struct cp_work *work;		/* NULL: the caller runs sessions itself */
 	uint64_t (*now_ms)(void);	/* monotonic ms; tests inject their own */
 	int64_t wall_offset;		/* Unix s minus now_ms()/1000, for replay-ids */
@@ -91,6 +96,22 @@ struct cp_ctx {
  */
 int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size_t len);
 void cp_ctx_close(struct cp_ctx *ctx);
+
+/* The user store now, held (cp_users_free drops it when done). Any thread. */
+struct cp_users *cp_ctx_users_get(struct cp_ctx *ctx);
+/*
+ * Event loop: has the user store file (cfg->user_store) changed (device,
+ * inode, size, mtime)? 0 not; 1 reloaded and swapped in, *old the
+ * previous store (the caller frees it); < 0 the new file is bad: nothing
+ * changes and err says file:line and why (once per change).
+ */
+int cp_ctx_users_reload(struct cp_ctx *ctx, struct cp_users **old, char *err, size_t len);
+struct cp_session;
+/* Does S (established, its username verified against OLD) lose its user
+ * in the store now? CP_SIG_USER_GONE (removed), CP_SIG_USER_CHANGED (its
+ * password hash changed: the credentials it proved, and its cached digest
+ * of them, no longer count), or 0. Reads s->info under s->lock. */
+unsigned cp_ctx_user_gone(struct cp_ctx *ctx, const struct cp_users *old, struct cp_session *s);
 
 static inline void cp_count(struct cp_ctx *ctx, enum cp_stat s)
 {

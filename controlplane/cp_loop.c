@@ -29,6 +29,7 @@
 #include "cp_out.h"
 #include "cp_pool.h"
 #include "cp_tls.h"
+#include "cp_users.h"
 #include "cp_work.h"
 #include "cp_wrapkeys.h"
 #include "sl_log.h"
@@ -400,6 +401,49 @@ static void crl_check(struct cp *cp)
 	}
 }
 
+/*
+ * A user store change ends the live sessions whose verified username is
+ * no longer in it, or whose password hash changed (their cached
+ * credential digest would otherwise keep answering renegotiations), the
+ * way a CRL change ends revoked ones. OLD is the store they were checked
+ * against.
+ */
+static void users_check(struct cp *cp, const struct cp_users *old)
+{
+	struct cp_session *s, *next;
+	enum cp_end why;
+	unsigned sig;
+
+	for (s = cp->sessions.all; s != NULL; s = next) {
+		next = s->next;
+		if (s->adopted) {
+			why = cp_adopt_recheck(&cp->ctx, s, false);
+			if (why != CP_END_NONE)
+				cp_adopt_end(cp, s, why);
+		} else if ((sig = cp_ctx_user_gone(&cp->ctx, old, s)) != 0) {
+			cp_work_wake(&cp->ctx, s, sig);
+		}
+	}
+}
+
+static void users_reload(struct cp *cp)
+{
+	struct cp_users *old;
+	char err[256];
+	int rc;
+
+	if (cp->ctx.users == NULL)
+		return;
+	rc = cp_ctx_users_reload(&cp->ctx, &old, err, sizeof(err));
+	if (rc > 0) {
+		SL_INFO("users.store %s changed: reloaded", cp->cfg->user_store);
+		users_check(cp, old);
+		cp_users_free(old);
+	} else if (rc < 0) {
+		SL_WARN("users.store reload failed, keeping the previous one: %s", err);
+	}
+}
+
 static void timers(struct cp *cp, uint64_t now)
 {
 	char err[256];
@@ -419,6 +463,7 @@ static void timers(struct cp *cp, uint64_t now)
 			crl_check(cp);
 		} else if (rc < 0)
 			SL_WARN("pki.crl reload failed, keeping the previous one: %s", err);
+		users_reload(cp);
 	}
 }
 

@@ -34,7 +34,7 @@ static const char *const end_names[] = {
 	[CP_END_REPLACED] = "replaced by a new session", [CP_END_SHUTDOWN] = "shutdown",
 	[CP_END_ERROR] = "internal error", [CP_END_REVOKED] = "certificate revoked",
 	[CP_END_RENEG] = "renegotiation not completed",
-	[CP_END_USER_GONE] = "user no longer in the user store",
+	[CP_END_USER_GONE] = "user removed", [CP_END_USER_CHANGED] = "user changed",
 	[CP_END_CRL_UNKNOWN] = "CRL changed and its certificate is unknown (adopted)",
 };
 
@@ -189,14 +189,22 @@ void cp_session_signal(struct cp_session *s, unsigned sig)
  * (PEER_DEL right after the HALT), not after its ack: a revoked client
  * gets no more data-channel time by not acking.
  */
-void cp_session_revoke(struct cp_session *s)
+static void halt_end(struct cp_session *s, enum cp_end why)
 {
+	char msg[64];
+
 	if (s->p.ended)
 		return;
+	snprintf(msg, sizeof(msg), "HALT,%s", cp_end_name(why));
 	if (s->p.ks->state == CP_KS_ACTIVE)
-		cp_ks_text(s->p.ks, "HALT,certificate revoked");
-	cp_session_end(s, CP_END_REVOKED);
-	s->p.end_reason = CP_END_REVOKED;
+		cp_ks_text(s->p.ks, msg);
+	cp_session_end(s, why);
+	s->p.end_reason = why;
+}
+
+void cp_session_revoke(struct cp_session *s)
+{
+	halt_end(s, CP_END_REVOKED);
 }
 
 static void signals(struct cp_session *s, unsigned sig, uint64_t now)
@@ -222,6 +230,11 @@ static void signals(struct cp_session *s, unsigned sig, uint64_t now)
 	}
 	if (sig & CP_SIG_REVOKED)
 		cp_session_revoke(s);
+	/* A user store change, the same end (cp_ctx_user_gone). */
+	if (sig & CP_SIG_USER_GONE)
+		halt_end(s, CP_END_USER_GONE);
+	if (sig & CP_SIG_USER_CHANGED)
+		halt_end(s, CP_END_USER_CHANGED);
 	/* Packet-id near exhaustion: a trigger that stays until a new key is in,
 	 * so a renegotiation already under way or abandoned still answers it. */
 	if (sig & CP_SIG_REKEY)

@@ -46,7 +46,8 @@ enum cp_end {
 	CP_END_ERROR,		/* internal error (memory, data plane refused) */
 	CP_END_REVOKED,		/* its certificate is in the CRL now (pki.crl) */
 	CP_END_RENEG,		/* our renegotiation not done within tran_window */
-	CP_END_USER_GONE,	/* adopted: its user is not in the user store */
+	CP_END_USER_GONE,	/* its user is not in the user store (now) */
+	CP_END_USER_CHANGED,	/* its user's password hash changed in the store */
 	CP_END_CRL_UNKNOWN,	/* adopted: CRL changed, its certificate unknown */
 };
 
@@ -110,6 +111,8 @@ struct cp_session_info {
 #define CP_SIG_ERROR	0x40	/* the data plane refused one of its commands */
 #define CP_SIG_PEER_UP	0x80	/* the data plane made the peer (PEER_NEW done) */
 #define CP_SIG_REVOKED	0x100	/* its certificate was revoked (CRL change) */
+#define CP_SIG_USER_GONE 0x200	/* its user was removed (user store change) */
+#define CP_SIG_USER_CHANGED 0x400 /* its user's password hash changed */
 
 /* The protocol state: written only by the worker that runs the session. */
 struct cp_proto {

@@ -49,6 +49,7 @@ struct cp_user {
 };
 
 struct cp_users {
+	atomic_uint refs;		/* cp_users_hold / cp_users_free */
 	atomic_ulong runs;		/* PBKDF2 runs of cp_users_check() */
 	atomic_ulong iters;		/* ... and their iterations, summed */
 	struct cp_user dummy;		/* what an unknown user is checked against */
@@ -197,17 +198,25 @@ struct cp_users *cp_users_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "users.store %s: no random bytes", path);
 		goto fail;
 	}
+	atomic_init(&us->refs, 1);
 	return us;
 fail:
 	if (f != NULL)
 		fclose(f);
+	if (us != NULL)
+		atomic_init(&us->refs, 1);
 	cp_users_free(us);
 	return NULL;
 }
 
+void cp_users_hold(struct cp_users *u)
+{
+	atomic_fetch_add(&u->refs, 1);
+}
+
 void cp_users_free(struct cp_users *u)
 {
-	if (u == NULL)
+	if (u == NULL || atomic_fetch_sub(&u->refs, 1) != 1)
 		return;
 	OPENSSL_cleanse(u->u, u->n * sizeof(u->u[0]));
 	free(u);
@@ -241,12 +250,27 @@ int cp_users_check(struct cp_users *us, const char *user, const char *password)
 	return u == NULL && rc != -EIO ? -ENOENT : rc;
 }
 
-bool cp_users_has(const struct cp_users *us, const char *user)
+static const struct cp_user *find(const struct cp_users *us, const char *user)
 {
 	for (unsigned i = 0; i < us->n; i++)
 		if (strcmp(us->u[i].name, user) == 0)
-			return true;
-	return false;
+			return &us->u[i];
+	return NULL;
+}
+
+bool cp_users_has(const struct cp_users *us, const char *user)
+{
+	return find(us, user) != NULL;
+}
+
+/* Field by field: the struct has padding. */
+bool cp_users_same(const struct cp_users *a, const struct cp_users *b, const char *user)
+{
+	const struct cp_user *x = find(a, user), *y = find(b, user);
+
+	return x != NULL && y != NULL && x->iter == y->iter && x->salt_len == y->salt_len &&
+	       memcmp(x->salt, y->salt, x->salt_len) == 0 &&
+	       memcmp(x->hash, y->hash, sizeof(x->hash)) == 0;
 }
 
 unsigned long cp_users_hash_runs(const struct cp_users *u)

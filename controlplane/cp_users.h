@@ -14,6 +14,11 @@ struct cp_users;
 bool cp_users_name_ok(const char *name);
 
 struct cp_users *cp_users_open(const char *path, char *err, size_t errlen);
+/* Stores are reference counted: cp_users_open gives one reference,
+ * cp_users_hold takes another, cp_users_free drops one (the last frees),
+ * so a store swapped out while the TLS workers check against it
+ * (cp_ctx_users_get) lives until their checks are done. */
+void cp_users_hold(struct cp_users *u);
 void cp_users_free(struct cp_users *u);
 /* 0 if user/password match; -EACCES wrong, -ENOENT unknown user (after
  * the same PBKDF2 work), -EIO. Thread-safe. */
@@ -21,6 +26,8 @@ int cp_users_check(struct cp_users *u, const char *user, const char *password);
 /* Does the store hold USER? (No password check: for sessions adopted
  * after a restart, whose users may have been removed meanwhile.) */
 bool cp_users_has(const struct cp_users *u, const char *user);
+/* Do A and B both hold USER with the same hash (iterations, salt, hash)? */
+bool cp_users_same(const struct cp_users *a, const struct cp_users *b, const char *user);
 /* PBKDF2 runs of cp_users_check() so far (tests, statistics). */
 unsigned long cp_users_hash_runs(const struct cp_users *u);
 /* PBKDF2 iterations those runs did, summed: the work, counted. */
