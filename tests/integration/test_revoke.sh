@@ -4,6 +4,9 @@
 #   within about a second (the control plane looks at pki.crl every
 #   second): HALT to the client, which stops (SIGTERM) instead of retrying, PEER_DEL,
 #   "disconnect: ... certificate revoked"; its reconnect is refused in TLS;
+#   removing a user from the user store (auth-user-pass) ends the live
+#   session of that user the same way within about a second ("user
+#   removed"), while a ping runs;
 #   a client whose control packets no longer reach the server (dropped by
 #   tc in its namespace, data packets still pass) cannot answer the
 #   server's renegotiation: after vpn.tran_window its key is deleted and
@@ -48,6 +51,41 @@ revoked_reconnect_refused() {
   [ $rc -eq 0 ] && ! grep -q "Initialization Sequence Completed" "$SL_TMP/client1.log"
 }
 
+# users_file NAME...: the user store with NAME, password "pw NAME", each;
+# written by rename, as an editor or install(1) does.
+users_file() {
+  python3 -c 'import hashlib, os, sys
+for n in sys.argv[1:]:
+    salt = os.urandom(16)
+    h = hashlib.pbkdf2_hmac("sha256", ("pw " + n).encode(), salt, 100000)
+    print(n + ":pbkdf2-sha256$100000$" + salt.hex() + "$" + h.hex())' "$@" > "$SL_TMP/users.new" &&
+  mv "$SL_TMP/users.new" "$SL_TMP/users"
+}
+
+# alice's session ends within 2 s of her removal from the store, during a
+# ping: HALT (the client exits on SIGTERM), PEER_DEL, "user removed".
+user_removed_live() {
+  printf 'alice\npw alice\n' > "$SL_TMP/alice.pass"
+  sl_connect client2 --auth-user-pass "$SL_TMP/alice.pass" || return 1
+  local pid=$CL_PID t0 t1 ms
+  sl_nsc ping -c 40 -i 0.1 -W 1 10.20.0.2 > "$SL_TMP/ping.log" 2>&1 &
+  local ping=$!
+  sleep 1
+  t0=$(date +%s%N)
+  grep "^bob:" "$SL_TMP/users" > "$SL_TMP/users.new" && mv "$SL_TMP/users.new" "$SL_TMP/users"
+  wait_for 5 grep -q "disconnect: user alice cn client2 from [0-9.:]*: user removed" \
+    "$SL_TMP/cp.log" || { tail -20 "$SL_TMP/cp.log"; kill "$ping" 2>/dev/null; return 1; }
+  t1=$(date +%s%N)
+  ms=$(( (t1 - t0) / 1000000 ))
+  wait "$ping" || true
+  sl_log "user removed -> session ended: ${ms} ms; ping: $(grep -o '[0-9]* received' "$SL_TMP/ping.log")"
+  [ "$ms" -lt 2000 ] || return 1
+  wait_for 10 bash -c "! kill -0 $pid" || { tail -20 "$SL_TMP/client2.log"; return 1; }
+  grep -q "SIGTERM.* received" "$SL_TMP/client2.log" &&
+  grep -q "users.store .* changed: reloaded" "$SL_TMP/cp.log" &&
+  wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '"
+}
+
 # Control packets (any opcode but P_DATA_V2, the first payload byte's top
 # five bits) from the client to the server's port go to a class whose
 # queue holds nothing; data packets pass.
@@ -90,6 +128,11 @@ stage "control plane attaches" sl_cp_start
 stage "CRL revokes client1: its live session ends within 2 s, HALT, the client exits" \
   revoked_live
 stage "client1 reconnects: refused in TLS (certificate revoked)" revoked_reconnect_refused
+users_file alice bob
+sl_server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#"
+sl_cp_restart
+stage "alice removed from the user store during a ping: her session ends within 2 s, HALT, the client exits" \
+  user_removed_live
 sl_server_conf "s#^vpn: {#vpn: {\n  reneg_sec = 5; hand_window = 5; tran_window = 10;#"
 sl_cp_restart
 stage "client2 ignores the server's renegotiation (control dropped): key deleted after tran_window 10 s, session ended" \

@@ -8,8 +8,9 @@
  * handshake whose KEY_NEW keys equal the client's own EKM derivation, and
  * the server's renegotiation triggers other than time (reneg_bytes and
  * reneg_pkts against injected data-plane counters, packet-id exhaustion),
- * a renegotiation left unanswered past tran_window, and a CRL change that
- * ends the live session of the certificate it revokes.
+ * a renegotiation left unanswered past tran_window, a CRL change that
+ * ends the live session of the certificate it revokes, and a user store
+ * change that ends the live sessions of removed or changed users.
  */
 #include <stdlib.h>
 #include <string.h>
