@@ -13,6 +13,9 @@
       incoming IPv4 packets from the VPN pool (10.10.0.0/24) until SIGTERM
       or SECS seconds, by protocol (and ICMP type): what the tunnel
       delivered. Prints "counting on IFACE" once it listens.
+  hostile.py peer-rx FILE_PREFIX ID
+      packets the data plane took from peer ID (DPDK telemetry,
+      /sluice/peers,ID: rx_pkts)
   hostile.py delta BEFORE AFTER
       two `sluicectl status` outputs -> every counter that moved, one
       "name delta" a line (dp:REASON the data plane's drops, cp:NAME the
@@ -25,6 +28,7 @@ Every wait is bounded by SECS; exit 1 when a capture kept nothing. The
 first line of capture and count says when they listen (the test waits for
 it: starting Python can take seconds on a loaded machine).
 """
+import json
 import signal
 import socket
 import struct
@@ -133,6 +137,18 @@ def count(iface, secs):
     return 0
 
 
+def peer_rx(prefix, peer_id):
+    path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(5)
+        s.connect(path)
+        s.recv(16384)                  # the greeting
+        s.send(f"/sluice/peers,{peer_id}".encode())
+        reply = json.loads(s.recv(65536).decode())
+    print(reply["/sluice/peers"]["rx_pkts"])   # keyed by the command alone
+    return 0
+
+
 def counters(path):
     """`sluicectl status` text -> {name: value}."""
     c, port = {}, None
@@ -184,6 +200,8 @@ def main():
         return replay(a[0], a[1], a[2:])
     if cmd == "count":
         return count(a[0], float(a[1]))
+    if cmd == "peer-rx":
+        return peer_rx(a[0], a[1])
     if cmd == "delta":
         return delta(a[0], a[1])
     raise SystemExit(__doc__)

@@ -71,6 +71,9 @@ alive() {
     sl_log "data plane or control plane gone"; tail -5 "$SL_TMP/dp.log" "$SL_TMP/cp.log"; return 1; }
 }
 
+# peer_rx ID: packets the data plane took from peer ID (telemetry).
+peer_rx() { $HOST peer-rx "$P" "$1"; }
+
 # peer_line NAME: the session line of a user in `sluicectl sessions`.
 peer_line() { sl_ctl sessions | grep "^user $1 "; }
 real_addr() { peer_line "$1" | grep -o "real [0-9.:]*" | cut -d' ' -f2; }
@@ -209,8 +212,10 @@ settled() {
 }
 
 storm() {
-  local addr d sent unc held acc
+  local addr d sent unc held acc id rx0 rx1 dp_in dp_counted
   addr=$(real_addr client1)
+  id=$(peer_id client1)
+  rx0=$(peer_rx "$id") || return 1
   snap storm0 || return 1
   ping_bg storm
   worker_rt on || return 1
@@ -221,6 +226,7 @@ storm() {
   worker_rt off
   ping_done storm; local ping_ok=$?
   settled storm0 storm1 || return 1
+  rx1=$(peer_rx "$id") || return 1
   d=$(delta storm0 storm1)
   sent=$(blast_field sent "$SL_TMP/storm.blast")
   unc=$(blast_field uncounted "$SL_TMP/storm.blast")
@@ -234,9 +240,23 @@ storm() {
   # copy of the client's own hard reset (see the TODO stage in 4).
   [ "$acc" -lt $((sent - held - unc)) ] &&
     sl_log "storm: $((sent - held - unc - acc)) frame(s) counted nowhere (the client's hard reset, known)"
+  # The data plane's side alone, exactly: every frame it received is a
+  # drop, a reply, handed to the control plane or one of client1's own.
+  dp_in=$(val public:rx_pkts <<<"$d")
+  dp_counted=$(( $(grep '^dp:' <<<"$d" | awk '{ s += $2 } END { print s + 0 }') +
+    $(val lcore:arp_replies <<<"$d") + $(val lcore:icmp_replies <<<"$d") +
+    $(val lcore:cp_rx <<<"$d") + rx1 - rx0 ))
+  sl_log "storm: the data plane received $dp_in frames on the public port: $dp_counted dropped," \
+    "answered, handed to the control plane or client1's ($((rx1 - rx0))); $((dp_in - dp_counted)) neither"
+  local cp_in cp_counted
+  cp_in=$(val cp:packets-in <<<"$d")
+  cp_counted=$(( $(grep '^cp:drop-' <<<"$d" | awk '{ s += $2 } END { print s + 0 }') +
+    $(val cp:cookie-replies <<<"$d") + $(val cp:sessions-created <<<"$d") ))
+  sl_log "storm: the control plane took $cp_in packets: $cp_counted dropped or answered," \
+    "$((cp_in - cp_counted)) neither"
   sl_log "storm: sessions-created +$(val cp:sessions-created <<<"$d"), client1 at $(real_addr client1) (was $addr)"
   [ $ping_ok -eq 0 ] && alive &&
-  [ "$acc" -ge $((sent - held - unc - 1)) ] &&
+  [ "$acc" -ge $((sent - held - unc - 1)) ] && [ $((dp_in - dp_counted)) -le "$unc" ] &&
   [ "$(val cp:sessions-created <<<"$d")" = 0 ] &&
   [ "$(real_addr client1)" = "$addr" ]
 }
@@ -333,6 +353,7 @@ replayed() {
   n=$(grep -c . "$file")
   snap "$name"0 || return 1
   lan_bg "$name" || return 1
+  local wt; wt=$(worker_time)
   replay "$file" "$@"
   # The counters move once the worker and the control plane had their
   # turn: give them up to 5 s on a busy machine.
@@ -348,7 +369,8 @@ replayed() {
   lan_done "$name"; local lan=$LAN_SEEN
   sl_log "$name: $n frames replayed ($*): ${want//+/ + } +$got; LAN saw: $lan;" \
     "sessions-created +$(val cp:sessions-created <<<"$d")"
-  [ "$got" -ge "$n" ] || { sed 's/^/#   /' <<<"$d"; sl_log "worker time (ms on the CPU, waiting): $(worker_time)"; }
+  [ "$got" -ge "$n" ] || { sed 's/^/#   /' <<<"$d"; sl_log "$name: $(worker_since "$wt")," \
+    "now in $(cat /proc/"$DP_PID"/task/*/wchan | tr '\0\n' '  ')"; }
   [ "$got" -ge "$n" ] && [ "$lan" = none ] &&
   [ "$(val cp:sessions-created <<<"$d")" = 0 ]
 }
@@ -384,12 +406,55 @@ reconnect_same_peer_id() {
   replayed reconnect "$SL_TMP/data1.hex" dp:auth+dp:no-key
 }
 
+# client1 from a fixed local port (openvpn's default without --nobind),
+# as sl_client_start starts it otherwise.
+client1_port_40001() {
+  local d=$SL_TMP/pki
+  rm -f "$SL_TMP/client1.log"
+  ip netns exec "${P}c" openvpn --client --dev tun --proto udp --remote 192.0.2.1 1194 \
+    --lport 40001 --remote-cert-tls server --ca "$d/ca.crt" --cert "$d/client1.crt" \
+    --key "$d/client1.key" --tls-crypt "$d/tls-crypt.key" --verb 4 --explicit-exit-notify 1 \
+    --log "$SL_TMP/client1.log" &
+  CL1_PID=$!
+  SL_PIDS+=("$CL1_PID")
+  sl_client_up client1 && sl_nsc ping -c 2 -i 0.2 -W 2 "$LAN" >/dev/null
+}
+
+no_sessions() {
+  wait_for 10 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '"
+}
+
+# The third admission packet of a session that has ended, replayed from
+# the same address and port once the client is back there, while the
+# cookie it echoes is still good (vpn.hand_window): no session may be
+# made from it, and the client's new session must stay.
+stale_third_packet() {
+  local m
+  sl_stop "$CL1_PID" 20 || true
+  no_sessions || return 1
+  capture hs2 10 6 || return 1
+  client1_port_40001 || return 1
+  capture_wait hs2 || return 1
+  sed -n 2p "$SL_TMP/hs2.hex" > "$SL_TMP/third2.hex"
+  sl_stop "$CL1_PID" 20 || true
+  no_sessions && client1_port_40001 || return 1
+  m=$(wc -l < "$SL_TMP/cp.log")
+  replayed stale-third "$SL_TMP/third2.hex" cp:drop-replay+cp:drop-cookie+cp:drop-wrap
+  local rc=$?
+  sleep 1
+  sl_log "stale-third: $(sl_ctl status | grep '^controlplane: sessions'); since the replay:" \
+    "$(tail -n +$((m + 1)) "$SL_TMP/cp.log" | grep -o 'disconnect: .*' | tr '\n' ' ')"
+  [ $rc -eq 0 ] && sl_nsc ping -c 3 -i 0.2 -W 2 "$LAN" >/dev/null &&
+  ! tail -n +$((m + 1)) "$SL_TMP/cp.log" | grep -q "disconnect: user client1 .*replaced"
+}
+
 # A client that renegotiates every 10 s: packets from before its rekey,
 # replayed after the switch (old key still there: replay) and after the
 # hand window (old key gone: no-key). Its handshake is captured too.
 rekey_client() {
   sl_stop "$CL1_PID" 20 || true
-  wait_for 10 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '" || return 1
+  # The session the stale third packet made waits out its hand window.
+  wait_for 15 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '" || return 1
   rm -f "$SL_TMP/client1.log"
   sl_client_start client1 --explicit-exit-notify 1 --reneg-sec 10
   CL1_PID=$CL_PID
@@ -462,6 +527,8 @@ stage "4. client1 reconnects with the same peer-id: its old packets drop auth/no
 todo "4. its new session's hard reset replayed once: counted" \
   "the first copy is ignored without a counter (controlplane/cp_keystate.c)" hard_reset_once
 stage "4. the third admission packet replayed: no second session" third_packet
+todo "4. a finished session's third packet, replayed once its client is back on that port: no session, the client's stays" \
+  "it makes a session that replaces the client's (controlplane/cp_loop.c, cp_admit.c)" stale_third_packet
 stage "4. a reneg-sec 10 client rekeys" rekey_client
 stage "4. packets from before the rekey, after the switch (old key kept): drop replay" \
   replayed rekey "$SL_TMP/data2.hex" dp:replay
