@@ -686,15 +686,62 @@ static void pin(int cpu)
 		perror("sched_setaffinity (continuing unpinned)");
 }
 
+/* What went out. */
+struct tally {
+	unsigned long sent, mix[C_MAX], uncounted, held, errors;
+};
+
+/* One batch through sendmmsg(). A frame the kernel refuses ends a call
+ * there: it is skipped, and only what went is counted. */
+static void send_batch(int fd, struct frame *frames, const enum cls *cls, unsigned n,
+		       struct tally *t)
+{
+	struct mmsghdr msgs[BATCH_MAX];
+	struct iovec iov[BATCH_MAX];
+	int k;
+
+	for (unsigned i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ frames[i].b, frames[i].len };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	for (unsigned done = 0; done < n; done += (unsigned)k) {
+		k = sendmmsg(fd, msgs + done, n - done, 0);
+		if (k <= 0) {
+			if (k < 0 && errno != ENOBUFS && errno != EAGAIN)
+				t->errors++;
+			k = 1;
+			continue;
+		}
+		for (int j = 0; j < k; j++) {
+			t->mix[cls[done + j]]++;
+			t->uncounted += uncounted(&frames[done + j]);
+			t->held += held(&frames[done + j]);
+		}
+		t->sent += (unsigned long)k;
+	}
+}
+
+static void report(const struct opts *o, const struct tally *t, double elapsed)
+{
+	printf("frameblast: %s, %lu frames in %.2f s (%.0f pps, target %.0f), seed %llu, "
+	       "batch %u, %u captured frames\n", o->mode, t->sent, elapsed,
+	       elapsed > 0 ? t->sent / elapsed : 0.0, o->rate, (unsigned long long)o->seed,
+	       o->batch, n_seeds);
+	printf("frameblast: mix:");
+	for (int c = 0; c < C_MAX; c++)
+		if (t->mix[c])
+			printf(" %s %lu", cls_name[c], t->mix[c]);
+	printf("\nresult sent %lu uncounted %lu held %lu errors %lu\n", t->sent, t->uncounted,
+	       t->held, t->errors);
+}
+
 int main(int argc, char **argv)
 {
 	static struct frame frames[BATCH_MAX];
-	struct mmsghdr msgs[BATCH_MAX];
-	struct iovec iov[BATCH_MAX];
 	enum cls cls[BATCH_MAX];
-	unsigned long sent = 0, mix[C_MAX] = { 0 }, n_uncounted = 0, n_held = 0, errors = 0;
+	struct tally t = { 0 };
 	struct opts o;
-	double start, end, next, elapsed;
+	double start, end, next;
 	int fd;
 
 	if (parse(argc, argv, &o) != 0) {
@@ -707,17 +754,16 @@ int main(int argc, char **argv)
 	pin(o.cpu);
 	start = next = now_s();
 	end = start + o.secs;
-	while (sent < o.count) {
-		unsigned n = o.count - sent < o.batch ? (unsigned)(o.count - sent) : o.batch;
-		int k;
+	while (t.sent < o.count) {
+		unsigned n = o.count - t.sent < o.batch ? (unsigned)(o.count - t.sent) : o.batch;
 
 		/* Paced, and never catching up in a burst after we were not
 		 * scheduled for a while: the rate is a ceiling. */
 		if (o.rate > 0) {
-			double t = now_s();
+			double now = now_s();
 
-			if (next < t - 0.001)
-				next = t - 0.001;
+			if (next < now - 0.001)
+				next = now - 0.001;
 			sleep_until(next);
 			next += n / o.rate;
 		}
@@ -726,37 +772,10 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < n; i++) {
 			cls[i] = pick(o.mode);
 			build(&frames[i], cls[i]);
-			iov[i] = (struct iovec){ frames[i].b, frames[i].len };
-			msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 		}
-		/* A frame the kernel refuses ends the call there: count what went. */
-		for (unsigned done = 0; done < n; done += (unsigned)k) {
-			k = sendmmsg(fd, msgs + done, n - done, 0);
-			if (k <= 0) {
-				if (k < 0 && errno != ENOBUFS && errno != EAGAIN)
-					errors++;
-				k = 1;	/* skip the refused frame */
-				continue;
-			}
-			for (int j = 0; j < k; j++) {
-				mix[cls[done + j]]++;
-				n_uncounted += uncounted(&frames[done + j]);
-				n_held += held(&frames[done + j]);
-			}
-			sent += (unsigned long)k;
-		}
+		send_batch(fd, frames, cls, n, &t);
 	}
-	elapsed = now_s() - start;
-	printf("frameblast: %s, %lu frames in %.2f s (%.0f pps, target %.0f), seed %llu, "
-	       "batch %u, %u captured frames\n", o.mode, sent, elapsed,
-	       elapsed > 0 ? sent / elapsed : 0.0, o.rate, (unsigned long long)o.seed, o.batch,
-	       n_seeds);
-	printf("frameblast: mix:");
-	for (int c = 0; c < C_MAX; c++)
-		if (mix[c])
-			printf(" %s %lu", cls_name[c], mix[c]);
-	printf("\nresult sent %lu uncounted %lu held %lu errors %lu\n", sent, n_uncounted, n_held,
-	       errors);
+	report(&o, &t, now_s() - start);
 	close(fd);
 	return 0;
 }

@@ -3,23 +3,35 @@
 # client pinging through it; every figure is printed:
 #   1. a storm of 10^6 random, truncated and mutated frames (frameblast.c,
 #      built from the client's captured frames) into the public port: both
-#      planes alive, the client's ping loses nothing, and every frame the
-#      data plane received is a named drop or a counted reply;
+#      planes alive, the client's ping loses nothing, no session made, and
+#      every frame counted: the data plane's drops, the control plane's
+#      drops, ARP, echo and cookie replies together grow by at least the
+#      frames sent, less those the harness's kernel holds (below) and one
+#      (the first copy of the client's own hard reset, a known defect: see
+#      the TODO stage); the data plane's part is checked exactly;
 #   2. P_DATA_V2 with the client's real peer-id and key-id from spoofed
-#      addresses and ports: counted (auth / replay), nothing reaches the
-#      LAN, the peer does not float, the client's ping loses nothing;
+#      addresses and ports, at the injector's top rate: counted (auth for
+#      forged ones, replay for genuine ones), nothing but the client's own
+#      pings reaches the LAN, the peer does not float, no ping lost;
 #   3. a hard-reset flood from spoofed sources plus garbage control
-#      traffic: no session state, sluicectl answers, a second real client
-#      connects;
-#   4. replays: a data packet (replay), one peer's packet under another's
-#      peer-id (auth), old packets after a reconnect with the same peer-id
-#      and across a rekey, the third admission packet (no second session).
+#      traffic: no session made but a second real client's, which
+#      connects, sluicectl answers within 2 s, no ping lost;
+#   4. replays (nothing reaches the LAN, no session made): a data packet
+#      (replay), one peer's packet under another's peer-id (auth), old
+#      packets after a reconnect that reuses the peer-id (auth / no-key)
+#      and across a rekey (replay while the old key is kept, no-key after
+#      the hand window), the third admission packet (replay; from another
+#      port, cookie). Two TODO stages (TAP's directive: shown, not counted
+#      as failures) pin down control-plane defects this test found.
 #
 # What the harness itself does to frames (net_af_packet ports): DPDK's
 # af_packet PMD sets PACKET_FANOUT_FLAG_DEFRAG, so the kernel of the
 # concentrator's namespace holds IPv4 fragments for reassembly and they
 # never reach the data plane; frameblast reports how many it sent
 # ("held"), and they are left out of the accounting.
+#
+# SL_STORM_N, SL_STORM_RATE, SL_SPOOF_N, SL_SPOOF_RATE, SL_FLOOD_N and
+# SL_FLOOD_RATE change the counts and rates (frames, frames per second).
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -370,7 +382,7 @@ replayed() {
   sl_log "$name: $n frames replayed ($*): ${want//+/ + } +$got; LAN saw: $lan;" \
     "sessions-created +$(val cp:sessions-created <<<"$d")"
   [ "$got" -ge "$n" ] || { sed 's/^/#   /' <<<"$d"; sl_log "$name: $(worker_since "$wt")," \
-    "now in $(cat /proc/"$DP_PID"/task/*/wchan | tr '\0\n' '  ')"; }
+    "threads in: $(for f in /proc/"$DP_PID"/task/*/wchan; do printf '%s ' "$(cat "$f")"; done)"; }
   [ "$got" -ge "$n" ] && [ "$lan" = none ] &&
   [ "$(val cp:sessions-created <<<"$d")" = 0 ]
 }
@@ -502,8 +514,8 @@ third_packet() {
   op=$(( 0x$(cut -c85-86 "$f") >> 3 ))
   sl_log "third admission packet: opcode $op"
   [ -s "$f" ] && { [ $op = 4 ] || [ $op = 5 ]; } &&
-  replayed third "$f" cp:drop-replay &&
-  replayed third-port "$f" cp:drop-cookie sport=40000 &&
+  replayed third "$f" cp:drop-replay+dp:cp-rate &&
+  replayed third-port "$f" cp:drop-cookie+dp:cp-rate sport=40000 &&
   grep -q "^controlplane: sessions 1 half-open 0$" <(sl_ctl status)
 }
 
