@@ -144,7 +144,9 @@ static int request(int fd, const char *req, char *buf, size_t len)
 	size_t used = 0;
 	ssize_t n;
 
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+	/* A refused caller may find the connection closed before it writes:
+	 * like sluicectl, no SIGPIPE, and the reply is read all the same. */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) && errno != EPIPE)
 		return -1;
 	while (used < len - 1 && (n = read(fd, buf + used, len - 1 - used)) > 0)
 		used += (size_t)n;
