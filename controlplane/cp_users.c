@@ -57,24 +57,14 @@ struct cp_users {
 	struct cp_user u[];
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* N hex digits (even, at least two) into out; the byte count or -1. */
 static int unhex(const char *s, size_t n, uint8_t *out, size_t cap)
 {
 	if (n == 0 || n % 2 != 0 || n / 2 > cap)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
