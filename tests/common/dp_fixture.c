@@ -105,8 +105,7 @@ size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uin
 	return len;
 }
 
-/* Ethernet/IPv4/UDP around an OpenVPN packet of LEN bytes already at +42. */
-static void outer(struct rte_mbuf *m, size_t len, uint16_t sport)
+void fx_client_outer(struct rte_mbuf *m, size_t len, uint16_t sport)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -151,7 +150,7 @@ struct rte_mbuf *fx_client_packet(struct ovpn_data_key *k, uint32_t pid,
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	outer(m, (size_t)n, sport);
+	fx_client_outer(m, (size_t)n, sport);
 	return m;
 }
 

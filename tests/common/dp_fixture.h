@@ -69,6 +69,9 @@ int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher ciphe
 
 /* An inner IPv4/ICMP packet of LEN (>= 28) bytes filled with TAG. */
 size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t tag);
+/* Ethernet/IPv4/UDP from the client's SPORT to our port around the LEN
+ * bytes already at +42 of M; M is trimmed to the frame. */
+void fx_client_outer(struct rte_mbuf *m, size_t len, uint16_t sport);
 /* A data packet as the client sends it, sealed with K. */
 struct rte_mbuf *fx_client_packet(struct ovpn_data_key *k, uint32_t pid,
 				  const uint8_t *pl, size_t len, uint16_t sport);

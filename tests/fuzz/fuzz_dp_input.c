@@ -167,30 +167,6 @@ static void init(void)
 	atexit(fini);
 }
 
-/* Ethernet/IPv4/UDP from the client's SPORT to our port around LEN bytes at +42. */
-static void udp_outer(struct rte_mbuf *m, size_t len, uint16_t sport)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	eth->dst_addr = fx_pub_mac;
-	eth->src_addr = fx_client_mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(28 + len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(FX_CLIENT_IP);
-	ip->dst_addr = rte_cpu_to_be_32(FX_PUB_IP);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(1194);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
-	udp->dgram_cksum = 0;
-}
-
 /* Plaintext sealed by the client PICK chooses, in a frame from that client. */
 static struct rte_mbuf *sealed(struct rte_mbuf *m, uint8_t pick, const uint8_t *pl, size_t len)
 {
@@ -205,8 +181,7 @@ static struct rte_mbuf *sealed(struct rte_mbuf *m, uint8_t pick, const uint8_t *
 	n = ovpn_data_seal(k, buf + 42, len, cap, next_pid++);
 	if (n < 0)
 		abort();
-	udp_outer(m, (size_t)n, pick % 3 == 2 ? V1_PORT : FX_CLIENT_PORT);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - 42 - (size_t)n));
+	fx_client_outer(m, (size_t)n, pick % 3 == 2 ? V1_PORT : FX_CLIENT_PORT);
 	return m;
 }
 
@@ -251,7 +226,7 @@ static struct rte_mbuf *frame(int port, uint8_t kind, const uint8_t *b, size_t l
 	if (kind % 4 == 1 && port == CFG_PORT_PUBLIC) {
 		if ((d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(42 + len))) != NULL) {
 			memcpy(d + 42, b, len);
-			udp_outer(m, len, FX_CLIENT_PORT);
+			fx_client_outer(m, len, FX_CLIENT_PORT);
 		}
 		return m;
 	}
