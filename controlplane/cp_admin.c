@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The admin socket sluicectl talks to: a root-only UNIX stream socket. One
- * request line per connection ("status", "ping", "sessions", "kill WHO");
- * the reply starts with "ok\n" or "error: REASON\n" and ends when we close.
+ * request per connection, a JSON object and a newline; one JSON reply,
+ * then we close (the protocol and its commands: cp_api.h, docs/api.md).
  *
  * Root only three ways: the socket is bound under umask 0177 (mode 0600
  * before anyone can connect), its folder must be root's and not writable
@@ -25,12 +25,10 @@
 #include <unistd.h>
 
 #include "cp_admin.h"
-#include "cp_listing.h"
-#include "cp_status.h"
+#include "cp_api.h"
 #include "sl_log.h"
 
-#define ADMIN_REPLY_MAX (64 * 1024)
-#define ADMIN_REQ_MAX	256
+#define ADMIN_REQ_MAX	CP_API_REQ_MAX
 #define ADMIN_CONNS	8	/* connections served at once */
 #define ADMIN_DEADLINE_MS 2000	/* from accept to the end of the reply */
 
@@ -185,62 +183,16 @@ int cp_admin_fd(const struct cp_admin *a)
 	return a->fd;
 }
 
-static int cmd_ping(struct cp *cp, char *out, size_t len)
+/* The reply to REQ (LEN bytes, without its newline) into the connection. */
+static void reply(struct cp *cp, struct admin_conn *c, const char *req, size_t len)
 {
-	struct sl_cmd c = { .type = SL_CMD_NOP };
-	struct sl_event e;
-	int rc = cp_dp_call(&cp->dp, &c, 1000, &e);
-
-	if (rc != 0)
-		return snprintf(out, len, "error: data plane did not answer: %s\n", strerror(-rc));
-	return snprintf(out, len, "ok\ndata plane answered command %u: result %d\n", e.seq, e.result);
+	c->out = cp_api_handle(cp, req, len, &c->out_len);
 }
 
-static int cmd_kill(struct cp *cp, const char *who, char *out, size_t len)
+/* A refusal that is no command's: the protocol's error reply. */
+static void reply_error(struct admin_conn *c, const char *reason)
 {
-	int n;
-
-	if (*who == '\0')
-		return snprintf(out, len, "error: kill needs a user, common name or address\n");
-	n = cp_listing_kill(cp, who);
-	SL_INFO("admin: kill %s: %d session(s)", SL_ESC(who), n);
-	if (n == 0)
-		return snprintf(out, len, "error: no session matches \"%s\"\n", SL_ESC(who));
-	return snprintf(out, len, "ok\n%d session(s) ending\n", n);
-}
-
-/* The reply to REQ (one line, without its newline) into the connection. */
-static void reply(struct cp *cp, struct admin_conn *c, const char *req)
-{
-	static char out[ADMIN_REPLY_MAX];
-	int n;
-
-	/* A configured control plane with no data-plane status: main.c's
-	 * wait for a new data plane (unit tests run with neither). */
-	if (cp->cfg != NULL && cp->dp.status == NULL) {
-		n = snprintf(out, sizeof(out), "error: data plane not running "
-			     "(the control plane is waiting for it)\n");
-	} else if (strcmp(req, "status") == 0) {
-		n = snprintf(out, sizeof(out), "ok\n");
-		n += cp_status_format(cp, out + n, sizeof(out) - n);
-	} else if (strcmp(req, "ping") == 0) {
-		n = cmd_ping(cp, out, sizeof(out));
-	} else if (strcmp(req, "sessions") == 0) {
-		n = snprintf(out, sizeof(out), "ok\n");
-		n += cp_listing_sessions(cp, out + n, sizeof(out) - n);
-	} else if (strncmp(req, "kill", 4) == 0 && (req[4] == ' ' || req[4] == '\0')) {
-		n = cmd_kill(cp, req + 4 + (req[4] == ' '), out, sizeof(out));
-	} else {
-		n = snprintf(out, sizeof(out), "error: unknown command \"%s\" "
-			     "(known: status, ping, sessions, kill)\n", SL_ESC(req));
-		SL_INFO("admin: refused \"%s\": unknown command", SL_ESC(req));
-	}
-	if (n > (int)sizeof(out))
-		n = sizeof(out);
-	c->out = malloc((size_t)n);
-	c->out_len = c->out != NULL ? (size_t)n : 0;
-	if (c->out != NULL)
-		memcpy(c->out, out, (size_t)n);
+	c->out = cp_api_error_reply(reason, &c->out_len);
 }
 
 /* What the client sent so far; true once the request line is complete
@@ -253,15 +205,16 @@ static bool conn_read(struct cp *cp, struct admin_conn *c)
 	while ((n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len)) > 0) {
 		c->in_len += (size_t)n;
 		c->in[c->in_len] = '\0';
-		if ((nl = strchr(c->in, '\n')) != NULL) {
-			*nl = '\0';
-			c->in[strcspn(c->in, "\r")] = '\0';
-			reply(cp, c, c->in);
+		if ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
+			size_t len = (size_t)(nl - c->in);
+
+			if (len > 0 && c->in[len - 1] == '\r')
+				len--;
+			reply(cp, c, c->in, len);
 			return true;
 		}
 		if (c->in_len == sizeof(c->in) - 1) {
-			c->out = strdup("error: request too long\n");
-			c->out_len = c->out != NULL ? strlen(c->out) : 0;
+			reply_error(c, "request too long");
 			return true;
 		}
 	}
@@ -303,11 +256,15 @@ static void conn_step(struct cp *cp, struct admin_conn *c, uint64_t now)
 	}
 }
 
-/* Best effort: a one-line answer to a connection we do not serve. */
-static void refuse_conn(int fd, const char *msg)
+/* Best effort: the protocol's error reply to a connection we do not serve. */
+static void refuse_conn(int fd, const char *reason)
 {
-	if (send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	size_t len;
+	char *msg = cp_api_error_reply(reason, &len);
+
+	if (msg != NULL && send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		SL_DEBUG("admin: %s", strerror(errno));
+	free(msg);
 	close(fd);
 }
 
@@ -323,7 +280,7 @@ static void conn_accept(struct cp_admin *a, int fd, uint64_t now)
 		SL_WARN("admin: refused a connection from uid %d pid %d: root only",
 			len == sizeof(cred) ? (int)cred.uid : -1,
 			len == sizeof(cred) ? (int)cred.pid : -1);
-		refuse_conn(fd, "error: permission denied\n");
+		refuse_conn(fd, "permission denied");
 		return;
 	}
 	for (int i = 0; i < ADMIN_CONNS; i++)
@@ -332,7 +289,7 @@ static void conn_accept(struct cp_admin *a, int fd, uint64_t now)
 			a->c[i].deadline_ms = now + ADMIN_DEADLINE_MS;
 			return;
 		}
-	refuse_conn(fd, "error: busy, try again\n");
+	refuse_conn(fd, "busy, try again");
 }
 
 void cp_admin_serve(struct cp_admin *a, struct cp *cp)

@@ -3,46 +3,26 @@
  * sluicectl - the operator's tool.
  *
  *   sluicectl check FILE              validate a configuration file
- *   sluicectl [-c FILE | -s SOCKET] status | ping | sessions | kill WHO
+ *   sluicectl [-c FILE | -s SOCKET] [--json] COMMAND [ARGS]
  *   sluicectl --help | --version
  *
- * Every command but `check` is a request to sluice-controlplane over its
- * UNIX socket: one line out ("status\n"), then the reply until EOF. A reply
- * starts with "ok" or "error: REASON"; sluicectl prints the rest and exits
- * 0 or 1 accordingly.
+ * Commands come from the tables in ctl.h (this file's status, ping,
+ * sessions, kill; ctl_user.c's user and role; ctl_pki.c's pki; ctl_rule.c's
+ * rule). Those that talk to sluice-controlplane send one JSON request over
+ * its UNIX socket and read one JSON reply (ctl.c, docs/api.md); sluicectl
+ * prints the result for humans, or as JSON with --json, and exits 0, or 1
+ * with the reason on stderr.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "cfg.h"
+#include "ctl.h"
 
 #define DEFAULT_SOCKET "/run/sluice/sluice.sock"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: sluicectl check FILE\n"
-		"       sluicectl [-c CONFIG | -s SOCKET] COMMAND [ARGS]\n"
-		"       sluicectl -h | --help | --version\n"
-		"commands:\n"
-		"  check FILE   validate a configuration file (no daemon needed)\n"
-		"  status       data-plane lcores, ports, link, counters\n"
-		"  ping         a command/event round trip through the rings\n"
-		"  sessions     VPN sessions: user, addresses, cipher, since, bytes, key-id\n"
-		"  kill WHO     end the sessions of a user, common name or address[:port]\n"
-		"options:\n"
-		"  -c CONFIG    reach the control plane at CONFIG's control.socket\n"
-		"  -s SOCKET    reach the control plane at SOCKET (default " DEFAULT_SOCKET ")\n"
-		"  -h, --help   this text\n"
-		"  --version    print the version\n");
-}
 
 static int cmd_check(const char *file)
 {
@@ -56,84 +36,89 @@ static int cmd_check(const char *file)
 	return 0;
 }
 
-static const struct timeval reply_timeout = { .tv_sec = 10 };
-
-static int connect_socket(const char *path)
+static void print_text(struct json_object *result)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "sluicectl: socket path too long: %s\n", path);
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "sluicectl: cannot reach sluice-controlplane at %s: %s\n"
-			"  (is it running? start it with: sluice-controlplane -c CONFIG)\n",
-			path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	/* A control plane that accepted but hangs must not hang the operator. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &reply_timeout, sizeof(reply_timeout));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &reply_timeout, sizeof(reply_timeout));
-	return fd;
+	fputs(ctl_str(result, "text"), stdout);
 }
 
-/* Send "ARGS...\n", copy the reply to stdout; 0 if it began with "ok". */
-static int request(const char *path, int argc, char **argv)
+static void print_ping(struct json_object *result)
 {
-	char buf[4096], req[1024];
-	size_t used = 0;
-	int fd, first = 1, rc = 1, err;
-	ssize_t n;
+	printf("data plane answered command %s: result %s\n", ctl_str(result, "seq"),
+	       ctl_str(result, "result"));
+}
 
-	for (int i = 0; i < argc; i++)
-		used += snprintf(req + used, sizeof(req) - used, "%s%s", i ? " " : "", argv[i]);
-	if (used >= sizeof(req) - 2) {
-		fprintf(stderr, "sluicectl: command too long\n");
-		return 1;
-	}
-	req[used++] = '\n';
-	fd = connect_socket(path);
-	if (fd < 0)
-		return 1;
-	/* A refused caller's socket may be closed already: read why anyway. */
-	if (send(fd, req, used, MSG_NOSIGNAL) != (ssize_t)used && errno != EPIPE) {
-		fprintf(stderr, "sluicectl: write: %s\n", strerror(errno));
-		close(fd);
-		return 1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		const char *p = buf;
+static void print_kill(struct json_object *result)
+{
+	printf("%s session(s) ending\n", ctl_str(result, "sessions"));
+}
 
-		if (first) {
-			first = 0;
-			if (n >= 3 && memcmp(buf, "ok\n", 3) == 0) {
-				rc = 0;
-				p += 3;
-				n -= 3;
-			} else {
-				fwrite("sluicectl: ", 1, 11, stderr);
-				fwrite(buf, 1, n, stderr);
-				continue;
-			}
-		}
-		fwrite(p, 1, n, rc == 0 ? stdout : stderr);
+/* status, ping, sessions: no arguments, one printer each. */
+static int run_plain(struct ctl *ctl, int argc, char **argv)
+{
+	void (*print)(struct json_object *) = strcmp(argv[0], "ping") == 0 ? print_ping :
+					       print_text;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: sluicectl %s\n", argv[0]);
+		return 2;
 	}
-	err = errno;
-	close(fd);
-	if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
-		fprintf(stderr, "sluicectl: no reply from %s within %ld s\n", path,
-			(long)reply_timeout.tv_sec);
-		rc = 1;
-	} else if (first) {
-		fprintf(stderr, "sluicectl: empty reply from %s\n", path);
+	return ctl_run(ctl, argv[0], NULL, print);
+}
+
+static int run_kill(struct ctl *ctl, int argc, char **argv)
+{
+	struct json_object *args;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: sluicectl kill WHO\n");
+		return 2;
 	}
-	return rc;
+	args = json_object_new_object();
+	json_object_object_add(args, "who", json_object_new_string(argv[1]));
+	return ctl_run(ctl, "kill", args, print_kill);
+}
+
+const struct ctl_cmd ctl_core_cmds[] = {
+	{ "status", "  status       data-plane lcores, ports, link, counters\n", run_plain },
+	{ "ping", "  ping         a command/event round trip through the rings\n", run_plain },
+	{ "sessions", "  sessions     VPN sessions: user, addresses, cipher, since, bytes, "
+	  "key-id\n", run_plain },
+	{ "kill", "  kill WHO     end the sessions of a user, common name or "
+	  "address[:port]\n", run_kill },
+	{ NULL, NULL, NULL }
+};
+
+static const struct ctl_cmd *const tables[] = {
+	ctl_core_cmds, ctl_user_cmds, ctl_pki_cmds, ctl_rule_cmds, NULL
+};
+
+static const struct ctl_cmd *find_cmd(const char *name)
+{
+	for (const struct ctl_cmd *const *t = tables; *t != NULL; t++)
+		for (const struct ctl_cmd *c = *t; c->name != NULL; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluicectl check FILE\n"
+		"       sluicectl [-c CONFIG | -s SOCKET] [--json] COMMAND [ARGS]\n"
+		"       sluicectl -h | --help | --version\n"
+		"commands:\n"
+		"  check FILE   validate a configuration file (no daemon needed)\n");
+	for (const struct ctl_cmd *const *t = tables; *t != NULL; t++)
+		for (const struct ctl_cmd *c = *t; c->name != NULL; c++)
+			fputs(c->usage, f);
+	fprintf(f,
+		"options:\n"
+		"  -c CONFIG    reach the control plane at CONFIG's control.socket\n"
+		"  -s SOCKET    reach the control plane at SOCKET (default " DEFAULT_SOCKET ")\n"
+		"  --json       print the control plane's result as JSON (docs/api.md)\n"
+		"  -h, --help   this text\n"
+		"  --version    print the version\n");
 }
 
 /* The socket path from -s, or from the config's control.socket. */
@@ -151,22 +136,28 @@ static int socket_from_config(const char *file, char *out, size_t len)
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
 
 int main(int argc, char **argv)
 {
-	char sock[108] = DEFAULT_SOCKET;
+	struct ctl ctl = { .sock = DEFAULT_SOCKET };
+	const struct ctl_cmd *cmd;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "+c:s:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			if (socket_from_config(optarg, sock, sizeof(sock)) < 0)
+			if (socket_from_config(optarg, ctl.sock, sizeof(ctl.sock)) < 0)
 				return 1;
+			ctl.config = optarg;
 			break;
 		case 's':
-			snprintf(sock, sizeof(sock), "%s", optarg);
+			snprintf(ctl.sock, sizeof(ctl.sock), "%s", optarg);
+			break;
+		case 'j':
+			ctl.json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -190,5 +181,14 @@ int main(int argc, char **argv)
 		}
 		return cmd_check(argv[optind + 1]);
 	}
-	return request(sock, argc - optind, argv + optind);
+	cmd = find_cmd(argv[optind]);
+	if (cmd == NULL) {
+		fprintf(stderr, "sluicectl: unknown command \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	argv += optind;
+	argc -= optind;
+	optind = 0;	/* getopt starts again on the command's own arguments */
+	return cmd->run(&ctl, argc, argv);
 }

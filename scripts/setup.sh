@@ -12,6 +12,8 @@ PKGS=(
   # build: gcc, meson, DPDK 22.11, OpenSSL 3, libconfig
   build-essential pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk
   libssl-dev openssl libconfig-dev
+  # the admin protocol's JSON (controlplane/cp_api.c, ctl/ctl.c)
+  libjson-c-dev
   # the durable user store (controlplane/cp_store.c), sqlite3 for backups
   libsqlite3-dev sqlite3
   # the data-channel crypto backend on intel-ipsec-mb (lib/ovpn_imb.c)

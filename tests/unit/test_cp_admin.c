@@ -70,6 +70,8 @@ int __wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 /* ---- the admin socket under test ---- */
 
+#define REQ_SESSIONS	"{\"v\":1,\"cmd\":\"sessions\"}\n"
+
 static char dir[] = "/tmp/sl_cp_admin.XXXXXX";
 static char sock[100];
 static struct cp cp;
@@ -239,10 +241,10 @@ static int test_peer_uid(void)
 	CHECK_EQ(admin_open(sock), 0);
 	CHECK_EQ(chmod(sock, 0666), 0);
 	CHECK_EQ(chmod(dir, 0755), 0);
-	CHECK_EQ(serve_while(client("sessions\n", "error: permission denied", 65534), 3000,
-			     &worst), 0);
-	CHECK_EQ(serve_while(client("sessions\n", "ok\nsessions 0 half-open 0\n", 0), 3000,
-			     &worst), 0);
+	CHECK_EQ(serve_while(client(REQ_SESSIONS, "{\"ok\":false,\"error\":\"permission denied\"}",
+				    65534), 3000, &worst), 0);
+	CHECK_EQ(serve_while(client(REQ_SESSIONS, "{\"ok\":true,\"result\":{\"text\":"
+				    "\"sessions 0 half-open 0\\n\"}}\n", 0), 3000, &worst), 0);
 	CHECK_EQ(chmod(dir, 0700), 0);
 	admin_close();
 	return 0;
@@ -281,7 +283,7 @@ static int test_slow_client(void)
 	}
 	usleep(100000);
 	t0 = now_ms();
-	rc = serve_while(client("sessions\n", "ok\n", 0), 1500, &w2);
+	rc = serve_while(client(REQ_SESSIONS, "{\"ok\":true", 0), 1500, &w2);
 	CHECK_EQ(rc, 0);
 	CHECK(now_ms() - t0 < 1000);		/* answered while the slow one waits */
 	rc = serve_while(slow, 4000, &worst);
