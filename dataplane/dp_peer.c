@@ -173,6 +173,9 @@ static void peer_apply(struct dp_peer *p, const struct sl_cmd_peer *c)
 	p->framing = framing_mode(c->framing);
 	p->ka_interval_tsc = (uint64_t)c->keepalive_interval * hz;
 	p->ka_timeout_tsc = (uint64_t)c->keepalive_timeout * hz;
+	for (int i = 0; i < 2; i++)
+		__atomic_store_n(&p->roles[i], c->roles[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&p->user_tag, c->user_tag, __ATOMIC_RELAXED);
 }
 
 static int v1_add(struct dp *dp, struct dp_peer *p)
@@ -272,7 +275,8 @@ static int peer_set(struct dp *dp, const struct sl_cmd *c)
 
 	if (p == NULL)
 		return -ENOENT;
-	/* Keepalive and framing only; the remote address is the owner's (float). */
+	/* Keepalive, framing and the policy tag; the remote address is the
+	 * owner's (float). */
 	peer_apply(p, &c->u.peer);
 	return 0;
 }

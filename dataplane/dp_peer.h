@@ -57,6 +57,14 @@ struct dp_peer {
 	_Atomic(struct dp_key *) slot[2];
 	atomic_uint primary;		/* 0 or 1: the TX slot */
 	uint8_t data_v1;		/* P_DATA_V1 peer, found by address */
+	/*
+	 * Policy tag for role: and user: rules (sl_cmd_peer.roles, user_tag):
+	 * the main lcore stores it at PEER_NEW and PEER_SET with relaxed
+	 * atomic stores, workers load it the same way (a burst during a
+	 * PEER_SET may see the old tag, never a torn word).
+	 */
+	uint32_t roles[2];
+	uint32_t user_tag;
 
 	/* Main lcore only: what to undo at PEER_DEL. */
 	uint8_t n_routes;

@@ -150,6 +150,15 @@ struct sl_cmd_peer {
 	char name[48];			/* user / common name, NUL-terminated; kept
 					 * in sl_peer_stats so a restarted control
 					 * plane can list and end the session */
+	/*
+	 * Policy tag: what role: and user: rules see of this peer (see
+	 * "access rules" below). roles: bit r (roles[r / 32], bit r % 32) set
+	 * when the user holds role id r; user_tag: the tag of the user if a
+	 * user: rule names them, 0 otherwise. PEER_SET changes them live:
+	 * no rule set is rebuilt when a peer connects or its roles change.
+	 */
+	uint32_t roles[2];
+	uint32_t user_tag;
 };
 
 struct sl_key_dir {
@@ -178,7 +187,8 @@ struct sl_cmd {
 		struct sl_cmd_peer peer;	/* PEER_NEW, PEER_SET */
 		struct sl_cmd_key key;		/* KEY_NEW, KEY_DEL (slot) */
 		uint8_t del_reason;		/* PEER_DEL */
-		uint64_t rules;			/* RULES_PUBLISH: rule set handle */
+		uint64_t rules;			/* RULES_PUBLISH: struct sl_rule_blob *
+						 * (see "access rules" below) */
 		struct {
 			struct sl_addr prefix;	/* host bits zero */
 			uint8_t len;		/* IPv4 1..32 (IPv6 1..128 later) */
@@ -195,6 +205,101 @@ struct sl_cmd {
 _Static_assert(sizeof(struct sl_cmd) % 4 == 0, "sl_cmd size");
 _Static_assert(sizeof(struct sl_cmd_peer) <= 128 && sizeof(struct sl_cmd_key) <= 128,
 	       "sl_cmd payload exceeds the union");
+
+/*
+ * ---- access rules ----
+ *
+ * The control plane validates rules (lib/sl_rule.h), resolves their names
+ * to numbers (the pool for "vpn", role ids, user tags) and hands the data
+ * plane one flat, numeric rule set:
+ *
+ *   struct sl_rule_blob  (rte_malloc'd by the control plane, a secondary
+ *   +------------------+  process: the memory is the shared hugepage heap)
+ *   | magic, version   |
+ *   | count, generation|
+ *   | default_action   |
+ *   | entries[count]   |  struct sl_rule_entry, any order (priority decides)
+ *   +------------------+
+ *
+ * Ownership: the control plane allocates the blob with rte_malloc() and
+ * sends its address in SL_CMD_RULES_PUBLISH's u.rules. From the moment the
+ * command is enqueued the blob belongs to the data plane, which builds its
+ * classifier from it on the main lcore (never on a worker), keeps it while
+ * that rule set is live (rule names for the deny log) and rte_free()s it
+ * when the build fails or when a newer set replaced it and the rte_rcu_qsbr
+ * grace period ended. If the enqueue fails the control plane frees it. The
+ * control plane never reads or writes a blob it has sent.
+ *
+ * Hit counters live in the memzone SL_MZ_RULE_HITS, made by the data plane:
+ * struct sl_rule_hits [n_workers][SL_RULES_MAX] (sl_status.n_workers rows,
+ * worker index major), each row written only by its worker. An entry's
+ * slot is its counters' column: the control plane gives each rule a slot
+ * that stays the same across publishes while the rule exists, so counters
+ * survive a publish; it reuses a freed slot only with a baseline (the sum
+ * read when the slot was given), since counters are never reset.
+ */
+#define SL_MZ_RULE_HITS		"sl_rule_hits"
+#define SL_RULES_MAX		16384		/* entries of one set, slots */
+#define SL_RULE_BLOB_MAGIC	0x534c5242u	/* "SLRB" */
+#define SL_RULE_BLOB_VERSION	1
+#define SL_RULE_NAME_MAX	64		/* with the NUL */
+#define SL_RULE_ROLES_MAX	64		/* role ids 0..63 */
+#define SL_RULE_NO_ROLE		0xff		/* sl_rule_entry.role: none */
+
+enum sl_rule_action { SL_RULE_DENY = 0, SL_RULE_ALLOW = 1 };
+
+/* in: a packet from a VPN peer (VPN user -> LAN); out: toward one (LAN -> VPN user). */
+enum sl_rule_dir { SL_RULE_IN = 0, SL_RULE_OUT = 1 };
+
+/* IP protocols a rule matches; BOTH is TCP and UDP. */
+enum sl_rule_proto { SL_RULE_ANY = 0, SL_RULE_TCP, SL_RULE_UDP, SL_RULE_BOTH, SL_RULE_ICMP };
+
+/*
+ * One rule, numeric. A packet matches when its direction is direction, its
+ * source is in src/src_len and its destination in dst/dst_len (len 0 =
+ * any), its protocol is in proto, its ports are in [lo, hi] (TCP and UDP;
+ * a rule with ports other than 0-65535 matches only TCP/UDP), and the VPN
+ * peer it comes from (in) or goes to (out) holds role id role (unless
+ * SL_RULE_NO_ROLE) and has user tag user_tag (unless 0). Among matching
+ * entries the lowest priority wins; the control plane never sends two
+ * overlapping entries with the same priority.
+ */
+struct sl_rule_entry {
+	struct sl_addr src;		/* host bits zero */
+	struct sl_addr dst;
+	uint8_t src_len;		/* 0..32 (IPv4) */
+	uint8_t dst_len;
+	uint8_t proto;			/* enum sl_rule_proto */
+	uint8_t action;			/* enum sl_rule_action */
+	uint8_t direction;		/* enum sl_rule_dir */
+	uint8_t role;			/* role id 0..63, or SL_RULE_NO_ROLE */
+	uint16_t sport_lo, sport_hi;	/* host order, inclusive */
+	uint16_t dport_lo, dport_hi;
+	uint16_t pad;
+	uint32_t user_tag;		/* 0 = any peer */
+	uint32_t priority;		/* lower wins */
+	uint32_t slot;			/* hit-counter column, < SL_RULES_MAX */
+	uint32_t pad2;
+	char name[SL_RULE_NAME_MAX];	/* for logs; NUL-terminated */
+};
+
+struct sl_rule_blob {
+	uint32_t magic;			/* SL_RULE_BLOB_MAGIC */
+	uint32_t version;		/* SL_RULE_BLOB_VERSION */
+	uint64_t generation;		/* grows with each publish */
+	uint32_t count;			/* entries, 0..SL_RULES_MAX */
+	uint8_t default_action;		/* enum sl_rule_action: no entry matched */
+	uint8_t pad[3];
+	struct sl_rule_entry entries[];
+};
+
+/* Per worker and rule slot; written by that worker only. */
+struct sl_rule_hits {
+	uint64_t pkts;
+	uint64_t bytes;			/* inner IP bytes */
+};
+
+_Static_assert(sizeof(struct sl_rule_entry) % 8 == 0, "sl_rule_entry size");
 
 /* ---- events, DP -> CP ---- */
 
