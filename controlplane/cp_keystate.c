@@ -157,16 +157,26 @@ void cp_ks_input(struct cp_ctx *ctx, struct cp_session *s, const struct cp_pkt *
 		cp_count(ctx, CP_ST_DROP_SID);
 		return;
 	}
-	/* Its hard reset was answered by the cookie; a late copy means nothing. */
+	/*
+	 * The session exists because its hard reset was answered (the
+	 * stateless cookie, cp_admit.c): any copy now is a replay, or a
+	 * retransmission overtaken by the third packet. Counted either way:
+	 * the wrap's window alone lets the first copy of a captured reset
+	 * through, as its replay-id (1) is below the session's first (2).
+	 */
 	if (pkt.opcode == OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 ||
-	    pkt.opcode == OVPN_P_CONTROL_HARD_RESET_CLIENT_V3)
+	    pkt.opcode == OVPN_P_CONTROL_HARD_RESET_CLIENT_V3) {
+		cp_count(ctx, CP_ST_DROP_REPLAY);
 		return;
+	}
 	ks = ks_for(ctx, s, &pkt, now);
 	if (ks == NULL) {
 		cp_count(ctx, CP_ST_DROP_KEY_ID);
 		return;
 	}
-	ovpn_rel_recv(&ks->rel, &pkt);
+	/* Its acks are taken; a message past the window is not (reliable.c). */
+	if (ovpn_rel_recv(&ks->rel, &pkt) == OVPN_REL_OUT_OF_WINDOW)
+		cp_count(ctx, CP_ST_DROP_MSG_WINDOW);
 	deliver(ks);
 }
 

@@ -299,6 +299,8 @@ void cp_session_run(struct cp_ctx *ctx, struct cp_session *s, uint64_t now)
 		n = in->next;
 		if (!s->p.ended)
 			cp_ks_input(ctx, s, in, now);
+		else
+			cp_count(ctx, CP_ST_DROP_ENDED);
 		free(in);
 	}
 	if (s->p.ended && s->p.end_posted)

@@ -35,7 +35,7 @@ struct sl_counter_def {
 	X(DROP_SHORT, "drop-short", COUNTER, "too short or bad header") \
 	X(DROP_OPCODE, "drop-opcode", COUNTER, "opcode or key-id not acceptable here") \
 	X(DROP_WRAP, "drop-wrap", COUNTER, "tls-auth / tls-crypt / tls-crypt-v2 check failed") \
-	X(DROP_REPLAY, "drop-replay", COUNTER, "wrap replay-id refused") \
+	X(DROP_REPLAY, "drop-replay", COUNTER, "replayed (wrap replay-id, a session's hard reset, a stale admission)") \
 	X(DROP_COOKIE, "drop-cookie", COUNTER, "echoed session id is not our cookie") \
 	X(DROP_RATE, "drop-rate", COUNTER, "per-source rate limit") \
 	X(DROP_HALF_OPEN, "drop-half-open", COUNTER, "too many handshakes in progress") \
@@ -44,6 +44,8 @@ struct sl_counter_def {
 	X(DROP_SID, "drop-sid", COUNTER, "peer session id mismatch") \
 	X(DROP_PARSE, "drop-parse", COUNTER, "malformed control packet after unwrap") \
 	X(DROP_KEY_ID, "drop-key-id", COUNTER, "no key state for this key-id") \
+	X(DROP_ENDED, "drop-ended", COUNTER, "for a session that has ended") \
+	X(DROP_MSG_WINDOW, "drop-msg-window", COUNTER, "msg-id past the receive window (acks taken)") \
 	X(DROP_TX_RING, "drop-tx-ring", COUNTER, "sl_cp_tx full") \
 	X(DROP_NO_MBUF, "drop-no-mbuf", COUNTER, "packet pool empty") \
 	X(CMD_BACKLOG, "cmd-backlog", COUNTER, "commands that waited for room in sl_cmd") \

@@ -119,7 +119,7 @@ static const char *const old_cp_names[] = {
 	"packets-in", "packets-out", "cookie-replies", "sessions-created", "drop-short",
 	"drop-opcode", "drop-wrap", "drop-replay", "drop-cookie", "drop-rate",
 	"drop-half-open", "drop-full", "drop-inbox", "drop-sid", "drop-parse", "drop-key-id",
-	"drop-tx-ring", "drop-no-mbuf", "cmd-backlog", "tls-failures", "auth-failures",
+	"drop-ended", "drop-msg-window", "drop-tx-ring", "drop-no-mbuf", "cmd-backlog", "tls-failures", "auth-failures",
 	"renegotiations",
 };
 

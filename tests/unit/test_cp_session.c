@@ -122,6 +122,8 @@ struct tcl {
 	uint8_t soft_key_id;
 	uint8_t hello[1000];		/* our first TLS slice, for duplicates */
 	size_t hello_len;
+	uint8_t reset[CP_PKT_MAX];	/* our hard reset on the wire, for replays */
+	size_t reset_len;
 	enum cp_end end;
 	struct sl_cmd key_new, peer_new, last_cmd;
 };
@@ -230,6 +232,9 @@ static int cl_connect(struct tcl *c)
 	ovpn_rel_init(&c->rel, 1, 1, 0);
 	memcpy(reset.sid, c->sid, OVPN_SID_LEN);
 	in = cl_wire(c, &reset);
+	CHECK(in != NULL);
+	memcpy(c->reset, in->data, in->len);
+	c->reset_len = in->len;
 	CHECK_EQ(cp_admit_packet(admit, in, now_ms / 1000, &reply, &ok), CP_ADMIT_REPLY);
 	free(in);
 	cl_take(c, reply);	/* learns the cookie sid; msg 0 sits in the window */
@@ -527,6 +532,41 @@ static int test_full_handshake_keys(void)
 	CHECK_MEM(c.key_new.u.key.encrypt.key, key2 + 128, 32);	/* server -> client */
 	CHECK_MEM(c.key_new.u.key.encrypt.nonce_tail, key2 + 192, 8);
 	CHECK_EQ(atomic_load(&ctx.half_open), before);	/* established */
+	cl_free(&c);
+	return 0;
+}
+
+static uint64_t count(enum cp_stat st)
+{
+	return atomic_load(&ctx.stats[st]);
+}
+
+/* A copy of the client's hard reset, as an attacker on the path replays it. */
+static uint64_t reset_replayed(struct tcl *c)
+{
+	uint64_t before = count(CP_ST_DROP_REPLAY);
+
+	cp_session_post(&ctx, c->s, cp_pkt_new(c->reset, c->reset_len, &client_ep, mac));
+	run(c, true);
+	return count(CP_ST_DROP_REPLAY) - before;
+}
+
+/*
+ * The session exists because its hard reset was answered (statelessly,
+ * cp_admit.c), so every later copy of it is a replay, counted as one. The
+ * first copy is the one the wrap's window lets through: its replay-id 1
+ * is below the session's first (2, OpenVPN src/openvpn/ssl.c,
+ * session_skip_to_pre_start) and was never seen by this session.
+ */
+static int test_hard_reset_replayed(void)
+{
+	struct tcl c;
+
+	now_ms = 5500000;
+	CHECK_EQ(cl_establish(&c), 0);
+	CHECK_EQ(reset_replayed(&c), 1);	/* the first copy */
+	CHECK_EQ(reset_replayed(&c), 1);	/* and the next */
+	CHECK_EQ(c.n_end, 0);			/* the session goes on */
 	cl_free(&c);
 	return 0;
 }
@@ -1133,6 +1173,8 @@ static const struct sl_test_case cases[] = {
 	{ "duplicate packet acked again, not re-fed", test_duplicates_acked_again },
 	{ "hand-window expiry ends the session", test_hand_window },
 	{ "full handshake: KEY_NEW keys = client EKM", test_full_handshake_keys },
+	{ "the client's hard reset replayed into its session: every copy counted as a "
+	  "replay, the first too", test_hard_reset_replayed },
 	{ "reneg_bytes: counted after PEER_NEW, soft reset at the limit, recounted "
 	  "after an abandoned one",
 	  test_reneg_bytes },
