@@ -4,8 +4,10 @@
 
 #include <rte_arp.h>
 #include <rte_eal.h>
+#include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "dp_fixture.h"
@@ -54,7 +56,7 @@ static int client_keys(struct fx_keyset *k, uint32_t id, unsigned key_id, enum s
 		.hmac_key = k->c2s_iv,
 	};
 
-	dp_crypto_key_cfg(&fx.dp, cipher, &kc);
+	dp_crypto_key_cfg(&fx.dp, cipher, fx.digest, &kc);
 	kc.backend = OVPN_BACKEND_OPENSSL;
 	ovpn_data_key_free(&k->client_tx);
 	ovpn_data_key_free(&k->client_rx);
@@ -75,15 +77,16 @@ int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher ciphe
 		k->c2s[i] = (uint8_t)(i + 1 + key_id * 7);
 		k->s2c[i] = (uint8_t)(0x80 + i + key_id * 3);
 	}
-	memset(k->c2s_iv, 0x11 + key_id, 8);
-	memset(k->s2c_iv, 0x22 + key_id, 8);
+	memset(k->c2s_iv, 0x11 + key_id, sizeof(k->c2s_iv));
+	memset(k->s2c_iv, 0x22 + key_id, sizeof(k->s2c_iv));
 	c.u.key.slot = (uint8_t)slot;
 	c.u.key.key_id = (uint8_t)key_id;
 	c.u.key.cipher = (uint8_t)cipher;
+	c.u.key.digest = (uint8_t)fx.digest;
 	memcpy(c.u.key.decrypt.key, k->c2s, 32);
-	memcpy(c.u.key.decrypt.nonce_tail, k->c2s_iv, 8);
+	memcpy(c.u.key.decrypt.hmac, k->c2s_iv, sizeof(k->c2s_iv));
 	memcpy(c.u.key.encrypt.key, k->s2c, 32);
-	memcpy(c.u.key.encrypt.nonce_tail, k->s2c_iv, 8);
+	memcpy(c.u.key.encrypt.hmac, k->s2c_iv, sizeof(k->s2c_iv));
 	if (client_keys(k, id, key_id, cipher) != 0)
 		return -1;
 	return fx_cmd(&c);
@@ -102,6 +105,35 @@ size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uin
 	ip->src_addr = rte_cpu_to_be_32(src);
 	ip->dst_addr = rte_cpu_to_be_32(dst);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return len;
+}
+
+size_t fx_l4_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t proto,
+		    uint16_t sport, uint16_t dport, uint8_t flags, uint8_t tag)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	uint8_t *l4 = buf + sizeof(*ip);
+
+	fx_inner_packet(buf, len, src, dst, tag);
+	ip->next_proto_id = proto;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	memset(l4, 0, 20);
+	if (proto == IPPROTO_ICMP) {
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)l4;
+
+		ic->icmp_type = dport ? (uint8_t)(dport >> 8) : RTE_IP_ICMP_ECHO_REQUEST;
+		ic->icmp_ident = rte_cpu_to_be_16(sport);
+		return len;
+	}
+	((struct rte_udp_hdr *)l4)->src_port = rte_cpu_to_be_16(sport);
+	((struct rte_udp_hdr *)l4)->dst_port = rte_cpu_to_be_16(dport);
+	if (proto == IPPROTO_TCP) {
+		((struct rte_tcp_hdr *)l4)->data_off = 5 << 4;
+		((struct rte_tcp_hdr *)l4)->tcp_flags = flags;
+	} else {
+		((struct rte_udp_hdr *)l4)->dgram_len = rte_cpu_to_be_16((uint16_t)(len - 20));
+	}
 	return len;
 }
 
@@ -166,6 +198,15 @@ struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag)
 	eth->src_addr = fx_lan_mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	fx_inner_packet((uint8_t *)(eth + 1), len, FX_LAN_IP, dst, tag);
+	return m;
+}
+
+struct rte_mbuf *fx_lan_frame_of(const uint8_t *ip, size_t len)
+{
+	struct rte_mbuf *m = fx_lan_frame(FX_VPN_IP, len, 0);
+
+	if (m != NULL)
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, 14), ip, len);
 	return m;
 }
 

@@ -27,7 +27,8 @@
 
 /* One key state as both ends see it. */
 struct fx_keyset {
-	uint8_t c2s[32], c2s_iv[8], s2c[32], s2c_iv[8];
+	/* _iv: the hmac slice, AEAD nonce tail (first 8) or CBC HMAC key */
+	uint8_t c2s[32], c2s_iv[64], s2c[32], s2c_iv[64];
 	struct ovpn_data_key client_tx, client_rx;
 };
 
@@ -37,6 +38,7 @@ struct dp_fixture {
 	struct sl_lcore_stats stats[2];
 	struct dp_worker wk[2];
 	struct fx_keyset ks[2];
+	unsigned digest;			/* enum sl_digest of CBC keys fx_add_key makes */
 	/* Frames the stages sent that fx_take() did not return, per port. */
 	uint64_t arp_sent[CFG_PORT_COUNT];	/* ARP requests */
 	uint64_t other_sent[CFG_PORT_COUNT];	/* e.g. ICMP errors to the LAN */
@@ -69,6 +71,13 @@ int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher ciphe
 
 /* An inner IPv4/ICMP packet of LEN (>= 28) bytes filled with TAG. */
 size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t tag);
+/*
+ * An inner IPv4 packet of LEN bytes (>= 40) with a TCP (FLAGS), UDP or ICMP
+ * header: ICMP is an echo request with id SPORT (type DPORT >> 8 if DPORT
+ * is not 0). The rest is filled with TAG.
+ */
+size_t fx_l4_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t proto,
+		    uint16_t sport, uint16_t dport, uint8_t flags, uint8_t tag);
 /* Ethernet/IPv4/UDP from the client's SPORT to our port around the LEN
  * bytes already at +42 of M; M is trimmed to the frame. */
 void fx_client_outer(struct rte_mbuf *m, size_t len, uint16_t sport);
@@ -77,6 +86,8 @@ struct rte_mbuf *fx_client_packet(struct ovpn_data_key *k, uint32_t pid,
 				  const uint8_t *pl, size_t len, uint16_t sport);
 /* A LAN frame of LEN inner bytes to DST. */
 struct rte_mbuf *fx_lan_frame(uint32_t dst, size_t len, uint8_t tag);
+/* A LAN frame holding the inner packet IP of LEN bytes. */
+struct rte_mbuf *fx_lan_frame_of(const uint8_t *ip, size_t len);
 
 /*
  * A control packet as the control plane queues it on sl_cp_tx: LEN bytes of
