@@ -30,7 +30,20 @@ static const struct {
 	[SL_CIPHER_AES_128_GCM] = { "AES-128-GCM", OVPN_DATA_ALG_AES_128_GCM },
 	[SL_CIPHER_AES_256_GCM] = { "AES-256-GCM", OVPN_DATA_ALG_AES_256_GCM },
 	[SL_CIPHER_CHACHA20_POLY1305] = { "CHACHA20-POLY1305", OVPN_DATA_ALG_CHACHA20_POLY1305 },
+	[SL_CIPHER_AES_128_CBC] = { "AES-128-CBC", OVPN_DATA_ALG_AES_128_CBC },
+	[SL_CIPHER_AES_256_CBC] = { "AES-256-CBC", OVPN_DATA_ALG_AES_256_CBC },
 };
+
+/* enum sl_digest -> the library's; the values differ in name only. */
+static const enum ovpn_data_md digests[] = {
+	[SL_DIGEST_NONE] = OVPN_DATA_MD_NONE, [SL_DIGEST_SHA1] = OVPN_DATA_MD_SHA1,
+	[SL_DIGEST_SHA256] = OVPN_DATA_MD_SHA256, [SL_DIGEST_SHA512] = OVPN_DATA_MD_SHA512,
+};
+
+static bool is_cbc(enum ovpn_data_alg alg)
+{
+	return alg == OVPN_DATA_ALG_AES_128_CBC || alg == OVPN_DATA_ALG_AES_256_CBC;
+}
 
 const char *dp_cipher_name(unsigned cipher)
 {
@@ -38,12 +51,27 @@ const char *dp_cipher_name(unsigned cipher)
 									  : NULL;
 }
 
-void dp_crypto_key_cfg(const struct dp *dp, unsigned cipher, struct ovpn_data_key_cfg *kc)
+void dp_crypto_key_cfg(const struct dp *dp, unsigned cipher, unsigned digest,
+		       struct ovpn_data_key_cfg *kc)
 {
 	if (dp_cipher_name(cipher) == NULL)
 		cipher = SL_CIPHER_AES_256_GCM;
 	kc->alg = ciphers[cipher].alg;
+	/* AEAD ignores the digest; CBC without a known one fails at key init. */
+	kc->md = is_cbc(kc->alg) && digest < sizeof(digests) / sizeof(digests[0]) ?
+		 digests[digest] : OVPN_DATA_MD_NONE;
 	kc->backend = dp->key_backend[cipher];
+}
+
+/* Can backend b run every key of this cipher (for CBC: with each digest)? */
+static bool backend_does(enum ovpn_backend b, enum ovpn_data_alg alg)
+{
+	if (!is_cbc(alg))
+		return ovpn_backend_has(b, alg, OVPN_DATA_MD_NONE);
+	for (unsigned d = SL_DIGEST_SHA1; d <= SL_DIGEST_SHA512; d++)
+		if (!ovpn_backend_has(b, alg, digests[d]))
+			return false;
+	return true;
 }
 
 /* The backend dataplane.crypto asks for on this CPU, with the log line's reason. */
@@ -83,8 +111,7 @@ int dp_crypto_select(struct dp *dp)
 	for (unsigned c = 0; c < SL_CIPHER_COUNT; c++) {
 		enum ovpn_backend kb = b;
 
-		if (ciphers[c].name != NULL &&
-		    !ovpn_backend_has(b, ciphers[c].alg, OVPN_DATA_MD_NONE)) {
+		if (ciphers[c].name != NULL && !backend_does(b, ciphers[c].alg)) {
 			kb = OVPN_BACKEND_OPENSSL;
 			SL_INFO("crypto: %s on %s (%s cannot do it)", ciphers[c].name,
 				ovpn_backend_name(kb), ovpn_backend_name(b));

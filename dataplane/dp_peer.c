@@ -224,6 +224,7 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 	p->stats->remote = p->remote;
 	p->stats->vpn = sl_addr_v4(p->vpn_ip);
 	p->stats->cipher = c->u.peer.cipher;
+	p->stats->digest = c->u.peer.digest;
 	p->stats->since = (uint64_t)time(NULL);
 	memcpy(p->stats->name, c->u.peer.name, sizeof(p->stats->name));
 	p->stats->name[sizeof(p->stats->name) - 1] = '\0';
@@ -287,7 +288,7 @@ static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
 	struct ovpn_data_key_cfg rx = {
 		.dir = OVPN_DATA_DIR_RX, .key_id = ck->key_id,
 		.opcode = OVPN_P_DATA_V2, .peer_id = c->peer_id,
-		.cipher_key = ck->decrypt.key, .hmac_key = ck->decrypt.nonce_tail,
+		.cipher_key = ck->decrypt.key, .hmac_key = ck->decrypt.hmac,
 	};
 	struct dp_peer *p = peer_of(dp, c);
 	struct ovpn_data_key_cfg tx;
@@ -297,13 +298,13 @@ static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
 	if (k == NULL)
 		return -ENOMEM;
 	/* Algorithm and backend; the key material is expanded once, below. */
-	dp_crypto_key_cfg(dp, ck->cipher, &rx);
+	dp_crypto_key_cfg(dp, ck->cipher, ck->digest, &rx);
 	tx = rx;
 	tx.dir = OVPN_DATA_DIR_TX;
 	if (p != NULL && p->data_v1)
 		tx.opcode = OVPN_P_DATA_V1;
 	tx.cipher_key = ck->encrypt.key;
-	tx.hmac_key = ck->encrypt.nonce_tail;
+	tx.hmac_key = ck->encrypt.hmac;
 	k->key_id = ck->key_id;
 	rc = ovpn_data_key_init(&k->rx, &rx);
 	if (rc == 0)

@@ -101,9 +101,11 @@ void dp_peers_free(struct dp *dp);
 int dp_peer_cmd(struct dp *dp, const struct sl_cmd *c);
 void dp_peers_reclaim(struct dp *dp);
 
-/* dp_crypto.c: the algorithm and backend of a key of enum sl_cipher CIPHER
- * (an unknown one is AES-256-GCM, the control plane's default). */
-void dp_crypto_key_cfg(const struct dp *dp, unsigned cipher, struct ovpn_data_key_cfg *kc);
+/* dp_crypto.c: the algorithm, digest and backend of a key of enum sl_cipher
+ * CIPHER and enum sl_digest DIGEST (CBC only; an unknown cipher is
+ * AES-256-GCM, the control plane's default). */
+void dp_crypto_key_cfg(const struct dp *dp, unsigned cipher, unsigned digest,
+		       struct ovpn_data_key_cfg *kc);
 
 /* Acquire-load of a table entry; pairs with the release store in dp_peer.c. */
 static inline struct dp_peer *dp_peer_get(_Atomic(struct dp_peer *) *table, uint32_t n,

@@ -24,10 +24,8 @@
 
 /*
  * Seal with an IV from the key's pool (one RAND_bytes() per
- * OVPN_CBC_IV_POOL packets). Caveat: OpenSSL 3.0's HMAC re-init duplicates
- * the digest state internally, i.e. libcrypto itself makes two small
- * allocations per CBC packet (measured with CRYPTO_set_mem_functions); the
- * AEAD path makes none.
+ * OVPN_CBC_IV_POOL packets). The HMAC runs from precomputed inner/outer
+ * states (ovpn_hmac.h): no allocation per packet, as on the AEAD path.
  */
 int ovpn_cbc_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 		  size_t cap, uint32_t pid);

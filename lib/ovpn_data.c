@@ -15,6 +15,7 @@
 
 #include "ovpn_data.h"
 #include "ovpn_engine.h"
+#include "ovpn_hmac.h"
 #include "ovpn_imb.h"
 
 /* ---- algorithm tables ---- */
@@ -112,18 +113,8 @@ static int cipher_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *
 
 static int hmac_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
 {
-	OSSL_PARAM params[2];
-
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)md_tab[cfg->md].name, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	k->hmac = k->mac != NULL ? EVP_MAC_CTX_new(k->mac) : NULL;
-	if (k->hmac == NULL ||
-	    !EVP_MAC_init(k->hmac, cfg->hmac_key, k->hmac_len, params) ||
-	    EVP_MAC_CTX_get_mac_size(k->hmac) != k->hmac_len)
-		return OVPN_DATA_ERR_CRYPTO;
-	return 0;
+	k->hmac = ovpn_hmac_new(cfg->md, cfg->hmac_key, k->hmac_len);
+	return k->hmac != NULL ? 0 : OVPN_DATA_ERR_CRYPTO;
 }
 
 /* What both backends keep in the key itself: the AEAD nonce tail, or the
@@ -192,8 +183,7 @@ void ovpn_data_key_free(struct ovpn_data_key *k)
 	/* The OpenSSL free functions wipe the key schedules they own;
 	 * ovpn_imb_key_free wipes the ipsec-mb ones. */
 	ovpn_imb_key_free(k);
-	EVP_MAC_CTX_free(k->hmac);
-	EVP_MAC_free(k->mac);
+	ovpn_hmac_free(k->hmac);
 	EVP_CIPHER_CTX_free(k->cctx);
 	EVP_CIPHER_free(k->cipher);
 	OPENSSL_cleanse(k, sizeof(*k));

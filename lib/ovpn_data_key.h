@@ -81,13 +81,14 @@ struct ovpn_data_key_cfg {
 #define OVPN_CBC_IV_POOL	32
 
 struct ovpn_imb_key;
+struct ovpn_hmac;
 
 struct ovpn_data_key {
 	/* OpenSSL backend (NULL for an ipsec-mb key) */
 	EVP_CIPHER_CTX *cctx;		/* keyed once; per packet only the IV */
 	EVP_CIPHER *cipher;		/* fetched once at init */
-	EVP_MAC_CTX *hmac;		/* CBC: keyed once at init */
-	EVP_MAC *mac;
+	struct ovpn_hmac *hmac;		/* CBC: inner/outer states, made once
+					 * at init (ovpn_hmac.h) */
 	/* ipsec-mb backend: key schedules and HMAC states (ovpn_imb.c), one
 	 * aligned allocation, wiped and freed by ovpn_data_key_free() */
 	struct ovpn_imb_key *imb;

@@ -37,7 +37,7 @@
  */
 #include <stdint.h>
 
-#define SL_API_VERSION		2
+#define SL_API_VERSION		3
 
 #define SL_RING_CP_RX		"sl_cp_rx"
 #define SL_RING_CP_TX		"sl_cp_tx"
@@ -127,8 +127,12 @@ enum sl_cmd_type {
 #define SL_PEER_ROUTES_MAX	8	/* iroutes per peer */
 
 enum sl_cipher { SL_CIPHER_NONE, SL_CIPHER_AES_128_GCM, SL_CIPHER_AES_256_GCM,
-		 SL_CIPHER_CHACHA20_POLY1305 };
-#define SL_CIPHER_COUNT	4	/* values of enum sl_cipher */
+		 SL_CIPHER_CHACHA20_POLY1305, SL_CIPHER_AES_128_CBC, SL_CIPHER_AES_256_CBC };
+#define SL_CIPHER_COUNT	6	/* values of enum sl_cipher */
+
+/* HMAC digest of a CBC key (OpenVPN's --auth); NONE for AEAD ciphers. */
+enum sl_digest { SL_DIGEST_NONE, SL_DIGEST_SHA1, SL_DIGEST_SHA256, SL_DIGEST_SHA512 };
+#define SL_HMAC_LEN_MAX	64	/* SHA-512 */
 
 /* Compression framing the peer uses inside the encryption. */
 enum sl_framing { SL_FRAMING_NONE, SL_FRAMING_COMP_LZO, SL_FRAMING_STUB,
@@ -146,7 +150,7 @@ struct sl_cmd_peer {
 	uint8_t remote_mac[6];		/* next hop toward remote.addr (the control
 					 * packets' source MAC); PEER_NEW only */
 	uint8_t cipher;			/* enum sl_cipher, for status only */
-	uint8_t pad;
+	uint8_t digest;			/* enum sl_digest, for status only */
 	char name[48];			/* user / common name, NUL-terminated; kept
 					 * in sl_peer_stats so a restarted control
 					 * plane can list and end the session */
@@ -161,16 +165,21 @@ struct sl_cmd_peer {
 	uint32_t user_tag;
 };
 
+/* Both come from the first bytes of the direction's 64-byte hmac slice
+ * (OpenVPN src/openvpn/crypto.h struct key), so they share the bytes. */
 struct sl_key_dir {
 	uint8_t key[SL_KEY_LEN_MAX];		/* first K bytes used */
-	uint8_t nonce_tail[SL_NONCE_TAIL_LEN];	/* AEAD implicit IV */
+	union {
+		uint8_t nonce_tail[SL_NONCE_TAIL_LEN];	/* AEAD implicit IV */
+		uint8_t hmac[SL_HMAC_LEN_MAX];		/* CBC: first H bytes */
+	};
 };
 
 struct sl_cmd_key {
 	uint8_t slot;		/* 0 primary, 1 secondary */
 	uint8_t key_id;		/* 0..7 */
 	uint8_t cipher;		/* enum sl_cipher */
-	uint8_t pad;
+	uint8_t digest;		/* enum sl_digest: CBC's HMAC, NONE for AEAD */
 	struct sl_key_dir encrypt;
 	struct sl_key_dir decrypt;
 };
@@ -197,13 +206,13 @@ struct sl_cmd {
 			uint32_t seq;		/* the event's seq, 1..UINT32_MAX */
 			uint16_t type;		/* its enum sl_event_type */
 		} ack;				/* EVT_ACK */
-		uint8_t raw[128];
+		uint8_t raw[200];
 	} u;
 };
 
 /* rte_ring elements must be multiples of 4 bytes; the union is the limit. */
 _Static_assert(sizeof(struct sl_cmd) % 4 == 0, "sl_cmd size");
-_Static_assert(sizeof(struct sl_cmd_peer) <= 128 && sizeof(struct sl_cmd_key) <= 128,
+_Static_assert(sizeof(struct sl_cmd_peer) <= 200 && sizeof(struct sl_cmd_key) <= 200,
 	       "sl_cmd payload exceeds the union");
 
 /*
@@ -426,7 +435,7 @@ struct sl_peer_stats {
 	uint8_t tx_key_id;
 	uint8_t in_use;
 	uint8_t cipher;			/* enum sl_cipher */
-	uint8_t pad;
+	uint8_t digest;			/* enum sl_digest */
 	char name[48];			/* from PEER_NEW */
 };
 
@@ -481,6 +490,10 @@ struct sl_status {
 	 * for openssl). */
 	uint8_t crypto_backend[SL_CIPHER_COUNT];
 	char crypto_arch[16];
+	/* The one field the control plane writes: its pid while it uses the
+	 * shared objects, 0 once it no longer touches them. A stopping data
+	 * plane clears magic first, then waits (bounded) for this to be 0. */
+	int32_t cp_pid;
 };
 
 #endif

@@ -56,7 +56,7 @@ static int client_keys(struct fx_keyset *k, uint32_t id, unsigned key_id, enum s
 		.hmac_key = k->c2s_iv,
 	};
 
-	dp_crypto_key_cfg(&fx.dp, cipher, &kc);
+	dp_crypto_key_cfg(&fx.dp, cipher, fx.digest, &kc);
 	kc.backend = OVPN_BACKEND_OPENSSL;
 	ovpn_data_key_free(&k->client_tx);
 	ovpn_data_key_free(&k->client_rx);
@@ -77,15 +77,16 @@ int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher ciphe
 		k->c2s[i] = (uint8_t)(i + 1 + key_id * 7);
 		k->s2c[i] = (uint8_t)(0x80 + i + key_id * 3);
 	}
-	memset(k->c2s_iv, 0x11 + key_id, 8);
-	memset(k->s2c_iv, 0x22 + key_id, 8);
+	memset(k->c2s_iv, 0x11 + key_id, sizeof(k->c2s_iv));
+	memset(k->s2c_iv, 0x22 + key_id, sizeof(k->s2c_iv));
 	c.u.key.slot = (uint8_t)slot;
 	c.u.key.key_id = (uint8_t)key_id;
 	c.u.key.cipher = (uint8_t)cipher;
+	c.u.key.digest = (uint8_t)fx.digest;
 	memcpy(c.u.key.decrypt.key, k->c2s, 32);
-	memcpy(c.u.key.decrypt.nonce_tail, k->c2s_iv, 8);
+	memcpy(c.u.key.decrypt.hmac, k->c2s_iv, sizeof(k->c2s_iv));
 	memcpy(c.u.key.encrypt.key, k->s2c, 32);
-	memcpy(c.u.key.encrypt.nonce_tail, k->s2c_iv, 8);
+	memcpy(c.u.key.encrypt.hmac, k->s2c_iv, sizeof(k->s2c_iv));
 	if (client_keys(k, id, key_id, cipher) != 0)
 		return -1;
 	return fx_cmd(&c);

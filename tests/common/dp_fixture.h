@@ -27,7 +27,8 @@
 
 /* One key state as both ends see it. */
 struct fx_keyset {
-	uint8_t c2s[32], c2s_iv[8], s2c[32], s2c_iv[8];
+	/* _iv: the hmac slice, AEAD nonce tail (first 8) or CBC HMAC key */
+	uint8_t c2s[32], c2s_iv[64], s2c[32], s2c_iv[64];
 	struct ovpn_data_key client_tx, client_rx;
 };
 
@@ -37,6 +38,7 @@ struct dp_fixture {
 	struct sl_lcore_stats stats[2];
 	struct dp_worker wk[2];
 	struct fx_keyset ks[2];
+	unsigned digest;			/* enum sl_digest of CBC keys fx_add_key makes */
 	/* Frames the stages sent that fx_take() did not return, per port. */
 	uint64_t arp_sent[CFG_PORT_COUNT];	/* ARP requests */
 	uint64_t other_sent[CFG_PORT_COUNT];	/* e.g. ICMP errors to the LAN */
