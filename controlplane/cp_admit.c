@@ -14,7 +14,9 @@
  *   3. hard reset  -> stateless HARD_RESET_SERVER_V2 with the HMAC cookie
  *                     as our session id (per-source reply limit);
  *      CONTROL_V1 / ACK_V1 / CONTROL_WKC_V1 acking msg 0 and echoing a
- *                     valid cookie -> a new session may be made;
+ *                     valid cookie -> a new session may be made; where a
+ *                     session lives at that endpoint, only for a hard
+ *                     reset answered since it began (reset_noted);
  *   4. the limits: handshakes in progress, sessions, new sessions per
  *      source (cp_admit_session).
  */
@@ -263,6 +265,38 @@ static bool is_reset(uint8_t op)
 	       op == OVPN_P_CONTROL_HARD_RESET_CLIENT_V3;
 }
 
+/*
+ * A cookie proves the client received our reply at its address, not when:
+ * it stays good for vpn.hand_window, so the third packet of a session
+ * that has ended can be replayed from the same address and port, and
+ * would make a session replacing the one the client has there now. What
+ * tells them apart is the order: a client starting over sends its hard
+ * reset after its current session began, so the hard resets answered at
+ * a live session's endpoint are noted with it (the last CP_RESETS_KEPT;
+ * a client retransmits its reset with the same session id), and a third
+ * packet whose reset is not among them is older than that session: a
+ * replay. Event loop only, like the table LIVE was found in.
+ */
+static bool reset_noted(const struct cp_session *live, const uint8_t *sid)
+{
+	for (unsigned i = 0; i < live->n_resets; i++)
+		if (memcmp(live->resets[i], sid, OVPN_SID_LEN) == 0)
+			return true;
+	return false;
+}
+
+static void reset_note(struct cp_session *live, const uint8_t *sid)
+{
+	if (live == NULL || reset_noted(live, sid))
+		return;
+	if (live->n_resets == CP_RESETS_KEPT) {
+		memmove(live->resets[0], live->resets[1],
+			(CP_RESETS_KEPT - 1) * sizeof(live->resets[0]));
+		live->n_resets--;
+	}
+	memcpy(live->resets[live->n_resets++], sid, OVPN_SID_LEN);
+}
+
 static enum cp_admit_verdict drop(struct cp_admit *a, enum cp_stat why)
 {
 	cp_count(a->ctx, why);
@@ -270,8 +304,8 @@ static enum cp_admit_verdict drop(struct cp_admit *a, enum cp_stat why)
 }
 
 enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *in,
-				      uint64_t now_s, struct cp_pkt **reply,
-				      struct cp_admit_ok *ok)
+				      struct cp_session *live, uint64_t now_s,
+				      struct cp_pkt **reply, struct cp_admit_ok *ok)
 {
 	uint8_t plain[CP_PKT_MAX], op, kid, sid[OVPN_SID_LEN];
 	struct ovpn_wrap_rid rid = { 0 };
@@ -297,10 +331,15 @@ enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *i
 			return drop(a, CP_ST_DROP_RATE);
 		*reply = cookie_reply(a, in, &pkt, &rid, now_s);
 		cp_count(a->ctx, CP_ST_COOKIES);
-		return *reply ? CP_ADMIT_REPLY : CP_ADMIT_DROP;
+		if (*reply == NULL)
+			return CP_ADMIT_DROP;
+		reset_note(live, pkt.sid);
+		return CP_ADMIT_REPLY;
 	}
 	if (!cookie_valid(a, in, &pkt, now_s))
 		return drop(a, CP_ST_DROP_COOKIE);
+	if (live != NULL && !reset_noted(live, pkt.sid))
+		return drop(a, CP_ST_DROP_REPLAY);
 	ok->peer = in->peer;
 	memcpy(ok->mac, in->mac, 6);
 	memcpy(ok->sid, pkt.peer_sid, OVPN_SID_LEN);

@@ -15,10 +15,16 @@ struct cp_admit;
 
 struct cp_admit *cp_admit_new(struct cp_ctx *ctx);
 void cp_admit_free(struct cp_admit *a);
-/* REPLY: *reply is the cookie reply to send; NEW: *ok describes the session. */
+/*
+ * REPLY: *reply is the cookie reply to send; NEW: *ok describes the
+ * session. LIVE is the session at IN's endpoint whose client session id
+ * IN does not carry (cp_table.c), or NULL: a hard reset answered there is
+ * noted with it, and only a third packet for one of those may start a
+ * session that replaces it.
+ */
 enum cp_admit_verdict cp_admit_packet(struct cp_admit *a, const struct cp_pkt *in,
-				      uint64_t now_s, struct cp_pkt **reply,
-				      struct cp_admit_ok *ok);
+				      struct cp_session *live, uint64_t now_s,
+				      struct cp_pkt **reply, struct cp_admit_ok *ok);
 /*
  * The session OK describes, unless a limit says no (counted): handshakes
  * in progress (control.max_half_open), sessions (vpn.max_clients and a

@@ -263,7 +263,7 @@ static void admit(struct cp *cp, struct cp_pkt *p, struct cp_session *old, uint6
 	struct cp_admit_ok ok = { 0 };
 	struct cp_pkt *reply = NULL;
 
-	switch (cp_admit_packet(cp->admit, p, wall_s(cp, now), &reply, &ok)) {
+	switch (cp_admit_packet(cp->admit, p, old, wall_s(cp, now), &reply, &ok)) {
 	case CP_ADMIT_REPLY:
 		packet_send(cp, reply);
 		free(reply);

@@ -29,6 +29,7 @@
 
 #define CP_INBOX_MAX		64	/* packets queued for one session */
 #define CP_INBOX_HANDSHAKE	16	/* the same before the handshake is done */
+#define CP_RESETS_KEPT		4	/* hard resets noted at a live session */
 
 struct cp_ks;
 
@@ -183,6 +184,11 @@ struct cp_session {
 	bool in_table;
 	bool adopted;			/* left by a previous control plane: no TLS
 					 * state, never run by a worker (cp_adopt.c) */
+	/* Client session ids of the hard resets answered at this session's
+	 * endpoint since it began, newest last: only a third packet for one
+	 * of them may start a session that replaces it (cp_admit.c). */
+	uint8_t resets[CP_RESETS_KEPT][OVPN_SID_LEN];
+	unsigned n_resets;
 
 	atomic_int refs;
 	_Atomic uint64_t due_ms;	/* published by the worker after a run */

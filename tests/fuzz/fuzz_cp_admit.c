@@ -293,7 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 3 + len;
 		if (in == NULL)
 			continue;
-		v = cp_admit_packet(m->admit, in, now_s, &reply, &ok);
+		v = cp_admit_packet(m->admit, in, NULL, now_s, &reply, &ok);
 		switch (v) {
 		case CP_ADMIT_REPLY:
 			check(reply != NULL && count(m, CP_ST_COOKIES) == cookies + 1 &&

@@ -99,15 +99,17 @@ static struct cp_pkt *third(const uint8_t *sid, const uint8_t *cookie, uint32_t 
 	return wire(&r, from);
 }
 
-/* IN's verdict; a reply is unwrapped into *rep (when given) and freed. */
-static enum cp_admit_verdict admit_one(struct cp_pkt *in, struct ovpn_ctrl_pkt *rep,
-				       struct cp_admit_ok *ok)
+/* IN's verdict with LIVE the session at its endpoint (or NULL); a reply
+ * is unwrapped into *rep (when given) and freed. */
+static enum cp_admit_verdict admit_at(struct cp_pkt *in, struct cp_session *live,
+				      struct ovpn_ctrl_pkt *rep, struct cp_admit_ok *ok)
 {
 	static uint8_t plain[CP_PKT_MAX];
 	struct cp_admit_ok scratch = { 0 };
 	struct cp_pkt *reply = NULL;
 	struct ovpn_wrap_rid rid;
-	enum cp_admit_verdict v = cp_admit_packet(admit, in, now_s, &reply, ok ? ok : &scratch);
+	enum cp_admit_verdict v = cp_admit_packet(admit, in, live, now_s, &reply,
+						  ok ? ok : &scratch);
 	int n;
 
 	if (reply != NULL && rep != NULL) {
@@ -123,14 +125,27 @@ static enum cp_admit_verdict admit_one(struct cp_pkt *in, struct ovpn_ctrl_pkt *
 	return v;
 }
 
-/* A hard reset from FROM and the cookie it gets back. */
-static int cookie_of(const uint8_t *sid, const struct sl_endpoint *from, uint8_t *cookie)
+/* The same where no session lives at IN's endpoint. */
+static enum cp_admit_verdict admit_one(struct cp_pkt *in, struct ovpn_ctrl_pkt *rep,
+				       struct cp_admit_ok *ok)
+{
+	return admit_at(in, NULL, rep, ok);
+}
+
+/* A hard reset from FROM (where LIVE lives, or NULL) and the cookie it gets back. */
+static int cookie_at(const uint8_t *sid, const struct sl_endpoint *from,
+		     struct cp_session *live, uint8_t *cookie)
 {
 	struct ovpn_ctrl_pkt rep;
 
-	CHECK_EQ(admit_one(hard_reset(sid, 0, 0, from), &rep, NULL), CP_ADMIT_REPLY);
+	CHECK_EQ(admit_at(hard_reset(sid, 0, 0, from), live, &rep, NULL), CP_ADMIT_REPLY);
 	memcpy(cookie, rep.sid, OVPN_SID_LEN);
 	return 0;
+}
+
+static int cookie_of(const uint8_t *sid, const struct sl_endpoint *from, uint8_t *cookie)
+{
+	return cookie_at(sid, from, NULL, cookie);
 }
 
 /* A session made by cp_admit_session() goes, as its end would take it back. */
@@ -319,6 +334,52 @@ static int test_third_packet(void)
 	return 0;
 }
 
+/*
+ * A finished session's third packet, replayed from its endpoint while its
+ * cookie is still good (vpn.hand_window), once the client has a new
+ * session there: older than that session, so refused and counted as a
+ * replay, and the client's session stays. The client's genuine reconnect
+ * from the same endpoint (a new hard reset answered while that session
+ * lives, a new session id and cookie) is admitted and replaces it.
+ */
+static int test_stale_third_packet(void)
+{
+	struct sl_endpoint a = sl_endpoint_udp4(0xc0000216, 40001);
+	uint8_t first[OVPN_SID_LEN] = { 1, 1, 1, 1, 1, 1, 1, 1 }, c_first[OVPN_SID_LEN];
+	uint8_t second[OVPN_SID_LEN] = { 2, 2, 2, 2, 2, 2, 2, 2 }, c_second[OVPN_SID_LEN];
+	uint8_t third_sid[OVPN_SID_LEN] = { 3, 3, 3, 3, 3, 3, 3, 3 }, c_third[OVPN_SID_LEN];
+	uint64_t replays = count(CP_ST_DROP_REPLAY), cookies = count(CP_ST_DROP_COOKIE);
+	struct cp_session *live = cp_session_alloc();
+	struct cp_admit_ok ok = { 0 };
+
+	CHECK(live != NULL);
+	live->peer = a;
+	now_s += 100;
+	/* The first session from this endpoint, its third packet captured. */
+	CHECK_EQ(cookie_of(first, &a, c_first), 0);
+	CHECK_EQ(admit_one(third(first, c_first, 0, &a), NULL, NULL), CP_ADMIT_NEW);
+	/* It ended; the client came back on the same port: LIVE. */
+	CHECK_EQ(cookie_of(second, &a, c_second), 0);
+	CHECK_EQ(admit_one(third(second, c_second, 0, &a), NULL, NULL), CP_ADMIT_NEW);
+	now_s += 10;	/* a new unwrap budget; the cookies are still good */
+	/* The first third packet again, its cookie still good, twice. */
+	CHECK_EQ(admit_at(third(first, c_first, 0, &a), live, NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(admit_at(third(first, c_first, 0, &a), live, NULL, NULL), CP_ADMIT_DROP);
+	CHECK_EQ(count(CP_ST_DROP_REPLAY), replays + 2);
+	CHECK_EQ(count(CP_ST_DROP_COOKIE), cookies);
+	/* The client starts over on the same port: a new session replaces LIVE. */
+	CHECK_EQ(cookie_at(third_sid, &a, live, c_third), 0);
+	CHECK_EQ(admit_at(third(third_sid, c_third, 0, &a), live, NULL, &ok), CP_ADMIT_NEW);
+	CHECK_MEM(ok.peer_sid, third_sid, OVPN_SID_LEN);
+	CHECK_MEM(ok.sid, c_third, OVPN_SID_LEN);
+	/* Its retransmitted hard reset answered again: still one client. */
+	CHECK_EQ(cookie_at(third_sid, &a, live, c_third), 0);
+	CHECK_EQ(admit_at(third(third_sid, c_third, 0, &a), live, NULL, NULL), CP_ADMIT_NEW);
+	CHECK_EQ(count(CP_ST_DROP_REPLAY), replays + 2);
+	cp_session_unref(live);
+	return 0;
+}
+
 /* ---- tls-crypt-v2: a second admission with a server key ---- */
 
 static struct cp_ctx v2ctx;
@@ -365,7 +426,7 @@ static int v2_session_meta(struct cp_admit *a2, struct ovpn_wrap_v2_server *srv,
 	ovpn_wrap_pid_tx_init(&tx, OVPN_V2_EARLY_NEG_START);
 	memcpy(r.sid, sid, OVPN_SID_LEN);
 	in = v2_wire(cli, &tx, &r, wkc, wl, &from);
-	CHECK_EQ(cp_admit_packet(a2, in, now_s, &reply, &ok), CP_ADMIT_REPLY);
+	CHECK_EQ(cp_admit_packet(a2, in, NULL, now_s, &reply, &ok), CP_ADMIT_REPLY);
 	free(in);
 	CHECK(reply != NULL);
 	n = ovpn_wrap_unwrap(cli, NULL, reply->data, reply->len, plain, sizeof(plain), &rid);
@@ -378,7 +439,7 @@ static int v2_session_meta(struct cp_admit *a2, struct ovpn_wrap_v2_server *srv,
 	memcpy(r.peer_sid, rep.sid, OVPN_SID_LEN);
 	in = v2_wire(cli, &tx, &r, wkc, wl, &from);
 	memset(&ok, 0, sizeof(ok));
-	CHECK_EQ(cp_admit_packet(a2, in, now_s, &reply, &ok), CP_ADMIT_NEW);
+	CHECK_EQ(cp_admit_packet(a2, in, NULL, now_s, &reply, &ok), CP_ADMIT_NEW);
 	free(in);
 	CHECK(ok.has_kc);
 	s = cp_admit_session(a2, &ok, now_s, now_s * 1000);
@@ -444,6 +505,8 @@ static const struct sl_test_case cases[] = {
 	{ "per-source unwrap budget, checked before unwrapping", test_unwrap_budget },
 	{ "half-open and session caps", test_caps },
 	{ "the third packet echoes the cookie: a session", test_third_packet },
+	{ "a finished session's third packet replayed at the client's new session: "
+	  "refused as a replay; a reconnect from there admitted", test_stale_third_packet },
 	{ "tls-crypt-v2: the client key's metadata kept with the session (cut "
 	  "beyond 255 bytes)", test_v2_meta },
 	{ NULL, NULL }

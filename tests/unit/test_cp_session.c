@@ -235,7 +235,7 @@ static int cl_connect(struct tcl *c)
 	CHECK(in != NULL);
 	memcpy(c->reset, in->data, in->len);
 	c->reset_len = in->len;
-	CHECK_EQ(cp_admit_packet(admit, in, now_ms / 1000, &reply, &ok), CP_ADMIT_REPLY);
+	CHECK_EQ(cp_admit_packet(admit, in, NULL, now_ms / 1000, &reply, &ok), CP_ADMIT_REPLY);
 	free(in);
 	cl_take(c, reply);	/* learns the cookie sid; msg 0 sits in the window */
 	free(reply);
@@ -272,7 +272,7 @@ static int cl_flush(struct tcl *c, bool first)
 		if (first && i == 0) {
 			memcpy(c->hello, out[0].payload, out[0].len);
 			c->hello_len = out[0].len;
-			CHECK_EQ(cp_admit_packet(admit, p, now_ms / 1000, &reply, &ok), CP_ADMIT_NEW);
+			CHECK_EQ(cp_admit_packet(admit, p, NULL, now_ms / 1000, &reply, &ok), CP_ADMIT_NEW);
 			c->s = cp_session_new(&ctx, &ok, now_ms);
 			CHECK(c->s != NULL);
 		}
