@@ -7,7 +7,12 @@
  * (options as OpenVPN src/openvpn/options.c reads them; inline blocks
  * <ca> <cert> <key> <tls-crypt-v2> <tls-crypt> <tls-auth>), or the same
  * as separate files in a folder (--split): client.ovpn naming ca.crt,
- * USER.crt, USER.key, the wrapping key and auth.txt.
+ * USER.crt, USER.key, the wrapping key and auth.txt by relative names, so
+ * the client runs it from that folder (openvpn --cd DIR --config
+ * client.ovpn).
+ *
+ * tls-crypt-v2 needs a 2.5+ client; 2.4 clients use tls-crypt or tls-auth.
+ * The username-only auth.txt (password prompted) needs a 2.6 client.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,7 +24,7 @@
 struct sl_profile_remote {
 	char host[SL_PROFILE_HOST_MAX];	/* DNS name or address */
 	uint16_t port;
-	bool tcp;			/* proto tcp-client, else udp */
+	bool tcp;			/* "tcp-client", else "udp" */
 };
 
 enum sl_profile_wrap {
