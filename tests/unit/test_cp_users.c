@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The auth-user-pass user store (cp_users.c): the file format (comments,
+ * The users the TLS workers check (cp_users.c): the text format (comments,
  * blank lines, NAME:pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX), a known PBKDF2
  * vector, right and wrong passwords, unknown users, hashes made by
  * cp_users_hash(), and the malformed lines (and names a client could not
- * send) that refuse the whole file with their line number.
+ * send) that refuse the whole file with their line number; the snapshot
+ * built from the store: VPN access off and no password refused after the
+ * same work, iroutes and static addresses, what counts as a change.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cp_store.h"
 #include "cp_users.h"
+#include "sl_addr.h"
 #include "sl_test.h"
 
 /* PBKDF2-HMAC-SHA256("password", "saltSALTsaltSALT", 100000 iterations,
@@ -111,7 +115,7 @@ static int test_minimums(void)
 			cp_users_free(u);
 			return -1;
 		}
-		snprintf(want, sizeof(want), "users.store %s%s", path, bad[i].why);
+		snprintf(want, sizeof(want), "users file %s%s", path, bad[i].why);
 		if (strstr(err, want) == NULL) {
 			fprintf(stderr, "got \"%s\", want \"%s\"\n", err, want);
 			return -1;
@@ -208,7 +212,112 @@ static int test_missing_file(void)
 	char err[256] = "";
 
 	CHECK(cp_users_open("/nonexistent/users", err, sizeof(err)) == NULL);
-	CHECK(strstr(err, "users.store /nonexistent/users: ") != NULL);
+	CHECK(strstr(err, "users file /nonexistent/users: ") != NULL);
+	return 0;
+}
+
+static int test_hash_ok_and_split(void)
+{
+	char why[128], line[300];
+	const char *name, *hash;
+
+	CHECK(cp_users_hash_ok(KAT_LINE, why, sizeof(why)));
+	CHECK(!cp_users_hash_ok(KAT_LINE "\nx", why, sizeof(why)));
+	CHECK(!cp_users_hash_ok("pbkdf2-sha256$1000$" KAT_SALT "$" KAT_HASH, why, sizeof(why)));
+	CHECK(strstr(why, "below the minimum 100000") != NULL);
+	CHECK(!cp_users_hash_ok("", why, sizeof(why)));
+	snprintf(line, sizeof(line), "bob@example.com:%s\r\n", KAT_LINE);
+	CHECK_EQ(cp_users_line_split(line, &name, &hash, why, sizeof(why)), 0);
+	CHECK_STR(name, "bob@example.com");
+	CHECK_STR(hash, KAT_LINE);
+	return 0;
+}
+
+/* A store of three users: alice (password, VPN on, an iroute, a static
+ * address), bob (password, VPN off), carol (no password). */
+static struct cp_store *three_users(char *db, size_t len)
+{
+	static struct cfg_vpn vpn = { .pool = { 0x0a080000, 24 } };
+	struct cp_store_user u = { .vpn = true };
+	struct cp_store *st;
+
+	snprintf(db, len, "%s.db", path);
+	unlink(db);
+	st = cp_store_open(db, &vpn, NULL);
+	if (st == NULL)
+		return NULL;
+	snprintf(u.email, sizeof(u.email), "alice@example.com");
+	snprintf(u.pw_hash, sizeof(u.pw_hash), "%s", KAT_LINE);
+	u.static_addr = sl_addr_v4(0x0a080009);
+	u.iroutes[0].addr = sl_addr_v4(0xc0a80100);
+	u.iroutes[0].len = 24;
+	u.n_iroutes = 1;
+	cp_store_user_add(st, &u, NULL);
+	memset(&u, 0, sizeof(u));
+	snprintf(u.email, sizeof(u.email), "bob@example.com");
+	snprintf(u.pw_hash, sizeof(u.pw_hash), "%s", KAT_LINE);
+	cp_store_user_add(st, &u, NULL);
+	snprintf(u.email, sizeof(u.email), "carol@example.com");
+	u.pw_hash[0] = '\0';
+	u.vpn = true;
+	cp_store_user_add(st, &u, NULL);
+	return st;
+}
+
+/*
+ * From the store: a user whose VPN access is off is refused even with the
+ * right password (-EPERM, the client hears what a wrong password gets),
+ * one without a password is refused whatever it sends; both after the
+ * same PBKDF2 work as alice, counted.
+ */
+static int test_from_store(void)
+{
+	char db[300], err[256];
+	struct cp_store *st = three_users(db, sizeof(db));
+	struct cp_users *u, *v;
+	struct cp_store_prefix ir[4];
+	unsigned long it0, alice, bob, carol;
+
+	CHECK(st != NULL);
+	u = cp_users_from_store(st, err, sizeof(err));
+	CHECK(u != NULL);
+	CHECK_EQ(cp_users_count(u), 3);
+	it0 = cp_users_hash_iters(u);
+	CHECK_EQ(cp_users_check(u, "alice@example.com", "password"), 0);
+	alice = cp_users_hash_iters(u) - it0;
+	it0 = cp_users_hash_iters(u);
+	CHECK_EQ(cp_users_check(u, "bob@example.com", "password"), -EPERM);
+	bob = cp_users_hash_iters(u) - it0;
+	it0 = cp_users_hash_iters(u);
+	CHECK_EQ(cp_users_check(u, "carol@example.com", ""), -EACCES);
+	carol = cp_users_hash_iters(u) - it0;
+	CHECK_EQ(bob, alice);
+	CHECK_EQ(carol, alice);
+	CHECK_EQ(cp_users_check(u, "bob@example.com", "wrong"), -EACCES);
+	CHECK(cp_users_vpn(u, "alice@example.com"));
+	CHECK(!cp_users_vpn(u, "bob@example.com"));
+	CHECK(!cp_users_vpn(u, "dave@example.com"));
+	CHECK(cp_users_has(u, "bob@example.com"));
+	CHECK_EQ(cp_users_iroutes(u, "alice@example.com", ir, 4), 1);
+	CHECK_EQ(ir[0].addr.v4, 0xc0a80100);
+	CHECK_EQ(ir[0].len, 24);
+	CHECK_EQ(cp_users_iroutes(u, "bob@example.com", ir, 4), 0);
+	CHECK_EQ(cp_users_static(u, "alice@example.com").v4, 0x0a080009);
+	CHECK_EQ(cp_users_static(u, "bob@example.com").family, 0);
+	/* Access turned off is a change for the sessions; a sticky address
+	 * is not. */
+	CHECK_EQ(cp_store_user_set_vpn(st, "alice@example.com", false, NULL), 0);
+	CHECK_EQ(cp_store_user_set_sticky(st, "bob@example.com", &(struct sl_addr){
+		.family = SL_AF_INET, .v4 = 0x0a080007 }, NULL), 0);
+	v = cp_users_from_store(st, err, sizeof(err));
+	CHECK(v != NULL);
+	CHECK(!cp_users_same(u, v, "alice@example.com"));
+	CHECK(cp_users_same(u, v, "bob@example.com"));
+	CHECK(!cp_users_same(u, v, "dave@example.com"));
+	cp_users_free(u);
+	cp_users_free(v);
+	cp_store_close(st);
+	unlink(db);
 	return 0;
 }
 
@@ -219,6 +328,9 @@ static const struct sl_test_case cases[] = {
 	{ "work factor minimums: iterations and salt length, with file:line", test_minimums },
 	{ "unknown user: the same PBKDF2 work as a known one", test_unknown_user_same_work },
 	{ "missing file", test_missing_file },
+	{ "hash check and line split (what the store and import use)", test_hash_ok_and_split },
+	{ "from the store: VPN off and no password refused after the same work",
+	  test_from_store },
 	{ NULL, NULL }
 };
 
