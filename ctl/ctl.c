@@ -17,6 +17,8 @@
 
 #define CTL_API_VERSION	1		/* controlplane/cp_api.h CP_API_VERSION */
 #define CTL_REPLY_MAX	(16 * 1024 * 1024)
+#define CTL_BUSY_TRIES	40
+#define CTL_BUSY_WAIT_US	25000
 
 /* Empty tables for the modules not linked in (their files define them). */
 __attribute__((weak)) const struct ctl_cmd ctl_user_cmds[] = { { NULL, NULL, NULL } };
@@ -132,7 +134,16 @@ int ctl_call(struct ctl *ctl, const char *cmd, struct json_object *args,
 		fprintf(stderr, "sluicectl: out of memory\n");
 		return 1;
 	}
-	reply = exchange(ctl->sock, req, len);
+	/* Busy (every admin connection taken): try again shortly, for about
+	 * a second; the refusal came before the request was read. */
+	for (int tries = 0;; tries++) {
+		reply = exchange(ctl->sock, req, len);
+		if (reply == NULL || tries == CTL_BUSY_TRIES ||
+		    strcmp(ctl_str(reply, "error"), "busy, try again") != 0)
+			break;
+		json_object_put(reply);
+		usleep(CTL_BUSY_WAIT_US);
+	}
 	free(req);
 	if (reply == NULL)
 		return 1;
