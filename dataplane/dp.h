@@ -50,6 +50,12 @@ struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
 struct ovpn_engine;
+struct dp_rules;
+struct dp_rules_worker;
+struct dp_rules_main;
+struct sl_rule_blob;
+struct sl_rule_entry;
+struct sl_rule_hits;
 
 #define DP_PENDING_MAX	32	/* frames held per worker for an unresolved next hop */
 #define DP_PENDING_MS	1000	/* ... for at most this long */
@@ -126,6 +132,13 @@ struct dp {
 	uint16_t mss;			/* MSS clamp, 0 = off */
 	uint16_t tun_mtu;		/* largest inner packet sent as one */
 	uint8_t key_backend[SL_CIPHER_COUNT];	/* enum ovpn_backend by enum sl_cipher */
+	/* Access rules (dp_rules.c): the live set, published by the main lcore. */
+	_Atomic(struct dp_rules *) rules;	/* NULL until the first publish */
+	struct dp_rules_worker *rules_wk;	/* per worker: flow table, deny log share */
+	struct dp_rules_main *rules_main;	/* main lcore: retired sets, deny log */
+	struct sl_rule_hits *rule_hits;		/* SL_MZ_RULE_HITS [worker][slot] */
+	const struct rte_memzone *rule_hits_mz;
+	struct rte_ring *deny_log;		/* workers -> main lcore: denied flows */
 	atomic_bool quit;	/* set by the signal handler; workers poll it (relaxed) */
 };
 
@@ -154,6 +167,28 @@ const char *dp_cipher_name(unsigned cipher);
 
 /* dp_telemetry.c */
 void dp_telemetry_init(const struct dp *dp);
+
+/*
+ * dp_rules.c: access rules. Init after dp_peers_init (flow tables, hit
+ * counters, deny log); publish and poll on the main lcore; free after the
+ * workers stopped.
+ */
+int dp_rules_init(struct dp *dp);
+void dp_rules_free(struct dp *dp);
+/* SL_CMD_RULES_PUBLISH: the data plane owns BLOB from here on. 0 or -errno. */
+int dp_rules_publish(struct dp *dp, struct sl_rule_blob *blob);
+/* Free sets past their grace period; print the deny log (rate-limited). */
+void dp_rules_poll(struct dp *dp);
+/* Hit counters of SLOT summed over workers. */
+void dp_rules_hits(const struct dp *dp, uint32_t slot, struct sl_rule_hits *sum);
+/* FN for each rule of the live set with its counters (any thread); the
+ * count, or -1 if no set is live. */
+int dp_rules_walk(const struct dp *dp, void (*fn)(void *arg, const struct sl_rule_entry *e,
+						   const struct sl_rule_hits *h), void *arg);
+/* No rule set, no flows, counters zero (tests; no worker may run). */
+void dp_rules_clear(struct dp *dp);
+/* Flows in worker WORKER's table. */
+uint32_t dp_rules_flows(const struct dp *dp, unsigned worker);
 
 /* dp_cleanup.c */
 void dp_cleanup_files(const char *file_prefix);

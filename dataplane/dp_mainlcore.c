@@ -66,9 +66,8 @@ int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c)
 
 	if (rc != 0 || c->type == SL_CMD_NOP)
 		return rc;
-	/* Rule sets arrive with the access-control work. */
 	if (c->type == SL_CMD_RULES_PUBLISH)
-		return -EOPNOTSUPP;
+		return dp_rules_publish(dp, (struct sl_rule_blob *)(uintptr_t)c->u.rules);
 	return dp_peer_cmd(dp, c);
 }
 
@@ -120,6 +119,7 @@ void dp_main_loop(struct dp *dp)
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		dp_cmd_poll(dp);
 		dp_peers_reclaim(dp);
+		dp_rules_poll(dp);
 		if (polls++ % DP_STATUS_EVERY == 0)
 			dp_ports_status(dp);
 		dp->status->heartbeat++;

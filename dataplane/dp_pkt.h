@@ -138,17 +138,13 @@ void dp_encrypt_stage(struct dp_worker *w, struct dp_burst *b);		/* dp_encrypt.c
 enum dp_dir { DP_DIR_FORWARD, DP_DIR_REVERSE };
 
 /*
- * Access rules: once per burst, when peer and inner header are known and
- * before anything is routed or encrypted (forward: after decrypt; reverse:
- * after the LPM lookup and the inner checks). No rule sets yet
- * (SL_CMD_RULES_PUBLISH is refused), so every packet goes on.
+ * Access rules (dp_rules.c): once per burst, when peer and inner header are
+ * known and before anything is routed or encrypted (forward: after decrypt;
+ * reverse: after the LPM lookup and the inner checks). Packets of allowed
+ * flows go on; denied ones become acl-deny drops. Before the first rule set
+ * is published every packet goes on.
  */
-static inline void dp_rules_stage(struct dp_worker *w, struct dp_burst *b, enum dp_dir dir)
-{
-	(void)w;
-	(void)b;
-	(void)dir;
-}
+void dp_rules_stage(struct dp_worker *w, struct dp_burst *b, enum dp_dir dir);
 
 /* ---- input (dp_input.c) ---- */
 

@@ -117,6 +117,7 @@ int main(int argc, char **argv)
 	if (dp_shared_create(dp) < 0)
 		goto eal_cleanup;
 	if (dp_crypto_select(dp) < 0 || dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 ||
+	    dp_rules_init(dp) < 0 ||
 	    dp_ports_init(dp) < 0 || dp_crypto_engines(dp->worker, dp->n_workers) < 0 ||
 	    launch_workers(dp) < 0)
 		goto stop;
@@ -132,6 +133,7 @@ stop:
 	rte_eal_mp_wait_lcore();
 	dp_crypto_engines_free(dp->worker, dp->n_workers);
 	dp_ports_stop(dp);
+	dp_rules_free(dp);
 	dp_peers_free(dp);
 	dp_shared_free(dp);
 eal_cleanup:

@@ -376,7 +376,9 @@ _Static_assert(sizeof(struct sl_event) % 4 == 0, "sl_event size");
 	X(HANDOFF_FULL, "handoff-full", "owner lcore's handoff ring full") \
 	X(TOO_BIG, "too-big", "packet too big for the tunnel") \
 	X(INNER_IPV6, "inner-ipv6", "IPv6 inside the tunnel (not supported yet)") \
-	X(CP_RATE, "cp-rate", "control packet over its source's or the global rate (control.rx_rate)")
+	X(CP_RATE, "cp-rate", "control packet over its source's or the global rate (control.rx_rate)") \
+	X(ACL_DENY, "acl-deny", "denied by the access rules (a rule or the default policy)") \
+	X(ACL_FRAG, "acl-frag", "non-first IPv4 fragment whose first fragment was not let through")
 
 enum sl_drop {
 #define SL_X_(e, name, help) SL_DROP_##e,
@@ -494,6 +496,12 @@ struct sl_status {
 	 * shared objects, 0 once it no longer touches them. A stopping data
 	 * plane clears magic first, then waits (bounded) for this to be 0. */
 	int32_t cp_pid;
+	/* Access rules: the live set's generation (sl_rule_blob.generation,
+	 * 0 = none published: every packet passes) and entry count, set by
+	 * the main lcore when SL_CMD_RULES_PUBLISH makes a set live, before
+	 * its SL_EVT_RESULT. */
+	uint64_t rules_generation;
+	uint32_t rules_count;
 };
 
 #endif

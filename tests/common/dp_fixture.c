@@ -386,7 +386,8 @@ int fx_init(const char *prog)
 	dp->tun_mtu = 1400;
 	dp->pool_net = 0x0A0A0000u;
 	dp->pool_mask = 0xFFFFFF00u;
-	if (dp_shared_create(dp) != 0 || dp_shared_workers(dp) != 0 || dp_peers_init(dp) != 0)
+	if (dp_shared_create(dp) != 0 || dp_shared_workers(dp) != 0 || dp_peers_init(dp) != 0 ||
+	    dp_rules_init(dp) != 0)
 		return -1;
 	ports();
 	neigh_reset();
@@ -414,6 +415,7 @@ void fx_fini(void)
 		ovpn_data_key_free(&fx.ks[i].client_tx);
 		ovpn_data_key_free(&fx.ks[i].client_rx);
 	}
+	dp_rules_free(&fx.dp);
 	dp_peers_free(&fx.dp);
 	dp_shared_free(&fx.dp);
 	cfg_free(&fx.cfg);
