@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "cp_admit.h"
+#include "cp_v2user.h"
 #include "cp_wrapkeys.h"
 #include "ovpn_wrap_cookie.h"
 #include "sl_log.h"
@@ -167,6 +168,8 @@ static int unwrap(struct cp_admit *a, const struct cp_pkt *in, uint8_t *out, siz
 		rc = ovpn_wrap_v2_server_unwrap(cp_wrapkeys_v2_server(a->ctx->keys), a->wrap, NULL,
 						in->data, in->len, out, cap, rid, ok->kc,
 						meta, sizeof(meta), &meta_len);
+		if (rc >= 0 && !cp_v2user_allowed(a->ctx, meta, meta_len, &in->peer))
+			rc = -EACCES;	/* a removed or disabled user: before any TLS work */
 		ok->has_kc = rc >= 0;
 		if (rc >= 0)
 			meta_keep(&ok->meta, meta, meta_len);

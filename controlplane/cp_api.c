@@ -231,11 +231,11 @@ static int cmd_kill(struct cp *cp, struct json_object *args, struct json_object 
 }
 
 const struct cp_api_cmd cp_api_core_cmds[] = {
-	{ "status", cmd_status },
-	{ "ping", cmd_ping },
-	{ "sessions", cmd_sessions },
-	{ "kill", cmd_kill },
-	{ NULL, NULL }
+	{ "status", cmd_status, "" },
+	{ "ping", cmd_ping, "" },
+	{ "sessions", cmd_sessions, "" },
+	{ "kill", cmd_kill, "who" },
+	{ NULL, NULL, NULL }
 };
 
 /* ---- dispatch ---- */
@@ -290,6 +290,31 @@ char *cp_api_error_reply(const char *reason, size_t *out_len)
 	return error_reply(&err, out_len);
 }
 
+/* Every member of ARGS is one C takes. */
+static int args_known(const struct cp_api_cmd *c, struct json_object *args,
+		      struct cp_api_err *err)
+{
+	size_t n;
+
+	if (c->args == NULL || args == NULL)
+		return 0;
+	json_object_object_foreach(args, key, val) {
+		const char *p = c->args;
+
+		(void)val;
+		n = strlen(key);
+		while ((p = strstr(p, key)) != NULL) {
+			if ((p == c->args || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+				break;
+			p += n;
+		}
+		if (p == NULL || n == 0)
+			return cp_api_fail(err, "args", "unknown argument \"%s\" (%s takes: %s)",
+					   SL_ESC(key), c->name, c->args[0] ? c->args : "none");
+	}
+	return 0;
+}
+
 /* The envelope: {"v":1,"cmd":NAME,"args":{...}}; the command or NULL. */
 static const struct cp_api_cmd *envelope(struct json_object *req, struct json_object **args,
 					 struct cp_api_err *err)
@@ -316,7 +341,8 @@ static const struct cp_api_cmd *envelope(struct json_object *req, struct json_ob
 		cp_api_fail(err, "cmd", "unknown command \"%s\"", SL_ESC(name));
 		return NULL;
 	}
-	if (arg_get(req, "args", false, json_type_object, args, err) < 0)
+	if (arg_get(req, "args", false, json_type_object, args, err) < 0 ||
+	    args_known(c, *args, err) != 0)
 		return NULL;
 	return c;
 }

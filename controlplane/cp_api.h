@@ -51,6 +51,11 @@ struct cp_api_cmd {
 	const char *name;	/* "module.verb": "user.add", "rule.list" */
 	int (*fn)(struct cp *cp, struct json_object *args, struct json_object **result,
 		  struct cp_api_err *err);
+	/* The argument names it takes, space-separated ("email vpn roles"):
+	 * any other member of "args" is refused before fn runs, naming it
+	 * (a misspelt optional argument must not be ignored). NULL: not
+	 * checked, fn sees whatever came. */
+	const char *args;
 };
 
 /* The module tables (each ends with { NULL, NULL }). */
@@ -68,6 +73,9 @@ char *cp_api_handle(struct cp *cp, const char *req, size_t len, size_t *out_len)
 
 /* A refusal that names no command: the reply text as cp_api_handle makes it. */
 char *cp_api_error_reply(const char *reason, size_t *out_len);
+
+/* cp_api_users.c: close the user store and CA if the commands opened them. */
+void cp_api_users_close(struct cp *cp);
 
 /* Fill ERR (FIELD may be NULL) from a printf format; returns -1. */
 int cp_api_fail(struct cp_api_err *err, const char *field, const char *fmt, ...)
