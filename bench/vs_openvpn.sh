@@ -78,6 +78,7 @@ start_sluice_server() {
       -e "s#/run/sluice/demo.sock#$TMP/ctl.sock#" \
       -e "s#/var/lib/sluice-demo/pki#$TMP/pki#" \
       -e "s#/var/lib/sluice-demo/users#$TMP/users#" \
+      -e 's/^rules_default = "deny";/rules_default = "allow";/' \
       "$SRC/config/demo.conf" > "$TMP/sluice.conf"
   ip netns exec "${P}s" "$BUILD/dataplane/sluice-dataplane" -c "$TMP/sluice.conf" >"$TMP/dp.log" 2>&1 &
   PIDS+=($!)

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sl_rule.h"
+
 #define CFG_PATH_MAX		256
 #define CFG_NAME_MAX		64
 #define CFG_VDEV_MAX		256
@@ -127,21 +129,6 @@ struct cfg_control {
 	uint32_t tls_workers;		/* TLS worker threads */
 };
 
-enum cfg_proto { CFG_PROTO_ANY, CFG_PROTO_TCP, CFG_PROTO_UDP, CFG_PROTO_ICMP };
-enum cfg_action { CFG_ACTION_DENY, CFG_ACTION_ALLOW };
-
-struct cfg_rule {
-	char name[CFG_NAME_MAX];
-	struct cfg_prefix src;
-	struct cfg_prefix dst;
-	enum cfg_proto proto;
-	uint16_t sport_lo, sport_hi;
-	uint16_t dport_lo, dport_hi;
-	uint32_t priority;		/* lower wins */
-	enum cfg_action action;
-	int line;
-};
-
 struct sl_config {
 	char file[CFG_PATH_MAX];	/* as given, for messages */
 	char dir[CFG_PATH_MAX];		/* relative paths resolve against it */
@@ -151,8 +138,12 @@ struct sl_config {
 	struct cfg_pki pki;
 	struct cfg_control ctl;
 	char user_store[CFG_PATH_MAX];
-	struct cfg_rule *rules;		/* n_rules entries, owned */
+	/* Access rules (lib/sl_rule.h): the rules list, parsed and checked by
+	 * the same code as the API's and sluicectl's, origin "config"; and
+	 * rules_default, enum sl_rule_action, for packets no rule matches. */
+	struct sl_rule *rules;		/* n_rules entries, owned */
 	unsigned n_rules;
+	uint8_t rules_default;
 };
 
 struct cfg_error {

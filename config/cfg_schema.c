@@ -179,30 +179,6 @@ static int set_crypto(struct cfg_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
-static int set_proto(struct cfg_loader *ld, const config_setting_t *s,
-		     const struct cfg_key *k, void *f)
-{
-	static const char *const names[] = { "any", "tcp", "udp", "icmp" };
-	int i = pick(ld, s, k, names, 4);
-
-	if (i < 0)
-		return -1;
-	*(enum cfg_proto *)f = i;
-	return 0;
-}
-
-static int set_action(struct cfg_loader *ld, const config_setting_t *s,
-		      const struct cfg_key *k, void *f)
-{
-	static const char *const names[] = { "deny", "allow" };
-	int i = pick(ld, s, k, names, 2);
-
-	if (i < 0)
-		return -1;
-	*(enum cfg_action *)f = i == 1 ? CFG_ACTION_ALLOW : CFG_ACTION_DENY;
-	return 0;
-}
-
 /* tls-auth key direction: "0", "1", or "bidirectional" (-1). */
 static int set_tls_dir(struct cfg_loader *ld, const config_setting_t *s,
 		       const struct cfg_key *k, void *f)
@@ -298,59 +274,71 @@ static int set_push_dns(struct cfg_loader *ld, const config_setting_t *s,
 			 parse_ipv4_v);
 }
 
-/* A port or a range: 80, "80", "8000-8080". The field is {lo, hi}. */
-static int set_port_range(struct cfg_loader *ld, const config_setting_t *s,
-			  const struct cfg_key *k, void *f)
+_Static_assert(offsetof(struct sl_rule, sport_hi) ==
+	       offsetof(struct sl_rule, sport_lo) + sizeof(uint16_t), "src_port is {lo, hi}");
+_Static_assert(offsetof(struct sl_rule, dport_hi) ==
+	       offsetof(struct sl_rule, dport_lo) + sizeof(uint16_t), "dst_port is {lo, hi}");
+_Static_assert(CFG_NAME_MAX == 64, "the static name's WHAT says 1..63 characters");
+
+/*
+ * A field of a rule: lib/sl_rule.h parses it, the same code as for the API
+ * and sluicectl. Strings as they are, numbers (ports, priority) as their
+ * decimal text. F is the field inside the rule, at the row's offset. The
+ * message names the rule when its group has a name.
+ */
+static int set_rule(struct cfg_loader *ld, const config_setting_t *s,
+		    const struct cfg_key *k, void *f)
 {
-	uint16_t *lohi = f;
-	unsigned long lo, hi;
-	char *end, found[128];
+	struct sl_rule *r = (struct sl_rule *)((char *)f - k->off);
+	const config_setting_t *g = config_setting_parent(s);
+	const char *name;
+	const char *v;
+	struct sl_rule_err err;
+	char text[24], found[128], who[96] = "";
 
-	if (config_setting_type(s) == CONFIG_TYPE_INT) {
-		lo = hi = (unsigned long)config_setting_get_int(s);
-		end = "";
-	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		const char *v = config_setting_get_string(s);
-
-		lo = strtoul(v, &end, 10);
-		hi = lo;
-		if (end != v && *end == '-') {
-			const char *p = end + 1;
-
-			hi = strtoul(p, &end, 10);
-			if (end == p)
-				end = "x";
-		} else if (end == v) {
-			end = "x";
-		}
-	} else {
-		end = "x";
-		lo = hi = 0;
-	}
-	if (*end != '\0' || lo > hi || hi > 65535) {
-		cfg_errorf(&ld->es, LINE(s), NULL, "expected %s, found %s", k->what,
+	if (g != NULL && config_setting_is_group(g) &&
+	    config_setting_lookup_string(g, "name", &name) == CONFIG_TRUE)
+		snprintf(who, sizeof(who), "rule \"%.60s\": ", name);
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		v = config_setting_get_string(s);
+		break;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		snprintf(text, sizeof(text), "%lld", config_setting_get_int64(s));
+		v = text;
+		break;
+	default:
+		cfg_errorf(&ld->es, LINE(s), NULL, "%sexpected %s, found %s", who, k->what,
 			   cfg_found(s, found, sizeof(found)));
 		return -1;
 	}
-	lohi[0] = (uint16_t)lo;
-	lohi[1] = (uint16_t)hi;
-	return 0;
+	if (sl_rule_set(r, sl_rule_field_find(strrchr(k->path, '.') + 1), v, &err) == 0)
+		return 0;
+	cfg_errorf(&ld->es, LINE(s), NULL, "%s%s", who, err.msg);
+	return -1;
 }
 
-_Static_assert(offsetof(struct cfg_rule, sport_hi) ==
-	       offsetof(struct cfg_rule, sport_lo) + sizeof(uint16_t), "src_port is {lo, hi}");
-_Static_assert(offsetof(struct cfg_rule, dport_hi) ==
-	       offsetof(struct cfg_rule, dport_lo) + sizeof(uint16_t), "dst_port is {lo, hi}");
-_Static_assert(CFG_NAME_MAX == 64, "the static name's WHAT says 1..63 characters");
+static int set_rules_default(struct cfg_loader *ld, const config_setting_t *s,
+			     const struct cfg_key *k, void *f)
+{
+	static const char *const names[] = { [SL_RULE_DENY] = "deny", [SL_RULE_ALLOW] = "allow" };
+	int i = pick(ld, s, k, names, 2);
+
+	if (i < 0)
+		return -1;
+	*(uint8_t *)f = (uint8_t)i;
+	return 0;
+}
 
 /* ---- the table ---- */
 
 /* Offset and size of a field of struct T. */
 #define FIELD_OF(T, f)	offsetof(T, f), sizeof(((T *)0)->f)
 #define F(f)		FIELD_OF(struct sl_config, f)		/* outside lists */
-#define RF(f)		FIELD_OF(struct cfg_rule, f)		/* rules.* */
+#define RF(f)		FIELD_OF(struct sl_rule, f)		/* rules.* */
 #define SF(f)		FIELD_OF(struct cfg_static, f)		/* vpn.static_addresses.* */
-#define RANGE(lo)	offsetof(struct cfg_rule, lo), 2 * sizeof(uint16_t)	/* {lo, hi} */
+#define RANGE(lo)	offsetof(struct sl_rule, lo), 2 * sizeof(uint16_t)	/* {lo, hi} */
 #define REQUIRED	1
 
 #define INT		CONFIG_TYPE_INT
@@ -362,12 +350,12 @@ _Static_assert(CFG_NAME_MAX == 64, "the static name's WHAT says 1..63 characters
 #define GROUP(path, req) { path, CONFIG_TYPE_GROUP, NULL, 0, 0, 0, 0, NULL, "a group { ... }", req }
 #define TRUE_FALSE	"true or false"
 #define PATH_WHAT	"a file path"
-#define PORT_WHAT	"a port 0..65535 or a range \"lo-hi\""
+#define PORT_WHAT	"\"*\", a port N or a range \"N-M\""
 
 static const struct cfg_list rules_list = {
 	.count = offsetof(struct sl_config, n_rules),
-	.esize = sizeof(struct cfg_rule),
-	.line = offsetof(struct cfg_rule, line),
+	.esize = sizeof(struct sl_rule),
+	.line = offsetof(struct sl_rule, line),
 	.noun = "rules",
 };
 
@@ -503,23 +491,28 @@ const struct cfg_key cfg_schema[] = {
 	{ "control.tls_workers", INT, set_uint, F(ctl.tls_workers), 1, 16, "2",
 	  "a thread count 1..16" },
 
+	{ "rules_default", STR, set_rules_default, F(rules_default), 0, 0, "\"deny\"",
+	  "\"deny\" or \"allow\"" },
 	{ "rules", CONFIG_TYPE_LIST, NULL, F(rules), 0, CFG_MAX_RULES, NULL,
 	  "a list of rule groups ( { ... }, ... )", 0, &rules_list },
-	{ "rules.*.name", STR, set_str, RF(name), 1, 0, NULL, "a rule name", REQUIRED },
-	{ "rules.*.src", STR, set_prefix, RF(src), 0, 0, "\"0.0.0.0/0\"",
-	  "an IPv4 subnet like \"10.10.0.0/24\"" },
-	{ "rules.*.dst", STR, set_prefix, RF(dst), 0, 0, NULL,
-	  "an IPv4 subnet like \"10.20.0.10/32\"", REQUIRED },
-	{ "rules.*.proto", STR, set_proto, RF(proto), 0, 0, "\"any\"",
-	  "one of \"any\", \"tcp\", \"udp\", \"icmp\"" },
-	{ "rules.*.src_port", CFG_TYPE_ANY, set_port_range, RANGE(sport_lo), 0, 0, "\"0-65535\"",
-	  PORT_WHAT },
-	{ "rules.*.dst_port", CFG_TYPE_ANY, set_port_range, RANGE(dport_lo), 0, 0, "\"0-65535\"",
-	  PORT_WHAT },
-	{ "rules.*.priority", INT, set_uint, RF(priority), 0, 65535, "1000",
+	{ "rules.*.name", CFG_TYPE_ANY, set_rule, RF(name), 0, 0, NULL,
+	  "a rule name (1..63 letters, digits, spaces, -_.:/()@+)", REQUIRED },
+	{ "rules.*.description", CFG_TYPE_ANY, set_rule, RF(description), 0, 0, "\"\"",
+	  "printable text of at most 255 characters" },
+	{ "rules.*.src", CFG_TYPE_ANY, set_rule, RF(src), 0, 0, "\"*\"",
+	  "a CIDR, \"*\", \"vpn\", \"role:NAME\" or \"user:EMAIL\"" },
+	{ "rules.*.dst", CFG_TYPE_ANY, set_rule, RF(dst), 0, 0, "\"*\"",
+	  "a CIDR, \"*\", \"vpn\", \"role:NAME\" or \"user:EMAIL\"" },
+	{ "rules.*.proto", CFG_TYPE_ANY, set_rule, RF(proto), 0, 0, "\"any\"",
+	  "one of \"tcp\", \"udp\", \"both\", \"icmp\", \"any\"" },
+	{ "rules.*.src_port", CFG_TYPE_ANY, set_rule, RANGE(sport_lo), 0, 0, "\"*\"", PORT_WHAT },
+	{ "rules.*.dst_port", CFG_TYPE_ANY, set_rule, RANGE(dport_lo), 0, 0, "\"*\"", PORT_WHAT },
+	{ "rules.*.priority", CFG_TYPE_ANY, set_rule, RF(priority), 0, 0, "1000",
 	  "a priority 0..65535 (lower wins)" },
-	{ "rules.*.action", STR, set_action, RF(action), 0, 0, NULL, "\"allow\" or \"deny\"",
-	  REQUIRED },
+	{ "rules.*.action", CFG_TYPE_ANY, set_rule, RF(action), 0, 0, NULL,
+	  "\"allow\" or \"deny\"", REQUIRED },
+	{ "rules.*.direction", CFG_TYPE_ANY, set_rule, RF(direction), 0, 0, "\"in\"",
+	  "\"in\" (VPN user -> LAN) or \"out\" (LAN -> VPN user)" },
 };
 const unsigned cfg_schema_len = sizeof(cfg_schema) / sizeof(cfg_schema[0]);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg_validate.h"
+#include "sl_addr.h"
 
 static uint32_t mask_of(uint8_t len)
 {
@@ -211,34 +212,34 @@ static void check_pki(struct cfg_loader *ld)
 			   "expected an absolute path, found \"%s\"", ld->cfg->ctl.socket);
 }
 
+/* The config file's name of a rule field ("dst_port" for dport). */
+static const char *rule_member(int field)
+{
+	switch (field) {
+	case SL_RULE_F_SPORT: return "src_port";
+	case SL_RULE_F_DPORT: return "dst_port";
+	default: return sl_rule_field_name(field);
+	}
+}
+
+/*
+ * The rules as a set, by the same checks as the API's (lib/sl_rule.h):
+ * each rule's fields together, unique names, no two overlapping rules of
+ * one priority. The first problem is reported at its rule's line.
+ */
 static void check_rules(struct cfg_loader *ld)
 {
 	const struct sl_config *cfg = ld->cfg;
+	struct sl_prefix pool = { .addr = sl_addr_v4(cfg->vpn.pool.addr),
+				  .len = cfg->vpn.pool.len };
+	struct sl_rule_err err;
 	char where[64];
 
-	for (unsigned i = 0; i < cfg->n_rules; i++) {
-		const struct cfg_rule *r = &cfg->rules[i];
-		bool ports = r->sport_lo != 0 || r->sport_hi != 65535 ||
-			     r->dport_lo != 0 || r->dport_hi != 65535;
-
-		snprintf(where, sizeof(where), "rules[%u].src", i);
-		check_subnet(ld, where, r->line, &r->src);
-		snprintf(where, sizeof(where), "rules[%u].dst", i);
-		check_subnet(ld, where, r->line, &r->dst);
-		if (ports && r->proto != CFG_PROTO_TCP && r->proto != CFG_PROTO_UDP) {
-			snprintf(where, sizeof(where), "rules[%u].proto", i);
-			cfg_errorf(&ld->es, r->line, where,
-				   "expected \"tcp\" or \"udp\" for a rule with ports, found \"%s\"",
-				   r->proto == CFG_PROTO_ICMP ? "icmp" : "any");
-		}
-		for (unsigned j = 0; j < i; j++)
-			if (strcmp(cfg->rules[j].name, r->name) == 0) {
-				snprintf(where, sizeof(where), "rules[%u].name", i);
-				cfg_errorf(&ld->es, r->line, where,
-					   "expected a name not used by rules[%u] (line %d), found \"%s\"",
-					   j, cfg->rules[j].line, r->name);
-			}
-	}
+	if (sl_rules_check(cfg->rules, cfg->n_rules, &pool, &err) == 0)
+		return;
+	snprintf(where, sizeof(where), "rules[%u].%s", err.rule, rule_member(err.field));
+	cfg_errorf(&ld->es, err.rule < cfg->n_rules ? cfg->rules[err.rule].line : 0, where,
+		   "rule \"%s\": %s", err.name, err.msg);
 }
 
 void cfg_validate(struct cfg_loader *ld)

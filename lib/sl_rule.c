@@ -612,8 +612,8 @@ static int pair_fail(const struct sl_rule *rules, unsigned i, unsigned j, int fi
 
 	err_rule(err, later, &rules[later]);
 	if (field == SL_RULE_F_NAME)
-		return fail(err, field, "expected a name no other rule has, found %s (also rules[%u])",
-			    quoted(rules[later].name, q, sizeof(q)), earlier);
+		return fail(err, field, "expected a name not used by rules[%u], found %s",
+			    earlier, quoted(rules[later].name, q, sizeof(q)));
 	snprintf(v, sizeof(v), "%u", rules[later].priority);
 	return fail(err, field, "expected a priority other than %s: rule %s has it and %s",
 		    v, quoted(rules[earlier].name, q, sizeof(q)), what);

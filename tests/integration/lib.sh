@@ -91,6 +91,10 @@ sl_config() {
       -e "s#/var/lib/sluice-demo/users#$SL_TMP/users#" \
       -e "s/^dataplane: {\$/&$crypto/" \
       "$SL_SRC/config/demo.conf" > "$out"
+  # The demo's rules let only SSH, RDP and web through; the stages that
+  # test the tunnel itself (pings, iperf) let everything through unless
+  # they ask for the shipped rules (SL_SHIPPED_RULES=1).
+  [ -n "${SL_SHIPPED_RULES:-}" ] || sed -i 's/^rules_default = "deny";/rules_default = "allow";/' "$out"
   echo "$out"
 }
 

@@ -86,12 +86,13 @@ static const struct bad_case bad[] = {
 		   "    dst_port = \"90-80\"; action = \"allow\"; }\n);\n", 9, "rules[0].dst_port",
 		   "found \"90-80\"" },
 	/* 27 */ { BASE "rules = (\n  { name = \"a\"; dst = \"10.20.0.0/24\"; dst_port = 22;"
-		   " action = \"allow\"; }\n);\n", 8, "rules[0].proto", "for a rule with ports" },
+		   " action = \"allow\"; }\n);\n", 8, "rules[0].dst_port",
+		   "rule \"a\": expected \"*\" with proto \"any\" (ports need tcp, udp or both)" },
 	/* 28 */ { BASE "rules = (\n  { name = \"a\"; dst = \"10.20.0.0/24\"; action = \"allow\"; },\n"
 		   "  { name = \"a\"; dst = \"10.20.1.0/24\"; action = \"deny\"; }\n);\n", 9,
 		   "rules[1].name", "not used by rules[0]" },
-	/* 29 */ { BASE "rules = (\n  { name = \"a\"; action = \"allow\"; }\n);\n", 8,
-		   "rules[0].dst", "found nothing (required)" },
+	/* 29 */ { BASE "rules = (\n  { name = \"a\"; dst = \"10.20.0.0/24\"; }\n);\n", 8,
+		   "rules[0].action", "found nothing (required)" },
 	/* 30 */ { BASE "rules = (\n  { name = \"a\"; dst = \"10.20.0.0/24\"; action = \"allow\";\n"
 		   "    colour = \"red\"; }\n);\n", 9, "rules[0].colour", "unknown setting" },
 	/* 31 */ { L1 L2 L3 L4 L5 L6 "dataplane: { file_prefix = \"a b\"; };\n", 7,
@@ -125,6 +126,42 @@ static const struct bad_case bad[] = {
 		   "1..1000000, found 2000000" },
 	/* 43 */ { BASE "control: { rx_rate_total = 0; };\n", 7, "control.rx_rate_total",
 		   "1..10000000, found 0" },
+#define RULE1(fields) BASE "rules = (\n  { name = \"a\"; action = \"allow\"; " fields " }\n);\n"
+	/* 44 */ { RULE1("description = \"tab\\there\";"), 8, "rules[0].description",
+		   "rule \"a\": expected printable ASCII text" },
+	/* 45 */ { RULE1("src = \"role:\";"), 8, "rules[0].src",
+		   "rule \"a\": expected a CIDR like \"10.20.0.0/24\", \"*\", \"vpn\", "
+		   "\"role:NAME\" or \"user:EMAIL\" (host bits zero), found \"role:\"" },
+	/* 46 */ { RULE1("src = \"user:nobody\";"), 8, "rules[0].src", "found \"user:nobody\"" },
+	/* 47 */ { RULE1("src = \"10.10.0.5/24\";"), 8, "rules[0].src", "host bits zero" },
+	/* 48 */ { RULE1("dst = \"role:dba\";"), 8, "rules[0].dst",
+		   "rule \"a\": expected a CIDR or \"*\" (the LAN side of an in rule" },
+	/* 49 */ { RULE1("src = \"vpn\"; direction = \"out\";"), 8, "rules[0].src",
+		   "the LAN side of an out rule" },
+	/* 50 */ { RULE1("proto = \"sctp\";"), 8, "rules[0].proto",
+		   "rule \"a\": expected \"tcp\", \"udp\", \"both\", \"icmp\" or \"any\", "
+		   "found \"sctp\"" },
+	/* 51 */ { RULE1("proto = \"tcp\"; src_port = \"1-70000\";"), 8, "rules[0].src_port",
+		   "found \"1-70000\"" },
+	/* 52 */ { RULE1("proto = \"icmp\"; src_port = 7;"), 8, "rules[0].src_port",
+		   "ports need tcp, udp or both" },
+	/* 53 */ { RULE1("priority = 70000;"), 8, "rules[0].priority",
+		   "rule \"a\": expected a priority 0..65535 (lower wins), found \"70000\"" },
+	/* 54 */ { RULE1("priority = \"high\";"), 8, "rules[0].priority", "found \"high\"" },
+	/* 55 */ { RULE1("direction = \"sideways\";"), 8, "rules[0].direction",
+		   "found \"sideways\"" },
+	/* 56 */ { RULE1("dst = \"2001:db8::/32\";"), 8, "rules[0].dst", "IPv6" },
+	/* 57 */ { RULE1("proto = true;"), 8, "rules[0].proto", "rule \"a\": expected one of" },
+	/* 58 */ { BASE "rules = (\n  { name = \"a b;c\"; action = \"allow\"; }\n);\n", 8,
+		   "rules[0].name", "found \"a b;c\"" },
+	/* 59 */ { BASE "rules_default = \"maybe\";\n", 7, "rules_default",
+		   "expected \"deny\" or \"allow\", found \"maybe\"" },
+	/* 60 */ { BASE "rules = (\n  { name = \"ssh\"; proto = \"tcp\"; dst_port = 22;"
+		   " priority = 5; action = \"allow\"; },\n"
+		   "  { name = \"ssh-deny\"; src = \"vpn\"; proto = \"both\"; dst_port = \"20-30\";"
+		   " priority = 5; action = \"deny\"; }\n);\n", 9, "rules[1].priority",
+		   "rule \"ssh-deny\": expected a priority other than 5: rule \"ssh\" has it" },
+#undef RULE1
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -231,10 +268,20 @@ static int test_example_loads(void)
 	snprintf(path, sizeof(path), "%s/config/sluice.conf", SL_SOURCE_ROOT);
 	CHECK_EQ(cfg_load(&cfg, path, err, 8), 0);
 	CHECK_STR(cfg.port[CFG_PORT_PUBLIC].pci, "0000:03:00.0");
-	CHECK_EQ(cfg.rules[3].dport_lo, 5432);
-	CHECK_EQ(cfg.rules[3].dport_hi, 5433);
-	CHECK_EQ(cfg.rules[1].dport_lo, 53);
-	CHECK_EQ(cfg.rules[3].action, CFG_ACTION_DENY);
+	/* The shipped rules: SSH, RDP, web from the pool to the LAN, else deny. */
+	CHECK_EQ(cfg.rules_default, SL_RULE_DENY);
+	CHECK_EQ(cfg.rules[0].dport_lo, 22);
+	CHECK_EQ(cfg.rules[1].dport_lo, 3389);
+	CHECK_EQ(cfg.rules[2].dport_hi, 80);
+	CHECK_EQ(cfg.rules[3].dport_lo, 443);
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_EQ(cfg.rules[i].src.kind, SL_END_VPN);
+		CHECK_EQ(cfg.rules[i].dst.prefix.len, 24);
+		CHECK_EQ(cfg.rules[i].proto, SL_RULE_TCP);
+		CHECK_EQ(cfg.rules[i].action, SL_RULE_ALLOW);
+		CHECK_EQ(cfg.rules[i].direction, SL_RULE_IN);
+		CHECK_EQ(cfg.rules[i].origin, SL_RULE_CONFIG);
+	}
 	CHECK_EQ(cfg.vpn.n_push_routes, 1);
 	CHECK_EQ(cfg.vpn.n_statics, 1);
 	CHECK_STR(cfg.vpn.statics[0].name, "alice@example.com");
@@ -246,7 +293,7 @@ static int test_example_loads(void)
 
 static int test_demo_loads(void)
 {
-	return load_file_ok("config/demo.conf", 3);
+	return load_file_ok("config/demo.conf", 4);
 }
 
 static int test_missing_file(void)
@@ -510,7 +557,7 @@ static int test_defaults_documented(void)
 		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
 		checked++;
 	}
-	CHECK_EQ(checked, 38);		/* every default outside lists */
+	CHECK_EQ(checked, 39);		/* every default outside lists */
 	config_destroy(&doc);
 	cfg_free(&min);
 	cfg_free(&doc_cfg);
@@ -526,7 +573,7 @@ static int test_rule_defaults(void)
 {
 	struct cfg_error err[8];
 	struct sl_config min, doc_cfg;
-	const struct cfg_rule *r;
+	const struct sl_rule *r;
 	char path[512];
 	config_t doc;
 	const config_setting_t *rules;
@@ -537,9 +584,12 @@ static int test_rule_defaults(void)
 	snprintf(path, sizeof(path), "%s/config/sluice.conf", SL_SOURCE_ROOT);
 	CHECK_EQ(cfg_load(&doc_cfg, path, err, 8), 0);
 	r = &min.rules[0];
-	CHECK_EQ(r->src.addr, 0);
-	CHECK_EQ(r->src.len, 0);
-	CHECK_EQ(r->proto, CFG_PROTO_ANY);
+	CHECK_EQ(r->src.kind, SL_END_CIDR);
+	CHECK_EQ(r->src.prefix.addr.family, SL_AF_NONE);
+	CHECK_EQ(r->src.prefix.len, 0);
+	CHECK_EQ(r->proto, SL_RULE_ANY);
+	CHECK_EQ(r->direction, SL_RULE_IN);
+	CHECK_EQ(min.rules_default, SL_RULE_DENY);
 	CHECK_EQ(r->sport_lo, 0);
 	CHECK_EQ(r->sport_hi, 65535);
 	CHECK_EQ(r->dport_lo, 0);
@@ -595,12 +645,13 @@ static const struct list_case list_bad[] = {
 	  "vpn.static_addresses[1].address",
 	  "expected an IPv4 address inside vpn.pool, found \"10.10.0.x\"" },
 	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.0.0/33\"; action = \"allow\"; }"), 9,
-	  "rules[1].dst", "expected an IPv4 subnet like \"10.20.0.10/32\", found \"10.20.0.0/33\"" },
+	  "rules[1].dst", "rule \"b\": expected a CIDR like \"10.20.0.0/24\", \"*\", \"vpn\", "
+	  "\"role:NAME\" or \"user:EMAIL\" (host bits zero), found \"10.20.0.0/33\"" },
 	/* a value of the wrong type */
 	{ VPN_LIST("  { name = 7; address = \"10.10.0.6\"; }"), 7, "vpn.static_addresses[1].name",
 	  "expected a user or common name (1..63 characters), found 7" },
 	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.1.0/24\"; action = true; }"), 9,
-	  "rules[1].action", "expected \"allow\" or \"deny\", found true" },
+	  "rules[1].action", "rule \"b\": expected \"allow\" or \"deny\", found true" },
 	/* an element that is not a group */
 	{ VPN_LIST("  5"), 7, "vpn.static_addresses[1]",
 	  "expected " STATICS_WHAT ", found 5" },
@@ -609,12 +660,12 @@ static const struct list_case list_bad[] = {
 	{ VPN_LIST("  { name = \"bob\"; address = \"10.10.0.6\"; colour = 1; }"), 7,
 	  "vpn.static_addresses[1].colour", "unknown setting, expected one of: name, address" },
 	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.1.0/24\"; action = \"deny\"; colour = 1; }"), 9,
-	  "rules[1].colour", "unknown setting, expected one of: name, src, dst, proto, "
-	  "src_port, dst_port, priority, action" },
+	  "rules[1].colour", "unknown setting, expected one of: name, description, src, dst, "
+	  "proto, src_port, dst_port, priority, action, direction" },
 	/* a required member missing */
 	{ VPN_LIST("  { name = \"bob\"; }"), 7, "vpn.static_addresses[1].address",
 	  "expected a value, found nothing (required)" },
-	{ RULE_LIST("  { name = \"b\"; action = \"deny\"; }"), 9, "rules[1].dst",
+	{ RULE_LIST("  { name = \"b\"; dst = \"10.20.1.0/24\"; }"), 9, "rules[1].action",
 	  "expected a value, found nothing (required)" },
 	/* the checks after the walk see each element with its line */
 	{ VPN_LIST("  { name = \"alice\"; address = \"10.10.0.6\"; }"), 7,
@@ -663,9 +714,9 @@ static int test_list_elements(void)
 	CHECK_EQ(cfg.rules[1].dport_hi, 53);
 	CHECK_EQ(cfg.rules[2].line, 10);
 	CHECK_EQ(cfg.rules[2].priority, 1000);
-	CHECK_EQ(cfg.rules[2].proto, CFG_PROTO_ANY);
+	CHECK_EQ(cfg.rules[2].proto, SL_RULE_ANY);
 	CHECK_EQ(cfg.rules[2].dport_hi, 65535);
-	CHECK_EQ(cfg.rules[2].action, CFG_ACTION_ALLOW);
+	CHECK_EQ(cfg.rules[2].action, SL_RULE_ALLOW);
 	cfg_free(&cfg);
 	CHECK(cfg.rules == NULL && cfg.n_rules == 0);
 
