@@ -23,6 +23,7 @@
 
 #include "dp_fixture.h"
 #include "dp_flow.h"
+#include "sl_rule.h"
 #include "sl_test.h"
 
 #define VPN2	0x0A0A0007u	/* 10.10.0.7, peer 2 */
