@@ -24,17 +24,35 @@
  * over this backend's (above 1: faster). Sizes are inner IPv4 bytes: 64,
  * 512, 1400 and imix (7:4:1 of 64, 576 and 1400, as bench_crypto).
  *
- * Usage: bench_dp [--smoke] [--round N]   (--smoke: one small round, no judgement)
+ * --rules: the access-rules stage instead (dp_rules.c): AES-256-GCM, 64-byte
+ * UDP packets, the configured backend, with no rule set, and with rule sets
+ * of 0, 1 k and 10 k rules (random in-rules that do not match, then one
+ * that allows the traffic, last by priority): cycles per packet forward
+ * for packets of one established flow and for packets that each open a
+ * new flow (every one classified by rte_acl and inserted), and reverse for
+ * the replies of established flows; the time to build and publish each
+ * set (SL_CMD_RULES_PUBLISH on this thread); and packets lost while a
+ * second thread runs bursts of an established flow and this one publishes
+ * 10 k-rule sets (target 0).
+ *
+ * Usage: bench_dp [--smoke] [--round N] [--rules]   (--smoke: one small round, no judgement)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <openssl/evp.h>
 #include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp_fixture.h"
 #include "ovpn_engine.h"
+#include "sl_rule.h"
 
 #define ROUND_MAX	4096	/* packets per round: a NIC ring's worth (--round) */
 #define BURST	32
@@ -183,9 +201,221 @@ static int use_cipher(enum sl_cipher c, enum cfg_crypto b)
 	return fx_add_key(1, 0, key_id, c, &fx.ks[0]);
 }
 
+/* ---- --rules ---- */
+
+static uint64_t rules_gen;
+static uint32_t flow_seq;	/* source port / address of the next new flow */
+
+/* N random in-rules that never match 10.20.0.0/24, then the one that allows it. */
+static struct sl_rule_blob *rule_set(unsigned n)
+{
+	struct sl_rule_blob *b = rte_zmalloc("bench_blob", sl_rule_blob_size(n + 1), 0);
+
+	if (b == NULL)
+		return NULL;
+	b->magic = SL_RULE_BLOB_MAGIC;
+	b->version = SL_RULE_BLOB_VERSION;
+	b->generation = ++rules_gen;
+	b->count = n + 1;
+	b->default_action = SL_RULE_DENY;
+	for (unsigned i = 0; i <= n; i++) {
+		struct sl_rule_entry *e = &b->entries[i];
+		uint16_t port = (uint16_t)(1 + rte_rand_max(65000));
+
+		snprintf(e->name, sizeof(e->name), "r%u", i);
+		e->direction = SL_RULE_IN;
+		e->role = SL_RULE_NO_ROLE;
+		e->priority = i;
+		e->slot = i;
+		e->sport_hi = 65535;
+		e->dst = sl_addr_v4(0xAC100000u | ((uint32_t)rte_rand_max(4096) << 8));
+		e->dst_len = 24;	/* somewhere in 172.16.0.0/12 */
+		e->proto = (uint8_t)(rte_rand_max(2) ? SL_RULE_TCP : SL_RULE_UDP);
+		e->action = (uint8_t)(rte_rand_max(2) ? SL_RULE_ALLOW : SL_RULE_DENY);
+		e->dport_lo = port;
+		e->dport_hi = (uint16_t)(port + rte_rand_max(100));
+		if (i == n) {	/* the traffic's */
+			e->dst = sl_addr_v4(FX_LAN_IP & 0xFFFFFF00u);
+			e->proto = SL_RULE_UDP;
+			e->action = SL_RULE_ALLOW;
+			e->dport_lo = 0;
+			e->dport_hi = 65535;
+		}
+	}
+	return b;
+}
+
+/* Publish N rules (-1: none, back to no set); cycles spent, or 0 on failure. */
+static uint64_t publish(int n)
+{
+	struct sl_cmd c = { .type = SL_CMD_RULES_PUBLISH };
+	struct sl_rule_blob *b;
+	uint64_t t0;
+
+	rte_rcu_qsbr_quiescent(fx.dp.qsbr, 0);
+	dp_rules_poll(&fx.dp);
+	if (n < 0) {
+		dp_rules_clear(&fx.dp);
+		return 1;
+	}
+	if ((b = rule_set((unsigned)n)) == NULL)
+		return 0;
+	c.u.rules = (uint64_t)(uintptr_t)b;
+	t0 = rte_rdtsc();
+	if (fx_cmd(&c) != 0)
+		return 0;
+	return rte_rdtsc() - t0;
+}
+
+/* A client packet of 64 inner UDP bytes: one flow (NEW false) or a new one each. */
+static struct rte_mbuf *udp_in(bool new_flow)
+{
+	uint8_t in[64];
+	uint32_t s = new_flow ? flow_seq++ : 0;
+
+	fx_l4_packet(in, sizeof(in), FX_VPN_IP, FX_LAN_IP, IPPROTO_UDP,
+		     (uint16_t)(1024 + s % 60000), (uint16_t)(53 + s / 60000), 0, 1);
+	return fx_client_packet(&fx.ks[0].client_tx, next_pid++, in, sizeof(in), FX_CLIENT_PORT);
+}
+
+static double rules_rx(unsigned n, bool new_flow)
+{
+	static struct rte_mbuf *pkts[ROUND_MAX];
+	uint64_t best = UINT64_MAX;
+	unsigned done;
+
+	for (int r = 0; r < REPS; r++) {
+		for (unsigned i = 0; i < n; i++)
+			pkts[i] = udp_in(new_flow);
+		best = RTE_MIN(best, run_bursts(fx_run_rx, pkts, n, &done));
+		if (done != n)
+			return -1;
+	}
+	return (double)best / n;
+}
+
+static double rules_tx(unsigned n)
+{
+	static struct rte_mbuf *pkts[ROUND_MAX];
+	uint64_t best = UINT64_MAX;
+	uint8_t in[64];
+	unsigned done;
+
+	fx_l4_packet(in, sizeof(in), FX_LAN_IP, FX_VPN_IP, IPPROTO_UDP, 53, 1024, 0, 1);
+	for (int r = 0; r < REPS; r++) {
+		for (unsigned i = 0; i < n; i++)
+			pkts[i] = fx_lan_frame_of(in, sizeof(in));
+		best = RTE_MIN(best, run_bursts(fx_run_tx, pkts, n, &done));
+		if (done != n)
+			return -1;
+	}
+	return (double)best / n;
+}
+
+struct load {
+	atomic_bool stop;
+	uint64_t sent, passed;
+};
+
+/* Bursts of 32 of the established flow until told to stop (QSBR thread 1). */
+static void *load_loop(void *arg)
+{
+	struct load *l = arg;
+	struct rte_mbuf *pkts[BURST], *out[DP_TXQ_MAX];
+
+	rte_rcu_qsbr_thread_register(fx.dp.qsbr, 1);
+	rte_rcu_qsbr_thread_online(fx.dp.qsbr, 1);
+	while (!atomic_load(&l->stop)) {
+		uint16_t got;
+
+		for (int i = 0; i < BURST; i++)
+			pkts[i] = udp_in(false);
+		got = fx_run_rx(pkts, BURST, out);
+		rte_pktmbuf_free_bulk(out, got);
+		l->sent += BURST;
+		l->passed += got;
+		rte_rcu_qsbr_quiescent(fx.dp.qsbr, 1);
+	}
+	rte_rcu_qsbr_thread_offline(fx.dp.qsbr, 1);
+	rte_rcu_qsbr_thread_unregister(fx.dp.qsbr, 1);
+	return NULL;
+}
+
+/* Publishes of N-rule sets while load_loop runs: packets lost. */
+static int64_t publish_under_load(unsigned n, unsigned publishes)
+{
+	struct load l = { .stop = false };
+	pthread_t t;
+
+	rte_rcu_qsbr_thread_offline(fx.dp.qsbr, 0);
+	if (pthread_create(&t, NULL, load_loop, &l) != 0)
+		return -1;
+	for (unsigned i = 0; i < publishes; i++) {
+		struct sl_cmd c = { .type = SL_CMD_RULES_PUBLISH };
+		struct sl_rule_blob *b = rule_set(n);
+
+		c.u.rules = (uint64_t)(uintptr_t)b;
+		if (b == NULL || fx_cmd(&c) != 0)
+			break;
+		dp_rules_poll(&fx.dp);
+	}
+	atomic_store(&l.stop, true);
+	pthread_join(t, NULL);
+	rte_rcu_qsbr_thread_online(fx.dp.qsbr, 0);
+	printf("# publish under load: %u publishes of %u rules while another thread ran "
+	       "%lu packets of an established flow: %lu passed, %ld lost\n", publishes, n + 1,
+	       (unsigned long)l.sent, (unsigned long)l.passed, (long)(l.sent - l.passed));
+	return (int64_t)(l.sent - l.passed);
+}
+
+static int bench_rules(unsigned n, bool smoke)
+{
+	static const int sets[] = { -1, 0, 1000, 10000 };
+	double base_est = 0, base_new = 0, base_tx = 0;
+
+	if (use_cipher(SL_CIPHER_AES_256_GCM, CFG_CRYPTO_AUTO) != 0)
+		return 1;
+	printf("# --rules: AES-256-GCM (%s), 64-byte UDP, cycles/packet of the whole path "
+	       "(input + decrypt + rules + route, or input + check + rules + encrypt)\n",
+	       ovpn_backend_name(fx.dp.key_backend[SL_CIPHER_AES_256_GCM]));
+	printf("%-8s %12s %12s %12s %12s %12s %12s %12s\n", "rules", "publish_ms", "est_rx",
+	       "new_flow_rx", "est_tx", "rules_est", "rules_new", "rules_tx");
+	for (unsigned s = 0; s < RTE_DIM(sets); s++) {
+		uint64_t cyc;
+		double est, nw, tx;
+		char name[16];
+
+		if (smoke && sets[s] > 1000)
+			break;
+		cyc = publish(sets[s]);
+		if (cyc == 0) {
+			fprintf(stderr, "bench_dp: publish of %d rules failed\n", sets[s]);
+			return 1;
+		}
+		est = rules_rx(n, false);
+		nw = rules_rx(n, true);
+		tx = rules_tx(n);
+		if (est < 0 || nw < 0 || tx < 0) {
+			fprintf(stderr, "bench_dp: packets lost with %d rules\n", sets[s]);
+			return 1;
+		}
+		if (sets[s] < 0) {
+			base_est = est;
+			base_new = nw;
+			base_tx = tx;
+		}
+		snprintf(name, sizeof(name), sets[s] < 0 ? "none" : "%d", sets[s] + 1);
+		printf("%-8s %12.2f %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", name,
+		       sets[s] < 0 ? 0.0 : (double)cyc * 1000 / (double)rte_get_tsc_hz(), est, nw,
+		       tx, est - base_est, nw - base_new, tx - base_tx);
+	}
+	printf("# rules_*: the same column minus the run with no rule set (the stage's cost)\n");
+	return publish_under_load(smoke ? 1000 : 10000, smoke ? 3 : 5) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-	bool smoke = false;
+	bool smoke = false, rules = false;
 	unsigned n = 1024;
 	char cpu[128];
 
@@ -193,6 +423,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--smoke") == 0) {
 			smoke = true;
 			n = 256;
+		} else if (strcmp(argv[i], "--rules") == 0) {
+			rules = true;
 		} else if (strcmp(argv[i], "--round") == 0 && i + 1 < argc) {
 			n = (unsigned)atoi(argv[++i]);
 		}
@@ -210,6 +442,12 @@ int main(int argc, char **argv)
 	printf("# bench_dp: cycles/packet, worker stages in process, burst %d, 1 peer, "
 	       "1 lcore, best of %d rounds of %u packets\n# cpu \"%s\" tsc %lu Hz%s\n",
 	       BURST, REPS, n, cpu, (unsigned long)rte_get_tsc_hz(), smoke ? " (smoke)" : "");
+	if (rules) {
+		int rc = bench_rules(n, smoke);
+
+		fx_fini();
+		return rc;
+	}
 	printf("%-18s %5s %-9s %12s %12s %10s %8s %8s %8s %8s\n", "cipher", "size", "backend",
 	       "decrypt_cyc", "encrypt_cyc", "evp_cyc", "rx/evp", "tx/evp", "rx_vs_ossl",
 	       "tx_vs_ossl");
