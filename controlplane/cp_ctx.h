@@ -51,6 +51,7 @@ struct cp_pool;
 struct cp_users;
 struct cp_work;
 struct cp_out;
+struct cp_rules;
 
 /* Counters of the control plane, in the order of SL_CP_COUNTERS (whose
  * table, sl_cp_defs(), names them). */
@@ -87,6 +88,9 @@ struct cp_ctx {
 	 * triggers are off. */
 	const struct sl_peer_stats *peers;
 	uint32_t max_peers;
+	/* The live access rules (cp_rules.h): PEER_NEW takes the session's
+	 * policy tag there. NULL: no tags (unit tests). */
+	struct cp_rules *rules;
 };
 
 /*

@@ -32,6 +32,7 @@
 #include "cp_out.h"
 #include "cp_pool.h"
 #include "cp_pushreply.h"
+#include "cp_rules.h"
 #include "ovpn_peerinfo.h"
 #include "sl_log.h"
 
@@ -79,6 +80,10 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 	c.u.peer.cipher = s->p.sl_cipher;
 	snprintf(c.u.peer.name, sizeof(c.u.peer.name), "%.*s",
 		 (int)sizeof(c.u.peer.name) - 1, s->p.user[0] ? s->p.user : s->p.cn);
+	/* role: and user: rules see the user's policy tag (cp_rules.h). */
+	if (ctx->rules != NULL)
+		cp_rules_peer_tags(ctx->rules, c.peer_id, s->p.user[0] ? s->p.user : s->p.cn,
+				   c.u.peer.roles, &c.u.peer.user_tag);
 	cp_out_cmd(ctx, s, &c);
 	s->p.installed = true;
 	return 0;

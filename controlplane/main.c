@@ -33,6 +33,7 @@
 #include "cp_admin.h"
 #include "cp_loop.h"
 #include "cp_pool.h"
+#include "cp_rules.h"
 #include "sl_log.h"
 
 #define CP_TICK_MS 1
@@ -73,6 +74,7 @@ static int run(struct cp *cp)
 		poll(&p, 1, CP_TICK_MS);
 		cp_admin_serve(cp->admin, cp);	/* connections under way too */
 		cp_loop_poll(cp);
+		cp_rules_poll(cp, cp_now_ms());
 		if (cp_dp_gone(&cp->dp)) {
 			n = 0;
 			for (struct cp_session *s = cp->sessions.all; s != NULL; s = s->next)
@@ -218,6 +220,9 @@ int main(int argc, char **argv)
 		goto eal_cleanup;
 	if (cp_loop_init(&cp) < 0)
 		goto eal_cleanup;
+	/* Before any session: PEER_NEW takes its policy tag from the rules. */
+	if (cp_rules_start(&cp) < 0)
+		goto loop_fini;
 	/* Also at a plain start: left by one that was stopped while waiting. */
 	pool_restore(&cp);
 	cp.admin = cp_admin_open(cfg.ctl.socket);
@@ -233,6 +238,7 @@ int main(int argc, char **argv)
 		pool_save(&cp);
 loop_fini:
 	cp_loop_fini(&cp);
+	cp_rules_stop(&cp);	/* the workers are gone */
 	SL_INFO("stopped");
 eal_cleanup:
 	if (dp_gone) {

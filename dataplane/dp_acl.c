@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,13 +146,48 @@ static unsigned make_rules(const struct sl_rule_entry *e, uint32_t i, uint32_t r
 	return n;
 }
 
+/*
+ * The fields a context walks: proto, addresses and ports always; each tag
+ * field (roles[0], roles[1], user_tag) only when one of its rules uses it,
+ * since every field costs one trie step per byte and packet. The rules'
+ * fields are moved down to the kept fields' indexes, the input groups
+ * renumbered. Returns how many fields are kept.
+ */
+static unsigned pick_fields(struct dp_acl_rule *rules, unsigned n, struct rte_acl_field_def *defs)
+{
+	unsigned keep = 0, group = 0;
+	uint8_t map[F_COUNT];
+
+	for (unsigned f = 0; f < F_COUNT; f++) {
+		bool used = f < F_ROLE0;
+
+		for (unsigned i = 0; i < n && !used; i++)
+			used = rules[i].field[f].mask_range.u32 != 0;
+		map[f] = used ? (uint8_t)keep : UINT8_MAX;
+		if (!used)
+			continue;
+		defs[keep] = field_defs[f];
+		defs[keep].field_index = (uint8_t)keep;
+		if (f >= F_ROLE0)
+			defs[keep].input_index = (uint8_t)++group;
+		else
+			group = field_defs[f].input_index;
+		keep++;
+	}
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned f = 0; f < F_COUNT; f++)
+			if (map[f] != UINT8_MAX)
+				rules[i].field[map[f]] = rules[i].field[f];
+	return keep;
+}
+
 /* Context of direction DIR from RULES (N), or NULL with *rc when none. */
-static struct rte_acl_ctx *ctx_build(const struct dp_acl_rule *rules, unsigned n, int socket,
+static struct rte_acl_ctx *ctx_build(struct dp_acl_rule *rules, unsigned n, int socket,
 				     unsigned dir, int *rc)
 {
 	static atomic_uint serial;	/* rte_acl_create() returns an existing
 					 * context of the same name: never reuse */
-	struct rte_acl_config cfg = { .num_categories = 1, .num_fields = F_COUNT };
+	struct rte_acl_config cfg = { .num_categories = 1 };
 	char name[RTE_ACL_NAMESIZE];
 	struct rte_acl_param p = {
 		.name = name, .socket_id = socket,
@@ -169,7 +205,7 @@ static struct rte_acl_ctx *ctx_build(const struct dp_acl_rule *rules, unsigned n
 		*rc = -rte_errno;
 		return NULL;
 	}
-	memcpy(cfg.defs, field_defs, sizeof(field_defs));
+	cfg.num_fields = pick_fields(rules, n, cfg.defs);
 	*rc = rte_acl_add_rules(ctx, (const struct rte_acl_rule *)rules, n);
 	if (*rc == 0)
 		*rc = rte_acl_build(ctx, &cfg);
