@@ -128,6 +128,7 @@ struct chunk {
 	struct dp_flow_pkt pk[DP_CHUNK];
 	struct dp_flow_key lk[DP_CHUNK];	/* what to look up */
 	struct dp_flow *f[DP_CHUNK];
+	struct dp_flow_key fk[DP_CHUNK];	/* W_RECHECK: the flow's key */
 	uint16_t len[DP_CHUNK];
 	uint8_t want[DP_CHUNK];
 	uint8_t kdir[DP_CHUNK];			/* rule direction classified in */
@@ -211,13 +212,26 @@ static int pass(struct dp_worker *w, struct dp_flow_table *t, const struct dp_ru
 	return DP_V_OK;
 }
 
+/*
+ * F if it still is the entry of key K, else K's entry now: an earlier
+ * packet of the chunk may have removed F, or evicted it making room for a
+ * new flow (the slot may hold another flow then).
+ */
+static struct dp_flow *still(struct dp_flow_table *t, struct dp_flow *f,
+			     const struct dp_flow_key *k, uint32_t now)
+{
+	if (f == NULL || (f->in_use && memcmp(&f->key, k, sizeof(*k)) == 0))
+		return f;
+	return dp_flow_lookup(t, k, now);
+}
+
 /* Step 1-3 for packet j: its key, then what it needs. */
 static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct dp_rules *set,
 		    struct chunk *c, unsigned j, const uint8_t *ip, unsigned rdir,
 		    const struct dp_peer *p)
 {
 	const struct dp_flow_pkt *pk = &c->pk[j];
-	struct dp_flow *f = c->f[j];
+	struct dp_flow *f = still(t, c->f[j], &c->lk[j], w->now_s);
 	unsigned d = rdir;
 
 	c->want[j] = W_NONE;
@@ -233,6 +247,8 @@ static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct d
 		acl_key_of(&c->ak[d][c->nk[d]], &pk->key, d, p);
 	} else if (f != NULL && f->gen != set->seq) {
 		c->want[j] = W_RECHECK;
+		c->f[j] = f;
+		c->fk[j] = f->key;
 		d = f->opener == DP_FLOW_IN ? SL_RULE_IN : SL_RULE_OUT;
 		acl_key_of(&c->ak[d][c->nk[d]], &f->key, d, p);
 	} else if (f != NULL) {
@@ -262,13 +278,16 @@ static int decide(struct dp_worker *w, struct dp_flow_table *t, const struct dp_
 	unsigned d = c->kdir[j];
 	uint32_t r = c->res[d][c->kat[j]];
 	const struct dp_flow_pkt *pk = &c->pk[j];
-	struct dp_flow *f = c->f[j];
+	struct dp_flow *f = NULL;
 
+	if (c->want[j] == W_RECHECK)
+		f = still(t, c->f[j], &c->fk[j], w->now_s);
 	if (dp_acl_verdict(set->acl, r)->action != SL_RULE_ALLOW) {
 		hit(w, set->acl, r, c->len[j]);		/* deny rules count their hits too */
 		if (c->want[j] == W_RECHECK) {
-			deny_note(w, p, &f->key, d, set->acl, r, true);
-			dp_flow_del(t, f);
+			deny_note(w, p, &c->fk[j], d, set->acl, r, true);
+			if (f != NULL)
+				dp_flow_del(t, f);
 		} else {
 			deny_note(w, p, &pk->key, d, set->acl, r, false);
 		}
@@ -278,8 +297,11 @@ static int decide(struct dp_worker *w, struct dp_flow_table *t, const struct dp_
 		hit(w, set->acl, r, c->len[j]);
 		return DP_V_OK;
 	}
-	if (c->want[j] == W_NEW) {
-		f = dp_flow_add(t, &pk->key, rdir == SL_RULE_IN ? DP_FLOW_IN : DP_FLOW_OUT,
+	if (c->want[j] == W_NEW || f == NULL) {	/* new, or re-checked and evicted since */
+		bool re = c->want[j] == W_RECHECK;
+
+		f = dp_flow_add(t, re ? &c->fk[j] : &pk->key,
+				(re ? d : rdir) == SL_RULE_IN ? DP_FLOW_IN : DP_FLOW_OUT,
 				set->seq, r, w->now_s);
 		if (f == NULL) {	/* no room: the packet passes, its replies will not */
 			hit(w, set->acl, r, c->len[j]);

@@ -213,13 +213,13 @@ static int test_fragments(void)
 /* An ICMP error names the flow of the packet it quotes. */
 static int test_icmp_related(void)
 {
-	uint8_t b[28 + 28], q[28];
+	uint8_t b[28 + 28], q[40];	/* an ICMP error quotes 28 bytes of q */
 	struct dp_flow_pkt p, orig = pkt(IPPROTO_UDP, true, 5000, 53, 0);
 
 	fx_l4_packet(q, sizeof(q), USER, LAN, IPPROTO_UDP, 5000, 53, 0, 0);
 	fx_l4_packet(b, sizeof(b), FX_PRIV_IP, USER, IPPROTO_ICMP, 0,
 		     3 << 8 /* destination unreachable */, 0, 0);
-	memcpy(b + 28, q, sizeof(q));
+	memcpy(b + 28, q, 28);
 	CHECK_EQ(dp_flow_parse(b, sizeof(b), false, &p), DP_FLOW_PKT_RELATED);
 	CHECK_MEM(&p.rel, &orig.key, sizeof(orig.key));
 	CHECK_EQ(p.key.proto, IPPROTO_ICMP);

@@ -429,6 +429,38 @@ static int test_publish_under_load(void)
 	return 0;
 }
 
+/*
+ * One burst whose first packet removes a flow that a later packet of the
+ * same burst had found: the later one must not use the removed entry.
+ */
+static int test_burst_removes_flow(void)
+{
+	struct sl_rule_entry r[] = { rule("db", SL_RULE_IN, SL_RULE_TCP, 5432, SL_RULE_ALLOW,
+					  100, 0) };
+	struct rte_mbuf *pkts[2], *out[DP_TXQ_MAX];
+	uint8_t in[LEN];
+	uint16_t n;
+
+	CHECK(setup() == 0);
+	CHECK_EQ(publish(r, 1, SL_RULE_DENY), 0);
+	CHECK_EQ(user_send(1, FX_VPN_IP, IPPROTO_TCP, 40000, 5432, SYN), 1);
+	CHECK_EQ(dp_rules_flows(&fx.dp, 0), 1);
+	/* The LAN end opens on the same ports (SYN), then an ACK: both out, both denied. */
+	fx_l4_packet(in, LEN, FX_LAN_IP, FX_VPN_IP, IPPROTO_TCP, 5432, 40000, SYN, 0);
+	pkts[0] = fx_lan_frame_of(in, LEN);
+	fx_l4_packet(in, LEN, FX_LAN_IP, FX_VPN_IP, IPPROTO_TCP, 5432, 40000, ACK, 0);
+	pkts[1] = fx_lan_frame_of(in, LEN);
+	n = fx_run_tx(pkts, 2, out);
+	rte_pktmbuf_free_bulk(out, n);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(dp_rules_flows(&fx.dp, 0), 0);
+	/* The table still works: a new flow, its reply. */
+	CHECK_EQ(user_send(1, FX_VPN_IP, IPPROTO_TCP, 40001, 5432, SYN), 1);
+	CHECK_EQ(lan_send(FX_VPN_IP, IPPROTO_TCP, 5432, 40001, SYN | ACK), 1);
+	CHECK_EQ(dp_rules_flows(&fx.dp, 0), 1);
+	return 0;
+}
+
 /* A bad blob is refused (and freed by the data plane); the live set stays. */
 static int test_bad_blob(void)
 {
@@ -456,6 +488,7 @@ static const struct sl_test_case cases[] = {
 	{ "non-first fragments follow their first", test_fragments },
 	{ "publish under a running burst loop", test_publish_under_load },
 	{ "a bad rule blob changes nothing", test_bad_blob },
+	{ "a burst that removes a flow it holds", test_burst_removes_flow },
 	{ NULL, NULL }
 };
 
