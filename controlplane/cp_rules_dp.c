@@ -20,7 +20,11 @@
 #include "cp_store.h"
 #include "sl_log.h"
 
-#define PUBLISH_WAIT_MS	1000	/* the data plane builds a 10 k set in well under that */
+/* The data plane builds the classifier on its main lcore before it answers:
+ * about 1 s for 10 k rules (docs/architecture.md, "Publish"). The event
+ * loop waits for the answer, as cp_api.c's ping does, so that a command
+ * reports what the data plane enforces. */
+#define PUBLISH_WAIT_MS	5000
 #define RETAG_EVERY_MS	1000
 
 /* What cp_rules_io.arg points to. */

@@ -26,6 +26,9 @@ PKGS=(
   python3 python3-cryptography
   # the capture recipe in tests/capture
   tshark
+  # real services in the LAN namespace of the access-rules test
+  # (tests/integration/test_rules.sh): Redis, PostgreSQL 15 (initdb, pg_ctl, psql)
+  redis-server redis-tools postgresql postgresql-client
 )
 
 missing=()
