@@ -36,11 +36,12 @@ static const char *const end_names[] = {
 	[CP_END_RENEG] = "renegotiation not completed",
 	[CP_END_USER_GONE] = "user removed", [CP_END_USER_CHANGED] = "user changed",
 	[CP_END_CRL_UNKNOWN] = "CRL changed and its certificate is unknown (adopted)",
+	[CP_END_VPN_OFF] = "VPN access disabled",
 };
 
 const char *cp_end_name(enum cp_end e)
 {
-	return e <= CP_END_CRL_UNKNOWN ? end_names[e] : "?";
+	return e <= CP_END_VPN_OFF ? end_names[e] : "?";
 }
 
 const char *cp_who(const char *user, const char *cn, const char *addr, char *buf,
@@ -235,6 +236,8 @@ static void signals(struct cp_session *s, unsigned sig, uint64_t now)
 		halt_end(s, CP_END_USER_GONE);
 	if (sig & CP_SIG_USER_CHANGED)
 		halt_end(s, CP_END_USER_CHANGED);
+	if (sig & CP_SIG_VPN_OFF)
+		halt_end(s, CP_END_VPN_OFF);
 	/* Packet-id near exhaustion: a trigger that stays until a new key is in,
 	 * so a renegotiation already under way or abandoned still answers it. */
 	if (sig & CP_SIG_REKEY)

@@ -50,6 +50,7 @@ enum cp_end {
 	CP_END_USER_GONE,	/* its user is not in the user store (now) */
 	CP_END_USER_CHANGED,	/* its user's password hash changed in the store */
 	CP_END_CRL_UNKNOWN,	/* adopted: CRL changed, its certificate unknown */
+	CP_END_VPN_OFF,		/* its user's VPN access was turned off (sluicectl) */
 };
 
 const char *cp_end_name(enum cp_end e);
@@ -114,6 +115,7 @@ struct cp_session_info {
 #define CP_SIG_REVOKED	0x100	/* its certificate was revoked (CRL change) */
 #define CP_SIG_USER_GONE 0x200	/* its user was removed (user store change) */
 #define CP_SIG_USER_CHANGED 0x400 /* its user's password hash changed */
+#define CP_SIG_VPN_OFF	0x800	/* its user's VPN access was turned off */
 
 /* The protocol state: written only by the worker that runs the session. */
 struct cp_proto {
