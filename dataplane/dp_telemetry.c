@@ -8,8 +8,8 @@
  *   /sluice/peers,ID    one installed peer's counters
  *   /sluice/crypto      the crypto backend of each cipher, and its "arch"
  *   /sluice/rules       the live rule set's generation, flows per worker, and
- *                       each rule's hits summed over workers (first 64 rules;
- *                       `sluicectl rule list` has them all)
+ *                       each rule's hits summed over workers as "rule_SLOT"
+ *                       (first 64 rules; `sluicectl rule list` has them all)
  * Every counter comes from the tables of lib/sl_counters.c, so a counter
  * added to a list in sl_api.h shows up here by itself. The callbacks run on
  * the telemetry thread and only read counters that workers write (64-bit
@@ -147,39 +147,41 @@ static int tel_peers(const char *cmd, const char *params, struct rte_tel_data *d
 #define TEL_RULES_MAX	64	/* rules listed: the reply has 16 kB */
 
 struct tel_walk {
-	struct rte_tel_data *arr;
+	struct rte_tel_data *d;
 	unsigned n;
 };
 
+/* One rule as "rule_SLOT": {"name": ..., ...}: telemetry nests one level
+ * only and its keys allow [A-Za-z0-9_/], which rule names go beyond. */
 static void tel_rule(void *arg, const struct sl_rule_entry *e, const struct sl_rule_hits *h)
 {
 	struct tel_walk *tw = arg;
 	struct rte_tel_data *c;
+	char name[24];
 
 	if (tw->n++ >= TEL_RULES_MAX || (c = rte_tel_data_alloc()) == NULL)
 		return;
 	rte_tel_data_start_dict(c);
 	rte_tel_data_add_dict_string(c, "name", e->name);
 	rte_tel_data_add_dict_string(c, "action", e->action == SL_RULE_ALLOW ? "allow" : "deny");
+	rte_tel_data_add_dict_u64(c, "priority", e->priority);
 	rte_tel_data_add_dict_u64(c, "slot", e->slot);
 	rte_tel_data_add_dict_u64(c, "pkts", h->pkts);
 	rte_tel_data_add_dict_u64(c, "bytes", h->bytes);
-	rte_tel_data_add_array_container(tw->arr, c, 0);
+	snprintf(name, sizeof(name), "rule_%u", e->slot);
+	rte_tel_data_add_dict_container(tw->d, name, c, 0);
 }
 
-/* /sluice/rules: {"generation": G, "rules": N, "flows": [per worker], "hits": [...]} */
+/* /sluice/rules: {"generation": G, "rules": N, "flows": [per worker], "rule_SLOT": {...}} */
 static int tel_rules(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct tel_walk tw = { .arr = rte_tel_data_alloc() };
+	struct tel_walk tw = { .d = d };
 	struct rte_tel_data *flows = rte_tel_data_alloc();
 
 	(void)cmd;
 	(void)params;
-	if (tw.arr == NULL || flows == NULL) {
-		rte_tel_data_free(tw.arr);
-		rte_tel_data_free(flows);
+	if (flows == NULL)
 		return -ENOMEM;
-	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "generation", tel_dp->status->rules_generation);
 	rte_tel_data_add_dict_u64(d, "rules", tel_dp->status->rules_count);
@@ -187,9 +189,7 @@ static int tel_rules(const char *cmd, const char *params, struct rte_tel_data *d
 	for (unsigned i = 0; i < tel_dp->n_workers; i++)
 		rte_tel_data_add_array_u64(flows, dp_rules_flows(tel_dp, i));
 	rte_tel_data_add_dict_container(d, "flows", flows, 0);
-	rte_tel_data_start_array(tw.arr, RTE_TEL_CONTAINER);
 	dp_rules_walk(tel_dp, tel_rule, &tw);
-	rte_tel_data_add_dict_container(d, "hits", tw.arr, 0);
 	return 0;
 }
 

@@ -55,6 +55,14 @@ telemetry_drops() {
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["unknown_peer"] >= 1 and d["bad_opcode"] >= 1 and "replay" in d, d' "$j"
 }
 
+# ... and the access rules: the live generation, flows per worker, rule hits.
+telemetry_rules() {
+  local j
+  j=$(python3 "$SL_SRC/tests/integration/telemetry.py" "$P" /sluice/rules) || return 1
+  sl_log "telemetry: $j"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r = [v for k, v in d.items() if k.startswith("rule_")]; assert d["generation"] >= 0 and len(d["flows"]) >= 1 and len(r) == min(d["rules"], 64) and all("name" in v and "pkts" in v for v in r), d' "$j"
+}
+
 command_roundtrip() { grep -q "data plane answered command [0-9]*: result 0" <<<"$(sl_ctl ping)"; }
 
 bad_admin_command_refused() {
@@ -103,6 +111,7 @@ stage "control packet reaches the control plane ring" control_packet_reaches_cp
 stage "data packet for no peer is dropped and counted" data_packet_unknown_peer_counted
 stage "unknown opcode is dropped and counted" bad_opcode_counted
 stage "telemetry socket reports drops by reason" telemetry_drops
+stage "telemetry socket reports the access rules" telemetry_rules
 stage "command/event round trip through the rings" command_roundtrip
 stage "bad admin command refused with reason" bad_admin_command_refused
 stage "control plane killed: data plane keeps answering, restart re-attaches" cp_crash_and_reattach
