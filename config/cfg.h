@@ -86,6 +86,8 @@ struct cfg_vpn {
 	struct cfg_prefix pool;
 	char data_ciphers[CFG_MAX_CIPHERS][32];
 	unsigned n_ciphers;
+	char cipher[32];		/* fallback for clients without NCP, "" = none */
+	char auth[8];			/* CBC's HMAC digest: SHA1, SHA256, SHA512 */
 	bool data_v1;
 	uint32_t ping;
 	uint32_t ping_restart;
@@ -117,6 +119,26 @@ struct cfg_pki {
 	char tls_auth[CFG_PATH_MAX];
 	int tls_auth_direction;		/* 0, 1, or -1 for bidirectional */
 	bool auth_user_pass;
+	char ca_key[CFG_PATH_MAX];	/* built-in CA's key; "" = external CA */
+	uint32_t cert_days;		/* lifetime of the client certificates it issues */
+	bool key_rsa;			/* their keys: RSA-2048, else ECDSA P-256 */
+};
+
+/* What client profiles name (sluicectl user profile): the public name and
+ * port(s) clients use, which NAT or DNS may make differ from ports.public. */
+#define CFG_MAX_REMOTES		8
+#define CFG_HOST_MAX		256
+
+struct cfg_remote {
+	char host[CFG_HOST_MAX];	/* DNS name or IP address */
+	uint16_t port;
+	bool tcp;			/* "tcp", else "udp" */
+};
+
+struct cfg_profile {
+	struct cfg_remote remotes[CFG_MAX_REMOTES];
+	unsigned n_remotes;		/* >= 1 once loaded: when the file names none,
+					 * ports.public's address and vpn.listen_port, udp */
 };
 
 struct cfg_control {
@@ -127,6 +149,7 @@ struct cfg_control {
 	uint32_t rx_burst;		/* and in one burst */
 	uint32_t rx_rate_total;		/* control packets per s, all sources, per worker */
 	uint32_t tls_workers;		/* TLS worker threads */
+	bool legacy_tls;		/* TLS 1.0+, DHE-RSA/AES-SHA suites (pre-2.4 clients) */
 };
 
 struct sl_config {
@@ -136,8 +159,11 @@ struct sl_config {
 	struct cfg_port port[CFG_PORT_COUNT];
 	struct cfg_vpn vpn;
 	struct cfg_pki pki;
+	struct cfg_profile profile;
 	struct cfg_control ctl;
-	char user_store[CFG_PATH_MAX];
+	char user_store[CFG_PATH_MAX];	/* the SQLite user database */
+	char user_import[CFG_PATH_MAX];	/* a PBKDF2 text file imported at start, or "" */
+	uint32_t pbkdf2_iter;		/* iterations of new password hashes */
 	/* Access rules (lib/sl_rule.h): the rules list, parsed and checked by
 	 * the same code as the API's and sluicectl's, origin "config"; and
 	 * rules_default, enum sl_rule_action, for packets no rule matches. */

@@ -192,10 +192,46 @@ static int set_tls_dir(struct cfg_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+/* Every cipher the data plane runs, and only those: a name accepted here
+ * is offered to clients (AES-192-GCM, BF-CBC, ... are refused). */
 static const char *const known_ciphers[] = {
-	"AES-128-GCM", "AES-192-GCM", "AES-256-GCM", "CHACHA20-POLY1305",
-	"AES-128-CBC", "AES-256-CBC",
+	"AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305", "AES-128-CBC", "AES-256-CBC",
 };
+
+static int known_cipher(const char *v)
+{
+	for (unsigned j = 0; v != NULL && j < sizeof(known_ciphers) / sizeof(*known_ciphers); j++)
+		if (strcasecmp(v, known_ciphers[j]) == 0)
+			return (int)j;
+	return -1;
+}
+
+/* vpn.cipher: one known cipher (stored in OpenVPN's spelling) or "" (none). */
+static int set_fallback(struct cfg_loader *ld, const config_setting_t *s,
+			const struct cfg_key *k, void *f)
+{
+	const char *v = config_setting_get_string(s);
+	int j = known_cipher(v);
+
+	if (v[0] != '\0' && j < 0) {
+		cfg_errorf(&ld->es, LINE(s), NULL, "expected %s, found \"%.60s\"", k->what, v);
+		return -1;
+	}
+	snprintf(f, k->size, "%s", j < 0 ? "" : known_ciphers[j]);
+	return 0;
+}
+
+static int set_auth(struct cfg_loader *ld, const config_setting_t *s,
+		    const struct cfg_key *k, void *f)
+{
+	static const char *const names[] = { "SHA1", "SHA256", "SHA512" };
+	int i = pick(ld, s, k, names, 3);
+
+	if (i < 0)
+		return -1;
+	snprintf(f, k->size, "%s", names[i]);
+	return 0;
+}
 
 /* The field is vpn.data_ciphers; the count goes beside it in struct cfg_vpn. */
 static int set_ciphers(struct cfg_loader *ld, const config_setting_t *s,
@@ -210,13 +246,9 @@ static int set_ciphers(struct cfg_loader *ld, const config_setting_t *s,
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
 		const char *v = config_setting_get_string(e);
-		unsigned j;
+		int j = known_cipher(v);
 
-		for (j = 0; v != NULL && j < sizeof(known_ciphers) / sizeof(*known_ciphers); j++)
-			if (strcasecmp(v, known_ciphers[j]) == 0)
-				break;
-		if (v == NULL || j == sizeof(known_ciphers) / sizeof(*known_ciphers) ||
-		    vpn->n_ciphers >= CFG_MAX_CIPHERS) {
+		if (j < 0 || vpn->n_ciphers >= CFG_MAX_CIPHERS) {
 			cfg_errorf(&ld->es, LINE(e), NULL, "expected %s, found %s", k->what,
 				   cfg_found(e, found, sizeof(found)));
 			return -1;
@@ -272,6 +304,67 @@ static int set_push_dns(struct cfg_loader *ld, const config_setting_t *s,
 {
 	return set_array(ld, s, k, f, sizeof(uint32_t), &ld->cfg->vpn.n_push_dns,
 			 parse_ipv4_v);
+}
+
+/* pki.key_type: "ec" (ECDSA P-256) or "rsa" (RSA-2048); the field is pki.key_rsa. */
+static int set_key_type(struct cfg_loader *ld, const config_setting_t *s,
+			const struct cfg_key *k, void *f)
+{
+	static const char *const names[] = { "ec", "rsa" };
+	int i = pick(ld, s, k, names, 2);
+
+	if (i < 0)
+		return -1;
+	*(bool *)f = i == 1;
+	return 0;
+}
+
+/*
+ * One profile.remote entry, "HOST PORT [udp|tcp]": what a client's
+ * "remote" line holds (OpenVPN src/openvpn/options.c), so the host may be
+ * neither a second token nor a quote or comment in the profile.
+ */
+static int parse_remote(const char *v, struct cfg_remote *r)
+{
+	char host[CFG_HOST_MAX + 1], proto[5] = "udp", extra;
+	unsigned port;
+	int n = sscanf(v, "%256s %u %4s %c", host, &port, proto, &extra);
+
+	if (n < 2 || n > 3 || strlen(host) >= CFG_HOST_MAX || port < 1 || port > 65535 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789.-_:") != strlen(host) ||
+	    (strcmp(proto, "udp") != 0 && strcmp(proto, "tcp") != 0))
+		return -1;
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	r->port = (uint16_t)port;
+	r->tcp = strcmp(proto, "tcp") == 0;
+	return 0;
+}
+
+/* The field is profile.remotes; the count goes beside it. */
+static int set_remotes(struct cfg_loader *ld, const config_setting_t *s,
+		       const struct cfg_key *k, void *f)
+{
+	struct cfg_profile *pr = &ld->cfg->profile;
+	int n = config_setting_length(s);
+	char found[128];
+
+	(void)f;
+	pr->n_remotes = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = config_setting_get_string(e);
+
+		if (v == NULL || i >= CFG_MAX_REMOTES ||
+		    parse_remote(v, &pr->remotes[i]) < 0) {
+			cfg_errorf(&ld->es, LINE(e), NULL, "expected %s, found %s", k->what,
+				   i >= CFG_MAX_REMOTES ? "more than 8 entries" :
+				   cfg_found(e, found, sizeof(found)));
+			return -1;
+		}
+		pr->n_remotes++;
+	}
+	return 0;
 }
 
 _Static_assert(offsetof(struct sl_rule, sport_hi) ==
@@ -415,7 +508,14 @@ const struct cfg_key cfg_schema[] = {
 	  "an IPv4 subnet like \"10.10.0.0/24\"", REQUIRED },
 	{ "vpn.data_ciphers", ARRAY, set_ciphers, F(vpn.data_ciphers), 0, 0,
 	  "[ \"AES-256-GCM\", \"AES-128-GCM\", \"CHACHA20-POLY1305\" ]",
-	  "a list of AES-128-GCM, AES-192-GCM, AES-256-GCM, CHACHA20-POLY1305, AES-128-CBC, AES-256-CBC" },
+	  "a list of AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305, AES-128-CBC, AES-256-CBC" },
+	/* OpenVPN's data-ciphers-fallback: the cipher of clients that announce
+	 * no cipher list and no OCC cipher (ssl_ncp.c); "" = refuse them. */
+	{ "vpn.cipher", STR, set_fallback, F(vpn.cipher), 0, 0, "\"\"",
+	  "one of AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305, AES-128-CBC, AES-256-CBC, or \"\"" },
+	/* OpenVPN's --auth, for CBC keys only (AEAD ignores it); default SHA1 as OpenVPN's. */
+	{ "vpn.auth", STR, set_auth, F(vpn.auth), 0, 0, "\"SHA1\"",
+	  "one of \"SHA1\", \"SHA256\", \"SHA512\"" },
 	{ "vpn.data_v1", BOOL, set_bool, F(vpn.data_v1), 0, 0, "false", TRUE_FALSE },
 	GROUP("vpn.keepalive", 0),
 	{ "vpn.keepalive.ping", INT, set_uint, F(vpn.ping), 1, 3600, "10", "seconds 1..3600" },
@@ -470,10 +570,26 @@ const struct cfg_key cfg_schema[] = {
 	  "\"0\", \"1\" or \"bidirectional\"" },
 	{ "pki.auth_user_pass", BOOL, set_bool, F(pki.auth_user_pass), 0, 0, "false",
 	  TRUE_FALSE },
+	/* The built-in CA (sluicectl pki init); absent: an external CA issues
+	 * the certificates and the store holds users only. */
+	{ "pki.ca_key", STR, set_path, F(pki.ca_key), 0, 0, NULL, PATH_WHAT },
+	{ "pki.cert_days", INT, set_uint, F(pki.cert_days), 1, 36500, "825",
+	  "days 1..36500" },
+	{ "pki.key_type", STR, set_key_type, F(pki.key_rsa), 0, 0, "\"ec\"",
+	  "\"ec\" (ECDSA P-256) or \"rsa\" (RSA-2048)" },
+
+	GROUP("profile", 0),
+	{ "profile.remote", ARRAY, set_remotes, F(profile.remotes), 0, 0, NULL,
+	  "a list of \"HOST PORT [udp|tcp]\" like [\"vpn.example.com 1194 udp\"] "
+	  "(at most 8)" },
 
 	GROUP("users", 0),
-	{ "users.store", STR, set_path, F(user_store), 0, 0, "\"/var/lib/sluice/users\"",
+	{ "users.store", STR, set_path, F(user_store), 0, 0, "\"/var/lib/sluice/users.db\"",
 	  PATH_WHAT },
+	{ "users.import", STR, set_path, F(user_import), 0, 0, NULL, PATH_WHAT },
+	/* The range controlplane/cp_users.c accepts (CP_USERS_ITER_MIN..MAX). */
+	{ "users.pbkdf2_iter", INT, set_uint, F(pbkdf2_iter), 100000, 10000000, "600000",
+	  "PBKDF2-SHA256 iterations 100000..10000000" },
 
 	GROUP("control", 0),
 	{ "control.socket", STR, set_str, F(ctl.socket), 1, 0, "\"/run/sluice/sluice.sock\"",
@@ -490,6 +606,8 @@ const struct cfg_key cfg_schema[] = {
 	  "control packets per second and data-plane worker, 1..10000000" },
 	{ "control.tls_workers", INT, set_uint, F(ctl.tls_workers), 1, 16, "2",
 	  "a thread count 1..16" },
+	/* Pre-2.4 clients speak TLS 1.0 with DHE-RSA-AES256-SHA: opt-in only. */
+	{ "control.legacy_tls", BOOL, set_bool, F(ctl.legacy_tls), 0, 0, "false", TRUE_FALSE },
 
 	{ "rules_default", STR, set_rules_default, F(rules_default), 0, 0, "\"deny\"",
 	  "\"deny\" or \"allow\"" },

@@ -4,6 +4,7 @@
  * names the setting that has to change and the line it is on.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,6 +149,41 @@ static void check_vpn(struct cfg_loader *ld)
 			   "expected at most vpn.tun_mtu (%u), found %u", vpn->tun_mtu, vpn->mssfix);
 }
 
+/* Is a CBC cipher offered, in vpn.data_ciphers or as the fallback? */
+static bool cbc_offered(const struct cfg_vpn *vpn)
+{
+	for (unsigned i = 0; i < vpn->n_ciphers; i++)
+		if (strstr(vpn->data_ciphers[i], "-CBC") != NULL)
+			return true;
+	return strstr(vpn->cipher, "-CBC") != NULL;
+}
+
+/*
+ * A full tunnel packet with CBC must fit the public link unfragmented
+ * (the data plane never reassembles): outer IPv4+UDP 28, P_DATA_V2 header
+ * 4, HMAC, IV 16, then packet-id 4 + payload + compression byte 1 padded
+ * to whole 16-byte blocks, at least one pad byte (OpenVPN
+ * src/openvpn/crypto.c openvpn_encrypt_v1). With SHA512 the default
+ * tun_mtu 1400 does not fit 1500 (1520 bytes): refused, not dropped later.
+ */
+static void check_cbc_mtu(struct cfg_loader *ld)
+{
+	const struct cfg_vpn *vpn = &ld->cfg->vpn;
+	unsigned h = strcmp(vpn->auth, "SHA512") == 0 ? 64 :
+		     strcmp(vpn->auth, "SHA256") == 0 ? 32 : 20;
+	unsigned ct = (4 + vpn->tun_mtu + 1) / 16 * 16 + 16, outer = 28 + 4 + h + 16 + ct;
+	unsigned max = vpn->tun_mtu, link = ld->cfg->port[CFG_PORT_PUBLIC].mtu;
+
+	if (!cbc_offered(vpn) || outer <= link)
+		return;
+	while (max > 0 && 28 + 4 + h + 16 + (4 + max + 1) / 16 * 16 + 16 > link)
+		max--;
+	cfg_errorf(&ld->es, cfg_line_of(ld, "vpn.tun_mtu"), "vpn.tun_mtu",
+		   "expected at most %u so a full CBC packet with vpn.auth %s fits "
+		   "ports.public.mtu %u (%u bytes at %u), found %u", max, vpn->auth, link, outer,
+		   vpn->tun_mtu, vpn->tun_mtu);
+}
+
 /* Fixed addresses: inside the pool, not its network, gateway or broadcast, unique. */
 static void check_statics(struct cfg_loader *ld)
 {
@@ -212,6 +248,38 @@ static void check_pki(struct cfg_loader *ld)
 			   "expected an absolute path, found \"%s\"", ld->cfg->ctl.socket);
 }
 
+/*
+ * The built-in CA revokes by rewriting pki.crl, so it needs one: without
+ * pki.crl, the crl.pem beside pki.ca_key (where `sluicectl pki init` puts
+ * both). Profiles name ports.public's address and vpn.listen_port when
+ * profile.remote is not set (right when clients reach that address
+ * directly, without NAT).
+ */
+static void check_builtin_ca(struct cfg_loader *ld)
+{
+	struct sl_config *cfg = ld->cfg;
+	struct cfg_remote *r = &cfg->profile.remotes[0];
+	uint32_t a = cfg->port[CFG_PORT_PUBLIC].address.addr;
+	const char *slash = strrchr(cfg->pki.ca_key, '/');
+
+	if (cfg->pki.ca_key[0] != '\0' && cfg->pki.crl[0] == '\0' &&
+	    snprintf(cfg->pki.crl, sizeof(cfg->pki.crl), "%.*s/crl.pem",
+		     slash ? (int)(slash - cfg->pki.ca_key) : 1,
+		     slash ? cfg->pki.ca_key : ".") >= (int)sizeof(cfg->pki.crl)) {
+		cfg->pki.crl[0] = '\0';
+		cfg_errorf(&ld->es, cfg_line_of(ld, "pki.ca_key"), "pki.crl",
+			   "expected a CRL path with pki.ca_key (crl.pem beside it is too "
+			   "long a path), found none");
+	}
+	if (cfg->profile.n_remotes == 0) {
+		snprintf(r->host, sizeof(r->host), "%u.%u.%u.%u", a >> 24, a >> 16 & 255,
+			 a >> 8 & 255, a & 255);
+		r->port = cfg->vpn.listen_port;
+		r->tcp = false;
+		cfg->profile.n_remotes = 1;
+	}
+}
+
 /* The config file's name of a rule field ("dst_port" for dport). */
 static const char *rule_member(int field)
 {
@@ -249,7 +317,9 @@ void cfg_validate(struct cfg_loader *ld)
 		check_port(ld, i);
 	check_ports_apart(ld);
 	check_vpn(ld);
+	check_cbc_mtu(ld);
 	check_statics(ld);
 	check_pki(ld);
+	check_builtin_ca(ld);
 	check_rules(ld);
 }

@@ -162,6 +162,19 @@ static const struct bad_case bad[] = {
 		   " priority = 5; action = \"deny\"; }\n);\n", 9, "rules[1].priority",
 		   "rule \"ssh-deny\": expected a priority other than 5: rule \"ssh\" has it" },
 #undef RULE1
+	/* 61 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\";\n"
+		   "  data_ciphers = [\"AES-192-GCM\"]; };\n" L6, 6, "vpn.data_ciphers",
+		   "found \"AES-192-GCM\"" },
+	/* 62 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\";\n  cipher = \"BF-CBC\"; };\n" L6,
+		   6, "vpn.cipher", "AES-256-CBC, or \"\", found \"BF-CBC\"" },
+	/* 63 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\";\n  auth = \"MD5\"; };\n" L6, 6,
+		   "vpn.auth", "expected one of \"SHA1\", \"SHA256\", \"SHA512\", found \"MD5\"" },
+	/* 64 */ { L1 L2 L3 L4 "vpn: { pool = \"10.10.0.0/24\"; cipher = \"AES-256-CBC\";\n"
+		   "  auth = \"SHA512\"; tun_mtu = 1400; };\n" L6, 6, "vpn.tun_mtu",
+		   "expected at most 1370 so a full CBC packet with vpn.auth SHA512 fits "
+		   "ports.public.mtu 1500 (1520 bytes at 1400), found 1400" },
+	/* 65 */ { BASE "control: { legacy_tls = \"yes\"; };\n", 7, "control.legacy_tls",
+		   "expected true or false" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -557,7 +570,7 @@ static int test_defaults_documented(void)
 		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
 		checked++;
 	}
-	CHECK_EQ(checked, 39);		/* every default outside lists */
+	CHECK_EQ(checked, 45);		/* every default outside lists */
 	config_destroy(&doc);
 	cfg_free(&min);
 	cfg_free(&doc_cfg);
@@ -845,6 +858,60 @@ static int test_daemon_args(void)
 	return 0;
 }
 
+/* The built-in CA's settings and profile.remote: values, the default
+ * remote, and bad values naming the setting and line. */
+static int test_pki_profile(void)
+{
+	static const struct bad_case bad_pki[] = {
+		{ BASE "profile: { remote = [ \"vpn.example.com\" ]; };\n", 7, "profile.remote",
+		  "HOST PORT [udp|tcp]" },
+		{ BASE "profile: { remote = [ \"a 1194 udp\", \"b 0\" ]; };\n", 7,
+		  "profile.remote", "found \"b 0\"" },
+		{ BASE "profile: { remote = [ \"a 70000\" ]; };\n", 7, "profile.remote", "70000" },
+		{ BASE "profile: { remote = [ \"a 1194 sctp\" ]; };\n", 7, "profile.remote", "sctp" },
+		{ BASE "profile: { remote = [ \"a 1194 udp x\" ]; };\n", 7, "profile.remote", "x" },
+		{ BASE "profile: { remote = [ \"a\\\"b 1194\" ]; };\n", 7, "profile.remote", "found" },
+		{ BASE "profile: { remote = [ 1194 ]; };\n", 7, "profile.remote", "found" },
+		{ L1 L2 L3 L4 L5 "pki: { ca = \"ca.crt\"; cert = \"s.crt\"; key = \"s.key\";\n"
+		  "  key_type = \"dsa\"; };\n", 7, "pki.key_type", "\"ec\"" },
+		{ L1 L2 L3 L4 L5 "pki: { ca = \"ca.crt\"; cert = \"s.crt\"; key = \"s.key\";\n"
+		  "  cert_days = 0; };\n", 7, "pki.cert_days", "days 1..36500, found 0" },
+	};
+	struct cfg_error err[8];
+	struct sl_config cfg;
+
+	for (unsigned i = 0; i < sizeof(bad_pki) / sizeof(bad_pki[0]); i++)
+		CHECK_EQ(load_bad(&bad_pki[i], (int)i + 1), 0);
+	/* Defaults: ECDSA, 825 days, external CA, the public address as remote. */
+	CHECK_EQ(cfg_load_string(&cfg, "/etc/x/t.conf", BASE, err, 8), 0);
+	CHECK_EQ(cfg.pki.cert_days, 825);
+	CHECK(!cfg.pki.key_rsa);
+	CHECK_STR(cfg.pki.ca_key, "");
+	CHECK_EQ(cfg.profile.n_remotes, 1);
+	CHECK_STR(cfg.profile.remotes[0].host, "192.0.2.1");
+	CHECK_EQ(cfg.profile.remotes[0].port, 1194);
+	CHECK(!cfg.profile.remotes[0].tcp);
+	cfg_free(&cfg);
+	CHECK_EQ(cfg_load_string(&cfg, "/etc/x/t.conf", L1 L2 L3 L4 L5
+				 "pki: { ca = \"ca.crt\"; cert = \"s.crt\"; key = \"s.key\";\n"
+				 "  ca_key = \"ca.key\"; key_type = \"rsa\";\n"
+				 "  cert_days = 30; };\n"
+				 "profile: { remote = [ \"vpn.example.com 1194\",\n"
+				 "  \"2001:db8::1 443 tcp\" ]; };\n", err, 8), 0);
+	CHECK_STR(cfg.pki.ca_key, "/etc/x/ca.key");
+	CHECK_STR(cfg.pki.crl, "/etc/x/crl.pem");
+	CHECK(cfg.pki.key_rsa);
+	CHECK_EQ(cfg.pki.cert_days, 30);
+	CHECK_EQ(cfg.profile.n_remotes, 2);
+	CHECK_STR(cfg.profile.remotes[0].host, "vpn.example.com");
+	CHECK(!cfg.profile.remotes[0].tcp);
+	CHECK_STR(cfg.profile.remotes[1].host, "2001:db8::1");
+	CHECK_EQ(cfg.profile.remotes[1].port, 443);
+	CHECK(cfg.profile.remotes[1].tcp);
+	cfg_free(&cfg);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "EAL args: vdev ports mean --no-pci", test_eal_vdev_no_pci },
 	{ "EAL args: PCI ports are an allow-list", test_eal_pci_allow_list },
@@ -862,6 +929,7 @@ static const struct sl_test_case cases[] = {
 	{ "list walker: every list names element and field", test_list_walker },
 	{ "list walker: defaults and line per element, at most", test_list_elements },
 	{ "daemon arguments: --help, --version, usage", test_daemon_args },
+	{ "built-in CA settings and profile.remote", test_pki_profile },
 	{ NULL, NULL },
 };
 
