@@ -366,6 +366,9 @@ static int store_write(struct cp_rules *rs, const struct sl_rule *add, const cha
 
 	if (rs->st == NULL)
 		return 0;
+	if (add == NULL && del == NULL && rs->saved_roles == rs->tags.n_roles &&
+	    rs->saved_users == rs->tags.n_users)
+		return 0;	/* no new tag: nothing to write */
 	rc = cp_store_write(rs->st, rules_write_txn, &w, &se);
 	if (rc != 0)
 		return set_err(err, add != NULL ? add->name : del != NULL ? del : "",
