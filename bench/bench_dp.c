@@ -368,46 +368,55 @@ static int64_t publish_under_load(unsigned n, unsigned publishes)
 	return (int64_t)(l.sent - l.passed);
 }
 
+#define RULE_PASSES	3	/* every set measured in turn, this many times */
+
 static int bench_rules(unsigned n, bool smoke)
 {
 	static const int sets[] = { -1, 0, 1000, 10000 };
-	double base_est = 0, base_new = 0, base_tx = 0;
+	double best[RTE_DIM(sets)][4];	/* publish ms, est rx, new rx, est tx */
+	unsigned n_sets = smoke ? 3 : RTE_DIM(sets);
 
 	if (use_cipher(SL_CIPHER_AES_256_GCM, CFG_CRYPTO_AUTO) != 0)
 		return 1;
+	for (unsigned s = 0; s < n_sets; s++)
+		for (unsigned k = 0; k < 4; k++)
+			best[s][k] = 1e18;
+	/* Sets in turn, several passes, the best of each: a load that comes
+	 * and goes on the machine hits every set alike. */
+	for (unsigned pass = 0; pass < (smoke ? 1u : RULE_PASSES); pass++) {
+		for (unsigned s = 0; s < n_sets; s++) {
+			uint64_t cyc = publish(sets[s]);
+			double v[4];
+
+			if (cyc == 0) {
+				fprintf(stderr, "bench_dp: publish of %d rules failed\n", sets[s]);
+				return 1;
+			}
+			v[0] = sets[s] < 0 ? 0 : (double)cyc * 1000 / (double)rte_get_tsc_hz();
+			v[1] = rules_rx(n, false);
+			v[2] = rules_rx(n, true);
+			v[3] = rules_tx(n);
+			if (v[1] < 0 || v[2] < 0 || v[3] < 0) {
+				fprintf(stderr, "bench_dp: packets lost with %d rules\n", sets[s]);
+				return 1;
+			}
+			for (unsigned k = 0; k < 4; k++)
+				best[s][k] = RTE_MIN(best[s][k], v[k]);
+		}
+	}
 	printf("# --rules: AES-256-GCM (%s), 64-byte UDP, cycles/packet of the whole path "
-	       "(input + decrypt + rules + route, or input + check + rules + encrypt)\n",
-	       ovpn_backend_name(fx.dp.key_backend[SL_CIPHER_AES_256_GCM]));
+	       "(input + decrypt + rules + route, or input + check + rules + encrypt), "
+	       "best of %u passes\n", ovpn_backend_name(fx.dp.key_backend[SL_CIPHER_AES_256_GCM]),
+	       smoke ? 1 : RULE_PASSES);
 	printf("%-8s %12s %12s %12s %12s %12s %12s %12s\n", "rules", "publish_ms", "est_rx",
 	       "new_flow_rx", "est_tx", "rules_est", "rules_new", "rules_tx");
-	for (unsigned s = 0; s < RTE_DIM(sets); s++) {
-		uint64_t cyc;
-		double est, nw, tx;
+	for (unsigned s = 0; s < n_sets; s++) {
 		char name[16];
 
-		if (smoke && sets[s] > 1000)
-			break;
-		cyc = publish(sets[s]);
-		if (cyc == 0) {
-			fprintf(stderr, "bench_dp: publish of %d rules failed\n", sets[s]);
-			return 1;
-		}
-		est = rules_rx(n, false);
-		nw = rules_rx(n, true);
-		tx = rules_tx(n);
-		if (est < 0 || nw < 0 || tx < 0) {
-			fprintf(stderr, "bench_dp: packets lost with %d rules\n", sets[s]);
-			return 1;
-		}
-		if (sets[s] < 0) {
-			base_est = est;
-			base_new = nw;
-			base_tx = tx;
-		}
 		snprintf(name, sizeof(name), sets[s] < 0 ? "none" : "%d", sets[s] + 1);
 		printf("%-8s %12.2f %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n", name,
-		       sets[s] < 0 ? 0.0 : (double)cyc * 1000 / (double)rte_get_tsc_hz(), est, nw,
-		       tx, est - base_est, nw - base_new, tx - base_tx);
+		       best[s][0], best[s][1], best[s][2], best[s][3], best[s][1] - best[0][1],
+		       best[s][2] - best[0][2], best[s][3] - best[0][3]);
 	}
 	printf("# rules_*: the same column minus the run with no rule set (the stage's cost)\n");
 	return publish_under_load(smoke ? 1000 : 10000, smoke ? 3 : 5) == 0 ? 0 : 1;
