@@ -59,6 +59,22 @@ static int write_fd(int fd, const void *data, size_t len, mode_t mode)
 	return fsync(fd);
 }
 
+/* write_fd, then close; on a failure NAME (the file fd is) is removed. */
+static int write_close(int fd, const char *name, const void *data, size_t len,
+		       mode_t mode, struct sl_pki_error *e)
+{
+	int saved;
+
+	if (write_fd(fd, data, len, mode) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(name);
+		return sl_pki_fail(e, "%s: write failed: %s", name, strerror(saved));
+	}
+	close(fd);
+	return 0;
+}
+
 /* fsync PATH's folder so a rename or a new entry survives a crash. */
 static int sync_parent(const char *path)
 {
@@ -87,13 +103,8 @@ int sl_pki_write_atomic(const char *path, const void *data, size_t len,
 	if (fd < 0)
 		return sl_pki_fail(e, "%s: cannot create a temporary file: %s",
 				   path, strerror(errno));
-	if (write_fd(fd, data, len, mode) < 0) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		return sl_pki_fail(e, "%s: write failed: %s", tmp, strerror(saved));
-	}
-	close(fd);
+	if (write_close(fd, tmp, data, len, mode, e) < 0)
+		return -1;
 	if (rename(tmp, path) < 0) {
 		saved = errno;
 		unlink(tmp);
@@ -108,18 +119,11 @@ int sl_pki_write_atomic(const char *path, const void *data, size_t len,
 int sl_pki_write_new(const char *path, const void *data, size_t len,
 		     mode_t mode, struct sl_pki_error *e)
 {
-	int fd, saved;
+	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode & 0600);
 	if (fd < 0)
 		return sl_pki_fail(e, "%s: cannot create: %s", path, strerror(errno));
-	if (write_fd(fd, data, len, mode) < 0) {
-		saved = errno;
-		close(fd);
-		unlink(path);
-		return sl_pki_fail(e, "%s: write failed: %s", path, strerror(saved));
-	}
-	close(fd);
-	return 0;
+	return write_close(fd, path, data, len, mode, e);
 }
