@@ -87,11 +87,11 @@ static int blob_check(const struct sl_rule_blob *b, char *err, unsigned len)
 	return 0;
 }
 
-/* Ranking by (priority, position): rte_acl prefers the highest priority. */
-static const struct sl_rule_entry *rank_entries;	/* qsort has no context */
-
-static int by_rank(const void *a, const void *b)
+/* Ranking by (priority, position): rte_acl prefers the highest priority.
+ * ARG is the entries (qsort_r()). */
+static int by_rank(const void *a, const void *b, void *arg)
 {
+	const struct sl_rule_entry *rank_entries = arg;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	uint32_t px = rank_entries[x].priority, py = rank_entries[y].priority;
 
@@ -235,9 +235,7 @@ static int build_contexts(struct dp_acl *a, int socket)
 		goto out;
 	for (uint32_t i = 0; i < b->count; i++)
 		order[i] = i;
-	rank_entries = b->entries;
-	qsort(order, b->count, sizeof(*order), by_rank);
-	rank_entries = NULL;
+	qsort_r(order, b->count, sizeof(*order), by_rank, (void *)(uintptr_t)b->entries);
 	for (uint32_t r = 0; r < b->count; r++) {
 		const struct sl_rule_entry *e = &b->entries[order[r]];
 

@@ -580,18 +580,19 @@ static bool rules_overlap(const struct sl_rule *a, const struct sl_rule *b,
 	       ends_overlap(&a->src, &b->src, pool) && ends_overlap(&a->dst, &b->dst, pool);
 }
 
-static const struct sl_rule *sort_rules;	/* qsort has no context argument */
-
-static int by_name(const void *a, const void *b)
+/* qsort_r() orders of rule indexes; ARG is the rules. */
+static int by_name(const void *a, const void *b, void *arg)
 {
+	const struct sl_rule *sort_rules = arg;
 	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
 	int c = strcmp(sort_rules[x].name, sort_rules[y].name);
 
 	return c != 0 ? c : (x > y) - (x < y);
 }
 
-static int by_dir_priority(const void *a, const void *b)
+static int by_dir_priority(const void *a, const void *b, void *arg)
 {
+	const struct sl_rule *sort_rules = arg;
 	const struct sl_rule *x = &sort_rules[*(const unsigned *)a];
 	const struct sl_rule *y = &sort_rules[*(const unsigned *)b];
 
@@ -644,14 +645,13 @@ int sl_rules_check(const struct sl_rule *rules, unsigned n, const struct sl_pref
 	}
 	for (unsigned i = 0; i < n; i++)
 		idx[i] = i;
-	sort_rules = rules;
-	qsort(idx, n, sizeof(*idx), by_name);
+	qsort_r(idx, n, sizeof(*idx), by_name, (void *)(uintptr_t)rules);
 	for (unsigned i = 1; i < n && rc == 0; i++)
 		if (strcmp(rules[idx[i - 1]].name, rules[idx[i]].name) == 0)
 			rc = pair_fail(rules, idx[i - 1], idx[i], SL_RULE_F_NAME, NULL, err);
 	/* Overlaps only matter within one direction and priority: sort, then
 	 * compare pairs inside each run. */
-	qsort(idx, n, sizeof(*idx), by_dir_priority);
+	qsort_r(idx, n, sizeof(*idx), by_dir_priority, (void *)(uintptr_t)rules);
 	for (unsigned s = 0, e; s < n && rc == 0; s = e) {
 		const struct sl_rule *rs = &rules[idx[s]];
 
@@ -664,7 +664,6 @@ int sl_rules_check(const struct sl_rule *rules, unsigned n, const struct sl_pref
 					rc = pair_fail(rules, idx[i], idx[j], SL_RULE_F_PRIORITY,
 						       "both can match the same packet", err);
 	}
-	sort_rules = NULL;
 	free(idx);
 	return rc;
 }
