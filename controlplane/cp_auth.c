@@ -111,6 +111,16 @@ static void cred_remember(struct cp_session *s, const struct ovpn_km_client *km)
 }
 
 /*
+ * Are passwords asked for? With the durable store the snapshot is there
+ * for every session (VPN access, addresses): pki.auth_user_pass decides.
+ * A snapshot set without a store (unit tests) means yes.
+ */
+static bool passwords(const struct cp_ctx *ctx)
+{
+	return ctx->users != NULL && (ctx->store == NULL || ctx->cfg->pki.auth_user_pass);
+}
+
+/*
  * With a user store: the username and password must match it. True when
  * they did (the username may then be the session's identity). A
  * renegotiation that repeats the credentials of the last check that
@@ -123,7 +133,7 @@ static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 	struct cp_users *users;
 	int rc;
 
-	if (ctx->users == NULL)
+	if (!passwords(ctx))
 		return false;
 	if (!(km->flags & OVPN_KM_F_HAS_USER) || !(km->flags & OVPN_KM_F_HAS_PASS)) {
 		refuse(s, "username and password required");
@@ -136,7 +146,7 @@ static bool check_password(struct cp_ctx *ctx, struct cp_session *s,
 	cp_users_free(users);
 	if (rc != 0) {
 		refuse(s, rc == -ENOENT ? "unknown user" : rc == -EACCES ? "wrong password" :
-			  "password check failed");
+			  rc == -EPERM ? "VPN access off" : "password check failed");
 		return false;
 	}
 	cred_remember(s, km);
@@ -226,7 +236,7 @@ static void first_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		return;
 	}
 	if (username_ok(s, km)) {
-		if (ctx->users == NULL && (km->flags & OVPN_KM_F_HAS_USER))
+		if (!passwords(ctx) && (km->flags & OVPN_KM_F_HAS_USER))
 			SL_INFO("auth: %s: unverified username ignored: %s", CP_WHO(s),
 				SL_ESC(km->username));
 		else if (check_password(ctx, s, km))	/* valid names fit */
@@ -253,7 +263,7 @@ static void reneg_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	cp_tls_peer_cn(ks->ssl, cn, sizeof(cn));
 	if (strcmp(cn, s->p.cn) != 0)
 		refuse(s, "certificate changed in renegotiation");
-	else if (username_ok(s, km) && ctx->users != NULL &&
+	else if (username_ok(s, km) && passwords(ctx) &&
 		 (km->flags & OVPN_KM_F_HAS_USER) && strcmp(km->username, s->p.user) != 0)
 		refuse(s, "username changed in renegotiation");	/* not hashed */
 	else if (!s->p.auth_failed)

@@ -7,7 +7,6 @@
  * plane's counters and the workers.
  */
 #include <errno.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +14,12 @@
 #include "cp_ctx.h"
 #include "cp_pool.h"
 #include "cp_session.h"
+#include "cp_store.h"
 #include "cp_tls.h"
 #include "cp_users.h"
 #include "cp_wrapkeys.h"
 #include "ovpn_kdf.h"
+#include "sl_log.h"
 
 struct cp_pkt *cp_pkt_new(const uint8_t *data, size_t len, const struct sl_endpoint *peer,
 			  const uint8_t mac[6])
@@ -67,6 +68,42 @@ static int pool_open(struct cp_ctx *ctx, const struct cfg_vpn *v, char *err, siz
 	return 0;
 }
 
+/*
+ * The user store (users.store), the import of a PBKDF2 text file into it
+ * (users.import: users it does not hold yet, once per start), the
+ * addresses the pool remembers for its users, and the first snapshot.
+ */
+static int users_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size_t len)
+{
+	struct cp_store_err se = { "", "" };
+	struct cp_users *old = NULL;
+	int n;
+
+	if (cfg->user_store[0] == '\0') {
+		if (!cfg->pki.auth_user_pass)
+			return 0;
+		snprintf(err, len, "pki.auth_user_pass: needs users.store");
+		return -EINVAL;
+	}
+	ctx->store = cp_store_open(cfg->user_store, &cfg->vpn, &se);
+	if (ctx->store == NULL) {
+		snprintf(err, len, "users.store %s: %s", cfg->user_store, se.msg);
+		return -EINVAL;
+	}
+	if (cfg->user_import[0] != '\0') {
+		n = cp_store_import(ctx->store, cfg->user_import, &se);
+		if (n < 0) {
+			snprintf(err, len, "users.import %s", se.msg);
+			return -EINVAL;
+		}
+		SL_INFO("users.import %s: %d user%s added to users.store", cfg->user_import, n,
+			n == 1 ? "" : "s");
+	}
+	cp_pool_restore_store(ctx->pool, ctx->store);
+	cp_pool_set_store(ctx->pool, ctx->store);
+	return cp_ctx_users_reload(ctx, &old, err, len) < 0 ? -EINVAL : 0;
+}
+
 int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size_t len)
 {
 	int rc;
@@ -87,23 +124,7 @@ int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size
 	rc = pool_open(ctx, &cfg->vpn, err, len);
 	if (rc != 0)
 		return rc;
-	if (cfg->pki.auth_user_pass) {
-		struct cp_users *old = NULL;
-
-		/* The file's identity first: a change while it is read is
-		 * seen at the next check. */
-		if (cp_ctx_users_reload(ctx, &old, err, len) < 0)
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static void file_id(const struct stat *st, struct cp_file_id *id)
-{
-	*id = (struct cp_file_id){ .dev = st->st_dev, .ino = st->st_ino,
-				   .size = (uint64_t)st->st_size,
-				   .mtime_s = st->st_mtim.tv_sec,
-				   .mtime_ns = st->st_mtim.tv_nsec };
+	return users_open(ctx, cfg, err, len);
 }
 
 struct cp_users *cp_ctx_users_get(struct cp_ctx *ctx)
@@ -120,20 +141,22 @@ struct cp_users *cp_ctx_users_get(struct cp_ctx *ctx)
 
 int cp_ctx_users_reload(struct cp_ctx *ctx, struct cp_users **old, char *err, size_t len)
 {
-	const char *path = ctx->cfg->user_store;
-	struct cp_file_id id = { 0 };
 	struct cp_users *u;
-	struct stat st;
+	uint64_t gen;
 
 	*old = NULL;
-	if (stat(path, &st) == 0)
-		file_id(&st, &id);
-	if (memcmp(&id, &ctx->users_file, sizeof(id)) == 0 && ctx->users != NULL)
+	if (ctx->store == NULL)
 		return 0;
-	ctx->users_file = id;
-	u = cp_users_open(path, err, len);
+	/* The generation first: a write while the snapshot is built is
+	 * seen at the next check. */
+	gen = cp_store_generation(ctx->store);
+	if (gen == ctx->users_gen && ctx->users != NULL)
+		return 0;
+	ctx->users_gen = gen;
+	u = cp_users_from_store(ctx->store, err, len);
 	if (u == NULL)
 		return -EINVAL;
+	cp_pool_fix_users(ctx->pool, u);
 	pthread_mutex_lock(&ctx->users_lock);
 	*old = ctx->users;
 	ctx->users = u;
@@ -151,18 +174,20 @@ unsigned cp_ctx_user_gone(struct cp_ctx *ctx, const struct cp_users *old, struct
 	memcpy(user, s->info.user, sizeof(user));
 	pthread_mutex_unlock(&s->lock);
 	user[sizeof(user) - 1] = '\0';
-	if (!established || cp_users_same(old, ctx->users, user))
+	if (!established || !cp_users_has(old, user) || cp_users_same(old, ctx->users, user))
 		return 0;
-	return cp_users_has(ctx->users, user) ? CP_SIG_USER_CHANGED : CP_SIG_USER_GONE;
+	return cp_users_vpn(ctx->users, user) ? CP_SIG_USER_CHANGED : CP_SIG_USER_GONE;
 }
 
 void cp_ctx_close(struct cp_ctx *ctx)
 {
 	cp_users_free(ctx->users);
 	cp_pool_free(ctx->pool);
+	cp_store_close(ctx->store);
 	cp_wrapkeys_free(ctx->keys);
 	cp_tls_free(ctx->tls);
 	ctx->users = NULL;
+	ctx->store = NULL;
 	ctx->pool = NULL;
 	ctx->keys = NULL;
 	ctx->tls = NULL;

@@ -68,12 +68,17 @@ struct cp_ctx {
 	struct cp_tls *tls;
 	struct cp_wrapkeys *keys;
 	struct cp_pool *pool;
-	/* NULL unless pki.auth_user_pass. Swapped by the event loop when the
-	 * file changes (cp_ctx_users_reload), under users_lock: the TLS
-	 * workers check through cp_ctx_users_get; the loop reads it directly. */
+	/* The durable user store (users.store, cp_store.h), NULL without
+	 * one, and the snapshot of its users the TLS workers check against
+	 * (NULL without a store). The event loop rebuilds and swaps the
+	 * snapshot when the store's generation moves (cp_ctx_users_reload),
+	 * under users_lock: workers take it through cp_ctx_users_get; the
+	 * loop reads it directly. Passwords are asked for only with
+	 * pki.auth_user_pass. */
+	struct cp_store *store;
 	struct cp_users *users;
 	pthread_mutex_t users_lock;
-	struct cp_file_id { uint64_t dev, ino, size; int64_t mtime_s, mtime_ns; } users_file;
+	uint64_t users_gen;		/* the store generation users was built at */
 	struct cp_work *work;		/* NULL: the caller runs sessions itself */
 	uint64_t (*now_ms)(void);	/* monotonic ms; tests inject their own */
 	int64_t wall_offset;		/* Unix s minus now_ms()/1000, for replay-ids */
@@ -104,17 +109,20 @@ void cp_ctx_close(struct cp_ctx *ctx);
 /* The user store now, held (cp_users_free drops it when done). Any thread. */
 struct cp_users *cp_ctx_users_get(struct cp_ctx *ctx);
 /*
- * Event loop: has the user store file (cfg->user_store) changed (device,
- * inode, size, mtime)? 0 not; 1 reloaded and swapped in, *old the
- * previous store (the caller frees it); < 0 the new file is bad: nothing
- * changes and err says file:line and why (once per change).
+ * Event loop: has the user store changed (its generation: a write through
+ * any connection, cp_store_generation)? 0 not; 1 a new snapshot swapped
+ * in (and the pool's static addresses with it), *old the previous one
+ * (the caller frees it); < 0 it could not be read: nothing changes and
+ * err says why (once per change).
  */
 int cp_ctx_users_reload(struct cp_ctx *ctx, struct cp_users **old, char *err, size_t len);
 struct cp_session;
-/* Does S (established, its username verified against OLD) lose its user
- * in the store now? CP_SIG_USER_GONE (removed), CP_SIG_USER_CHANGED (its
- * password hash changed: the credentials it proved, and its cached digest
- * of them, no longer count), or 0. Reads s->info under s->lock. */
+/* Does S (established, its user in OLD) lose its user in the store now?
+ * CP_SIG_USER_GONE (removed, or its VPN access turned off),
+ * CP_SIG_USER_CHANGED (its password hash changed: the credentials it
+ * proved, and its cached digest of them, no longer count), or 0. A
+ * session whose name OLD does not hold (a certificate from an external
+ * CA, no store user) is not the store's. Reads s->info under s->lock. */
 unsigned cp_ctx_user_gone(struct cp_ctx *ctx, const struct cp_users *old, struct cp_session *s);
 
 static inline void cp_count(struct cp_ctx *ctx, enum cp_stat s)

@@ -33,6 +33,8 @@
 #include "cp_pool.h"
 #include "cp_pushreply.h"
 #include "cp_rules.h"
+#include "cp_store.h"
+#include "cp_users.h"
 #include "ovpn_peerinfo.h"
 #include "sl_log.h"
 
@@ -53,6 +55,25 @@ static void send_key(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	memcpy(k->decrypt.key, keys->rx.key, keys->cipher.key_len);
 	memcpy(k->decrypt.nonce_tail, keys->rx.nonce_tail, SL_NONCE_TAIL_LEN);
 	cp_out_cmd(ctx, s, &c);	/* wipes c */
+}
+
+/* The user's iroutes from the store (subnets behind its client), after
+ * PEER_NEW: the data plane routes them to the peer and accepts them as
+ * its inner sources (OpenVPN's iroute, multi.c); PEER_DEL drops them. */
+static void send_iroutes(struct cp_ctx *ctx, struct cp_session *s, const char *name)
+{
+	struct cp_store_prefix r[SL_PEER_ROUTES_MAX];
+	struct cp_users *u = cp_ctx_users_get(ctx);
+	int n = u != NULL ? cp_users_iroutes(u, name, r, SL_PEER_ROUTES_MAX) : 0;
+
+	cp_users_free(u);
+	for (int i = 0; i < n; i++) {
+		struct sl_cmd c = { .type = SL_CMD_ROUTE_ADD, .peer_id = s->p.peer_id };
+
+		c.u.route.prefix = r[i].addr;
+		c.u.route.len = r[i].len;
+		cp_out_cmd(ctx, s, &c);
+	}
 }
 
 static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
@@ -85,6 +106,7 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 		cp_rules_peer_tags(ctx->rules, c.peer_id, s->p.user[0] ? s->p.user : s->p.cn,
 				   c.u.peer.roles, &c.u.peer.user_tag);
 	cp_out_cmd(ctx, s, &c);
+	send_iroutes(ctx, s, s->p.user[0] ? s->p.user : s->p.cn);
 	s->p.installed = true;
 	return 0;
 }

@@ -19,9 +19,16 @@
  * address records the peer-id that holds it, so the adopted session's
  * release, which follows, does not free an address that has moved on.
  *
- * Fixed addresses (vpn.static_addresses, cp_pool_fix) are reserved: only
- * their name gets them, and while one is busy (the same user connected
- * twice) that name takes a dynamic address like anyone else.
+ * Fixed addresses (vpn.static_addresses, cp_pool_fix, and the user
+ * store's static addresses, cp_pool_fix_users) are reserved: only their
+ * name gets them, and while one is busy (the same user connected twice,
+ * or a store address given to a user while another session still holds
+ * it) that name takes a dynamic address like anyone else.
+ *
+ * With a user store (cp_pool_set_store) a user's last address is durable:
+ * written to the store when it changes (cp_store_user_set_sticky, on the
+ * worker that allocated it) and remembered again at the next start
+ * (cp_pool_restore_store), so a user keeps its address across restarts.
  *
  * The remembered addresses can be saved to a file and restored into a new
  * pool: the control plane does so when it re-executes itself after the
@@ -40,10 +47,14 @@
 
 #include "cp_ctx.h"
 #include "cp_pool.h"
+#include "cp_store.h"
+#include "cp_users.h"
+#include "sl_log.h"
 
 struct cp_sticky {
 	char cn[CP_NAME_MAX];
 	uint32_t host;			/* index in the pool, 0 = unused entry */
+	bool from_store;		/* fixed: the store's, not the config's */
 };
 
 struct cp_pool {
@@ -60,6 +71,7 @@ struct cp_pool {
 	uint32_t n_sticky, sticky_next;
 	uint32_t max_peers;
 	struct cp_session **peers;	/* by peer-id */
+	struct cp_store *store;		/* where last addresses are kept, or NULL */
 };
 
 struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
@@ -108,7 +120,8 @@ void cp_pool_free(struct cp_pool *p)
 	free(p);
 }
 
-int cp_pool_fix(struct cp_pool *p, const char *name, uint32_t ip)
+/* Under the lock. */
+static int fix(struct cp_pool *p, const char *name, uint32_t ip, bool from_store)
 {
 	uint32_t h = ip - p->net;
 	struct cp_sticky *f;
@@ -120,9 +133,47 @@ int cp_pool_fix(struct cp_pool *p, const char *name, uint32_t ip)
 		return -ENOMEM;
 	p->fixed = f;
 	snprintf(f[p->n_fixed].cn, sizeof(f[p->n_fixed].cn), "%s", name);
+	f[p->n_fixed].from_store = from_store;
 	f[p->n_fixed++].host = h;
 	p->reserved[h] = 1;
 	return 0;
+}
+
+int cp_pool_fix(struct cp_pool *p, const char *name, uint32_t ip)
+{
+	int rc;
+
+	pthread_mutex_lock(&p->lock);
+	rc = fix(p, name, ip, false);
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+static void fix_one(const char *name, struct sl_addr a, void *arg)
+{
+	struct cp_pool *p = arg;
+
+	/* The store refused an address the config reserves for another
+	 * name; one the config took since is left to the config. */
+	if (sl_addr_is_v4(&a) && fix(p, name, a.v4, true) != 0)
+		SL_WARN("users.store: static address of %s not reserved: outside vpn.pool or "
+			"reserved already", SL_ESC(name));
+}
+
+void cp_pool_fix_users(struct cp_pool *p, const struct cp_users *u)
+{
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < p->n_fixed; i++) {
+		if (p->fixed[i].from_store)
+			p->reserved[p->fixed[i].host] = 0;
+		else
+			p->fixed[n++] = p->fixed[i];
+	}
+	p->n_fixed = n;
+	cp_users_each_static(u, fix_one, p);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static const struct cp_sticky *fixed_find(const struct cp_pool *p, const char *cn)
@@ -194,6 +245,8 @@ static int peer_pick(struct cp_pool *p, struct cp_session *s, uint32_t *peer_id)
 int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
 		  uint32_t *peer_id, uint32_t *ip)
 {
+	const struct cp_sticky *e;
+	bool moved = false;
 	uint32_t h;
 	int rc;
 
@@ -204,12 +257,48 @@ int cp_pool_alloc(struct cp_pool *p, const char *cn, struct cp_session *s,
 		p->used[h] = 1;
 		p->adopted[h] = 0;
 		p->owner[h] = *peer_id;
-		if (!p->reserved[h])
+		if (!p->reserved[h]) {
+			e = sticky_find(p, cn);
+			moved = e == NULL || e->host != h;
 			sticky_set(p, cn, h);
+		}
 		*ip = p->net + h;
 	}
 	pthread_mutex_unlock(&p->lock);
+	/* Durable when it changed: the store syncs, so outside the lock.
+	 * Names the store does not hold (certificates of an external CA)
+	 * are refused there and stay in memory only. */
+	if (moved && p->store != NULL)
+		cp_store_user_set_sticky(p->store, cn, &(struct sl_addr){ .family = SL_AF_INET,
+									  .v4 = *ip }, NULL);
 	return rc;
+}
+
+void cp_pool_set_store(struct cp_pool *p, struct cp_store *st)
+{
+	p->store = st;
+}
+
+static int restore_one(const struct cp_store_user *u, void *arg)
+{
+	struct cp_pool *p = arg;
+	uint32_t ip = u->sticky_addr.v4, h = ip - p->net;
+
+	if (sl_addr_is_v4(&u->sticky_addr) && (ip & p->mask) == p->net && h >= 2 &&
+	    h + 1 < p->n_hosts && !p->reserved[h] && !p->remembered[h] &&
+	    sticky_find(p, u->email) == NULL)
+		sticky_set(p, u->email, h);
+	return 0;
+}
+
+int cp_pool_restore_store(struct cp_pool *p, struct cp_store *st)
+{
+	int n;
+
+	pthread_mutex_lock(&p->lock);
+	n = cp_store_user_list(st, restore_one, p);
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 int cp_pool_adopt(struct cp_pool *p, const char *cn, struct cp_session *s,

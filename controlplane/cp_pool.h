@@ -13,12 +13,22 @@
 
 struct cp_pool;
 struct cp_session;
+struct cp_store;
+struct cp_users;
 
 struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients);
 void cp_pool_free(struct cp_pool *p);
 /* Reserve IP for NAME only (vpn.static_addresses); before any allocation.
  * -EINVAL outside the clients' range or reserved already. */
 int cp_pool_fix(struct cp_pool *p, const char *name, uint32_t ip);
+/* The user store's static addresses from snapshot U in place of the
+ * previous snapshot's (the config's stay); any time. */
+void cp_pool_fix_users(struct cp_pool *p, const struct cp_users *u);
+/* Keep the last address of each user in ST from now on (NULL: memory only). */
+void cp_pool_set_store(struct cp_pool *p, struct cp_store *st);
+/* Remember the last addresses ST holds, as cp_pool_restore does a file's;
+ * before any allocation. The users read, or -errno. */
+int cp_pool_restore_store(struct cp_pool *p, struct cp_store *st);
 /* 0 with *peer_id and *ip for NAME's session S, or -ENOSPC. */
 int cp_pool_alloc(struct cp_pool *p, const char *name, struct cp_session *s,
 		  uint32_t *peer_id, uint32_t *ip);

@@ -45,9 +45,11 @@ struct cp_store {
 /*
  * The schema, one entry per version: entry i takes a database from
  * user_version i to i + 1. Never edit an entry once released (databases
- * in the field have run it): append a new one. Foreign keys cascade a
- * user's roles and iroutes away with the user; a role in use cannot be
- * deleted (RESTRICT, and cp_store_role_del counts its users first).
+ * in the field have run it): append a new one. A user's roles and
+ * iroutes go with the user: by foreign key, and by trigger for a
+ * connection without PRAGMA foreign_keys (the sqlite3 shell's default); a
+ * role in use cannot be deleted (RESTRICT, and cp_store_role_del counts
+ * its users first).
  */
 static const char *const migrations[] = {
 	/* v1: users, roles, addresses, iroutes, revoked certificates */
@@ -77,7 +79,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE revoked ("
 	"  serial TEXT PRIMARY KEY NOT NULL,"
 	"  time INTEGER NOT NULL,"
-	"  reason INTEGER NOT NULL);",
+	"  reason INTEGER NOT NULL);"
+	"CREATE TRIGGER user_gone AFTER DELETE ON users BEGIN"
+	"  DELETE FROM user_roles WHERE email = OLD.email;"
+	"  DELETE FROM user_iroutes WHERE email = OLD.email;"
+	"END;",
 	/* v2: access rules added through the API (cp_rules.c): each field as
 	 * the text sl_rule_set() reads; and the role ids and user tags the
 	 * rules were compiled with, so they stay the same across restarts
@@ -506,12 +512,12 @@ static int create_private(const char *path, struct cp_store_err *err)
 	if (fd >= 0)
 		close(fd);
 	else if (errno != EEXIST)
-		return refuse(err, -errno, "users.store", "%s: %s", path, strerror(errno));
+		return refuse(err, -errno, "users.store", "%s", strerror(errno));
 	return 0;
 }
 
 /* journal_mode=WAL is where a file that is not a database shows. */
-static int setup(struct cp_store *st, const char *path, struct cp_store_err *err)
+static int setup(struct cp_store *st, struct cp_store_err *err)
 {
 	sqlite3_stmt *q;
 	int rc;
@@ -524,8 +530,8 @@ static int setup(struct cp_store *st, const char *path, struct cp_store_err *err
 	sqlite3_finalize(q);
 	if (rc == SQLITE_NOTADB || sqlite3_errcode(st->db) == SQLITE_NOTADB)
 		return refuse(err, -EINVAL, "users.store",
-			      "%s is not a SQLite database (a user text file? give it as "
-			      "users.import)", path);
+			      "not a SQLite database (a PBKDF2 user file? give it as "
+			      "users.import)");
 	if (rc != SQLITE_ROW)
 		return db_fail(st->db, err);
 	if (exec(st->db, "PRAGMA synchronous=FULL", err) != 0 ||
@@ -550,11 +556,11 @@ struct cp_store *cp_store_open(const char *path, const struct cfg_vpn *vpn,
 	if (create_private(path, err) != 0)
 		goto fail;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		refuse(err, -EIO, "users.store", "%s: %s", path,
+		refuse(err, -EIO, "users.store", "%s",
 		       st->db != NULL ? sqlite3_errmsg(st->db) : "cannot open");
 		goto fail;
 	}
-	if (setup(st, path, err) != 0)
+	if (setup(st, err) != 0)
 		goto fail;
 	return st;
 fail:

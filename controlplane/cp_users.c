@@ -434,6 +434,14 @@ struct sl_addr cp_users_static(const struct cp_users *us, const char *user)
 	return u != NULL ? u->static_addr : none;
 }
 
+void cp_users_each_static(const struct cp_users *us,
+			  void (*fn)(const char *user, struct sl_addr a, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < us->n; i++)
+		if (us->u[i].static_addr.family != 0)
+			fn(us->u[i].name, us->u[i].static_addr, arg);
+}
+
 /* Field by field: the struct has padding. The same user, credentials and
  * access in A and B. */
 bool cp_users_same(const struct cp_users *a, const struct cp_users *b, const char *user)

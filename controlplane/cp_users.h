@@ -50,6 +50,9 @@ int cp_users_iroutes(const struct cp_users *u, const char *user, struct cp_store
 		     unsigned max);
 /* USER's static address from the store, family 0 if none. */
 struct sl_addr cp_users_static(const struct cp_users *u, const char *user);
+/* FN for every user with a static address. */
+void cp_users_each_static(const struct cp_users *u,
+			  void (*fn)(const char *user, struct sl_addr a, void *arg), void *arg);
 /* Do A and B both hold USER with the same hash (iterations, salt, hash)
  * and the same VPN access? */
 bool cp_users_same(const struct cp_users *a, const struct cp_users *b, const char *user);

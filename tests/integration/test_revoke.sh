@@ -4,7 +4,8 @@
 #   within about a second (the control plane looks at pki.crl every
 #   second): HALT to the client, which stops (SIGTERM) instead of retrying, PEER_DEL,
 #   "disconnect: ... certificate revoked"; its reconnect is refused in TLS;
-#   removing a user from the user store (auth-user-pass) ends the live
+#   removing a user from the user store (auth-user-pass; deleted with the
+#   sqlite3 shell, as an operator or another process may) ends the live
 #   session of that user the same way within about a second ("user
 #   removed"), while a ping runs;
 #   a client whose control packets no longer reach the server (dropped by
@@ -51,8 +52,8 @@ revoked_reconnect_refused() {
   [ $rc -eq 0 ] && ! grep -q "Initialization Sequence Completed" "$SL_TMP/client1.log"
 }
 
-# users_file NAME...: the user store with NAME, password "pw NAME", each;
-# written by rename, as an editor or install(1) does.
+# users_file NAME...: a PBKDF2 user file with NAME, password "pw NAME",
+# each; users.import adds them to the store at the next start.
 users_file() {
   python3 -c 'import hashlib, os, sys
 for n in sys.argv[1:]:
@@ -65,15 +66,15 @@ for n in sys.argv[1:]:
 # alice's session ends within 2 s of her removal from the store, during a
 # ping: HALT (the client exits on SIGTERM), PEER_DEL, "user removed".
 user_removed_live() {
-  printf 'alice\npw alice\n' > "$SL_TMP/alice.pass"
+  printf 'alice@example.com\npw alice@example.com\n' > "$SL_TMP/alice.pass"
   sl_connect client2 --auth-user-pass "$SL_TMP/alice.pass" || return 1
   local pid=$CL_PID t0 t1 ms
   sl_nsc ping -c 40 -i 0.1 -W 1 10.20.0.2 > "$SL_TMP/ping.log" 2>&1 &
   local ping=$!
   sleep 1
   t0=$(date +%s%N)
-  grep "^bob:" "$SL_TMP/users" > "$SL_TMP/users.new" && mv "$SL_TMP/users.new" "$SL_TMP/users"
-  wait_for 5 grep -q "disconnect: user alice cn client2 from [0-9.:]*: user removed" \
+  sqlite3 "$SL_TMP/users.db" "DELETE FROM users WHERE email = 'alice@example.com'"
+  wait_for 5 grep -q "disconnect: user alice@example.com cn client2 from [0-9.:]*: user removed" \
     "$SL_TMP/cp.log" || { tail -20 "$SL_TMP/cp.log"; kill "$ping" 2>/dev/null; return 1; }
   t1=$(date +%s%N)
   ms=$(( (t1 - t0) / 1000000 ))
@@ -128,8 +129,9 @@ stage "control plane attaches" sl_cp_start
 stage "CRL revokes client1: its live session ends within 2 s, HALT, the client exits" \
   revoked_live
 stage "client1 reconnects: refused in TLS (certificate revoked)" revoked_reconnect_refused
-users_file alice bob
-sl_server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#"
+users_file alice@example.com bob@example.com
+sl_server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#" \
+  "s#^users: {#users: {\n  import = \"$SL_TMP/users\";#"
 sl_cp_restart
 stage "alice removed from the user store during a ping: her session ends within 2 s, HALT, the client exits" \
   user_removed_live

@@ -115,7 +115,8 @@ print("# test users\nalice@example.com:pbkdf2-sha256$100000$" + salt.hex() + "$"
 auth_right() {
   users_file "s3cret pass"
   printf 'alice@example.com\ns3cret pass\n' > "$SL_TMP/alice.pass"
-  sl_server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#"
+  sl_server_conf "s#^  tls_crypt = \(.*\)#  tls_crypt = \1\n  auth_user_pass = true;#" \
+    "s#^users: {#users: {\n  import = \"$SL_TMP/users\";#"
   sl_cp_restart
   sl_connect client1 --auth-user-pass "$SL_TMP/alice.pass" &&
   session_has "^user alice@example.com cn client1 " &&

@@ -23,6 +23,7 @@
 #include "cp_admit.h"
 #include "cp_out.h"
 #include "cp_pool.h"
+#include "cp_store.h"
 #include "cp_users.h"
 #include "ovpn_key_file.h"
 #include "ovpn_km.h"
@@ -779,6 +780,8 @@ static int test_username_invalid(void)
 #define ALICE_PW	"s3cret pass"
 #define BOB		"bob@example.com"
 #define BOB_PW		"bobs pass"
+#define CAROL		"carol@example.com"
+#define CAROL_PW	"carols pass"
 
 static int users_on(void)
 {
@@ -1074,22 +1077,6 @@ static int test_crl_revoked(void)
 	return 0;
 }
 
-/* CONTENT into PATH by rename, as an editor or `install` does: a new
- * inode, so the change is seen whatever the size and the clock. */
-static int users_write(const char *path, const char *content)
-{
-	char tmp[64];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	CHECK(f != NULL);
-	fputs(content, f);
-	fclose(f);
-	CHECK_EQ(rename(tmp, path), 0);
-	return 0;
-}
-
 /* One end by a user store change: signalled as the event loop does, the
  * session ends in its next run with HALT naming why. */
 static int user_ends(struct tcl *c, unsigned sig, enum cp_end why, const char *halt)
@@ -1105,65 +1092,82 @@ static int user_ends(struct tcl *c, unsigned sig, enum cp_end why, const char *h
 	return 0;
 }
 
+/* USER with a password hash of PW into the store; 0 or -1. */
+static int store_add(struct cp_store *st, const char *user, const char *pw)
+{
+	struct cp_store_user u = { .vpn = true };
+
+	snprintf(u.email, sizeof(u.email), "%s", user);
+	if (cp_users_hash(pw, 100000, u.pw_hash, sizeof(u.pw_hash)) != 0)
+		return -1;
+	return cp_store_user_add(st, &u, NULL);
+}
+
 /*
  * A user store change (cp_ctx_users_reload, what the event loop does every
  * second): the live session of a removed user is found (cp_ctx_user_gone)
- * and ends at once with HALT; another user's session stays; a bad file
- * changes nothing; a changed password hash ends its user's session too
- * (its cached credential digest no longer counts).
+ * and ends at once with HALT; another user's session stays; no change, no
+ * new snapshot; a user whose VPN access is turned off ends too, and a
+ * changed password hash ends its user's session (its cached credential
+ * digest no longer counts).
  */
 static int test_user_removed(void)
 {
-	char path[] = "/tmp/sl_cp_session_reload.XXXXXX", a[160], b[160], b2[160];
-	char body[512], err[256];
+	char path[] = "/tmp/sl_cp_session_store.XXXXXX", hash[160], err[256];
 	struct cp_users *old = NULL;
-	struct tcl x, y;
+	struct tcl x, y, z;
 	int fd = mkstemp(path);
 
 	now_ms = 17000000;
 	CHECK(fd >= 0);
 	close(fd);
-	snprintf(cfg.user_store, sizeof(cfg.user_store), "%s", path);
-	CHECK_EQ(cp_users_hash(ALICE_PW, 100000, a, sizeof(a)), 0);
-	CHECK_EQ(cp_users_hash(BOB_PW, 100000, b, sizeof(b)), 0);
-	CHECK_EQ(cp_users_hash(BOB_PW, 100000, b2, sizeof(b2)), 0);
-	snprintf(body, sizeof(body), ALICE ":%s\n" BOB ":%s\n", a, b);
-	CHECK_EQ(users_write(path, body), 0);
+	cfg.pki.auth_user_pass = true;
+	ctx.store = cp_store_open(path, &cfg.vpn, NULL);
+	CHECK(ctx.store != NULL);
+	CHECK_EQ(store_add(ctx.store, ALICE, ALICE_PW), 0);
+	CHECK_EQ(store_add(ctx.store, BOB, BOB_PW), 0);
+	CHECK_EQ(store_add(ctx.store, CAROL, CAROL_PW), 0);
 	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 1);
 	CHECK(old == NULL && ctx.users != NULL);
 	CHECK_EQ(cl_establish_as(&x, ALICE, ALICE_PW), 0);
 	CHECK_EQ(cl_establish_as(&y, BOB, BOB_PW), 0);
+	CHECK_EQ(cl_establish_as(&z, CAROL, CAROL_PW), 0);
 	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 0);	/* unchanged */
 	/* Alice removed. */
-	snprintf(body, sizeof(body), BOB ":%s\n", b);
-	CHECK_EQ(users_write(path, body), 0);
+	CHECK_EQ(cp_store_user_del(ctx.store, ALICE, NULL), 0);
 	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 1);
 	CHECK(old != NULL && !cp_users_has(ctx.users, ALICE));
 	CHECK_EQ(cp_ctx_user_gone(&ctx, old, x.s), CP_SIG_USER_GONE);
 	CHECK_EQ(cp_ctx_user_gone(&ctx, old, y.s), 0);
+	CHECK_EQ(cp_ctx_user_gone(&ctx, old, z.s), 0);
 	cp_users_free(old);
 	CHECK_EQ(user_ends(&x, CP_SIG_USER_GONE, CP_END_USER_GONE, "HALT,user removed"), 0);
 	now_ms += 1000;
 	run(&y, true);
 	CHECK_EQ(y.n_end, 0);
-	/* A bad file: refused with its line, the store stays. */
-	CHECK_EQ(users_write(path, BOB ":nonsense\n"), 0);
-	CHECK(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)) < 0);
-	CHECK(strstr(err, ":1: ") != NULL);
-	CHECK(cp_users_has(ctx.users, BOB));
-	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 0);	/* said once */
+	/* Carol's VPN access off: her session ends like a removal. */
+	CHECK_EQ(cp_store_user_set_vpn(ctx.store, CAROL, false, NULL), 0);
+	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 1);
+	CHECK_EQ(cp_ctx_user_gone(&ctx, old, z.s), CP_SIG_USER_GONE);
+	CHECK_EQ(cp_ctx_user_gone(&ctx, old, y.s), 0);
+	cp_users_free(old);
+	CHECK_EQ(user_ends(&z, CP_SIG_USER_GONE, CP_END_USER_GONE, "HALT,user removed"), 0);
 	/* Bob's hash changed (same password, new salt): his session ends. */
-	snprintf(body, sizeof(body), BOB ":%s\n", b2);
-	CHECK_EQ(users_write(path, body), 0);
+	CHECK_EQ(cp_users_hash(BOB_PW, 100000, hash, sizeof(hash)), 0);
+	CHECK_EQ(cp_store_user_set_password(ctx.store, BOB, hash, NULL), 0);
 	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 1);
 	CHECK_EQ(cp_ctx_user_gone(&ctx, old, y.s), CP_SIG_USER_CHANGED);
 	cp_users_free(old);
 	CHECK_EQ(user_ends(&y, CP_SIG_USER_CHANGED, CP_END_USER_CHANGED, "HALT,user changed"), 0);
 	cl_free(&x);
 	cl_free(&y);
+	cl_free(&z);
 	users_off();
+	cp_store_close(ctx.store);
+	ctx.store = NULL;
+	ctx.users_gen = 0;
+	cfg.pki.auth_user_pass = false;
 	unlink(path);
-	cfg.user_store[0] = '\0';
 	return 0;
 }
 
@@ -1196,7 +1200,7 @@ static const struct sl_test_case cases[] = {
 	{ "CRL change: the revoked certificate's live session ends with HALT, another "
 	  "stays, a reconnect is refused", test_crl_revoked },
 	{ "user store change: a removed user's live session ends with HALT, another "
-	  "stays, a bad file changes nothing, a changed hash ends too", test_user_removed },
+	  "stays, VPN access off ends too, a changed hash ends too", test_user_removed },
 	{ NULL, NULL }
 };
 
