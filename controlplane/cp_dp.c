@@ -77,7 +77,15 @@ int cp_dp_attach(struct cp_dp *d)
 	d->last_heartbeat = d->status->heartbeat;
 	d->done_base = d->status->cmds_done + d->status->cmds_bad;
 	d->sent = 0;
+	/* The data plane waits for this to clear before it frees what we use. */
+	__atomic_store_n((int32_t *)&d->status->cp_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
 	return 0;
+}
+
+void cp_dp_detach(struct cp_dp *d)
+{
+	if (d->status != NULL && d->status->cp_pid == (int32_t)getpid())
+		__atomic_store_n((int32_t *)&d->status->cp_pid, 0, __ATOMIC_RELEASE);
 }
 
 /*
@@ -147,10 +155,13 @@ void cp_dp_poll(struct cp_dp *d)
  * missed beat or two is normal; after CP_DP_PID_POLLS of them we look
  * whether its process is still there, so a killed data plane is noticed
  * in tens of milliseconds, before a restarted one needs the files our
- * mappings hold (main.c then lets go of them).
+ * mappings hold (main.c then lets go of them). One that is stopping
+ * (SIGTERM) clears the magic first and waits for us to let go.
  */
 bool cp_dp_gone(struct cp_dp *d)
 {
+	if (__atomic_load_n(&d->status->magic, __ATOMIC_ACQUIRE) != SL_STATUS_MAGIC)
+		return true;
 	if (d->status->heartbeat != d->last_heartbeat) {
 		d->last_heartbeat = d->status->heartbeat;
 		d->stalled_polls = 0;
@@ -158,8 +169,5 @@ bool cp_dp_gone(struct cp_dp *d)
 	}
 	if (++d->stalled_polls % CP_DP_PID_POLLS == 0 && kill(d->status->dp_pid, 0) != 0)
 		return true;
-	if (d->stalled_polls < CP_DP_STALL_POLLS)
-		return false;
-	return d->status->magic != SL_STATUS_MAGIC ||
-	       kill(d->status->dp_pid, 0) != 0;
+	return d->stalled_polls >= CP_DP_STALL_POLLS && kill(d->status->dp_pid, 0) != 0;
 }

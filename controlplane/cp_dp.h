@@ -41,5 +41,8 @@ bool cp_dp_executed(const struct cp_dp *d, uint32_t sent);
 int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res);
 void cp_dp_poll(struct cp_dp *d);
 bool cp_dp_gone(struct cp_dp *d);
+/* We no longer touch the shared objects: a stopping data plane may free
+ * them (sl_status.cp_pid). Before rte_eal_cleanup. */
+void cp_dp_detach(struct cp_dp *d);
 
 #endif

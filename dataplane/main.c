@@ -4,14 +4,16 @@
  *
  * Start-up: config -> EAL (arguments from the config only) -> shared
  * objects for the control plane -> crypto backend (dp_crypto.c) -> ports
- * -> workers, each with its own crypto engine. SIGTERM/SIGINT stop the
- * workers, the ports, free everything and clean up EAL, so no hugepage
- * files stay behind.
+ * -> workers, each with its own crypto engine. SIGTERM/SIGINT clear the
+ * status magic, give an attached control plane up to DP_DETACH_WAIT_MS to
+ * let go of the shared objects, then stop the workers, the ports, free
+ * everything and clean up EAL, so no hugepage files stay behind.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -24,6 +26,8 @@
 #include "dp.h"
 #include "dp_peer.h"
 #include "sl_log.h"
+
+#define DP_DETACH_WAIT_MS	2000
 
 static struct dp the_dp;
 
@@ -95,6 +99,39 @@ static int launch_workers(struct dp *dp)
 	return 0;
 }
 
+/*
+ * Stopping with a control plane attached: it reads sl_status and uses the
+ * rings and the packet pool, which are about to be freed (their memory
+ * zeroed under it). The magic goes first, so it sees the data plane going
+ * (cp_dp_gone) and takes its "data plane gone" path; it clears cp_pid
+ * once it no longer touches them. Its last commands (the PEER_DELs of its
+ * sessions) are still run meanwhile. A control plane that is gone or
+ * stuck is waited for DP_DETACH_WAIT_MS at most.
+ */
+static void detach_wait(struct dp *dp)
+{
+	struct sl_status *st = dp->status;
+	int32_t cp = __atomic_load_n(&st->cp_pid, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&st->magic, 0, __ATOMIC_RELEASE);
+	if (cp <= 0 || kill(cp, 0) != 0)
+		return;
+	SL_INFO("waiting up to %u ms for the control plane (pid %d) to let go",
+		DP_DETACH_WAIT_MS, cp);
+	for (unsigned ms = 0; ms < DP_DETACH_WAIT_MS; ms++) {
+		cp = __atomic_load_n(&st->cp_pid, __ATOMIC_ACQUIRE);
+		if (cp <= 0 || kill(cp, 0) != 0) {
+			SL_INFO("the control plane let go after %u ms", ms);
+			return;
+		}
+		dp_cmd_poll(dp);
+		dp_peers_reclaim(dp);
+		usleep(1000);
+	}
+	SL_WARN("the control plane (pid %d) did not let go within %u ms: stopping anyway",
+		cp, DP_DETACH_WAIT_MS);
+}
+
 int main(int argc, char **argv)
 {
 	struct sl_config cfg;
@@ -128,6 +165,7 @@ int main(int argc, char **argv)
 	dp_main_loop(dp);
 	rc = 0;
 	SL_INFO("stopping");
+	detach_wait(dp);
 stop:
 	atomic_store_explicit(&dp->quit, true, memory_order_relaxed);
 	rte_eal_mp_wait_lcore();
