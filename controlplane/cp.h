@@ -19,11 +19,14 @@
 
 struct cp_admin;
 struct cp_admit;
+struct cp_api_users;
 
 struct cp {
 	const struct sl_config *cfg;
 	struct cp_dp dp;
 	struct cp_admin *admin;		/* the admin socket (cp_admin.c) */
+	/* The user commands' store and CA, opened at their first use (cp_api_users.c). */
+	struct cp_api_users *api_users;
 	uint64_t started;
 	struct cp_ctx ctx;
 	struct cp_admit *admit;

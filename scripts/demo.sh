@@ -6,9 +6,10 @@
 #   sl-cv 192.0.2.2/24 <-veth-> sl-pub [sluice-dataplane] sl-prv <-veth-> sl-lv 10.20.0.10/24
 #                               public 192.0.2.1    private 10.20.0.1    (web on :80)
 #
-#   bash scripts/demo.sh          set up and start (config/demo.conf), then connect a real
-#                                 openvpn client in sl-client (config/demo-client.ovpn)
-#                                 and fetch http://10.20.0.10/ through the tunnel
+#   bash scripts/demo.sh          set up and start (config/demo.conf), provision the demo
+#                                 user through sluicectl (pki init, user add, user profile),
+#                                 connect a real openvpn client in sl-client with that
+#                                 profile and fetch http://10.20.0.10/ through the tunnel
 #   bash scripts/demo.sh status   sluicectl status
 #   bash scripts/demo.sh stop     stop everything and remove the namespaces
 set -euo pipefail
@@ -19,6 +20,7 @@ RUN=/run/sluice-demo
 PKI=/var/lib/sluice-demo/pki
 CONF=$SRC/config/demo.conf
 CTL="$BUILD/ctl/sluicectl -c $CONF"
+USER_EMAIL=client@demo.example
 
 stop_pid() {
   local f=$RUN/$1.pid pid
@@ -41,8 +43,21 @@ stop() {
   echo "demo: stopped"
 }
 
+# The built-in CA (sluicectl pki init: CA, server certificate, tls-crypt
+# and tls-crypt-v2 keys), once; a folder from an older demo is replaced.
 make_pki() {
-  bash "$SRC/scripts/pki.sh" "$PKI"
+  if [ ! -f "$PKI/tls-crypt-v2-server.key" ]; then
+    rm -rf "$PKI"
+    mkdir -p "$(dirname "$PKI")"
+    "$BUILD/ctl/sluicectl" pki init "$PKI" --tls-crypt --cn sluice-demo >/dev/null
+  fi
+}
+
+# The demo user and its profile, through the control plane's admin API:
+# each start hands out a fresh profile (the previous certificate revoked).
+provision() {
+  $CTL user show "$USER_EMAIL" >/dev/null 2>&1 || $CTL user add "$USER_EMAIL" --vpn >/dev/null
+  ( umask 077; $CTL user profile "$USER_EMAIL" > "$RUN/client.ovpn" )
 }
 
 topology() {
@@ -78,6 +93,7 @@ start() {
   ip netns exec sl-conc "$BUILD/controlplane/sluice-controlplane" -c "$CONF" >"$RUN/controlplane.log" 2>&1 &
   echo $! > "$RUN/controlplane.pid"
   for _ in $(seq 200); do $CTL status >/dev/null 2>&1 && break; sleep 0.1; done
+  provision
   ip netns exec sl-lan python3 -m http.server 80 --bind 10.20.0.10 >"$RUN/web.log" 2>&1 &
   echo $! > "$RUN/web.pid"
   for _ in $(seq 100); do ip netns exec sl-lan ss -ltn | grep -q "10.20.0.10:80 " && break; sleep 0.1; done
@@ -87,6 +103,7 @@ start() {
   echo "  sluice-dataplane     pid $(cat $RUN/dataplane.pid)     log $RUN/dataplane.log"
   echo "  sluice-controlplane  pid $(cat $RUN/controlplane.pid)     log $RUN/controlplane.log"
   echo "  LAN web server       pid $(cat $RUN/web.pid)     http://10.20.0.10/ in sl-lan"
+  echo "  demo user            $USER_EMAIL, profile $RUN/client.ovpn (sluicectl user profile)"
   echo
   echo "== the client namespace reaches the concentrator's public address (ARP + ping answered by DPDK)"
   ip netns exec sl-client ping -c 2 -i 0.3 192.0.2.1 | sed 's/^/  /'
@@ -98,15 +115,15 @@ start() {
   echo
   echo "Try:   $CTL sessions"
   echo "       ip netns exec sl-client curl http://10.20.0.10/"
-  echo "       $CTL kill client"
+  echo "       $CTL user list"
+  echo "       $CTL user vpn $USER_EMAIL off      (cut off at once; on, then user profile, to return)"
   echo "Stop:  bash scripts/demo.sh stop"
 }
 
 # The real openvpn client: connect, show the tunnel, fetch the LAN web page.
 client() {
   rm -f "$RUN/client.log"	# a previous run's "Initialization Sequence Completed"
-  ip netns exec sl-client openvpn --config "$SRC/config/demo-client.ovpn" \
-    --log "$RUN/client.log" &
+  ip netns exec sl-client openvpn --config "$RUN/client.ovpn" --log "$RUN/client.log" &
   echo $! > "$RUN/client.pid"
   for _ in $(seq 300); do grep -q "Initialization Sequence Completed" "$RUN/client.log" && break; sleep 0.1; done
   echo

@@ -5,8 +5,11 @@
  * the moment it can be connected to (bind is wrapped to look), the checks
  * of its folder, the caller's credentials (SO_PEERCRED: root only), and a
  * client that sends a byte at a time, which must neither stall the event
- * loop nor keep its connection past the deadline. Needs root (chown,
- * setuid); skipped otherwise.
+ * loop nor keep its connection past the deadline. The JSON protocol
+ * (cp_api.c): every refusal of a malformed request names its reason and
+ * field; and the user commands (cp_api_users.c) on a real store in a
+ * temporary folder: each bad input of user.add refused naming its field,
+ * the store unchanged. Needs root (chown, setuid); skipped otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,8 @@
 #include <unistd.h>
 
 #include "cp_admin.h"
+#include "cp_adopt.h"
+#include "cp_api.h"
 #include "cp_listing.h"
 #include "cp_status.h"
 #include "sl_test.h"
@@ -44,6 +49,12 @@ int cp_listing_kill(struct cp *cp, const char *who)
 {
 	(void)cp;
 	return strcmp(who, "alice") == 0;
+}
+
+bool cp_adopt_end(struct cp *cp, struct cp_session *s, enum cp_end why)
+{
+	(void)cp, (void)s, (void)why;
+	return false;
 }
 
 int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res)
@@ -296,6 +307,236 @@ static int test_slow_client(void)
 	return 0;
 }
 
+/* ---- the protocol, in process ---- */
+
+/* REQ through the dispatch; the reply parsed (the caller puts it). */
+static struct json_object *api(struct cp *c, const char *req)
+{
+	size_t len;
+	char *out = cp_api_handle(c, req, strlen(req), &len);
+	struct json_object *r;
+
+	if (out == NULL || len == 0 || out[len - 1] != '\n')
+		return NULL;
+	r = json_tokener_parse(out);
+	free(out);
+	return r;
+}
+
+static const char *member(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, name, &v) || v == NULL)
+		return "";
+	return json_object_get_string(v);
+}
+
+/* REQ is refused with an error holding WHY and naming FIELD ("" none). */
+static int refused(struct cp *c, const char *req, const char *why, const char *field)
+{
+	struct json_object *r = api(c, req);
+	int ok = r != NULL && strcmp(member(r, "ok"), "false") == 0 &&
+		 strstr(member(r, "error"), why) != NULL && strcmp(member(r, "field"), field) == 0;
+
+	if (!ok)
+		fprintf(stderr, "request %s: wanted \"%s\" (field \"%s\"), got %s\n", req, why,
+			field, r ? json_object_to_json_string(r) : "no JSON");
+	json_object_put(r);
+	return ok ? 0 : -1;
+}
+
+/* REQ succeeds; its result (the caller puts it), or NULL. */
+static struct json_object *done(struct cp *c, const char *req)
+{
+	struct json_object *r = api(c, req), *res = NULL;
+
+	if (r != NULL && strcmp(member(r, "ok"), "true") == 0 &&
+	    json_object_object_get_ex(r, "result", &res))
+		res = json_object_get(res);
+	else
+		fprintf(stderr, "request %s: %s\n", req, r ? json_object_to_json_string(r) : "?");
+	json_object_put(r);
+	return res;
+}
+
+static int test_protocol_refusals(void)
+{
+	struct cp c = { 0 };
+	struct json_object *res;
+
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":", "malformed JSON", ""), 0);
+	CHECK_EQ(refused(&c, "status", "malformed JSON", ""), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"status\"} {}", "malformed JSON: text after", ""), 0);
+	CHECK_EQ(refused(&c, "[1,2]", "must be a JSON object", ""), 0);
+	CHECK_EQ(refused(&c, "{\"cmd\":\"status\"}", "v is required", "v"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":\"1\",\"cmd\":\"status\"}", "v must be an integer", "v"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":2,\"cmd\":\"status\"}", "version 2 not supported", "v"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1}", "cmd is required", "cmd"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":7}", "cmd must be a string", "cmd"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"shutdown\"}", "unknown command \"shutdown\"",
+			 "cmd"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":[]}", "args must be an object",
+			 "args"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":{}}", "who is required", "who"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":{\"who\":5}}",
+			 "who must be a string", "who"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":{\"who\":\"a\\nb\"}}",
+			 "control character", "who"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":{\"who\":\"bob\",\"now\":true}}",
+			 "unknown argument \"now\"", "args"), 0);
+	CHECK_EQ(refused(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":{\"who\":\"bob\"}}",
+			 "no session matches \"bob\"", "who"), 0);
+	res = done(&c, "{\"v\":1,\"cmd\":\"kill\",\"args\":{\"who\":\"alice\"}}");
+	CHECK(res != NULL);
+	CHECK_STR(member(res, "sessions"), "1");
+	json_object_put(res);
+	res = done(&c, "{\"v\":1,\"cmd\":\"sessions\"}");
+	CHECK(res != NULL);
+	CHECK_STR(member(res, "text"), "sessions 0 half-open 0\n");
+	json_object_put(res);
+	return 0;
+}
+
+/* Through the socket: a malformed line gets the JSON refusal too. */
+static int test_socket_malformed(void)
+{
+	uint64_t worst;
+
+	CHECK_EQ(admin_open(sock), 0);
+	CHECK_EQ(serve_while(client("status\n", "{\"ok\":false,\"error\":\"malformed JSON", 0),
+			     3000, &worst), 0);
+	CHECK_EQ(serve_while(client("{\"v\":1,\"cmd\":\"nope\"}\r\n",
+				    "{\"ok\":false,\"error\":\"unknown command \\\"nope\\\"\","
+				    "\"field\":\"cmd\"}\n", 0), 3000, &worst), 0);
+	admin_close();
+	return 0;
+}
+
+/* ---- user commands on a real store ---- */
+
+static struct sl_config ucfg;
+static struct cp ucp;
+
+static int users_setup(void)
+{
+	memset(&ucfg, 0, sizeof(ucfg));
+	snprintf(ucfg.user_store, sizeof(ucfg.user_store), "%s/users.db", dir);
+	ucfg.vpn.pool.addr = 0x0a0a0000;	/* 10.10.0.0/24 */
+	ucfg.vpn.pool.len = 24;
+	memset(&ucp, 0, sizeof(ucp));
+	ucp.cfg = &ucfg;
+	return 0;
+}
+
+#define UADD(args)	"{\"v\":1,\"cmd\":\"user.add\",\"args\":{" args "}}"
+
+/* Each bad input of user.add names its field and leaves the store as it was. */
+static int test_user_add_bad_input(void)
+{
+	static const struct { const char *req, *why, *field; } bad[] = {
+		{ UADD(""), "email is required", "email" },
+		{ UADD("\"email\":42"), "email must be a string", "email" },
+		{ UADD("\"email\":\"\""), "email must not be empty", "email" },
+		{ UADD("\"email\":\"not-an-email\""), "", "email" },
+		{ UADD("\"email\":\"a b@example.com\""), "", "email" },
+		{ UADD("\"email\":\"a@@example.com\""), "", "email" },
+		{ UADD("\"email\":\"dup@example.com\""), "", "email" },
+		{ UADD("\"email\":\"DUP@example.com\""), "", "email" },
+		{ UADD("\"email\":\"x@example.com\",\"vpn\":\"yes\""), "vpn must be true or false",
+		  "vpn" },
+		{ UADD("\"email\":\"x@example.com\",\"roles\":\"ops\""), "roles must be an array",
+		  "roles" },
+		{ UADD("\"email\":\"x@example.com\",\"roles\":[1]"), "array of strings", "roles" },
+		{ UADD("\"email\":\"x@example.com\",\"roles\":[\"nosuchrole\"]"), "", "roles" },
+		{ UADD("\"email\":\"x@example.com\",\"static_ip\":\"10.10.0.300\""),
+		  "not an IPv4 address", "static_ip" },
+		{ UADD("\"email\":\"x@example.com\",\"static_ip\":\"192.168.1.5\""), "",
+		  "static_ip" },
+		{ UADD("\"email\":\"x@example.com\",\"static_ip\":\"10.10.0.7\""), "", "static_ip" },
+		{ UADD("\"email\":\"x@example.com\",\"iroutes\":[\"10.30.0.0\"]"),
+		  "not an IPv4 subnet", "iroutes" },
+		{ UADD("\"email\":\"x@example.com\",\"iroutes\":[\"10.30.0.0/33\"]"),
+		  "not an IPv4 subnet", "iroutes" },
+		{ UADD("\"email\":\"x@example.com\",\"iroutes\":[\"10.10.0.0/16\"]"), "",
+		  "iroutes" },
+		{ UADD("\"email\":\"x@example.com\",\"password\":\"\""), "must not be empty",
+		  "password" },
+		{ UADD("\"email\":\"x@example.com\",\"password\":[]"), "must be a string",
+		  "password" },
+		{ UADD("\"email\":\"x@example.com\",\"admin\":true"), "unknown argument \"admin\"",
+		  "args" },
+	};
+	struct json_object *res, *users;
+	char before[4096];
+
+	users_setup();
+	res = done(&ucp, "{\"v\":1,\"cmd\":\"role.add\",\"args\":{\"name\":\"ops\"}}");
+	CHECK(res != NULL);
+	json_object_put(res);
+	res = done(&ucp, UADD("\"email\":\"dup@example.com\",\"static_ip\":\"10.10.0.7\","
+			      "\"roles\":[\"ops\"],\"vpn\":true,\"iroutes\":[\"10.30.0.0/24\"]"));
+	CHECK(res != NULL);
+	json_object_put(res);
+	users = done(&ucp, "{\"v\":1,\"cmd\":\"user.list\"}");
+	CHECK(users != NULL);
+	snprintf(before, sizeof(before), "%s", json_object_to_json_string(users));
+	json_object_put(users);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(refused(&ucp, bad[i].req, bad[i].why, bad[i].field), 0);
+	users = done(&ucp, "{\"v\":1,\"cmd\":\"user.list\"}");
+	CHECK(users != NULL);
+	CHECK_STR(json_object_to_json_string(users), before);
+	json_object_put(users);
+	cp_api_users_close(&ucp);
+	unlink(ucfg.user_store);
+	return 0;
+}
+
+/* add, show, vpn off/on, passwd, del: each result as the store has it. */
+static int test_user_lifecycle(void)
+{
+	struct json_object *res, *u;
+
+	users_setup();
+	res = done(&ucp, UADD("\"email\":\"Alice@Example.com\",\"vpn\":true,"
+			      "\"password\":\"correct horse\""));
+	CHECK(res != NULL);
+	CHECK(json_object_object_get_ex(res, "user", &u));
+	CHECK_STR(member(u, "email"), "alice@example.com");	/* normalized */
+	CHECK_STR(member(u, "vpn"), "true");
+	CHECK_STR(member(u, "password"), "true");
+	json_object_put(res);
+	res = done(&ucp, "{\"v\":1,\"cmd\":\"user.vpn\",\"args\":{\"email\":\"alice@example.com\","
+		   "\"on\":false}}");
+	CHECK(res != NULL);
+	CHECK(json_object_object_get_ex(res, "user", &u));
+	CHECK_STR(member(u, "vpn"), "false");
+	CHECK_STR(member(res, "sessions_ended"), "0");
+	json_object_put(res);
+	CHECK_EQ(refused(&ucp, "{\"v\":1,\"cmd\":\"user.vpn\",\"args\":{\"email\":"
+			 "\"alice@example.com\"}}", "on is required", "on"), 0);
+	CHECK_EQ(refused(&ucp, "{\"v\":1,\"cmd\":\"user.profile\",\"args\":{\"email\":"
+			 "\"alice@example.com\"}}", "VPN access off", "email"), 0);
+	res = done(&ucp, "{\"v\":1,\"cmd\":\"user.passwd\",\"args\":{\"email\":"
+		   "\"alice@example.com\"}}");
+	CHECK(res != NULL);
+	CHECK(json_object_object_get_ex(res, "user", &u));
+	CHECK_STR(member(u, "password"), "false");		/* removed */
+	json_object_put(res);
+	res = done(&ucp, "{\"v\":1,\"cmd\":\"user.del\",\"args\":{\"email\":\"ALICE@example.com\"}}");
+	CHECK(res != NULL);
+	CHECK_STR(member(res, "email"), "alice@example.com");
+	json_object_put(res);
+	CHECK_EQ(refused(&ucp, "{\"v\":1,\"cmd\":\"user.show\",\"args\":{\"email\":"
+			 "\"alice@example.com\"}}", "", "email"), 0);
+	CHECK_EQ(refused(&ucp, "{\"v\":1,\"cmd\":\"role.del\",\"args\":{\"name\":\"nope\"}}",
+			 "", "name"), 0);
+	cp_api_users_close(&ucp);
+	unlink(ucfg.user_store);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "socket mode 0600 from bind on, under umask 0", test_mode_at_bind },
 	{ "folder: not root's or writable by others refused, missing made 0700",
@@ -304,6 +545,14 @@ static const struct sl_test_case cases[] = {
 	  test_peer_uid },
 	{ "a byte per 300 ms: no tick waits, others answered, cut off at 2 s",
 	  test_slow_client },
+	{ "protocol: malformed, not an object, version, unknown command or argument, "
+	  "ill-typed args refused naming the field", test_protocol_refusals },
+	{ "socket: a malformed line and an unknown command get JSON refusals",
+	  test_socket_malformed },
+	{ "user.add: every bad input refused naming its field, the store unchanged",
+	  test_user_add_bad_input },
+	{ "user add, vpn off, profile refused, passwd removed, del, show refused",
+	  test_user_lifecycle },
 	{ NULL, NULL }
 };
 
