@@ -218,7 +218,8 @@ static uint32_t host_pick(struct cp_pool *p, const char *cn)
 	/* The name's fixed address, or its last one (also from an adopted peer). */
 	if (f != NULL && (!p->used[f->host] || p->adopted[f->host]))
 		return f->host;
-	if (e != NULL && (!p->used[e->host] || p->adopted[e->host]))
+	/* ... unless the store made it someone's fixed address since. */
+	if (e != NULL && !p->reserved[e->host] && (!p->used[e->host] || p->adopted[e->host]))
 		return e->host;
 	for (h = 2; h + 1 < p->n_hosts; h++) {
 		if (p->used[h] || p->reserved[h])

@@ -4,7 +4,10 @@
  * addresses sticky per name, fixed addresses from vpn.static_addresses,
  * release by the holder only, exhaustion of addresses and of peer-ids,
  * and the lowest free peer-id; the remembered addresses saved to a file
- * and restored (the control plane's re-attach to a new data plane).
+ * and restored (the control plane's re-attach to a new data plane); with
+ * the user store: its static addresses reserved (and replaced when the
+ * store changes), each user's last address written to the store and
+ * remembered by a new pool (a restart).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +16,9 @@
 #include <unistd.h>
 
 #include "cp_pool.h"
+#include "cp_store.h"
+#include "cp_users.h"
+#include "sl_addr.h"
 #include "sl_test.h"
 
 #define NET	0x0a0a0000u	/* 10.10.0.0 */
@@ -239,6 +245,96 @@ static int test_save_restore(void)
 	return 0;
 }
 
+static int store_add(struct cp_store *st, const char *email, uint32_t fixed)
+{
+	struct cp_store_user u = { .vpn = true };
+
+	snprintf(u.email, sizeof(u.email), "%s", email);
+	if (fixed != 0)
+		u.static_addr = sl_addr_v4(fixed);
+	return cp_store_user_add(st, &u, NULL);
+}
+
+/*
+ * The store's static address is alice's only, also while another session
+ * holds it when the store gives it to her; a removed static address is
+ * free again. Bob's last address is written to the store (once: the same
+ * address again writes nothing) and a new pool on the same store (a
+ * restart) gives it back to him first.
+ */
+static int test_store_addresses(void)
+{
+	char path[] = "/tmp/sl_cp_pool_store.XXXXXX", err[128];
+	struct cfg_vpn vpn = { .pool = { NET, 24 } };
+	struct cp_store_user u;
+	struct cp_store *st;
+	struct cp_users *snap;
+	uint32_t id[3], ip[3];
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	close(fd);
+	st = cp_store_open(path, &vpn, NULL);
+	CHECK(st != NULL);
+	CHECK_EQ(make(24, 8), 0);
+	cp_pool_set_store(pool, st);
+	CHECK_EQ(store_add(st, "alice@example.com", NET + 2), 0);
+	CHECK_EQ(store_add(st, "bob@example.com", 0), 0);
+	snap = cp_users_from_store(st, err, sizeof(err));
+	CHECK(snap != NULL);
+	cp_pool_fix_users(pool, snap);
+	cp_users_free(snap);
+	CHECK_EQ(cp_pool_alloc(pool, "bob@example.com", S, &id[0], &ip[0]), 0);
+	CHECK_EQ(ip[0], NET + 3);			/* .2 is alice's */
+	CHECK_EQ(cp_pool_alloc(pool, "alice@example.com", S, &id[1], &ip[1]), 0);
+	CHECK_EQ(ip[1], NET + 2);
+	CHECK_EQ(cp_store_user_get(st, "bob@example.com", &u, NULL), 0);
+	CHECK_EQ(u.sticky_addr.v4, NET + 3);
+	CHECK_EQ(cp_store_user_get(st, "alice@example.com", &u, NULL), 0);
+	CHECK_EQ(u.sticky_addr.family, 0);		/* a fixed address is not sticky */
+	/* Carol gets bob's address as her static one while bob holds it:
+	 * bob keeps it until he goes, then it is carol's only. */
+	cp_pool_release(pool, id[1], ip[1]);
+	CHECK_EQ(store_add(st, "carol@example.com", NET + 3), 0);
+	snap = cp_users_from_store(st, err, sizeof(err));
+	CHECK(snap != NULL);
+	cp_pool_fix_users(pool, snap);
+	cp_users_free(snap);
+	CHECK_EQ(cp_pool_alloc(pool, "carol@example.com", S, &id[2], &ip[2]), 0);
+	CHECK(ip[2] != NET + 3);			/* bob still holds it */
+	cp_pool_release(pool, id[2], ip[2]);
+	cp_pool_release(pool, id[0], ip[0]);
+	CHECK_EQ(cp_pool_alloc(pool, "bob@example.com", S, &id[0], &ip[0]), 0);
+	CHECK(ip[0] != NET + 3);			/* carol's now */
+	cp_pool_release(pool, id[0], ip[0]);
+	CHECK_EQ(cp_pool_alloc(pool, "carol@example.com", S, &id[2], &ip[2]), 0);
+	CHECK_EQ(ip[2], NET + 3);
+	cp_pool_release(pool, id[2], ip[2]);
+	/* Alice's static address removed from the store: .2 is anyone's. */
+	CHECK_EQ(cp_store_user_del(st, "alice@example.com", NULL), 0);
+	snap = cp_users_from_store(st, err, sizeof(err));
+	CHECK(snap != NULL);
+	cp_pool_fix_users(pool, snap);
+	cp_users_free(snap);
+	CHECK_EQ(cp_pool_alloc(pool, "dave@example.com", S, &id[1], &ip[1]), 0);
+	CHECK_EQ(ip[1], NET + 2);
+	drop();
+	/* A restart: bob's last address (the store has the dynamic one he
+	 * had last) is his again before anyone else's. */
+	CHECK_EQ(cp_store_user_get(st, "bob@example.com", &u, NULL), 0);
+	ip[0] = u.sticky_addr.v4;
+	CHECK_EQ(make(24, 8), 0);
+	CHECK(cp_pool_restore_store(pool, st) >= 2);
+	CHECK_EQ(cp_pool_alloc(pool, "erin@example.com", S, &id[1], &ip[1]), 0);
+	CHECK(ip[1] != ip[0]);
+	CHECK_EQ(cp_pool_alloc(pool, "bob@example.com", S, &id[2], &ip[2]), 0);
+	CHECK_EQ(ip[2], ip[0]);
+	drop();
+	cp_store_close(st);
+	unlink(path);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "gateway, first address, first peer-id", test_layout },
 	{ "an address sticks to its name", test_sticky },
@@ -247,6 +343,8 @@ static const struct sl_test_case cases[] = {
 	{ "only the holder frees an address", test_release },
 	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
 	{ "remembered addresses saved and restored", test_save_restore },
+	{ "user store: static addresses reserved, last addresses kept across a restart",
+	  test_store_addresses },
 	{ NULL, NULL }
 };
 
