@@ -18,10 +18,12 @@
  * uses the echo identifier as the user's port (RFC 792: a reply carries
  * the request's identifier); other protocols use 0.
  *
- * Each flow keeps the rule-set generation and the rule that allowed it.
- * A flow whose generation is not the live one is checked again against the
- * live rules at its next packet (dp_rules.c), so a deleted allow rule cuts
- * the flows it allowed at their next packet.
+ * Each flow keeps the rule-set generation, the rule that allowed it and
+ * the peer's policy tag (roles, user tag) the rules saw. A flow whose
+ * generation is not the live one, or whose peer's tag changed since (a role
+ * taken away; another user given the same VPN address), is checked again
+ * against the live rules at its next packet (dp_rules.c), so a deleted
+ * allow rule cuts the flows it allowed at their next packet.
  *
  * Time is in seconds (the worker's now_s), passed in, so tests inject it.
  * Idle timeouts by state (struct dp_flow_timeouts): TCP being opened or
@@ -88,9 +90,18 @@ extern const struct dp_flow_timeouts dp_flow_timeouts_default;
 /* Which side opened a flow: the rule direction that allowed it. */
 enum dp_flow_dir { DP_FLOW_IN = 0 /* VPN user -> LAN */, DP_FLOW_OUT = 1 /* LAN -> user */ };
 
+/* A peer's policy tag (sl_cmd_peer.roles, user_tag) as a flow saw it. */
+struct dp_flow_tag {
+	uint32_t roles[2];
+	uint32_t user_tag;
+};
+
 struct dp_flow {
 	struct dp_flow_key key;
-	struct dp_flow_key frag_of;	/* FRAG entries: the flow of the first fragment */
+	union {
+		struct dp_flow_key frag_of;	/* FRAG entries: the flow of the first fragment */
+		struct dp_flow_tag tag;		/* flows: the peer's tag the rules saw */
+	};
 	uint32_t last;			/* seconds: the last packet */
 	uint32_t gen;			/* rule-set generation that decided */
 	uint32_t rule;			/* the deciding rule's index in that set */

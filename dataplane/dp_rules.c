@@ -103,21 +103,32 @@ struct dp_rules_main {
 
 /* ---- the stage ---- */
 
-/* The classifier's view of flow key K in direction DIR for peer P. */
+/* Peer P's policy tag now (the main lcore may change it with PEER_SET). */
+static void tag_of(const struct dp_peer *p, struct dp_flow_tag *t)
+{
+	t->roles[0] = __atomic_load_n(&p->roles[0], __ATOMIC_RELAXED);
+	t->roles[1] = __atomic_load_n(&p->roles[1], __ATOMIC_RELAXED);
+	t->user_tag = __atomic_load_n(&p->user_tag, __ATOMIC_RELAXED);
+}
+
+static bool tag_same(const struct dp_flow_tag *a, const struct dp_flow_tag *b)
+{
+	return a->roles[0] == b->roles[0] && a->roles[1] == b->roles[1] &&
+	       a->user_tag == b->user_tag;
+}
+
+/* The classifier's view of flow key K in direction DIR for a peer tagged T. */
 static void acl_key_of(struct dp_acl_key *ak, const struct dp_flow_key *k, unsigned dir,
-		       const struct dp_peer *p)
+		       const struct dp_flow_tag *t)
 {
 	bool ports = k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP;
-	uint32_t roles[2] = { __atomic_load_n(&p->roles[0], __ATOMIC_RELAXED),
-			      __atomic_load_n(&p->roles[1], __ATOMIC_RELAXED) };
-	uint32_t tag = __atomic_load_n(&p->user_tag, __ATOMIC_RELAXED);
 	uint32_t user = rte_cpu_to_be_32(k->user_ip), lan = rte_cpu_to_be_32(k->lan_ip);
 	uint16_t up = ports ? k->user_port : 0, lp = ports ? k->lan_port : 0;
 
 	if (dir == SL_RULE_IN)
-		dp_acl_key_set(ak, k->proto, user, lan, up, lp, roles, tag);
+		dp_acl_key_set(ak, k->proto, user, lan, up, lp, t->roles, t->user_tag);
 	else
-		dp_acl_key_set(ak, k->proto, lan, user, lp, up, roles, tag);
+		dp_acl_key_set(ak, k->proto, lan, user, lp, up, t->roles, t->user_tag);
 }
 
 /* What happens to packet j of a chunk after classification. */
@@ -129,6 +140,7 @@ struct chunk {
 	struct dp_flow_key lk[DP_CHUNK];	/* what to look up */
 	struct dp_flow *f[DP_CHUNK];
 	struct dp_flow_key fk[DP_CHUNK];	/* W_RECHECK: the flow's key */
+	struct dp_flow_tag tg[DP_CHUNK];	/* the peer's tag classified with */
 	uint16_t len[DP_CHUNK];
 	uint8_t want[DP_CHUNK];
 	uint8_t kdir[DP_CHUNK];			/* rule direction classified in */
@@ -232,7 +244,10 @@ static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct d
 {
 	const struct dp_flow_pkt *pk = &c->pk[j];
 	struct dp_flow *f = still(t, c->f[j], &c->lk[j], w->now_s);
+	struct dp_flow_tag *tg = &c->tg[j];
 	unsigned d = rdir;
+
+	tag_of(p, tg);
 
 	c->want[j] = W_NONE;
 	if (pk->kind == DP_FLOW_PKT_FRAG) {
@@ -244,13 +259,13 @@ static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct d
 		if (f != NULL)
 			return DP_V_OK;		/* an error about a live flow */
 		c->want[j] = W_OWN;
-		acl_key_of(&c->ak[d][c->nk[d]], &pk->key, d, p);
-	} else if (f != NULL && f->gen != set->seq) {
+		acl_key_of(&c->ak[d][c->nk[d]], &pk->key, d, tg);
+	} else if (f != NULL && (f->gen != set->seq || !tag_same(&f->tag, tg))) {
 		c->want[j] = W_RECHECK;
 		c->f[j] = f;
 		c->fk[j] = f->key;
 		d = f->opener == DP_FLOW_IN ? SL_RULE_IN : SL_RULE_OUT;
-		acl_key_of(&c->ak[d][c->nk[d]], &f->key, d, p);
+		acl_key_of(&c->ak[d][c->nk[d]], &f->key, d, tg);
 	} else if (f != NULL) {
 		if (pass(w, t, set, c, j, ip, f) == DP_V_OK)
 			return DP_V_OK;
@@ -261,7 +276,7 @@ static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct d
 		if (pk->kind == DP_FLOW_PKT_FRAG)
 			return dp_drop_v(SL_DROP_ACL_FRAG);
 		c->want[j] = W_NEW;
-		acl_key_of(&c->ak[d][c->nk[d]], &pk->key, d, p);
+		acl_key_of(&c->ak[d][c->nk[d]], &pk->key, d, tg);
 	}
 	c->kdir[j] = (uint8_t)d;
 	c->kat[j] = (uint16_t)c->nk[d];
@@ -310,6 +325,7 @@ static int decide(struct dp_worker *w, struct dp_flow_table *t, const struct dp_
 	}
 	f->gen = set->seq;
 	f->rule = r;
+	f->tag = c->tg[j];
 	if (pass(w, t, set, c, j, ip, f) == DP_V_OK)
 		return DP_V_OK;
 	/* A re-checked flow whose packet is a SYN from the other end: its own flow. */

@@ -262,6 +262,13 @@ static int test_tags(void)
 	/* Peer 2 gains role 3 live (PEER_SET): no publish needed. */
 	CHECK_EQ(set_tag(2, 1u << 3, 7), 0);
 	CHECK_EQ(user_send(2, VPN2, IPPROTO_TCP, 40002, 5432, SYN), 1);
+	CHECK_EQ(lan_send(VPN2, IPPROTO_TCP, 5432, 40002, SYN | ACK), 1);
+	/* The role taken away: its flow is checked again at its next packet
+	 * and cut, in either direction; the user-tag flow goes on. */
+	CHECK_EQ(set_tag(2, 0, 7), 0);
+	CHECK_EQ(lan_send(VPN2, IPPROTO_TCP, 5432, 40002, ACK), 0);
+	CHECK_EQ(user_send(2, VPN2, IPPROTO_TCP, 40002, 5432, ACK), 0);
+	CHECK_EQ(user_send(2, VPN2, IPPROTO_TCP, 40001, 6379, ACK), 1);
 	return 0;
 }
 
@@ -482,7 +489,7 @@ static const struct sl_test_case cases[] = {
 	{ "no rule set published: everything passes", test_unpublished },
 	{ "allow and deny by rule, priority, default", test_allow_deny },
 	{ "replies pass, the LAN needs an out rule", test_return_traffic },
-	{ "role and user tags, changed live", test_tags },
+	{ "role and user tags, changed live, cut when taken", test_tags },
 	{ "a deleted rule cuts its established flow", test_delete_cuts },
 	{ "hit counters and acl-deny drops exact", test_counters },
 	{ "non-first fragments follow their first", test_fragments },
