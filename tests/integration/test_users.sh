@@ -12,7 +12,10 @@
 #   again with the same VPN address;
 #   the same with `user profile --split DIR` files;
 #   `user del` ends a live session the same way;
-#   20 sluicectl calls at once: every one answered, none lost.
+#   20 sluicectl calls at once: every one answered, none lost;
+#   with passwords on, a user added with --password logs in with the
+#   profile and that password; `user passwd` ends the session (HALT 'user
+#   changed') and the old password is refused (AUTH_FAILED).
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -43,11 +46,14 @@ user_added() {
   grep -q "^vpn on$" "$SL_TMP/add.txt" && grep -q "^certificate [0-9a-fA-F]\{16,\}$" "$SL_TMP/add.txt"
 }
 
-# client_start NAME DIR FILE: openvpn with the profile alone (DIR is its
-# working folder, where --split files are); CL_PID, log $SL_TMP/NAME.log.
+# client_start NAME DIR FILE [OPTIONS]: openvpn with the profile alone
+# (DIR is its working folder, where --split files are; OPTIONS only for a
+# password file); CL_PID, log $SL_TMP/NAME.log.
 client_start() {
-  rm -f "$SL_TMP/$1.log"
-  ( cd "$2" && exec ip netns exec "${P}c" openvpn --config "$3" --log "$SL_TMP/$1.log" ) &
+  local name=$1 dir=$2 file=$3
+  shift 3
+  rm -f "$SL_TMP/$name.log"
+  ( cd "$dir" && exec ip netns exec "${P}c" openvpn --config "$file" --log "$SL_TMP/$name.log" "$@" ) &
   CL_PID=$!
   SL_PIDS+=("$CL_PID")
 }
@@ -57,9 +63,9 @@ vpn_addr() {
   sl_ctl sessions | sed -n "s/^user $U .* vpn \([0-9.]*\) .*/\1/p;s/^user - cn $U .* vpn \([0-9.]*\) .*/\1/p"
 }
 
-# profile_connects NAME DIR FILE: up, a ping to the LAN host through it.
+# profile_connects NAME DIR FILE [OPTIONS]: up, a ping to the LAN host through it.
 profile_connects() {
-  client_start "$1" "$2" "$3"
+  client_start "$@"
   sl_client_up "$1" && sl_nsc ping -c 3 -i 0.2 -W 2 10.20.0.2 >/dev/null || return 1
   ADDR=$(vpn_addr)
   sl_log "$1: connected, VPN address $ADDR"
@@ -161,6 +167,31 @@ print(sum(1 for u in json.load(sys.stdin)["users"] if u["email"].startswith("u")
   [ $rc = 0 ] && [ "$n" = 20 ]
 }
 
+# With passwords on (pki.auth_user_pass): a user added with --password
+# (read from stdin) gets auth-user-pass in the profile and logs in with
+# it; `user passwd` ends the session that proved the old one and the old
+# password no longer works.
+password_user() {
+  local B=bob@example.com U=bob@example.com	# vpn_addr reads U
+  sed -i "s#^pki: {#pki: {\n  auth_user_pass = true;#" "$SL_CONF"
+  sl_cp_restart || return 1
+  printf 'pw bob\n' | sl_ctl user add "$B" --vpn --password > "$SL_TMP/bob-add.txt" &&
+  grep -q "^password yes$" "$SL_TMP/bob-add.txt" &&
+  sl_ctl user profile "$B" > "$SL_TMP/bob.ovpn" && grep -q "^auth-user-pass" "$SL_TMP/bob.ovpn" || return 1
+  printf '%s\npw bob\n' "$B" > "$SL_TMP/bob.pass"
+  profile_connects bob "$SL_TMP" bob.ovpn --auth-user-pass "$SL_TMP/bob.pass" || return 1
+  local pid=$CL_PID
+  printf 'new pw\n' | sl_ctl user passwd "$B" >/dev/null || return 1
+  wait_for 10 bash -c "! kill -0 $pid" || { tail -20 "$SL_TMP/bob.log"; return 1; }
+  sl_log "bob: $(grep -o "Halt command was pushed by server.*" "$SL_TMP/bob.log")"
+  grep -q "Halt command was pushed by server ('user changed')" "$SL_TMP/bob.log" || return 1
+  client_start bob-old "$SL_TMP" bob.ovpn --auth-user-pass "$SL_TMP/bob.pass"
+  wait_for 30 grep -q "AUTH_FAILED" "$SL_TMP/bob-old.log"
+  local rc=$?
+  sl_stop "$CL_PID" 20 || true
+  [ $rc = 0 ] && ! grep -q "Initialization Sequence Completed" "$SL_TMP/bob-old.log"
+}
+
 stage "sluicectl pki init: CA, server certificate, tls-crypt-v2 key; config uses them" pki_init
 stage "data plane starts" sl_dp_start
 stage "control plane attaches" sl_cp_start
@@ -179,4 +210,6 @@ stage "split: vpn on, new files, same address" \
   vpn_on_same_address split "$SL_TMP/split" client.ovpn --split "$SL_TMP/split"
 stage "user del during a session: HALT, the user gone" user_deleted
 stage "20 sluicectl user add at once: all answered, no update lost" concurrent_adds
+stage "passwords on: user add --password, auth-user-pass in the profile, passwd ends the session, the old password refused" \
+  password_user
 sl_finish
