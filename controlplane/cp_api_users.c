@@ -79,11 +79,12 @@ static enum sl_pki_key_type key_type(const struct cp *cp)
 	return cp->cfg->pki.key_rsa ? SL_PKI_KEY_RSA : SL_PKI_KEY_EC;
 }
 
-/* PBKDF2 iterations of new password hashes (users.pbkdf2_iter). */
+/* PBKDF2 iterations of new password hashes (users.pbkdf2_iter). It
+ * runs on the event loop: at the default 600000 a few tenths of a second
+ * per user add --password or passwd, during which control packets wait. */
 static unsigned hash_iter(const struct cp *cp)
 {
-	(void)cp;
-	return CP_USERS_ITER_MIN;
+	return cp->cfg->pbkdf2_iter ? cp->cfg->pbkdf2_iter : CP_USERS_ITER_MIN;
 }
 
 /* The remotes profiles name (profile.remote) into rem; how many. */
@@ -115,8 +116,14 @@ static int users_open(struct cp *cp, struct cp_api_err *err)
 		return cp_api_fail(err, NULL, "no user store configured (users.store)");
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return cp_api_fail(err, NULL, "out of memory");
-	u->store = cp_store_open(cp->cfg->user_store, &cp->cfg->vpn, &se);
-	u->own_store = true;
+	/* The context's handle when it has one (cp_ctx.c opens the store for
+	 * the snapshot and the pool); one of our own before (unit tests, the
+	 * wait for a data plane). */
+	u->store = cp->ctx.store;
+	if (u->store == NULL) {
+		u->store = cp_store_open(cp->cfg->user_store, &cp->cfg->vpn, &se);
+		u->own_store = true;
+	}
 	if (u->store == NULL) {
 		free(u);
 		SL_ERR("users.store %s: %s", cp->cfg->user_store, se.msg);
