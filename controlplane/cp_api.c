@@ -157,9 +157,19 @@ static int need_dp(struct cp *cp, struct cp_api_err *err)
 }
 
 /* {"text": LISTING}: status and sessions keep their line formats
- * (cp_status.c, cp_listing.c), which scripts already parse. */
-static int text_result(struct json_object **result, char *buf, int n)
+ * (cp_status.c, cp_listing.c), which scripts already parse. FORMAT
+ * writes the listing. */
+static int text_result(struct cp *cp, int (*format)(struct cp *, char *, size_t),
+		       struct json_object **result, struct cp_api_err *err)
 {
+	char *buf;
+	int n;
+
+	if (need_dp(cp, err) != 0)
+		return -1;
+	if ((buf = malloc(LISTING_MAX)) == NULL)
+		return cp_api_fail(err, NULL, "out of memory");
+	n = format(cp, buf, LISTING_MAX);
 	if (n > LISTING_MAX - 1)
 		n = LISTING_MAX - 1;
 	*result = json_object_new_object();
@@ -168,30 +178,23 @@ static int text_result(struct json_object **result, char *buf, int n)
 	return 0;
 }
 
+static int status_text(struct cp *cp, char *buf, size_t len)
+{
+	return cp_status_format(cp, buf, len);
+}
+
 static int cmd_status(struct cp *cp, struct json_object *args, struct json_object **result,
 		      struct cp_api_err *err)
 {
-	char *buf;
-
 	(void)args;
-	if (need_dp(cp, err) != 0)
-		return -1;
-	if ((buf = malloc(LISTING_MAX)) == NULL)
-		return cp_api_fail(err, NULL, "out of memory");
-	return text_result(result, buf, cp_status_format(cp, buf, LISTING_MAX));
+	return text_result(cp, status_text, result, err);
 }
 
 static int cmd_sessions(struct cp *cp, struct json_object *args, struct json_object **result,
 			struct cp_api_err *err)
 {
-	char *buf;
-
 	(void)args;
-	if (need_dp(cp, err) != 0)
-		return -1;
-	if ((buf = malloc(LISTING_MAX)) == NULL)
-		return cp_api_fail(err, NULL, "out of memory");
-	return text_result(result, buf, cp_listing_sessions(cp, buf, LISTING_MAX));
+	return text_result(cp, cp_listing_sessions, result, err);
 }
 
 static int cmd_ping(struct cp *cp, struct json_object *args, struct json_object **result,
