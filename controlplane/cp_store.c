@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -504,10 +505,17 @@ static int migrate(struct cp_store *st, struct cp_store_err *err)
 }
 
 /* The file 0600 before SQLite opens it (its -wal and -shm files take the
- * database's mode); an existing one is left as it is. */
+ * database's mode), in its folder made 0700 if missing (the default
+ * /var/lib/sluice on a fresh machine); existing ones are left as they are. */
 static int create_private(const char *path, struct cp_store_err *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	char dir[4096];
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) < (int)sizeof(dir) &&
+	    mkdir(dirname(dir), 0700) != 0 && errno != EEXIST)
+		return refuse(err, -errno, "users.store", "its folder: %s", strerror(errno));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd >= 0)
 		close(fd);

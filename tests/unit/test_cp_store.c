@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,7 @@ static int test_open_and_schema(void)
 	struct cp_store_err err;
 	struct cp_store *st;
 	char text[300];
+	struct stat sb;
 	FILE *f;
 
 	/* A new file, then an empty one that exists: both become the schema. */
@@ -128,6 +130,16 @@ static int test_open_and_schema(void)
 	CHECK(strncmp(text, "alice@example.com:pbkdf2", 24) == 0);
 	/* A directory cannot be opened. */
 	CHECK(cp_store_open(dir, &vpn, &err) == NULL);
+	/* A missing folder is made 0700, the database 0600. */
+	snprintf(text, sizeof(text), "%s/state/users.db", dir);
+	st = cp_store_open(text, &vpn, &err);
+	CHECK(st != NULL);
+	cp_store_close(st);
+	CHECK_EQ(stat(text, &sb), 0);
+	CHECK_EQ(sb.st_mode & 0777, 0600);
+	snprintf(text, sizeof(text), "%s/state", dir);
+	CHECK_EQ(stat(text, &sb), 0);
+	CHECK_EQ(sb.st_mode & 0777, 0700);
 	return 0;
 }
 
@@ -838,7 +850,8 @@ static int test_sigkill(void)
 }
 
 static const struct sl_test_case cases[] = {
-	{ "open: new, empty, a text file refused (users.import), a directory", test_open_and_schema },
+	{ "open: new, empty, a text file refused (users.import), a directory, modes",
+	  test_open_and_schema },
 	{ "migrations: from v1 with data; a newer schema refused", test_migrations },
 	{ "user add: every bad input names its field, the store unchanged", test_bad_user_add },
 	{ "user updates, sticky address quiet, list, del", test_user_updates },
