@@ -17,7 +17,9 @@
 #   a broken one changes nothing and names FILE:LINE;
 #   a `role:dba` rule opens 5432 to a user holding role dba (the store,
 #   sluicectl user add --role) and not to another user connected at the
-#   same time.
+#   same time; after a kill -9 and restart of the control plane the rule is
+#   back from the store and still opens 5432 to the dba's adopted session
+#   only (role ids are kept in the store).
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 for tool in redis-server redis-cli psql /usr/lib/postgresql/15/bin/initdb; do
@@ -212,6 +214,7 @@ reload_broken() {
   if out=$(sl_ctl reload 2>&1); then sl_log "a broken config was taken: $out"; return 1; fi
   sl_log "$out"
   after=$(sl_ctl --json rule list | python3 -c 'import json, sys; print(sorted(r["name"] for r in json.load(sys.stdin)["rules"]))')
+  sed -i '/"broken"/d' "$SL_CONF"	# good again, for the restart below
   echo "$out" | grep -q "$SL_CONF:$line:" && [ "$before" = "$after" ] && wait_for 5 redis_ok
 }
 
@@ -254,6 +257,19 @@ role_rule() {
   ! tcp_open 5432 "$ADDR2" || { sl_log "dev: 5432 open"; return 1; }
 }
 
+# The control plane dies (kill -9) and starts again: the store's rule is
+# back and the adopted sessions' tags (given by the old process) still mean
+# the same roles, as role ids come from the store.
+cp_restart_keeps() {
+  kill -KILL "$CP_PID"
+  wait "$CP_PID" 2>/dev/null || true
+  rm -f "$SL_TMP/ctl.sock"
+  sl_cp_start || return 1
+  sl_ctl rule show "DBA to DB" | grep -qx "origin store" || return 1
+  wait_for 5 tcp_open 5432 "$ADDR1" || { sl_log "dba: 5432 closed after the restart"; return 1; }
+  ! tcp_open 5432 "$ADDR2" || { sl_log "dev: 5432 open after the restart"; return 1; }
+}
+
 sl_server_conf
 # The shipped default policy (lib.sh's configs allow what no rule names,
 # for the tests that are not about rules); pings cross the tunnel in these
@@ -287,6 +303,8 @@ stage "reload with a broken config: refused with FILE:LINE, nothing changed" rel
 sl_stop "$CL_PID" 20 || true
 stage "two users connected at once (store roles dba and dev)" two_users_up
 stage "a role:dba rule opens 5432 to the dba user only" role_rule
+stage "control plane killed and restarted: the store's rule is back, role ids the same" \
+  cp_restart_keeps
 pg_stop
 sl_cleanup
 sl_finish
