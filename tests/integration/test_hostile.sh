@@ -6,9 +6,8 @@
 #      planes alive, the client's ping loses nothing, no session made, and
 #      every frame counted: the data plane's drops, the control plane's
 #      drops, ARP, echo and cookie replies together grow by at least the
-#      frames sent, less those the harness's kernel holds (below) and one
-#      (the first copy of the client's own hard reset, a known defect: see
-#      the TODO stage); the data plane's part is checked exactly;
+#      frames sent, less those the harness's kernel holds (below); the
+#      data plane's part is checked exactly;
 #   2. P_DATA_V2 with the client's real peer-id and key-id from spoofed
 #      addresses and ports, at the injector's top rate: counted (auth for
 #      forged ones, replay for genuine ones), nothing but the client's own
@@ -20,9 +19,10 @@
 #      (replay), one peer's packet under another's peer-id (auth), old
 #      packets after a reconnect that reuses the peer-id (auth / no-key)
 #      and across a rekey (replay while the old key is kept, no-key after
-#      the hand window), the third admission packet (replay; from another
-#      port, cookie). Two TODO stages (TAP's directive: shown, not counted
-#      as failures) pin down control-plane defects this test found.
+#      the hand window), the client's own hard reset (replay), the third
+#      admission packet (replay; from another port, cookie), and a finished
+#      session's third packet from the client's port once it is back there
+#      (replay: no session, the client's stays).
 #
 # What the harness itself does to frames (net_af_packet ports): DPDK's
 # af_packet PMD sets PACKET_FANOUT_FLAG_DEFRAG, so the kernel of the
@@ -247,11 +247,7 @@ storm() {
   sl_log "storm: counters that moved:"
   sed 's/^/#   /' <<<"$d"
   sl_log "storm: sent $sent, held by the kernel (fragments) $held, uncounted by design $unc;" \
-    "accounted $acc >= $((sent - held - unc)) - 1; data plane received $(val public:rx_pkts <<<"$d")"
-  # The one frame the control plane may take without a counter: the first
-  # copy of the client's own hard reset (see the TODO stage in 4).
-  [ "$acc" -lt $((sent - held - unc)) ] &&
-    sl_log "storm: $((sent - held - unc - acc)) frame(s) counted nowhere (the client's hard reset, known)"
+    "accounted $acc >= $((sent - held - unc)); data plane received $(val public:rx_pkts <<<"$d")"
   # The data plane's side alone, exactly: every frame it received is a
   # drop, a reply, handed to the control plane or one of client1's own.
   dp_in=$(val public:rx_pkts <<<"$d")
@@ -268,7 +264,7 @@ storm() {
     "$((cp_in - cp_counted)) neither"
   sl_log "storm: sessions-created +$(val cp:sessions-created <<<"$d"), client1 at $(real_addr client1) (was $addr)"
   [ $ping_ok -eq 0 ] && alive &&
-  [ "$acc" -ge $((sent - held - unc - 1)) ] && [ $((dp_in - dp_counted)) -le "$unc" ] &&
+  [ "$acc" -ge $((sent - held - unc)) ] && [ $((dp_in - dp_counted)) -le "$unc" ] &&
   [ "$(val cp:sessions-created <<<"$d")" = 0 ] &&
   [ "$(real_addr client1)" = "$addr" ]
 }
@@ -465,7 +461,7 @@ stale_third_packet() {
 # hand window (old key gone: no-key). Its handshake is captured too.
 rekey_client() {
   sl_stop "$CL1_PID" 20 || true
-  # The session the stale third packet made waits out its hand window.
+  # Nothing left from the replays (a session they made would wait out its hand window).
   wait_for 15 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^sessions 0 '" || return 1
   rm -f "$SL_TMP/client1.log"
   sl_client_start client1 --explicit-exit-notify 1 --reneg-sec 10
@@ -488,22 +484,10 @@ rekey_late() {
 # The client's hard reset, replayed once into its new session: a replay
 # (OpenVPN src/openvpn/ssl_pkt.c answers the reset statelessly; the
 # session then starts at replay-id 2, so id 1 is still unseen the first
-# time a copy comes back, and cp_keystate.c ignores it without a count).
+# time a copy comes back: cp_keystate.c counts it all the same).
 hard_reset_once() {
   grep -m1 "^.\{84\}3[89a-f]" "$SL_TMP/hs.hex" > "$SL_TMP/hr.hex" &&
   replayed hard-reset "$SL_TMP/hr.hex" cp:drop-replay+cp:drop-wrap+cp:drop-sid
-}
-
-# todo NAME WHY command...: a check of a known, reported defect (TAP's
-# TODO directive: shown, not counted as a failure).
-todo() {
-  local name=$1 why=$2; shift 2
-  SL_STAGE=$((SL_STAGE + 1))
-  if "$@"; then
-    echo "ok $SL_STAGE - $name # TODO $why (passes now: make it a stage)"
-  else
-    echo "not ok $SL_STAGE - $name # TODO $why"
-  fi
 }
 
 # The third admission packet: the client's first after its hard reset,
@@ -536,11 +520,10 @@ stage "4. capture client1's data packets" capture_data data1
 stage "4. a data packet replayed: drop replay" replayed replay "$SL_TMP/data1.hex" dp:replay
 stage "4. client1's packet under client2's peer-id: drop auth" peer_b_id
 stage "4. client1 reconnects with the same peer-id: its old packets drop auth/no-key" reconnect_same_peer_id
-todo "4. its new session's hard reset replayed once: counted" \
-  "the first copy is ignored without a counter (controlplane/cp_keystate.c)" hard_reset_once
+stage "4. its new session's hard reset replayed once: counted" hard_reset_once
 stage "4. the third admission packet replayed: no second session" third_packet
-todo "4. a finished session's third packet, replayed once its client is back on that port: no session, the client's stays" \
-  "it makes a session that replaces the client's (controlplane/cp_loop.c, cp_admit.c)" stale_third_packet
+stage "4. a finished session's third packet, replayed once its client is back on that port: no session, the client's stays" \
+  stale_third_packet
 stage "4. a reneg-sec 10 client rekeys" rekey_client
 stage "4. packets from before the rekey, after the switch (old key kept): drop replay" \
   replayed rekey "$SL_TMP/data2.hex" dp:replay
