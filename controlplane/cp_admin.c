@@ -11,10 +11,16 @@
  * client: connections are non-blocking, stepped once per tick, and closed
  * ADMIN_DEADLINE_MS after they were accepted whatever state they are in,
  * so a client trickling a byte at a time holds one slot for 2 s at most.
+ * A command whose work must not hold the loop (a password hash) defers it
+ * (cp_api.h): it runs on a thread of the connection's own, the slot waits
+ * for it (the work is bounded: PBKDF2 at users.pbkdf2_iter), then the
+ * command finishes on the loop and the reply gets 2 s to leave.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +45,9 @@ struct admin_conn {
 	char in[ADMIN_REQ_MAX];
 	char *out;			/* the reply, once the request is in */
 	size_t out_len, out_off;
+	struct cp_api_job job;		/* deferred work: job.work set while it runs */
+	pthread_t thread;
+	atomic_bool job_done;
 };
 
 struct cp_admin {
@@ -158,8 +167,19 @@ fail:
 	return NULL;
 }
 
+/* The job's thread, joined (none when it ran on the loop). */
+static void job_join(struct admin_conn *c)
+{
+	if (!pthread_equal(c->thread, pthread_self()))
+		pthread_join(c->thread, NULL);
+}
+
 static void conn_close(struct admin_conn *c)
 {
+	if (c->job.work != NULL) {	/* the control plane stops: wait, change nothing */
+		job_join(c);
+		cp_api_drop(&c->job);
+	}
 	close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -183,10 +203,47 @@ int cp_admin_fd(const struct cp_admin *a)
 	return a->fd;
 }
 
-/* The reply to REQ (LEN bytes, without its newline) into the connection. */
+static void *job_main(void *arg)
+{
+	struct admin_conn *c = arg;
+
+	c->job.work(c->job.arg);
+	atomic_store(&c->job_done, true);
+	return NULL;
+}
+
+/* The reply to REQ (LEN bytes, without its newline) into the connection,
+ * or its command's deferred work started. */
 static void reply(struct cp *cp, struct admin_conn *c, const char *req, size_t len)
 {
-	c->out = cp_api_handle(cp, req, len, &c->out_len);
+	struct cp_api_job job;
+	int rc;
+
+	c->out = cp_api_handle(cp, req, len, &c->out_len, &job);
+	if (c->out != NULL || job.work == NULL)
+		return;
+	c->job = job;
+	atomic_store(&c->job_done, false);
+	rc = pthread_create(&c->thread, NULL, job_main, c);
+	if (rc != 0) {
+		SL_WARN("admin: %s: cannot start a thread for it (%s): on the loop", job.name,
+			strerror(rc));
+		c->thread = pthread_self();
+		job_main(c);
+	}
+}
+
+/* A deferred job: false while it runs; once done, the command finished
+ * and its reply in the connection, with 2 s from now to leave. */
+static bool job_step(struct cp *cp, struct admin_conn *c, uint64_t now)
+{
+	if (!atomic_load(&c->job_done))
+		return false;
+	job_join(c);
+	c->out = cp_api_finish(cp, &c->job, &c->out_len);
+	c->job.work = NULL;
+	c->deadline_ms = now + ADMIN_DEADLINE_MS;
+	return true;
 }
 
 /* A refusal that is no command's: the protocol's error reply. */
@@ -240,7 +297,11 @@ static bool conn_write(struct admin_conn *c)
  * it at its deadline. */
 static void conn_step(struct cp *cp, struct admin_conn *c, uint64_t now)
 {
+	if (c->job.work != NULL && !job_step(cp, c, now))
+		return;			/* its work still runs */
 	if (c->out == NULL && conn_read(cp, c) && c->out == NULL) {
+		if (c->job.work != NULL)
+			return;		/* deferred: answered when it is done */
 		conn_close(c);		/* closed or broken before a whole request */
 		return;
 	}

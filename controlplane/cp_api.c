@@ -350,13 +350,58 @@ static const struct cp_api_cmd *envelope(struct json_object *req, struct json_ob
 	return c;
 }
 
-char *cp_api_handle(struct cp *cp, const char *req, size_t len, size_t *out_len)
+/* The reply to a command NAME (NULL: the request was refused before one
+ * ran) that returned RC with RESULT or ERR. */
+static char *reply_of(const char *name, int rc, struct json_object *result,
+		      const struct cp_api_err *err, size_t *out_len)
+{
+	struct json_object *r;
+
+	if (name != NULL && rc == 0) {
+		r = json_object_new_object();
+		json_object_object_add(r, "ok", json_object_new_boolean(1));
+		json_object_object_add(r, "result", result);
+		return reply_text(r, out_len);
+	}
+	SL_INFO("admin: refused %s%s: %s%s%s%s", name != NULL ? "command " : "the request",
+		name != NULL ? name : "", err->reason, err->field[0] ? " (field " : "",
+		err->field, err->field[0] ? ")" : "");
+	return error_reply(err, out_len);
+}
+
+int cp_api_defer(struct cp_api_err *err, const struct cp_api_job *job)
+{
+	err->job = *job;
+	return CP_API_DEFERRED;
+}
+
+char *cp_api_finish(struct cp *cp, struct cp_api_job *job, size_t *out_len)
+{
+	struct cp_api_err err = { "", "", { NULL } };
+	struct json_object *result = NULL;
+	int rc = job->finish(cp, job->arg, &result, &err);
+
+	job->free(job->arg);
+	job->arg = NULL;
+	return reply_of(job->name, rc, result, &err, out_len);
+}
+
+void cp_api_drop(struct cp_api_job *job)
+{
+	job->free(job->arg);
+	job->arg = NULL;
+}
+
+char *cp_api_handle(struct cp *cp, const char *req, size_t len, size_t *out_len,
+		    struct cp_api_job *job)
 {
 	struct json_tokener *tok = json_tokener_new();
-	struct json_object *obj = NULL, *args, *result = NULL, *r;
+	struct json_object *obj = NULL, *args, *result = NULL;
 	const struct cp_api_cmd *c = NULL;
-	struct cp_api_err err = { "", "" };
+	struct cp_api_err err = { "", "", { NULL } };
+	int rc = -1;
 
+	memset(job, 0, sizeof(*job));
 	if (tok == NULL)
 		return NULL;
 	obj = json_tokener_parse_ex(tok, req, (int)len);
@@ -367,16 +412,13 @@ char *cp_api_handle(struct cp *cp, const char *req, size_t len, size_t *out_len)
 	else
 		c = envelope(obj, &args, &err);
 	json_tokener_free(tok);
-	if (c != NULL && c->fn(cp, args, &result, &err) == 0) {
-		r = json_object_new_object();
-		json_object_object_add(r, "ok", json_object_new_boolean(1));
-		json_object_object_add(r, "result", result);
-		json_object_put(obj);
-		return reply_text(r, out_len);
-	}
-	SL_INFO("admin: refused %s%s: %s%s%s%s", c != NULL ? "command " : "the request",
-		c != NULL ? c->name : "", err.reason, err.field[0] ? " (field " : "",
-		err.field, err.field[0] ? ")" : "");
+	if (c != NULL)
+		rc = c->fn(cp, args, &result, &err);
 	json_object_put(obj);
-	return error_reply(&err, out_len);
+	if (rc == CP_API_DEFERRED) {
+		*job = err.job;
+		job->name = c->name;
+		return NULL;
+	}
+	return reply_of(c != NULL ? c->name : NULL, rc, result, &err, out_len);
 }

@@ -42,9 +42,32 @@ struct cp;
 #define CP_API_VERSION	1
 #define CP_API_REQ_MAX	(64 * 1024)	/* a request, newline included */
 
+/*
+ * Work that must not hold the event loop (a password's PBKDF2 hash, a
+ * few tenths of a second): a command fills a job with cp_api_defer() and
+ * returns its value, CP_API_DEFERRED. cp_admin.c runs WORK on a thread
+ * of its own, then FINISH on the event loop, whose return, result and
+ * err make the reply as a command's would; FREE frees ARG in every case
+ * (FINISH does not run when the control plane stops first: nothing was
+ * changed). ARG must hold copies: the request is gone by then.
+ */
+#define CP_API_DEFERRED	1
+
+struct cp_api_err;
+
+struct cp_api_job {
+	const char *name;	/* the command's, for the log (set by the dispatch) */
+	void (*work)(void *arg);
+	int (*finish)(struct cp *cp, void *arg, struct json_object **result,
+		      struct cp_api_err *err);
+	void (*free)(void *arg);
+	void *arg;
+};
+
 struct cp_api_err {
 	char reason[256];
 	char field[64];		/* "" when the error is not about one argument */
+	struct cp_api_job job;	/* cp_api_defer()'s */
 };
 
 struct cp_api_cmd {
@@ -65,11 +88,21 @@ extern const struct cp_api_cmd cp_api_rules_cmds[];	/* cp_api_rules.c: rule.*, r
 
 /*
  * The reply to one request (REQ, LEN bytes, without its newline): a
- * malloc'd JSON text ending in "\n", *out_len its length; NULL only when
- * out of memory. Malformed JSON, a missing or other "v", an unknown
- * "cmd" and ill-typed "args" are refused here, before any command runs.
+ * malloc'd JSON text ending in "\n", *out_len its length. NULL when the
+ * command deferred its work (*job filled: run job->work off the loop,
+ * then cp_api_finish) or when out of memory (job->work NULL). Malformed
+ * JSON, a missing or other "v", an unknown "cmd" and ill-typed "args"
+ * are refused here, before any command runs.
  */
-char *cp_api_handle(struct cp *cp, const char *req, size_t len, size_t *out_len);
+char *cp_api_handle(struct cp *cp, const char *req, size_t len, size_t *out_len,
+		    struct cp_api_job *job);
+/* A deferred job's FINISH on the event loop and its reply, as
+ * cp_api_handle's; the job's ARG freed. */
+char *cp_api_finish(struct cp *cp, struct cp_api_job *job, size_t *out_len);
+/* A job dropped unfinished (the control plane stops): ARG freed. */
+void cp_api_drop(struct cp_api_job *job);
+/* Give JOB to the dispatcher: returns CP_API_DEFERRED, for a command to return. */
+int cp_api_defer(struct cp_api_err *err, const struct cp_api_job *job);
 
 /* A refusal that names no command: the reply text as cp_api_handle makes it. */
 char *cp_api_error_reply(const char *reason, size_t *out_len);

@@ -79,9 +79,9 @@ static enum sl_pki_key_type key_type(const struct cp *cp)
 	return cp->cfg->pki.key_rsa ? SL_PKI_KEY_RSA : SL_PKI_KEY_EC;
 }
 
-/* PBKDF2 iterations of new password hashes (users.pbkdf2_iter). It
- * runs on the event loop: at the default 600000 a few tenths of a second
- * per user add --password or passwd, during which control packets wait. */
+/* PBKDF2 iterations of new password hashes (users.pbkdf2_iter): at the
+ * default 600000 about half a second, so the hash runs off the event
+ * loop (with_password). */
 static unsigned hash_iter(const struct cp *cp)
 {
 	return cp->cfg->pbkdf2_iter ? cp->cfg->pbkdf2_iter : CP_USERS_ITER_MIN;
@@ -294,20 +294,76 @@ static int parse_prefix(const char *s, struct cp_store_prefix *p, struct cp_api_
 	return 0;
 }
 
-/* The password hashed with the configured work factor (cp_users_hash). */
-static int hash_arg(struct cp *cp, struct json_object *args, char *out, size_t len,
-		    struct cp_api_err *err)
+/*
+ * A password is hashed off the event loop (cp_api.h, deferred work): the
+ * command checks everything else first, then the job hashes the password
+ * on the admin connection's thread and COMMIT writes the store on the
+ * loop, as the command would have.
+ */
+struct pw_job {
+	struct cp_store_user u;		/* the user to write; u.pw_hash the result */
+	char *password;			/* wiped and freed once hashed */
+	unsigned iter;
+	int rc;				/* cp_users_hash's */
+	int (*commit)(struct cp *cp, struct cp_store_user *u, struct json_object **result,
+		      struct cp_api_err *err);
+};
+
+static void pw_work(void *arg)
 {
+	struct pw_job *j = arg;
+
+	j->rc = cp_users_hash(j->password, j->iter, j->u.pw_hash, sizeof(j->u.pw_hash));
+	OPENSSL_cleanse(j->password, strlen(j->password));
+}
+
+static int pw_finish(struct cp *cp, void *arg, struct json_object **result,
+		     struct cp_api_err *err)
+{
+	struct pw_job *j = arg;
+
+	if (j->rc != 0)
+		return cp_api_fail(err, "password", "password: cannot hash it: %s",
+				   strerror(-j->rc));
+	return j->commit(cp, &j->u, result, err);
+}
+
+static void pw_free(void *arg)
+{
+	struct pw_job *j = arg;
+
+	OPENSSL_cleanse(j->password, strlen(j->password));
+	free(j->password);
+	OPENSSL_cleanse(j, sizeof(*j));
+	free(j);
+}
+
+/* U written by COMMIT now when ARGS has no "password" (u->pw_hash ""),
+ * or after the password's hash (deferred). */
+static int with_password(struct cp *cp, struct json_object *args, struct cp_store_user *u,
+			 int (*commit)(struct cp *, struct cp_store_user *,
+				       struct json_object **, struct cp_api_err *),
+			 struct json_object **result, struct cp_api_err *err)
+{
+	struct cp_api_job job = { .work = pw_work, .finish = pw_finish, .free = pw_free };
+	struct pw_job *j;
 	const char *pw;
 	int rc = cp_api_arg_str(args, "password", false, &pw, err);
 
-	out[0] = '\0';
-	if (rc != 0)
-		return rc;
-	rc = cp_users_hash(pw, hash_iter(cp), out, len);
-	if (rc != 0)
-		return cp_api_fail(err, "password", "password: cannot hash it: %s", strerror(-rc));
-	return 0;
+	u->pw_hash[0] = '\0';
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		return commit(cp, u, result, err);
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->password = strdup(pw)) == NULL) {
+		free(j);
+		return cp_api_fail(err, NULL, "out of memory");
+	}
+	j->u = *u;
+	j->iter = hash_iter(cp);
+	j->commit = commit;
+	job.arg = j;
+	return cp_api_defer(err, &job);
 }
 
 /* roles, static_ip, iroutes of ARGS into U. */
@@ -443,44 +499,47 @@ static int end_sessions(struct cp *cp, const char *email, enum cp_end end, const
 
 /* ---- user.* ---- */
 
+/* user.add's write: the certificate (with our CA and VPN access), then
+ * the store. */
+static int add_commit(struct cp *cp, struct cp_store_user *u, struct json_object **result,
+		      struct cp_api_err *err)
+{
+	struct cp_store_err se = { "", "" };
+	struct sl_pki_cert cert = { 0 };
+	struct sl_pki_error pe = { "" };
+	int rc;
+
+	/* Issued before the store write: a refused add leaves only an
+	 * unused certificate whose key is already gone. */
+	if (u->vpn && cp->api_users->ca != NULL) {
+		if (sl_pki_issue(cp->api_users->ca, u->email, key_type(cp), cert_days(cp), NULL,
+				 &cert, &pe) != 0)
+			return cp_api_fail(err, NULL, "cannot issue the certificate: %s", pe.msg);
+		snprintf(u->cert_serial, sizeof(u->cert_serial), "%s", cert.serial);
+		u->cert_expiry = (int64_t)cert.not_after;
+		sl_pki_cert_clear(&cert);
+	}
+	rc = cp_store_user_add(cp->api_users->store, u, &se);
+	OPENSSL_cleanse(u->pw_hash, sizeof(u->pw_hash));
+	if (rc != 0)
+		return store_fail(err, &se);
+	SL_INFO("admin: user %s added (vpn %s%s%s)", SL_ESC(u->email), u->vpn ? "on" : "off",
+		u->cert_serial[0] ? ", certificate " : "", u->cert_serial);
+	return user_result(cp, u->email, -1, NULL, result, err);
+}
+
 static int user_add(struct cp *cp, struct json_object *args, struct json_object **result,
 		    struct cp_api_err *err)
 {
 	struct cp_store_user u;
-	struct cp_store_err se = { "", "" };
-	struct sl_pki_cert cert = { 0 };
-	struct sl_pki_error pe = { "" };
 	bool vpn = false;
-	int rc;
 
 	memset(&u, 0, sizeof(u));
 	if (email_arg(cp, args, u.email, NULL, err) != 0 || user_fields(args, &u, err) != 0 ||
-	    cp_api_arg_bool(args, "vpn", false, &vpn, err) < 0 ||
-	    hash_arg(cp, args, u.pw_hash, sizeof(u.pw_hash), err) < 0)
-		goto fail;
+	    cp_api_arg_bool(args, "vpn", false, &vpn, err) < 0)
+		return -1;
 	u.vpn = vpn;
-	/* Issued before the store write: a refused add leaves only an
-	 * unused certificate whose key is already gone. */
-	if (vpn && cp->api_users->ca != NULL) {
-		if (sl_pki_issue(cp->api_users->ca, u.email, key_type(cp), cert_days(cp), NULL,
-				 &cert, &pe) != 0) {
-			cp_api_fail(err, NULL, "cannot issue the certificate: %s", pe.msg);
-			goto fail;
-		}
-		snprintf(u.cert_serial, sizeof(u.cert_serial), "%s", cert.serial);
-		u.cert_expiry = (int64_t)cert.not_after;
-		sl_pki_cert_clear(&cert);
-	}
-	rc = cp_store_user_add(cp->api_users->store, &u, &se);
-	OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
-	if (rc != 0)
-		return store_fail(err, &se);
-	SL_INFO("admin: user %s added (vpn %s%s%s)", SL_ESC(u.email), vpn ? "on" : "off",
-		u.cert_serial[0] ? ", certificate " : "", u.cert_serial);
-	return user_result(cp, u.email, -1, NULL, result, err);
-fail:
-	OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
-	return -1;
+	return with_password(cp, args, &u, add_commit, result, err);
 }
 
 static int user_del(struct cp *cp, struct json_object *args, struct json_object **result,
@@ -614,26 +673,32 @@ static int user_revoke(struct cp *cp, struct json_object *args, struct json_obje
 	return user_result(cp, email, n, u.cert_serial, result, err);
 }
 
+/* user.passwd's write: U's hash, "" to remove the password. */
+static int passwd_commit(struct cp *cp, struct cp_store_user *u, struct json_object **result,
+			 struct cp_api_err *err)
+{
+	struct cp_store_err se = { "", "" };
+	bool set = u->pw_hash[0] != '\0';
+	int rc;
+
+	/* The sessions that proved the old password end when the store
+	 * snapshot sees the new hash (cp_ctx_user_gone: "user changed"). */
+	rc = cp_store_user_set_password(cp->api_users->store, u->email, u->pw_hash, &se);
+	OPENSSL_cleanse(u->pw_hash, sizeof(u->pw_hash));
+	if (rc != 0)
+		return store_fail(err, &se);
+	SL_INFO("admin: user %s: password %s", SL_ESC(u->email), set ? "set" : "removed");
+	return user_result(cp, u->email, -1, NULL, result, err);
+}
+
 static int user_passwd(struct cp *cp, struct json_object *args, struct json_object **result,
 		       struct cp_api_err *err)
 {
-	struct cp_store_err se = { "", "" };
-	char email[CP_STORE_EMAIL_LEN], hash[CP_STORE_HASH_LEN];
-	bool set;
-	int rc;
+	struct cp_store_user u;
 
-	if (email_arg(cp, args, email, NULL, err) != 0 ||
-	    hash_arg(cp, args, hash, sizeof(hash), err) < 0)
+	if (email_arg(cp, args, u.email, &u, err) != 0)	/* known before the hash */
 		return -1;
-	set = hash[0] != '\0';
-	/* The sessions that proved the old password end when the store
-	 * snapshot sees the new hash (cp_ctx_user_gone: "user changed"). */
-	rc = cp_store_user_set_password(cp->api_users->store, email, hash, &se);
-	OPENSSL_cleanse(hash, sizeof(hash));
-	if (rc != 0)
-		return store_fail(err, &se);
-	SL_INFO("admin: user %s: password %s", SL_ESC(email), set ? "set" : "removed");
-	return user_result(cp, email, -1, NULL, result, err);
+	return with_password(cp, args, &u, passwd_commit, result, err);
 }
 
 /* ---- user.profile ---- */
