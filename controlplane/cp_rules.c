@@ -544,8 +544,9 @@ bool cp_rules_peer_current(struct cp_rules *rs, uint32_t peer_id, const char *id
 /* ---- compile, publish ---- */
 
 /*
- * Check S, compile it and publish it; on success S becomes the live set
- * (the old one is freed) and the generation moves on.
+ * Compile S (checked by the caller: sl_rules_check) and publish it; on
+ * success S becomes the live set (the old one is freed) and the generation
+ * moves on.
  */
 static int commit_set(struct cp_rules *rs, struct set *s, uint8_t def, struct sl_rule_err *err)
 {
@@ -554,8 +555,6 @@ static int commit_set(struct cp_rules *rs, struct set *s, uint8_t def, struct sl
 	bool owned = false;
 	int rc;
 
-	if (sl_rules_check(s->r, s->n, &rs->ctx.pool, err) != 0)
-		return -EINVAL;
 	blob = rs->io.alloc(rs->io.arg, sl_rule_blob_size(s->n));
 	if (blob == NULL)
 		return set_err(err, "", SL_RULE_F_NAME, "expected memory for %u rules, found none",
@@ -606,13 +605,12 @@ int cp_rules_publish(struct cp_rules *rs, char *err, size_t len)
 
 /* ---- changes ---- */
 
-/* Is NAME taken in S (other than at index SKIP)? err says by which rule. */
-static int name_clash(const struct set *s, const struct sl_rule *r, int skip,
-		      struct sl_rule_err *err)
+/* Is R's name taken in S? err says by which rule. */
+static int name_clash(const struct set *s, const struct sl_rule *r, struct sl_rule_err *err)
 {
 	int i = find(s, r->name);
 
-	if (i < 0 || i == skip)
+	if (i < 0)
 		return 0;
 	if (s->r[i].origin == SL_RULE_CONFIG)
 		return set_err(err, r->name, SL_RULE_F_NAME, "expected a name no rule uses, found "
@@ -630,7 +628,7 @@ int cp_rules_add(struct cp_rules *rs, const struct sl_rule *r, struct sl_rule_er
 	if (sl_rule_check(r, err) != 0)
 		return -EINVAL;
 	pthread_mutex_lock(&rs->lock);
-	rc = name_clash(&rs->live, r, -1, err) != 0 ? -EEXIST : set_alloc(&s, rs->live.n + 1);
+	rc = name_clash(&rs->live, r, err) != 0 ? -EEXIST : set_alloc(&s, rs->live.n + 1);
 	if (rc != 0)
 		goto out;
 	memcpy(s.r, rs->live.r, rs->live.n * sizeof(*s.r));
@@ -699,6 +697,7 @@ int cp_rules_del(struct cp_rules *rs, const char *name, struct sl_rule_err *err)
 	s.n_cfg = rs->live.n_cfg;
 	rc = store_write(rs, NULL, name, err);
 	if (rc == 0) {
+		/* Fewer rules than a checked set: nothing new to check. */
 		rc = commit_set(rs, &s, rs->def, err);
 		if (rc != 0 && store_write(rs, &gone, NULL, &undo) != 0)
 			SL_ERR("rules: \"%s\" is still enforced but gone from the store",
@@ -798,6 +797,8 @@ int cp_rules_set_config(struct cp_rules *rs, const struct sl_rule *rules, unsign
 	memcpy(s.slot + n, rs->live.slot + rs->live.n_cfg, n_sto * sizeof(*s.slot));
 	n_gone = config_gone(rs, rules, n, gone);
 	rc = config_into(rs, &s, rules, n, taken, &n_taken, &add, &chg, err);
+	if (rc == 0 && sl_rules_check(s.r, s.n, &rs->ctx.pool, err) != 0)
+		rc = -EINVAL;
 	if (rc == 0)
 		rc = commit_set(rs, &s, default_action, err);
 	if (rc != 0) {
