@@ -29,15 +29,23 @@ tls_auth() {
 }
 
 # The client key carries user metadata (OpenVPN prepends the type byte
-# 0x00, tls_crypt.c): listed with the session as v2meta HEX.
+# 0x00, tls_crypt.c): listed with the session as v2meta HEX. The user it
+# names is in the store with VPN access (one the store does not hold is
+# refused at the wrapping check); put there with the sqlite3 shell, as
+# any writer may, and taken out again for the password stages.
 tls_crypt_v2() {
   openvpn --tls-crypt-v2 "$PKI/v2-server.key" --genkey tls-crypt-v2-client "$PKI/v2-client1.key" \
     "$(printf 'alice@example.com' | base64)" >/dev/null
+  sqlite3 "$SL_TMP/users.db" "INSERT OR IGNORE INTO users (email, vpn, created, updated)
+    VALUES ('alice@example.com', 1, 0, 0)" || return 1
   sl_server_conf "s#^  tls_crypt = .*#  tls_crypt_v2 = \"$PKI/v2-server.key\";#"
   sl_cp_restart
   SL_WRAP="--tls-crypt-v2 $PKI/v2-client1.key" sl_connect client1 &&
   session_has "^user client1 .* v2meta 00$(printf 'alice@example.com' | od -An -tx1 | tr -d ' \n')$" &&
   sl_client_stop
+  local rc=$?
+  sqlite3 "$SL_TMP/users.db" "DELETE FROM users WHERE email = 'alice@example.com'"
+  return $rc
 }
 
 cipher_forced() {
