@@ -152,7 +152,12 @@ static int rule_add(struct ctl *ctl, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind + 1 != argc || action == NULL || prio < 0)
+	/* What the rule is about is said, never defaulted: "*" and "any"
+	 * are written out (the API keeps the model's defaults). */
+	if (optind + 1 != argc || action == NULL || prio < 0 ||
+	    !json_object_object_get_ex(args, "src", NULL) ||
+	    !json_object_object_get_ex(args, "dst", NULL) ||
+	    !json_object_object_get_ex(args, "proto", NULL))
 		goto usage;
 	json_object_object_add(args, "name", json_object_new_string(argv[optind]));
 	json_object_object_add(args, "priority", json_object_new_int64(prio));
