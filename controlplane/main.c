@@ -128,11 +128,13 @@ static void pool_restore(struct cp *cp)
 
 /* ARGV again, told to wait for a data plane; only on failure it returns. */
 static char **self_argv;
+/* CP_REATTACH_ENV's value: the pid of the data plane that went. */
+static char gone_pid[16] = "0";
 
 static void reexec(void)
 {
 	alarm(0);	/* the detach guard: timers survive execv */
-	setenv(CP_REATTACH_ENV, "1", 1);
+	setenv(CP_REATTACH_ENV, gone_pid, 1);
 	fflush(NULL);
 	/* DPDK's descriptors (hugepage files and their locks, its sockets)
 	 * must not live on in the new image. */
@@ -146,7 +148,7 @@ static void reexec(void)
 static void on_detach_alarm(int sig)
 {
 	(void)sig;
-	setenv(CP_REATTACH_ENV, "1", 1);
+	setenv(CP_REATTACH_ENV, gone_pid, 1);
 	close_range(3, ~0u, 0);
 	execv("/proc/self/exe", self_argv);
 	_exit(1);
@@ -156,8 +158,10 @@ static void on_detach_alarm(int sig)
  * Re-executed after the data plane went away: wait for a new one. The
  * admin socket is up meanwhile and answers "data plane not running"
  * (cp_admin.c sees a config and no data-plane status). 0 once one runs, 1 on SIGINT/SIGTERM.
+ * GONE is the pid of the one that went: a data plane stopped with SIGTERM
+ * is still cleaning up when we get here, and is not the new one.
  */
-static int wait_for_dp(const struct sl_config *cfg)
+static int wait_for_dp(const struct sl_config *cfg, pid_t gone)
 {
 	struct cp idle = { .cfg = cfg };
 	struct pollfd p;
@@ -171,7 +175,9 @@ static int wait_for_dp(const struct sl_config *cfg)
 	SL_INFO("waiting for a data plane with dataplane.file_prefix \"%s\" "
 		"(admin socket %s up meanwhile)", cfg->dp.file_prefix, cfg->ctl.socket);
 	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
-		if (cp_dp_alive(cfg)) {
+		if (gone > 0 && kill(gone, 0) != 0)
+			gone = 0;
+		if (gone == 0 && cp_dp_alive(cfg)) {
 			rc = 0;
 			break;
 		}
@@ -193,7 +199,9 @@ int main(int argc, char **argv)
 	struct cp cp = { .cfg = &cfg };
 	const char *file = NULL;
 	int args, rc = 1, debug = 0;
-	bool reattach = getenv(CP_REATTACH_ENV) != NULL, dp_gone = false;
+	const char *reattach = getenv(CP_REATTACH_ENV);
+	pid_t gone = reattach != NULL ? (pid_t)atoi(reattach) : 0;
+	bool dp_gone = false;
 
 	unsetenv(CP_REATTACH_ENV);
 	self_argv = argv;
@@ -206,7 +214,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (reattach && wait_for_dp(&cfg) != 0) {
+	if (reattach != NULL && wait_for_dp(&cfg, gone) != 0) {
 		rc = atomic_load(&quit) ? 0 : 1;	/* SIGTERM while waiting: a clean stop */
 		goto free_config;
 	}
@@ -235,6 +243,8 @@ int main(int argc, char **argv)
 		cp.dp.status->dp_pid, cfg.ctl.socket);
 	rc = run(&cp);
 	dp_gone = rc == 1;
+	if (dp_gone)
+		snprintf(gone_pid, sizeof(gone_pid), "%d", (int)cp.dp.status->dp_pid);
 	cp_admin_close(cp.admin);
 	cp_api_users_close(&cp);	/* before cp_loop_fini closes the store it may share */
 	if (dp_gone)
@@ -244,6 +254,7 @@ loop_fini:
 	cp_rules_stop(&cp);	/* the workers are gone */
 	SL_INFO("stopped");
 eal_cleanup:
+	cp_dp_detach(&cp.dp);
 	if (dp_gone) {
 		signal(SIGALRM, on_detach_alarm);
 		alarm(CP_DETACH_GUARD_S);
