@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "cp_adopt.h"
+#include "cp_datakeys.h"
 #include "cp_loop.h"
 #include "cp_pool.h"
 #include "cp_users.h"
@@ -41,13 +42,7 @@
 
 const char *cp_adopt_cipher_name(uint8_t cipher)
 {
-	static const char *const names[] = {
-		[SL_CIPHER_NONE] = "none", [SL_CIPHER_AES_128_GCM] = "AES-128-GCM",
-		[SL_CIPHER_AES_256_GCM] = "AES-256-GCM",
-		[SL_CIPHER_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
-	};
-
-	return cipher < sizeof(names) / sizeof(names[0]) ? names[cipher] : "?";
+	return cp_datakeys_cipher_name(cipher);
 }
 
 /* What `sluicectl sessions` and the log lines read; fixed for its life. */
@@ -70,6 +65,9 @@ static void adopted_fill(struct cp_ctx *ctx, struct cp_session *s, uint32_t peer
 	if (!ctx->cfg->pki.auth_user_pass)
 		snprintf(p->cn, sizeof(p->cn), "%s", p->user);
 	snprintf(p->cipher, sizeof(p->cipher), "%s", cp_adopt_cipher_name(ps->cipher));
+	p->kc.hmac_len = (uint8_t)(ps->digest == SL_DIGEST_SHA1 ? 20 :
+				   ps->digest == SL_DIGEST_SHA256 ? 32 :
+				   ps->digest == SL_DIGEST_SHA512 ? 64 : 0);
 	sl_endpoint_str(&s->peer, p->addr, sizeof(p->addr));
 	cp_session_update_info(s);
 	s->info.key_id = ps->tx_key_id;	/* no key state of ours to read it from */

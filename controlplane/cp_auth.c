@@ -38,14 +38,12 @@
 #include "ovpn_push_occ.h"
 #include "sl_log.h"
 
+/* enum sl_cipher of an OpenVPN cipher name (cp_datakeys.c has the table). */
 static uint8_t cipher_of(const char *name)
 {
-	if (strcasecmp(name, "AES-128-GCM") == 0)
-		return SL_CIPHER_AES_128_GCM;
-	if (strcasecmp(name, "AES-256-GCM") == 0)
-		return SL_CIPHER_AES_256_GCM;
-	if (strcasecmp(name, "CHACHA20-POLY1305") == 0)
-		return SL_CIPHER_CHACHA20_POLY1305;
+	for (uint8_t c = SL_CIPHER_NONE + 1; c < SL_CIPHER_COUNT; c++)
+		if (strcasecmp(name, cp_datakeys_cipher_name(c)) == 0)
+			return c;
 	return SL_CIPHER_NONE;
 }
 
@@ -197,16 +195,25 @@ static int read_peer(struct cp_session *s, const struct ovpn_km_client *km, stru
 	return 0;
 }
 
+/*
+ * The data cipher: NCP over vpn.data_ciphers (AEAD and CBC alike), the
+ * client's OCC cipher for 2.3/2.4 clients without a list, else vpn.cipher
+ * as OpenVPN's data-ciphers-fallback (ssl_ncp.c). CBC keys take vpn.auth,
+ * which OpenVPN never negotiates: a client whose OCC string names another
+ * digest gets a warning in our log (its packets will fail the HMAC), as
+ * OpenVPN's options_cmp_equal only warns.
+ */
 static void negotiate(struct cp_ctx *ctx, struct cp_session *s, const struct ovpn_occ *occ)
 {
+	const struct cfg_vpn *v = &ctx->cfg->vpn;
 	struct ovpn_ncp_result res;
 	const char *why = NULL;
 	bool has_pi = s->p.pi.seen != 0;
 
 	if (ovpn_ncp_select(ctx->data_ciphers, has_pi ? &s->p.pi : NULL,
-			    ovpn_occ_has(occ, OVPN_OCC_CIPHER) ? occ->cipher : NULL, NULL,
+			    ovpn_occ_has(occ, OVPN_OCC_CIPHER) ? occ->cipher : NULL, v->cipher,
 			    &res, &why) != 0 ||
-	    ovpn_kdf_cipher_lookup(res.cipher, NULL, &s->p.kc) != 0) {
+	    ovpn_kdf_cipher_lookup(res.cipher, v->auth, &s->p.kc) != 0) {
 		SL_INFO("auth: %s: %s", CP_WHO(s), why ? why : "no cipher");
 		refuse_tell(s, OVPN_NCP_FAIL_REASON, OVPN_NCP_FAIL_REASON);
 		return;
@@ -215,6 +222,30 @@ static void negotiate(struct cp_ctx *ctx, struct cp_session *s, const struct ovp
 		 res.cipher);
 	s->p.ncp_push = res.push;
 	s->p.sl_cipher = cipher_of(res.cipher);
+	if (!s->p.kc.aead && ovpn_occ_has(occ, OVPN_OCC_AUTH) &&
+	    strcasecmp(occ->auth, v->auth) != 0)
+		SL_WARN("auth: %s: client's auth %s differs from vpn.auth %s", CP_WHO(s),
+			SL_ESC(occ->auth), v->auth);
+	if (res.source == OVPN_NCP_SRC_FALLBACK || res.source == OVPN_NCP_SRC_OCC)
+		SL_INFO("auth: %s: no cipher list from the client: %s (%s)", CP_WHO(s),
+			s->p.cipher, res.source == OVPN_NCP_SRC_OCC ? "its OCC cipher" : "vpn.cipher");
+}
+
+/*
+ * Pre-2.4 clients: no DATA_V2 in IV_PROTO means P_DATA_V1 without a
+ * peer-id (OpenVPN ssl.c, push.c: peer-id is pushed only to DATA_V2
+ * clients), served only with vpn.data_v1. Legacy TLS (below TLS 1.2) is
+ * logged for every session that uses it.
+ */
+static void legacy_checks(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks)
+{
+	int ver = SSL_version(ks->ssl);
+
+	if (!ovpn_peerinfo_proto(&s->p.pi, OVPN_IV_PROTO_DATA_V2) && !ctx->cfg->vpn.data_v1)
+		refuse(s, "pre-2.4 client (P_DATA_V1, no peer-id) and vpn.data_v1 is false");
+	if (ver < TLS1_2_VERSION)
+		SL_INFO("auth: %s: legacy TLS %s %s (control.legacy_tls)", CP_WHO(s),
+			SSL_get_version(ks->ssl), SSL_get_cipher_name(ks->ssl));
 }
 
 /*
@@ -243,6 +274,7 @@ static void first_km(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 			snprintf(s->p.user, sizeof(s->p.user), "%.*s",
 				 (int)sizeof(s->p.user) - 1, km->username);
 	}
+	legacy_checks(ctx, s, ks);
 	if (!s->p.auth_failed)
 		negotiate(ctx, s, &occ);
 	if (s->p.auth_failed)

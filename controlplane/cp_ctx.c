@@ -44,9 +44,10 @@ static int join_ciphers(const struct cfg_vpn *v, char *out, size_t len)
 	for (unsigned i = 0; i < v->n_ciphers; i++) {
 		struct ovpn_kdf_cipher c;
 
-		/* The data plane runs AEAD ciphers only. */
-		if (ovpn_kdf_cipher_lookup(v->data_ciphers[i], NULL, &c) != 0 || !c.aead)
-			continue;
+		/* The config accepts only ciphers the data plane runs, and every
+		 * one of them is offered: one it cannot describe is an error. */
+		if (ovpn_kdf_cipher_lookup(v->data_ciphers[i], v->auth, &c) != 0)
+			return -EINVAL;
 		used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ":" : "",
 					 v->data_ciphers[i]);
 	}
@@ -112,10 +113,10 @@ int cp_ctx_open(struct cp_ctx *ctx, const struct sl_config *cfg, char *err, size
 	pthread_mutex_init(&ctx->out_lock, NULL);
 	pthread_mutex_init(&ctx->users_lock, NULL);
 	if (join_ciphers(&cfg->vpn, ctx->data_ciphers, sizeof(ctx->data_ciphers)) != 0) {
-		snprintf(err, len, "vpn.data_ciphers: no AEAD cipher the data plane can run");
+		snprintf(err, len, "vpn.data_ciphers: a cipher the data plane cannot run");
 		return -EINVAL;
 	}
-	ctx->tls = cp_tls_new(&cfg->pki, err, len);
+	ctx->tls = cp_tls_new(&cfg->pki, cfg->ctl.legacy_tls, err, len);
 	if (ctx->tls == NULL)
 		return -EINVAL;
 	ctx->keys = cp_wrapkeys_load(&cfg->pki, err, len);

@@ -41,6 +41,53 @@
 /* Give the client a moment to install the key it derived from our reply. */
 #define CP_SWAP_DELAY_MS	1000
 
+const char *cp_datakeys_cipher_name(uint8_t cipher)
+{
+	static const char *const names[] = {
+		[SL_CIPHER_NONE] = "none", [SL_CIPHER_AES_128_GCM] = "AES-128-GCM",
+		[SL_CIPHER_AES_256_GCM] = "AES-256-GCM",
+		[SL_CIPHER_CHACHA20_POLY1305] = "CHACHA20-POLY1305",
+		[SL_CIPHER_AES_128_CBC] = "AES-128-CBC", [SL_CIPHER_AES_256_CBC] = "AES-256-CBC",
+	};
+
+	return cipher < sizeof(names) / sizeof(names[0]) ? names[cipher] : "?";
+}
+
+const char *cp_datakeys_digest_name(uint8_t digest)
+{
+	static const char *const names[] = {
+		[SL_DIGEST_NONE] = "none", [SL_DIGEST_SHA1] = "SHA1",
+		[SL_DIGEST_SHA256] = "SHA256", [SL_DIGEST_SHA512] = "SHA512",
+	};
+
+	return digest < sizeof(names) / sizeof(names[0]) ? names[digest] : "?";
+}
+
+uint8_t cp_datakeys_digest(const struct ovpn_kdf_cipher *kc)
+{
+	if (kc->aead)
+		return SL_DIGEST_NONE;
+	switch (kc->hmac_len) {
+	case 20: return SL_DIGEST_SHA1;
+	case 32: return SL_DIGEST_SHA256;
+	case 64: return SL_DIGEST_SHA512;
+	default: return SL_DIGEST_NONE;
+	}
+}
+
+/* One direction: the cipher key, then the first bytes of the hmac slice,
+ * the AEAD nonce tail or the CBC HMAC key (OpenVPN src/openvpn/crypto.h
+ * struct key; ovpn_kdf.h). */
+static void key_dir(struct sl_key_dir *d, const struct ovpn_kdf_dir *src,
+		    const struct ovpn_kdf_cipher *kc)
+{
+	memcpy(d->key, src->key, kc->key_len);
+	if (kc->aead)
+		memcpy(d->nonce_tail, src->nonce_tail, SL_NONCE_TAIL_LEN);
+	else
+		memcpy(d->hmac, src->hmac, kc->hmac_len);
+}
+
 static void send_key(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 		     const struct ovpn_kdf_keys *keys)
 {
@@ -50,10 +97,9 @@ static void send_key(struct cp_ctx *ctx, struct cp_session *s, struct cp_ks *ks,
 	k->slot = ks->slot;
 	k->key_id = ks->key_id;
 	k->cipher = s->p.sl_cipher;
-	memcpy(k->encrypt.key, keys->tx.key, keys->cipher.key_len);
-	memcpy(k->encrypt.nonce_tail, keys->tx.nonce_tail, SL_NONCE_TAIL_LEN);
-	memcpy(k->decrypt.key, keys->rx.key, keys->cipher.key_len);
-	memcpy(k->decrypt.nonce_tail, keys->rx.nonce_tail, SL_NONCE_TAIL_LEN);
+	k->digest = cp_datakeys_digest(&keys->cipher);
+	key_dir(&k->encrypt, &keys->tx, &keys->cipher);
+	key_dir(&k->decrypt, &keys->rx, &keys->cipher);
 	cp_out_cmd(ctx, s, &c);	/* wipes c */
 }
 
@@ -96,6 +142,11 @@ static int install_peer(struct cp_ctx *ctx, struct cp_session *s)
 	c.u.peer.keepalive_interval = (uint16_t)v->ping;
 	c.u.peer.keepalive_timeout = (uint16_t)(v->ping_restart > 65535 ? 65535 : v->ping_restart);
 	c.u.peer.framing = (uint8_t)s->p.framing;
+	/* No DATA_V2 in IV_PROTO: a pre-2.4 client sends P_DATA_V1 without a
+	 * peer-id (cp_auth.c refused it unless vpn.data_v1), so the data
+	 * plane finds it by its address. */
+	c.u.peer.data_v1 = !ovpn_peerinfo_proto(&s->p.pi, OVPN_IV_PROTO_DATA_V2);
+	c.u.peer.digest = cp_datakeys_digest(&s->p.kc);
 	/* Kept in sl_status.peers: a restarted control plane adopts the peer
 	 * under the name its address follows (the user, else the CN). */
 	c.u.peer.cipher = s->p.sl_cipher;

@@ -3,10 +3,13 @@
  * `sluicectl sessions` and `sluicectl kill USER|ADDRESS` (event loop).
  * One line per session, key-value pairs so scripts can pick fields:
  *
- *   user alice cn alice real 192.0.2.2:41000 vpn 10.10.0.2 cipher AES-256-GCM
+ *   user alice cn alice real 192.0.2.2:41000 vpn 10.10.0.2 transport udp
+ *     cipher AES-256-CBC auth SHA256 framing comp-lzo
  *     since 2026-11-22T10:00:00Z bytes-in 1234 bytes-out 5678 key-id 1 peer-id 0
  *
- * (one line in the output). Byte counters come from the data plane
+ * (one line in the output). auth is the CBC HMAC digest ("-" for AEAD
+ * ciphers); framing is the compression framing the client was given
+ * (none, comp-lzo, stub, stub-v2; "-" for an adopted session). Byte counters come from the data plane
  * (sl_status.peers, written by the peer's owner lcore). A session adopted
  * from a previous control plane (cp_adopt.c) ends with "state adopted";
  * its cn is "-" when it logged in with a user name (not kept). A
@@ -22,6 +25,7 @@
 #include <time.h>
 
 #include "cp_adopt.h"
+#include "cp_datakeys.h"
 #include "cp_listing.h"
 #include "cp_work.h"
 #include "sl_log.h"
@@ -44,17 +48,30 @@ static const char *v2meta_str(const struct cp_session *s, char *buf, size_t len)
 	return buf;
 }
 
+/* enum sl_framing as `sluicectl sessions` shows it. */
+static const char *framing_name(unsigned f)
+{
+	static const char *const names[] = {
+		[SL_FRAMING_NONE] = "none", [SL_FRAMING_COMP_LZO] = "comp-lzo",
+		[SL_FRAMING_STUB] = "stub", [SL_FRAMING_STUB_V2] = "stub-v2",
+	};
+
+	return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
+}
+
 static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t len)
 {
 	const struct sl_status *st = cp->dp.status;
 	struct cp_session_info i;
 	char real[SL_ENDPOINT_STRLEN], vpn[16], since[32], meta[CP_V2META_HEX];
 	uint64_t in = 0, out = 0;
+	bool tcp;
 	time_t t;
 
 	pthread_mutex_lock(&s->lock);
 	i = s->info;
 	sl_endpoint_str(&s->peer, real, sizeof(real));
+	tcp = s->peer.transport == SL_TRANSPORT_TCP;
 	pthread_mutex_unlock(&s->lock);
 	if (!i.established)
 		return snprintf(buf, len, "state handshake real %s\n", real);
@@ -64,10 +81,13 @@ static int one_line(const struct cp *cp, struct cp_session *s, char *buf, size_t
 	}
 	t = (time_t)i.since;
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return snprintf(buf, len, "user %s cn %s real %s vpn %s cipher %s since %s "
+	return snprintf(buf, len, "user %s cn %s real %s vpn %s transport %s cipher %s "
+			"auth %s framing %s since %s "
 			"bytes-in %lu bytes-out %lu key-id %u peer-id %u%s%s\n",
 			i.user[0] ? SL_ESC(i.user) : "-", i.cn[0] ? SL_ESC(i.cn) : "-", real,
-			cfg_ip_str(i.vpn_ip, vpn, sizeof(vpn)), i.cipher, since,
+			cfg_ip_str(i.vpn_ip, vpn, sizeof(vpn)), tcp ? "tcp" : "udp", i.cipher,
+			i.digest ? cp_datakeys_digest_name(i.digest) : "-",
+			s->adopted ? "-" : framing_name(i.framing), since,
 			(unsigned long)in, (unsigned long)out, i.key_id, i.peer_id,
 			v2meta_str(s, meta, sizeof(meta)), s->adopted ? " state adopted" : "");
 }

@@ -342,6 +342,8 @@ void cp_session_update_info(struct cp_session *s)
 	snprintf(i->cn, sizeof(i->cn), "%s", s->p.cn);
 	snprintf(i->user, sizeof(i->user), "%s", s->p.user);
 	snprintf(i->cipher, sizeof(i->cipher), "%s", s->p.cipher);
+	i->digest = cp_datakeys_digest(&s->p.kc);
+	i->framing = (uint8_t)s->p.framing;
 	i->vpn_ip = s->p.vpn_ip;
 	i->peer_id = s->p.installed ? s->p.peer_id : UINT32_MAX;
 	i->key_id = s->p.ks ? s->p.ks->key_id : 0;

@@ -96,6 +96,8 @@ struct cp_session_info {
 	char cn[CP_NAME_MAX];
 	char user[CP_NAME_MAX];
 	char cipher[32];
+	uint8_t digest;			/* enum sl_digest: CBC's HMAC, NONE for AEAD */
+	uint8_t framing;		/* enum sl_framing */
 	uint32_t vpn_ip;
 	uint32_t peer_id;		/* UINT32_MAX until installed */
 	uint8_t key_id;

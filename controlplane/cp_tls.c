@@ -30,6 +30,7 @@ struct cp_tls {
 	pthread_mutex_t lock;		/* guards ctx and the CRL stamp */
 	SSL_CTX *ctx;
 	const struct cfg_pki *pki;
+	bool legacy;			/* control.legacy_tls */
 	struct timespec crl_mtime;
 	off_t crl_size;
 };
@@ -80,9 +81,38 @@ static int load_identity(SSL_CTX *ctx, const struct cfg_pki *pki, char *err, siz
 	return 0;
 }
 
+/*
+ * control.legacy_tls, for OpenVPN 2.3 clients built on OpenSSL 0.9.8/1.0
+ * (their log: "TLSv1, cipher TLSv1/SSLv3 DHE-RSA-AES256-SHA"): TLS 1.0 and
+ * 1.1 allowed, the SHA-1 CBC suites with DHE-RSA and RSA key exchange,
+ * DH parameters sized to the server key (SSL_CTX_set_dh_auto). OpenSSL 3
+ * allows TLS below 1.2 (SHA-1 and MD5 in its PRF and signatures) only at
+ * security level 0, so that is the level with it on. Those suites need an
+ * RSA server key: anything else is refused here, at start.
+ */
+static int legacy_tls(SSL_CTX *ctx, const struct cfg_pki *pki, char *err, size_t len)
+{
+	EVP_PKEY *key = SSL_CTX_get0_privatekey(ctx);
+
+	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		snprintf(err, len, "control.legacy_tls: pki.key %s must be an RSA key "
+			 "(the DHE-RSA and RSA suites of pre-2.4 clients)", pki->key);
+		return -EINVAL;
+	}
+	SSL_CTX_set_security_level(ctx, 0);
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "DEFAULT:DHE-RSA-AES256-SHA:DHE-RSA-AES128-SHA:"
+				    "AES256-SHA:AES128-SHA:@SECLEVEL=0") != 1 ||
+	    SSL_CTX_set_dh_auto(ctx, 1) != 1) {
+		ssl_error("control.legacy_tls", "", err, len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int verify_cb(int ok, X509_STORE_CTX *x);
 
-static SSL_CTX *ctx_build(const struct cfg_pki *pki, char *err, size_t len)
+static SSL_CTX *ctx_build(const struct cfg_pki *pki, bool legacy, char *err, size_t len)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -97,6 +127,7 @@ static SSL_CTX *ctx_build(const struct cfg_pki *pki, char *err, size_t len)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	if (load_identity(ctx, pki, err, len) != 0 ||
+	    (legacy && legacy_tls(ctx, pki, err, len) != 0) ||
 	    (pki->crl[0] != '\0' && load_crl(ctx, pki->crl, err, len) != 0)) {
 		SSL_CTX_free(ctx);
 		return NULL;
@@ -119,7 +150,7 @@ static bool crl_changed(struct cp_tls *t)
 	return true;
 }
 
-struct cp_tls *cp_tls_new(const struct cfg_pki *pki, char *err, size_t errlen)
+struct cp_tls *cp_tls_new(const struct cfg_pki *pki, bool legacy, char *err, size_t errlen)
 {
 	struct cp_tls *t = calloc(1, sizeof(*t));
 
@@ -128,9 +159,10 @@ struct cp_tls *cp_tls_new(const struct cfg_pki *pki, char *err, size_t errlen)
 		return NULL;
 	}
 	t->pki = pki;
+	t->legacy = legacy;
 	pthread_mutex_init(&t->lock, NULL);
 	crl_changed(t);
-	t->ctx = ctx_build(pki, err, errlen);
+	t->ctx = ctx_build(pki, legacy, err, errlen);
 	if (t->ctx == NULL) {
 		cp_tls_free(t);
 		return NULL;
@@ -163,7 +195,7 @@ int cp_tls_reload(struct cp_tls *t, char *err, size_t errlen)
 
 	if (!crl_changed(t))
 		return 0;
-	fresh = ctx_build(t->pki, err, errlen);
+	fresh = ctx_build(t->pki, t->legacy, err, errlen);
 	if (fresh == NULL)
 		return -EINVAL;	/* keep serving with the previous CRL */
 	pthread_mutex_lock(&t->lock);

@@ -35,7 +35,8 @@ struct cp_tls_peer {
 	struct cp_cert_id id;		/* the leaf's serial and issuer */
 };
 
-struct cp_tls *cp_tls_new(const struct cfg_pki *pki, char *err, size_t errlen);
+/* legacy: control.legacy_tls (TLS 1.0+, SHA-1 suites; RSA key required). */
+struct cp_tls *cp_tls_new(const struct cfg_pki *pki, bool legacy, char *err, size_t errlen);
 void cp_tls_free(struct cp_tls *t);
 /* A server-side TLS object for a new key state. */
 SSL *cp_tls_ssl_new(struct cp_tls *t);

@@ -103,19 +103,27 @@ static int walk_server(const char *server, const char *clist,
 	return 0;
 }
 
-/* Step 3: no match. Fallback only for clients that told us nothing. */
-static int no_match(const char *clist, const char *occ, const char *fallback,
+/*
+ * Step 3: no match. The fallback serves clients without a cipher list
+ * (2.3, 2.4 without NCP), as OpenVPN 2.6's data-ciphers-fallback
+ * (multi.c multi_client_set_protocol_options); unlike OpenVPN, not when
+ * their OCC string names another cipher, which they would use whatever we
+ * chose: refused here rather than a data channel that fails every HMAC.
+ */
+static int no_match(const char *clist, bool listed, const char *occ, const char *fallback,
 		    struct ovpn_ncp_result *res, const char **reason)
 {
+	bool fb = fallback != NULL && fallback[0] != '\0';
 	const char *why;
 
-	if (clist[0] != '\0')
+	if (clist[0] != '\0' || listed)
 		why = "no common cipher between server and client lists";
-	else if (occ != NULL)
-		why = "client's OCC cipher is not in data-ciphers";
-	else if (fallback != NULL && fallback[0] != '\0')
+	else if (fb && (occ == NULL || strcasecmp(occ, fallback) == 0))
 		return set_result(res, fallback, strlen(fallback),
 				  OVPN_NCP_SRC_FALLBACK);
+	else if (occ != NULL)
+		why = fb ? "client's OCC cipher is neither in data-ciphers nor the fallback" :
+			   "client's OCC cipher is not in data-ciphers";
 	else
 		why = "no NCP or OCC cipher data received from peer";
 	if (reason != NULL)
@@ -147,7 +155,8 @@ int ovpn_ncp_select(const char *server_ciphers, const struct ovpn_peerinfo *pi,
 	rc = walk_server(server_ciphers, clist, lsrc,
 			 lsrc == OVPN_NCP_SRC_IV_CIPHERS ? NULL : occ_cipher, res);
 	if (rc == 0)
-		rc = no_match(clist, occ_cipher, fallback, res, reason);
+		rc = no_match(clist, lsrc == OVPN_NCP_SRC_IV_CIPHERS, occ_cipher, fallback, res,
+			      reason);
 	else if (rc > 0)
 		rc = 0;
 	if (rc == -EINVAL && reason != NULL)

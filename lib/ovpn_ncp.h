@@ -13,8 +13,8 @@
  *   walk the server's data-ciphers in order; the first entry that is in
  *   the client list wins; without IV_CIPHERS an entry equal to the
  *   client's OCC "cipher" also wins (2.3/2.4 clients);
- *   no winner, and the client gave neither a list nor an OCC cipher:
- *   data-ciphers-fallback if configured;
+ *   no winner, and the client gave no list and either no OCC cipher or
+ *   the fallback's: data-ciphers-fallback if configured;
  *   otherwise fail: AUTH_FAILED,Data channel cipher negotiation failed
  *   (no shared cipher).
  *

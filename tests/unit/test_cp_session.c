@@ -95,6 +95,7 @@ static int setup(void)
 	snprintf(cfg.vpn.data_ciphers[0], sizeof(cfg.vpn.data_ciphers[0]), "AES-256-GCM");
 	snprintf(cfg.vpn.data_ciphers[1], sizeof(cfg.vpn.data_ciphers[1]), "AES-128-GCM");
 	cfg.vpn.n_ciphers = 2;
+	snprintf(cfg.vpn.auth, sizeof(cfg.vpn.auth), "SHA1");
 	ctx.now_ms = test_now;
 	CHECK_EQ(cp_ctx_open(&ctx, &cfg, err, sizeof(err)), 0);
 	CHECK_STR(ctx.data_ciphers, "AES-256-GCM:AES-128-GCM");
@@ -1171,6 +1172,117 @@ static int test_user_removed(void)
 	return 0;
 }
 
+/* An older client's key method 2 message: peer-info PI and OCC string OPTS. */
+static int send_km_old(struct tcl *c, const char *pi, const char *opts)
+{
+	struct ovpn_km_client km = { 0 };
+	uint8_t buf[2048];
+	int n;
+
+	RAND_bytes(km.pre_master, sizeof(km.pre_master));
+	RAND_bytes(km.random1, sizeof(km.random1));
+	RAND_bytes(km.random2, sizeof(km.random2));
+	snprintf(km.options, sizeof(km.options), "%s", opts);
+	n = ovpn_km_build_client(&km, NULL, NULL, pi, buf, sizeof(buf));
+	CHECK(n > 0);
+	CHECK_EQ(SSL_write(c->ssl, buf, n), n);
+	return 0;
+}
+
+#define OPTS_CBC "V4,dev-type tun,link-mtu 1570,tun-mtu 1500,proto UDPv4,comp-lzo," \
+		 "cipher AES-256-CBC,auth SHA256,keysize 256,key-method 2,tls-client"
+
+/* Only the first H bytes of a CBC key's hmac field are key material. */
+static bool hmac_field_ok(const struct sl_key_dir *d, size_t h)
+{
+	uint8_t acc = 0, rest = 0;
+
+	for (size_t i = 0; i < h; i++)
+		acc |= d->hmac[i];
+	for (size_t i = h; i < sizeof(d->hmac); i++)
+		rest |= d->hmac[i];
+	return acc != 0 && rest == 0;
+}
+
+/*
+ * The Scalingo-style profile on a 2.4 client without NCP (IV_PROTO 2: no
+ * IV_CIPHERS, no IV_NCP, no EKM; OCC "cipher AES-256-CBC", "comp-lzo"), an
+ * AEAD-only vpn.data_ciphers, vpn.cipher AES-256-CBC and vpn.auth SHA256:
+ * the fallback, its keys by the TLS PRF with SHA256 HMAC keys, P_DATA_V2
+ * (DATA_V2 bit), comp-lzo framing.
+ */
+static int test_fallback_cipher(void)
+{
+	struct tcl c;
+
+	now_ms = 13000000;
+	snprintf(cfg.vpn.cipher, sizeof(cfg.vpn.cipher), "AES-256-CBC");
+	snprintf(cfg.vpn.auth, sizeof(cfg.vpn.auth), "SHA256");
+	CHECK_EQ(cl_tls(&c), 0);
+	CHECK_EQ(send_km_old(&c, "IV_VER=2.4.12\nIV_PROTO=2\n", OPTS_CBC), 0);
+	cl_until(&c, 2);
+	CHECK_EQ(c.n_cmds, 2);
+	CHECK_EQ(c.peer_new.u.peer.cipher, SL_CIPHER_AES_256_CBC);
+	CHECK_EQ(c.peer_new.u.peer.digest, SL_DIGEST_SHA256);
+	CHECK_EQ(c.peer_new.u.peer.data_v1, 0);
+	CHECK_EQ(c.peer_new.u.peer.framing, SL_FRAMING_COMP_LZO);
+	CHECK_EQ(c.key_new.u.key.cipher, SL_CIPHER_AES_256_CBC);
+	CHECK_EQ(c.key_new.u.key.digest, SL_DIGEST_SHA256);
+	CHECK(hmac_field_ok(&c.key_new.u.key.encrypt, 32));
+	CHECK(hmac_field_ok(&c.key_new.u.key.decrypt, 32));
+	CHECK(memcmp(c.key_new.u.key.encrypt.hmac, c.key_new.u.key.decrypt.hmac, 32) != 0);
+	cl_free(&c);
+	cfg.vpn.cipher[0] = '\0';
+	snprintf(cfg.vpn.auth, sizeof(cfg.vpn.auth), "SHA1");
+	return 0;
+}
+
+/*
+ * A 2.3 client (no IV_PROTO: P_DATA_V1 without a peer-id) is refused with
+ * vpn.data_v1 false; with it true its peer is a P_DATA_V1 peer. Its OCC
+ * cipher names another cipher than the fallback: refused too.
+ */
+static int test_pre24_client(void)
+{
+	char log[8192];
+	struct tcl c;
+
+	now_ms = 14000000;
+	snprintf(cfg.vpn.cipher, sizeof(cfg.vpn.cipher), "AES-256-CBC");
+	log_begin();
+	CHECK_EQ(cl_tls(&c), 0);
+	CHECK_EQ(send_km_old(&c, "IV_VER=2.3.18\nIV_PLAT=linux\n", OPTS_CBC), 0);
+	cl_until_end(&c);
+	log_end(log, sizeof(log));
+	CHECK_EQ(c.end, CP_END_AUTH);
+	CHECK_EQ(c.n_cmds, 0);
+	CHECK(strstr(log, "pre-2.4 client (P_DATA_V1, no peer-id) and vpn.data_v1 is false") != NULL);
+	cl_free(&c);
+
+	cfg.vpn.data_v1 = true;
+	now_ms += 60000;
+	CHECK_EQ(cl_tls(&c), 0);
+	CHECK_EQ(send_km_old(&c, "IV_VER=2.3.18\nIV_PLAT=linux\n", OPTS_CBC), 0);
+	cl_until(&c, 2);
+	CHECK_EQ(c.n_cmds, 2);
+	CHECK_EQ(c.peer_new.u.peer.data_v1, 1);
+	CHECK_EQ(c.key_new.u.key.cipher, SL_CIPHER_AES_256_CBC);
+	CHECK_EQ(c.key_new.u.key.digest, SL_DIGEST_SHA1);	/* vpn.auth default */
+	cl_free(&c);
+
+	now_ms += 60000;
+	CHECK_EQ(cl_tls(&c), 0);
+	CHECK_EQ(send_km_old(&c, "IV_VER=2.3.18\n", "V4,dev-type tun,cipher BF-CBC,auth SHA1,"
+			     "keysize 128,key-method 2,tls-client"), 0);
+	cl_until_end(&c);
+	CHECK_EQ(c.end, CP_END_AUTH);
+	CHECK_EQ(c.n_cmds, 0);
+	cl_free(&c);
+	cfg.vpn.data_v1 = false;
+	cfg.vpn.cipher[0] = '\0';
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "stateless cookie, then a session at msg-id 1", test_cookie },
 	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
@@ -1201,6 +1313,9 @@ static const struct sl_test_case cases[] = {
 	  "stays, a reconnect is refused", test_crl_revoked },
 	{ "user store change: a removed user's live session ends with HALT, another "
 	  "stays, VPN access off ends too, a changed hash ends too", test_user_removed },
+	{ "pre-NCP client, no IV_CIPHERS: the fallback cipher, CBC keys by PRF",
+	  test_fallback_cipher },
+	{ "pre-2.4 client: P_DATA_V1 peer only with vpn.data_v1", test_pre24_client },
 	{ NULL, NULL }
 };
 

@@ -50,8 +50,8 @@ static const struct ncp_case cases_tab[] = {
 	/* 9: 2.3 client: no NCP, OCC cipher in data-ciphers */
 	{ "AES-256-GCM:AES-256-CBC", "IV_VER=2.3.18\n", "AES-256-CBC", NULL, 0,
 	  "AES-256-CBC", OVPN_NCP_SRC_OCC, false },
-	/* 10: 2.3 client, OCC cipher not allowed, fallback not used */
-	{ SRV_DEFAULT, "IV_VER=2.3.18\n", "BF-CBC", "BF-CBC", -ENOENT, NULL, 0,
+	/* 10: 2.3 client, OCC cipher neither allowed nor the fallback */
+	{ SRV_DEFAULT, "IV_VER=2.3.18\n", "BF-CBC", "AES-256-CBC", -ENOENT, NULL, 0,
 	  false },
 	/* 11: client told nothing, fallback configured */
 	{ SRV_DEFAULT, "IV_VER=2.3.18\n", NULL, "AES-256-CBC", 0, "AES-256-CBC",
@@ -76,6 +76,14 @@ static const struct ncp_case cases_tab[] = {
 	{ "", "IV_CIPHERS=AES-256-GCM\n", NULL, NULL, -ENOENT, NULL, 0, false },
 	/* 19: empty OCC cipher is the same as none -> fallback */
 	{ SRV_DEFAULT, NULL, "", "AES-128-GCM", 0, "AES-128-GCM",
+	  OVPN_NCP_SRC_FALLBACK, false },
+	/* 20: the profile "cipher AES-256-CBC" on a 2.3 client, an AEAD-only
+	 * data-ciphers and that fallback: the fallback (any spelling) */
+	{ SRV_DEFAULT, "IV_VER=2.3.18\n", "aes-256-cbc", "AES-256-CBC", 0, "AES-256-CBC",
+	  OVPN_NCP_SRC_FALLBACK, false },
+	/* 21: a 2.4 client without NCP and without peer-info ciphers, no OCC
+	 * cipher either: the fallback, not pushed */
+	{ SRV_DEFAULT, "IV_VER=2.4.0\nIV_PROTO=2\n", NULL, "AES-128-CBC", 0, "AES-128-CBC",
 	  OVPN_NCP_SRC_FALLBACK, false },
 };
 
@@ -125,6 +133,8 @@ static int test_reasons(void)
 	CHECK_STR(why, "no NCP or OCC cipher data received from peer");
 	CHECK_EQ(ovpn_ncp_select("X", NULL, "Y", NULL, &res, &why), -ENOENT);
 	CHECK_STR(why, "client's OCC cipher is not in data-ciphers");
+	CHECK_EQ(ovpn_ncp_select("X", NULL, "Y", "Z", &res, &why), -ENOENT);
+	CHECK_STR(why, "client's OCC cipher is neither in data-ciphers nor the fallback");
 	CHECK_EQ(ovpn_peerinfo_parse("IV_CIPHERS=Y", 12, &pi, NULL), 0);
 	CHECK_EQ(ovpn_ncp_select("X", &pi, NULL, NULL, &res, &why), -ENOENT);
 	CHECK_STR(why, "no common cipher between server and client lists");
