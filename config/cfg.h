@@ -83,6 +83,7 @@ struct cfg_static {
 
 struct cfg_vpn {
 	uint16_t listen_port;
+	uint16_t tcp_port;		/* TCP transport (dp_exc.h), 0 = off */
 	struct cfg_prefix pool;
 	char data_ciphers[CFG_MAX_CIPHERS][32];
 	unsigned n_ciphers;

@@ -504,6 +504,8 @@ const struct cfg_key cfg_schema[] = {
 	GROUP("vpn", REQUIRED),
 	{ "vpn.listen_port", INT, set_uint, F(vpn.listen_port), 1, 65535, "1194",
 	  "a UDP port 1..65535" },
+	{ "vpn.tcp_port", INT, set_uint, F(vpn.tcp_port), 0, 65535, "0",
+	  "a TCP port 1..65535, or 0 for no TCP transport" },
 	{ "vpn.pool", STR, set_prefix, F(vpn.pool), 0, 0, NULL,
 	  "an IPv4 subnet like \"10.10.0.0/24\"", REQUIRED },
 	{ "vpn.data_ciphers", ARRAY, set_ciphers, F(vpn.data_ciphers), 0, 0,

@@ -20,6 +20,7 @@
 struct cp_admin;
 struct cp_admit;
 struct cp_api_users;
+struct cp_tcp;
 
 struct cp {
 	const struct sl_config *cfg;
@@ -30,6 +31,7 @@ struct cp {
 	uint64_t started;
 	struct cp_ctx ctx;
 	struct cp_admit *admit;
+	struct cp_tcp *tcp;		/* the TCP transport (cp_tcp.c), NULL when off */
 	struct cp_table sessions;
 	struct cp_out *backlog, *backlog_tail;	/* commands waiting for sl_cmd room */
 	/* Outputs held until the data plane has run the key commands before them. */

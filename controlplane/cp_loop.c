@@ -28,6 +28,7 @@
 #include "cp_loop.h"
 #include "cp_out.h"
 #include "cp_pool.h"
+#include "cp_tcp.h"
 #include "cp_tls.h"
 #include "cp_users.h"
 #include "cp_work.h"
@@ -64,6 +65,12 @@ static void packet_send(struct cp *cp, const struct cp_pkt *p)
 	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, p->len) : NULL;
 	struct sl_cp_meta *meta;
 
+	if (p->peer.transport == SL_TRANSPORT_TCP) {	/* written on its connection */
+		rte_pktmbuf_free(m);
+		cp_tcp_send(cp->tcp, &p->peer, p->data, p->len);
+		cp_count(&cp->ctx, CP_ST_PKTS_OUT);
+		return;
+	}
 	if (b == NULL) {
 		rte_pktmbuf_free(m);
 		cp_count(&cp->ctx, CP_ST_DROP_NO_MBUF);
@@ -295,20 +302,34 @@ static void dispatch(struct cp *cp, struct cp_pkt *p, uint64_t now)
 	admit(cp, p, s, now);
 }
 
+void cp_loop_packet(struct cp *cp, const uint8_t *d, size_t len, const struct sl_endpoint *from,
+		    const uint8_t mac[6], uint64_t now)
+{
+	struct cp_pkt *p = NULL;
+
+	if (len > OVPN_CTRL_HDR_LEN && len <= CP_PKT_MAX)
+		p = cp_pkt_new(d, len, from, mac);
+	else
+		cp_count(&cp->ctx, CP_ST_DROP_SHORT);
+	if (p != NULL)
+		dispatch(cp, p, now);
+}
+
 static void input(struct cp *cp, struct rte_mbuf *m, uint64_t now)
 {
 	const struct sl_cp_meta *meta = rte_mbuf_to_priv(m);
-	struct cp_pkt *p = NULL;
 
-	if (meta->payload_len > OVPN_CTRL_HDR_LEN && meta->payload_len <= CP_PKT_MAX &&
-	    (uint32_t)meta->payload_off + meta->payload_len <= rte_pktmbuf_data_len(m))
-		p = cp_pkt_new(rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->payload_off),
-			       meta->payload_len, &meta->peer, meta->mac);
+	/* A TCP peer's encrypted packet, for its connection (cp_tcp.h). */
+	if (meta->peer.transport == SL_TRANSPORT_TCP) {
+		cp_tcp_from_dp(cp->tcp, m);
+		return;
+	}
+	if ((uint32_t)meta->payload_off + meta->payload_len <= rte_pktmbuf_data_len(m))
+		cp_loop_packet(cp, rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->payload_off),
+			       meta->payload_len, &meta->peer, meta->mac, now);
 	else
 		cp_count(&cp->ctx, CP_ST_DROP_SHORT);
 	rte_pktmbuf_free(m);
-	if (p != NULL)
-		dispatch(cp, p, now);
 }
 
 static void poll_packets(struct cp *cp, uint64_t now)
@@ -473,6 +494,7 @@ void cp_loop_poll(struct cp *cp)
 
 	backlog_flush(cp);
 	poll_packets(cp, now);
+	cp_tcp_poll(cp->tcp, now);
 	cp_dp_poll(&cp->dp);
 	drain_outputs(cp, false);
 	timers(cp, now);
@@ -503,6 +525,11 @@ int cp_loop_init(struct cp *cp)
 	ctx->work = cp_work_start(ctx, cp->cfg->ctl.tls_workers);
 	if (ctx->work == NULL) {
 		SL_ERR("cannot start the TLS worker threads");
+		cp_loop_fini(cp);
+		return -1;
+	}
+	if (cp_tcp_open(cp, &cp->tcp, err, sizeof(err)) != 0) {
+		SL_ERR("%s", err);
 		cp_loop_fini(cp);
 		return -1;
 	}
@@ -551,5 +578,7 @@ void cp_loop_fini(struct cp *cp)
 	cp->backlog = cp->backlog_tail = NULL;
 	cp_admit_free(cp->admit);
 	cp->admit = NULL;
+	cp_tcp_close(cp->tcp);
+	cp->tcp = NULL;
 	cp_ctx_close(ctx);
 }

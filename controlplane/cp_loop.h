@@ -19,5 +19,9 @@ void cp_loop_end(struct cp *cp, struct cp_session *s, enum cp_end why);
 void cp_loop_peer_del(struct cp *cp, uint32_t peer_id, uint8_t reason);
 /* Monotonic ms. */
 uint64_t cp_now_ms(void);
+/* A control packet D of LEN bytes from FROM (next hop MAC) into the loop, as
+ * sl_cp_rx's are: the TCP transport's (cp_tcp.c). */
+void cp_loop_packet(struct cp *cp, const uint8_t *d, size_t len, const struct sl_endpoint *from,
+		    const uint8_t mac[6], uint64_t now);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include <rte_ring.h>
 
+#include "dp_exc.h"
 #include "dp_neigh.h"
 #include "dp_outer.h"
 #include "dp_pkt.h"
@@ -99,6 +100,7 @@ uint16_t dp_cp_poll(struct dp_worker *w)
 
 	if (n == 0)
 		return 0;
+	n = dp_exc_data_in(w, pkts, n);	/* data read from TCP connections */
 	dp_burst_init(&b, pkts, n);
 	for (uint16_t i = 0; i < n; i++)
 		b.v[i] = (uint8_t)cp_out(w, b.pkts[i]);

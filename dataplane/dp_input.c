@@ -19,6 +19,7 @@
 #include <rte_hash.h>
 #include <rte_lpm.h>
 
+#include "dp_exc.h"
 #include "dp_pkt.h"
 #include "ovpn_proto.h"
 
@@ -117,6 +118,8 @@ static int ipv4_input(struct dp_worker *w, const struct dp_port *p, struct rte_m
 		return dp_local_icmp(p, m, ip, w->stats);
 	case IPPROTO_UDP:
 		return udp_input(w, p, m, ip, len);
+	case IPPROTO_TCP:
+		return dp_exc_input(w, p, m, ip, len);	/* vpn.tcp_port, to the kernel */
 	default:
 		return dp_drop_v(SL_DROP_NOT_FOR_US);
 	}
@@ -201,6 +204,7 @@ void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 		case DP_V_FWD_LPM: lpm[n_lpm++] = m; break;
 		case DP_V_DATA_V1: v1[n_v1++] = m; break;
 		case DP_V_DONE: rte_pktmbuf_free(m); break;
+		case DP_V_HELD: break;	/* kept by the exception path (dp_exc.c) */
 		default: dp_drop(w, m, v); break;
 		}
 	}

@@ -40,7 +40,8 @@ static void keepalive_peer(struct dp_worker *w, struct dp_peer *p)
 	}
 	reraise_pending(w, p);
 	if (!p->ka_interval_tsc || w->now_tsc - p->last_tx_tsc < p->ka_interval_tsc ||
-	    dp_peer_tx_key(p) == NULL || rte_is_zero_ether_addr(&p->remote_mac))
+	    dp_peer_tx_key(p) == NULL || (p->remote.transport == SL_TRANSPORT_UDP &&
+					  rte_is_zero_ether_addr(&p->remote_mac)))
 		return;
 	m = rte_pktmbuf_alloc(w->dp->pool);
 	if (m == NULL) {
@@ -50,6 +51,8 @@ static void keepalive_peer(struct dp_worker *w, struct dp_peer *p)
 	d = (uint8_t *)rte_pktmbuf_append(m, OVPN_PING_LEN);
 	ovpn_inband_ping_build(d, OVPN_PING_LEN);
 	r = dp_encap(w, p, m);
+	if (r == DP_V_HELD)
+		return;	/* a TCP peer's: the control plane has it */
 	if (r != DP_V_OK) {
 		dp_drop(w, m, r);
 		return;

@@ -20,15 +20,15 @@
 #define DP_STATUS_EVERY		100	/* polls between NIC stats reads */
 
 /*
- * What this data plane can carry: IPv4 addresses, UDP transport. The API
- * has room for IPv6 and TCP; until they are implemented such commands are
- * refused (and counted as bad), never half-installed.
+ * What this data plane can carry: IPv4 addresses, UDP and TCP transport
+ * (dp_exc.h). The API has room for IPv6; until it is implemented such
+ * commands are refused (and counted as bad), never half-installed.
  */
 static int peer_supported(const struct sl_cmd_peer *p)
 {
 	if (p->remote.addr.family != SL_AF_INET || p->vpn.family != SL_AF_INET)
 		return -EAFNOSUPPORT;
-	if (p->remote.transport != SL_TRANSPORT_UDP)
+	if (p->remote.transport != SL_TRANSPORT_UDP && p->remote.transport != SL_TRANSPORT_TCP)
 		return -EPROTONOSUPPORT;
 	return 0;
 }

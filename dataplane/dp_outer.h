@@ -20,6 +20,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "dp_exc.h"
 #include "dp_pkt.h"
 
 /* The most header room dp_outer_push() needs (Ethernet + IPv4 + UDP). */
@@ -89,8 +90,10 @@ static inline int dp_outer_push(struct dp_worker *w, struct rte_mbuf *m,
 			return dp_outer_udp4(w, m, to, nh, flags);
 		/* SL_AF_INET6: a dp_outer_udp6() goes here. */
 		return dp_drop_v(SL_DROP_NOT_IP);
+	case SL_TRANSPORT_TCP:
+		/* The control plane writes it on the connection (dp_exc.h). */
+		return dp_exc_to_cp(w, m, to);
 	default:
-		/* SL_TRANSPORT_TCP: the stream builders go here. */
 		return dp_drop_v(SL_DROP_BAD_HEADER);
 	}
 }

@@ -217,6 +217,8 @@ static int peer_new(struct dp *dp, const struct sl_cmd *c)
 	p->owner = (uint16_t)(c->peer_id % dp->n_workers);
 	p->vpn_ip = c->u.peer.vpn.v4;
 	p->remote = sl_endpoint_udp4(c->u.peer.remote.addr.v4, c->u.peer.remote.port);
+	p->remote.transport = c->u.peer.remote.transport;
+	p->remote.conn = c->u.peer.remote.conn;
 	memcpy(p->remote_mac.addr_bytes, c->u.peer.remote_mac, RTE_ETHER_ADDR_LEN);
 	p->last_rx_tsc = p->last_tx_tsc = rte_rdtsc();
 	p->stats = &dp->peer_stats[c->peer_id];

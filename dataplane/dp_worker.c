@@ -19,6 +19,7 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp_exc.h"
 #include "dp_pkt.h"
 
 void dp_tx_flush(struct dp_worker *w, int port)
@@ -150,7 +151,7 @@ static uint16_t poll_rings(struct dp_worker *w)
 					     dp->burst, NULL);
 	dp_reverse_burst(w, pkts, n);
 	total += n;
-	return total + dp_cp_poll(w);
+	return total + dp_cp_poll(w) + dp_exc_poll(w);
 }
 
 int dp_worker_loop(void *arg)

@@ -24,6 +24,7 @@
 #include "cfg.h"
 #include "cfg_eal.h"
 #include "dp.h"
+#include "dp_exc.h"
 #include "dp_peer.h"
 #include "sl_log.h"
 
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
 		goto eal_cleanup;
 	if (dp_crypto_select(dp) < 0 || dp_shared_workers(dp) < 0 || dp_peers_init(dp) < 0 ||
 	    dp_rules_init(dp) < 0 ||
-	    dp_ports_init(dp) < 0 || dp_crypto_engines(dp->worker, dp->n_workers) < 0 ||
+	    dp_ports_init(dp) < 0 || dp_exc_init(dp) < 0 || dp_crypto_engines(dp->worker, dp->n_workers) < 0 ||
 	    launch_workers(dp) < 0)
 		goto stop;
 	dp_telemetry_init(dp);
@@ -170,6 +171,7 @@ stop:
 	atomic_store_explicit(&dp->quit, true, memory_order_relaxed);
 	rte_eal_mp_wait_lcore();
 	dp_crypto_engines_free(dp->worker, dp->n_workers);
+	dp_exc_stop(dp);
 	dp_ports_stop(dp);
 	dp_rules_free(dp);
 	dp_peers_free(dp);

@@ -51,7 +51,12 @@ struct sl_counter_def {
 	X(CMD_BACKLOG, "cmd-backlog", COUNTER, "commands that waited for room in sl_cmd") \
 	X(TLS_FAIL, "tls-failures", COUNTER, "TLS handshakes that failed") \
 	X(AUTH_FAIL, "auth-failures", COUNTER, "authentication failures") \
-	X(RENEG, "renegotiations", COUNTER, "renegotiations completed")
+	X(RENEG, "renegotiations", COUNTER, "renegotiations completed") \
+	X(TCP_ACCEPTED, "tcp-accepted", COUNTER, "TCP transport connections accepted") \
+	X(TCP_REFUSED, "tcp-refused", COUNTER, "TCP connections closed at once: no free slot") \
+	X(TCP_GARBAGE, "tcp-garbage", COUNTER, "TCP connections closed for bad stream framing") \
+	X(TCP_DROP_FULL, "tcp-drop-full", COUNTER, "packets for a TCP connection whose output queue was full") \
+	X(TCP_DROP_NOCONN, "tcp-drop-noconn", COUNTER, "packets for a TCP connection that is gone")
 
 #define SL_CP_COUNTER_COUNT_(e, name, kind, help) +1
 enum { SL_CP_COUNTERS_N = 0 SL_CP_COUNTERS(SL_CP_COUNTER_COUNT_) };

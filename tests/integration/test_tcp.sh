@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The TCP transport with the real openvpn 2.6 client (proto tcp-client):
+# the data plane steers TCP segments for vpn.tcp_port to the kernel through
+# its tap exception path, the control plane reads the OpenVPN stream
+# (docs/architecture.md, "TCP transport"). Stages: the handshake over TCP,
+# ping and iperf3 TCP both ways to the LAN through the tunnel, UDP left
+# alone (a UDP client beside the TCP one).
+source "$(dirname "$0")/lib.sh"
+sl_require_root
+sl_topology
+sl_pki client1 client2
+SL_CONF=$(sl_config)
+sl_conf_set 'vpn: {' 'tcp_port = 1194;'
+sl_conf_set 'vpn: {' 'keepalive: { ping = 2; ping_restart = 10; };'
+ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
+# Complete checksums on the client's wire: the kernel behind the tap checks them.
+sl_nsc ethtool -K "${P}cv" tx off >/dev/null
+# The kernel of the concentrator's namespace sees the af_packet port's
+# frames too: keep it off them (a NIC bound to DPDK needs none of this):
+# no ARP answers there, and strict reverse-path filtering drops what
+# arrives there for the public address (its replies leave by the tap).
+sl_nsx sysctl -q -w net.ipv4.conf.all.rp_filter=1 "net.ipv4.conf.${P}pub.rp_filter=1" \
+  "net.ipv4.conf.${P}pub.arp_ignore=8"
+LAN=10.20.0.2
+
+sl_dp_start
+# Replies of the kernel's TCP leave through the tap (docs/operations.md).
+sl_nsx ip rule add from 192.0.2.1 lookup 100
+sl_nsx ip route add default dev sluice-tcp table 100
+sl_cp_start
+
+tcp_listening() { sl_nsx ss -ltn | grep -q ':1194 '; }
+stage "the control plane listens on vpn.tcp_port" wait_for 5 tcp_listening
+
+connect_tcp() {
+  rm -f "$SL_TMP/$1.log"
+  sl_client_start "$1" --proto tcp-client --explicit-exit-notify 1 2>/dev/null
+  sl_client_up "$1" 40
+}
+stage "openvpn --proto tcp-client connects" connect_tcp client1
+TCP_PID=$CL_PID
+
+session_tcp() { sl_ctl sessions | grep -q 'client1'; }
+stage "its session is listed" session_tcp
+ping_lan() { sl_nsc ping -c 5 -i 0.2 -W 2 "$LAN" >/dev/null; }
+stage "ping to the LAN through the TCP tunnel" ping_lan
+ping_client() { sl_nsl ping -c 3 -i 0.2 -W 2 10.10.0.2 >/dev/null; }
+stage "ping from the LAN to the client" ping_client
+
+iperf_server() {
+  ip netns exec "${P}l" iperf3 -s -B "$LAN" >"$SL_TMP/iperf3-server.log" 2>&1 &
+  SL_PIDS+=("$!")
+  wait_for 5 sl_nsl bash -c "ss -ltn | grep -q ':5201 '"
+}
+# iperf NAME [options]: 3 s through the tunnel, bytes received > 0.
+iperf() {
+  local name=$1; shift
+  local j=$SL_TMP/iperf-$name.json
+  timeout 30 ip netns exec "${P}c" iperf3 -c "$LAN" -t 3 --connect-timeout 3000 -J "$@" >"$j" 2>&1 ||
+    { tail -20 "$j"; return 1; }
+  python3 - "$j" "$name" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rx = r["end"]["sum_received"]
+print(f"# {sys.argv[2]}: {rx['bits_per_second'] / 1e6:.1f} Mbit/s received, {rx['bytes']} bytes")
+sys.exit(0 if rx["bytes"] > 0 else 1)
+PY
+}
+stage "iperf3 server in the LAN" iperf_server
+stage "iperf3 TCP client -> LAN over the TCP transport" iperf up
+stage "iperf3 TCP LAN -> client (-R) over the TCP transport" iperf down -R
+
+sl_finish
