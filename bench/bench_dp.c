@@ -248,7 +248,6 @@ static struct sl_rule_blob *rule_set(unsigned n)
 /* Publish N rules (-1: none, back to no set); cycles spent, or 0 on failure. */
 static uint64_t publish(int n)
 {
-	struct sl_cmd c = { .type = SL_CMD_RULES_PUBLISH };
 	struct sl_rule_blob *b;
 	uint64_t t0;
 
@@ -260,9 +259,8 @@ static uint64_t publish(int n)
 	}
 	if ((b = rule_set((unsigned)n)) == NULL)
 		return 0;
-	c.u.rules = (uint64_t)(uintptr_t)b;
 	t0 = rte_rdtsc();
-	if (fx_cmd(&c) != 0)
+	if (fx_publish(b) != 0)
 		return 0;
 	return rte_rdtsc() - t0;
 }
@@ -351,13 +349,10 @@ static int64_t publish_under_load(unsigned n, unsigned publishes)
 	if (pthread_create(&t, NULL, load_loop, &l) != 0)
 		return -1;
 	for (unsigned i = 0; i < publishes; i++) {
-		struct sl_cmd c = { .type = SL_CMD_RULES_PUBLISH };
 		struct sl_rule_blob *b = rule_set(n);
 
-		c.u.rules = (uint64_t)(uintptr_t)b;
-		if (b == NULL || fx_cmd(&c) != 0)
+		if (b == NULL || fx_publish(b) != 0)
 			break;
-		dp_rules_poll(&fx.dp);
 	}
 	atomic_store(&l.stop, true);
 	pthread_join(t, NULL);

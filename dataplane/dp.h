@@ -175,9 +175,14 @@ void dp_telemetry_init(const struct dp *dp);
  */
 int dp_rules_init(struct dp *dp);
 void dp_rules_free(struct dp *dp);
-/* SL_CMD_RULES_PUBLISH: the data plane owns BLOB from here on. 0 or -errno. */
-int dp_rules_publish(struct dp *dp, struct sl_rule_blob *blob);
-/* Free sets past their grace period; print the deny log (rate-limited). */
+/*
+ * SL_CMD_RULES_PUBLISH (command CMD_SEQ): the data plane owns BLOB from here
+ * on. DP_CMD_PENDING: handed to the builder thread, dp_rules_poll() makes
+ * it live and answers with SL_EVT_RESULT; else 0 or -errno at once.
+ */
+int dp_rules_publish(struct dp *dp, struct sl_rule_blob *blob, uint32_t cmd_seq);
+/* Publish what the builder finished; free sets past their grace period;
+ * print the deny log (rate-limited). */
 void dp_rules_poll(struct dp *dp);
 /* Hit counters of SLOT summed over workers. */
 void dp_rules_hits(const struct dp *dp, uint32_t slot, struct sl_rule_hits *sum);
@@ -195,7 +200,9 @@ void dp_cleanup_files(const char *file_prefix);
 
 /* dp_mainlcore.c: the main lcore */
 void dp_main_loop(struct dp *dp);
-/* Check and run one command; 0 or -errno (the SL_EVT_RESULT result). */
+/* Check and run one command; 0 or -errno (the SL_EVT_RESULT result), or
+ * DP_CMD_PENDING: the result event comes later (rules publish). */
+#define DP_CMD_PENDING	1
 int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c);
 /* Run every command waiting in sl_cmd, answer each with SL_EVT_RESULT. */
 void dp_cmd_poll(struct dp *dp);

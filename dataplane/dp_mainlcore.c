@@ -67,7 +67,7 @@ int dp_cmd_exec(struct dp *dp, const struct sl_cmd *c)
 	if (rc != 0 || c->type == SL_CMD_NOP)
 		return rc;
 	if (c->type == SL_CMD_RULES_PUBLISH)
-		return dp_rules_publish(dp, (struct sl_rule_blob *)(uintptr_t)c->u.rules);
+		return dp_rules_publish(dp, (struct sl_rule_blob *)(uintptr_t)c->u.rules, c->seq);
 	return dp_peer_cmd(dp, c);
 }
 
@@ -101,6 +101,8 @@ void dp_cmd_poll(struct dp *dp)
 		};
 
 		e.result = dp_cmd_exec(dp, &c);
+		if (e.result == DP_CMD_PENDING)
+			continue;	/* answered by dp_rules_poll() */
 		if (e.result == 0)
 			dp->status->cmds_done++;
 		else

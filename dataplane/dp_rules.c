@@ -25,12 +25,14 @@
  * control plane publishes the configured rules and default policy as soon
  * as it attaches (docs/architecture.md, "Access rules").
  *
- * Publish (SL_CMD_RULES_PUBLISH, main lcore): dp_acl_build() from the blob,
- * one release store of the new set's pointer, then the old set waits for
- * an rte_rcu_qsbr grace period (every worker reports quiescent once per loop
- * iteration, dp_worker.c) and is freed by dp_rules_poll(). Workers never
- * wait; a flow of a rule the change does not touch passes its re-check and
- * loses nothing.
+ * Publish (SL_CMD_RULES_PUBLISH, main lcore): the blob goes to the builder
+ * thread (dp_acl_build(), seconds for 10 k rules, so the main lcore goes on
+ * answering other commands); when it is built the main lcore (dp_rules_poll)
+ * makes it live with one release store of the new set's pointer and answers
+ * the command; the old set waits for an rte_rcu_qsbr grace period (every
+ * worker reports quiescent once per loop iteration, dp_worker.c) and is
+ * freed by a later dp_rules_poll(). Workers never wait; a flow of a rule
+ * the change does not touch passes its re-check and loses nothing.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -56,6 +58,7 @@
 #define DP_DENY_REC_PER_S	32	/* records a worker queues per second */
 #define DP_DENY_RING		256
 #define DP_RETIRED_MAX		16	/* old sets waiting for their grace period */
+#define DP_JOBS_MAX		4	/* publishes waiting for the builder */
 #define DP_CHUNK		64	/* packets per flow lookup: RTE_HASH_LOOKUP_BULK_MAX */
 
 /* A published rule set. */
@@ -86,9 +89,27 @@ struct dp_deny_rec {
 	char rule[SL_RULE_NAME_MAX];	/* "" = the default policy */
 };
 
-/* Main lcore only (and the telemetry thread under lock). */
+/* A publish on its way: the builder thread turns the blob into a set. */
+struct dp_rules_job {
+	struct sl_rule_blob *blob;	/* the builder's until done */
+	uint32_t cmd_seq;		/* the command's, for its SL_EVT_RESULT */
+	bool done;
+	int rc;
+	struct dp_acl *acl;		/* built; NULL if refused (rc) */
+	char err[160];
+};
+
+/* Main lcore only (and the telemetry thread under lock, the builder under jlock). */
 struct dp_rules_main {
 	uint32_t seq;
+	/* Jobs in command order, jobs[(j_head + i) % DP_JOBS_MAX]. */
+	pthread_t builder;
+	bool builder_up;
+	bool stop;
+	pthread_mutex_t jlock;
+	pthread_cond_t jcond;
+	unsigned j_head, j_n;
+	struct dp_rules_job jobs[DP_JOBS_MAX];
 	unsigned n_retired;
 	struct {
 		struct dp_rules *set;
@@ -387,6 +408,44 @@ void dp_rules_stage(struct dp_worker *w, struct dp_burst *b, enum dp_dir dir)
 
 /* ---- main lcore: set up, publish, reclaim, deny log ---- */
 
+/* The next job not built yet, or NULL. Under jlock. */
+static struct dp_rules_job *job_next(struct dp_rules_main *rm)
+{
+	for (unsigned i = 0; i < rm->j_n; i++) {
+		struct dp_rules_job *j = &rm->jobs[(rm->j_head + i) % DP_JOBS_MAX];
+
+		if (!j->done)
+			return j;
+	}
+	return NULL;
+}
+
+/*
+ * The builder: rte_acl builds take up to seconds for 10 k rules
+ * (bench/RESULTS.md); on their own thread they keep the main lcore
+ * answering commands meanwhile. It only builds; the main lcore publishes.
+ */
+static void *builder_loop(void *arg)
+{
+	struct dp_rules_main *rm = arg;
+	struct dp_rules_job *j;
+
+	pthread_mutex_lock(&rm->jlock);
+	while (!rm->stop) {
+		if ((j = job_next(rm)) == NULL) {
+			pthread_cond_wait(&rm->jcond, &rm->jlock);
+			continue;
+		}
+		pthread_mutex_unlock(&rm->jlock);
+		j->acl = dp_acl_build(j->blob, (int)rte_socket_id(), &j->rc, j->err,
+				      sizeof(j->err));
+		pthread_mutex_lock(&rm->jlock);
+		j->done = true;
+	}
+	pthread_mutex_unlock(&rm->jlock);
+	return NULL;
+}
+
 int dp_rules_init(struct dp *dp)
 {
 	size_t hits = (size_t)dp->n_workers * SL_RULES_MAX * sizeof(struct sl_rule_hits);
@@ -406,6 +465,14 @@ int dp_rules_init(struct dp *dp)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&rm->lock, NULL);
+	pthread_mutex_init(&rm->jlock, NULL);
+	pthread_cond_init(&rm->jcond, NULL);
+	/* Without the thread, publishes are built inline (and block the main lcore). */
+	rm->builder_up = pthread_create(&rm->builder, NULL, builder_loop, rm) == 0;
+	if (rm->builder_up)
+		pthread_setname_np(rm->builder, "sl-rules-build");
+	else
+		SL_WARN("rules: no builder thread: rule sets are built on the main lcore");
 	dp->rule_hits = dp->rule_hits_mz->addr;
 	memset(dp->rule_hits, 0, hits);
 	for (unsigned i = 0; i < dp->n_workers; i++) {
@@ -429,10 +496,33 @@ static void set_free(struct dp_rules *set)
 	rte_free(set);
 }
 
+/* Stop the builder; free what waits in the job list. */
+static void builder_stop(struct dp_rules_main *rm)
+{
+	if (rm->builder_up) {
+		pthread_mutex_lock(&rm->jlock);
+		rm->stop = true;
+		pthread_cond_signal(&rm->jcond);
+		pthread_mutex_unlock(&rm->jlock);
+		pthread_join(rm->builder, NULL);
+		rm->builder_up = false;
+	}
+	for (; rm->j_n > 0; rm->j_n--, rm->j_head = (rm->j_head + 1) % DP_JOBS_MAX) {
+		struct dp_rules_job *j = &rm->jobs[rm->j_head];
+
+		if (j->acl != NULL)
+			dp_acl_free(j->acl);	/* frees its blob */
+		else
+			rte_free(j->blob);
+	}
+}
+
 void dp_rules_free(struct dp *dp)
 {
 	struct dp_rules_main *rm = dp->rules_main;
 
+	if (rm != NULL)
+		builder_stop(rm);
 	/* Workers are stopped: nothing holds a set any more. */
 	set_free(atomic_exchange(&dp->rules, NULL));
 	for (unsigned i = 0; rm != NULL && i < rm->n_retired; i++)
@@ -442,8 +532,11 @@ void dp_rules_free(struct dp *dp)
 	rte_ring_free(dp->deny_log);
 	if (dp->rule_hits_mz != NULL)
 		rte_memzone_free(dp->rule_hits_mz);
-	if (rm != NULL)
+	if (rm != NULL) {
 		pthread_mutex_destroy(&rm->lock);
+		pthread_mutex_destroy(&rm->jlock);
+		pthread_cond_destroy(&rm->jcond);
+	}
 	rte_free(rm);
 	rte_free(dp->rules_wk);
 	dp->rules_main = NULL;
@@ -486,27 +579,22 @@ static void reclaim(struct dp *dp, bool wait)
 	rm->n_retired = kept;
 }
 
-int dp_rules_publish(struct dp *dp, struct sl_rule_blob *blob)
+/* Make ACL (built from a blob) the live set; refused (NULL) leaves the live one. */
+static int install(struct dp *dp, struct dp_acl *acl, int rc, const char *err)
 {
 	struct dp_rules_main *rm = dp->rules_main;
 	struct dp_rules *set, *old;
-	char err[160] = "";
-	int rc = 0;
 
-	if (blob == NULL)
-		return -EINVAL;
-	set = rte_zmalloc("sl_rules", sizeof(*set), 0);
-	if (set == NULL) {
-		rte_free(blob);
-		return -ENOMEM;
-	}
-	set->acl = dp_acl_build(blob, (int)rte_socket_id(), &rc, err, sizeof(err));
-	if (set->acl == NULL) {
+	if (acl == NULL) {
 		SL_WARN("rules: rule set refused: %s", err[0] ? err : rte_strerror(-rc));
-		rte_free(blob);
-		rte_free(set);
 		return rc < 0 ? rc : -EINVAL;
 	}
+	set = rte_zmalloc("sl_rules", sizeof(*set), 0);
+	if (set == NULL) {
+		dp_acl_free(acl);
+		return -ENOMEM;
+	}
+	set->acl = acl;
 	/* A full retire list waits for the oldest grace period (ms: workers loop). */
 	if (rm->n_retired == DP_RETIRED_MAX)
 		reclaim(dp, true);
@@ -522,6 +610,66 @@ int dp_rules_publish(struct dp *dp, struct sl_rule_blob *blob)
 		(unsigned long)set->acl->generation, set->acl->count,
 		dp_acl_verdict(set->acl, 0)->action == SL_RULE_ALLOW ? "allow" : "deny");
 	return 0;
+}
+
+int dp_rules_publish(struct dp *dp, struct sl_rule_blob *blob, uint32_t cmd_seq)
+{
+	struct dp_rules_main *rm = dp->rules_main;
+	struct dp_rules_job *j;
+	struct dp_acl *acl;
+	char err[160] = "";
+	int rc = 0;
+
+	if (blob == NULL)
+		return -EINVAL;
+	if (!rm->builder_up) {
+		acl = dp_acl_build(blob, (int)rte_socket_id(), &rc, err, sizeof(err));
+		if (acl == NULL)
+			rte_free(blob);
+		return install(dp, acl, rc, err);
+	}
+	if (rm->j_n == DP_JOBS_MAX) {
+		SL_WARN("rules: rule set refused: %d publishes already waiting", DP_JOBS_MAX);
+		rte_free(blob);
+		return -EBUSY;
+	}
+	pthread_mutex_lock(&rm->jlock);
+	j = &rm->jobs[(rm->j_head + rm->j_n++) % DP_JOBS_MAX];
+	*j = (struct dp_rules_job){ .blob = blob, .cmd_seq = cmd_seq };
+	pthread_cond_signal(&rm->jcond);
+	pthread_mutex_unlock(&rm->jlock);
+	return DP_CMD_PENDING;
+}
+
+/* Publish the sets the builder finished, in command order; answer each command. */
+static void jobs_finish(struct dp *dp)
+{
+	struct dp_rules_main *rm = dp->rules_main;
+
+	for (;;) {
+		struct sl_event e = { .type = SL_EVT_RESULT, .cmd_type = SL_CMD_RULES_PUBLISH };
+		struct dp_rules_job j;
+
+		pthread_mutex_lock(&rm->jlock);
+		if (rm->j_n == 0 || !rm->jobs[rm->j_head].done) {
+			pthread_mutex_unlock(&rm->jlock);
+			return;
+		}
+		j = rm->jobs[rm->j_head];
+		rm->j_head = (rm->j_head + 1) % DP_JOBS_MAX;
+		rm->j_n--;
+		pthread_mutex_unlock(&rm->jlock);
+		if (j.acl == NULL)
+			rte_free(j.blob);	/* refused: still ours to free */
+		e.seq = j.cmd_seq;
+		e.result = install(dp, j.acl, j.rc, j.err);
+		if (e.result == 0)
+			dp->status->cmds_done++;
+		else
+			dp->status->cmds_bad++;
+		if (rte_ring_enqueue_elem(dp->evt, &e, sizeof(e)) != 0)
+			SL_WARN("event ring full: result of command %u lost", e.seq);
+	}
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -609,6 +757,7 @@ void dp_rules_poll(struct dp *dp)
 {
 	if (dp->rules_main == NULL)
 		return;
+	jobs_finish(dp);
 	reclaim(dp, false);
 	deny_log_drain(dp);
 }

@@ -35,6 +35,26 @@ int fx_cmd(struct sl_cmd *c)
 	return dp_cmd_exec(&fx.dp, c);
 }
 
+int fx_publish(struct sl_rule_blob *blob)
+{
+	static uint32_t seq = 0x5e000000;
+	struct sl_cmd c = { .type = SL_CMD_RULES_PUBLISH, .seq = ++seq };
+	struct sl_event e;
+	int rc;
+
+	c.u.rules = (uint64_t)(uintptr_t)blob;
+	if ((rc = fx_cmd(&c)) != DP_CMD_PENDING)
+		return rc;
+	for (;;) {
+		dp_rules_poll(&fx.dp);
+		while (rte_ring_dequeue_elem(fx.dp.evt, &e, sizeof(e)) == 0)
+			if (e.type == SL_EVT_RESULT && e.cmd_type == SL_CMD_RULES_PUBLISH &&
+			    e.seq == c.seq)
+				return e.result;
+		usleep(100);
+	}
+}
+
 int fx_add_peer(uint32_t id, uint32_t vpn_ip)
 {
 	struct sl_cmd c = { .type = SL_CMD_PEER_NEW, .peer_id = id };

@@ -64,6 +64,13 @@ int fx_set_crypto(enum cfg_crypto crypto);
 int fx_reset(void);
 
 int fx_cmd(struct sl_cmd *c);
+/*
+ * SL_CMD_RULES_PUBLISH of BLOB (the data plane owns it from here on), then
+ * the main lcore's polls until its SL_EVT_RESULT: the result. Other events
+ * in sl_evt meanwhile are dropped.
+ */
+struct sl_rule_blob;
+int fx_publish(struct sl_rule_blob *blob);
 int fx_add_peer(uint32_t id, uint32_t vpn_ip);
 /* Install key_id in slot for peer id; both ends' contexts go into *k. */
 int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,

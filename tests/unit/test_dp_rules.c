@@ -59,7 +59,6 @@ static struct sl_rule_entry rule(const char *name, unsigned dir, unsigned proto,
 static int publish(const struct sl_rule_entry *entries, unsigned n, unsigned def)
 {
 	struct sl_rule_blob *b = rte_zmalloc("test_blob", sl_rule_blob_size(n), 0);
-	struct sl_cmd c = { .type = SL_CMD_RULES_PUBLISH };
 
 	if (b == NULL)
 		return -1;
@@ -69,8 +68,7 @@ static int publish(const struct sl_rule_entry *entries, unsigned n, unsigned def
 	b->count = n;
 	b->default_action = (uint8_t)def;
 	memcpy(b->entries, entries, n * sizeof(*entries));
-	c.u.rules = (uint64_t)(uintptr_t)b;
-	return fx_cmd(&c);
+	return fx_publish(b);
 }
 
 /* The old set's grace period: the test thread is QSBR thread 0. */
@@ -468,6 +466,50 @@ static int test_burst_removes_flow(void)
 	return 0;
 }
 
+/*
+ * Through sl_cmd as the control plane sends it: the publish goes to the
+ * builder thread and is answered by a later main-lcore poll, so a command
+ * behind it is answered first (dp_cmd_poll itself never answers a publish).
+ */
+static int test_publish_async(void)
+{
+	enum { N = 2000 };
+	struct sl_rule_blob *b = rte_zmalloc("test_blob", sl_rule_blob_size(N), 0);
+	struct sl_cmd c[2] = { { .type = SL_CMD_RULES_PUBLISH, .seq = 71 },
+			       { .type = SL_CMD_NOP, .seq = 72 } };
+	struct sl_event e;
+	uint64_t gen0;
+
+	CHECK(setup() == 0);
+	CHECK(b != NULL);
+	gen0 = fx.dp.status->rules_generation;
+	b->magic = SL_RULE_BLOB_MAGIC;
+	b->version = SL_RULE_BLOB_VERSION;
+	b->generation = ++gen;
+	b->count = N;
+	for (unsigned i = 0; i < N; i++)
+		b->entries[i] = rule("r", SL_RULE_IN, SL_RULE_TCP, (uint16_t)(1000 + i),
+				     SL_RULE_DENY, 100 + i, i);
+	c[0].u.rules = (uint64_t)(uintptr_t)b;
+	for (int i = 0; i < 2; i++) {
+		c[i].version = SL_API_VERSION;
+		CHECK(rte_ring_enqueue_elem(fx.dp.cmd, &c[i], sizeof(c[i])) == 0);
+	}
+	dp_cmd_poll(&fx.dp);
+	CHECK(rte_ring_dequeue_elem(fx.dp.evt, &e, sizeof(e)) == 0);
+	CHECK(e.type == SL_EVT_RESULT && e.seq == 72 && e.result == 0);
+	CHECK(rte_ring_dequeue_elem(fx.dp.evt, &e, sizeof(e)) != 0);
+	while (rte_ring_dequeue_elem(fx.dp.evt, &e, sizeof(e)) != 0)
+		dp_rules_poll(&fx.dp);
+	CHECK(e.type == SL_EVT_RESULT && e.cmd_type == SL_CMD_RULES_PUBLISH && e.seq == 71);
+	CHECK_EQ(e.result, 0);
+	CHECK(fx.dp.status->rules_generation != gen0);
+	CHECK_EQ(fx.dp.status->rules_generation, gen);
+	CHECK_EQ(fx.dp.status->rules_count, N);
+	CHECK_EQ(user_send(1, FX_VPN_IP, IPPROTO_TCP, 40000, 1500, SYN), 0);
+	return 0;
+}
+
 /* A bad blob is refused (and freed by the data plane); the live set stays. */
 static int test_bad_blob(void)
 {
@@ -495,6 +537,7 @@ static const struct sl_test_case cases[] = {
 	{ "non-first fragments follow their first", test_fragments },
 	{ "publish under a running burst loop", test_publish_under_load },
 	{ "a bad rule blob changes nothing", test_bad_blob },
+	{ "publish built off the main lcore, answered later", test_publish_async },
 	{ "a burst that removes a flow it holds", test_burst_removes_flow },
 	{ NULL, NULL }
 };
