@@ -90,7 +90,7 @@ static const char *const old_drop_names[] = {
 	"not-ip", "bad-header", "not-for-us", "unknown-peer", "bad-opcode", "cp-ring-full",
 	"tx-full", "no-mbuf", "no-key", "auth", "replay", "compressed", "bad-inner",
 	"spoofed", "no-route", "no-neighbor", "pktid-exhausted", "handoff-full", "too-big",
-	"inner-ipv6", "cp-rate",
+	"inner-ipv6", "cp-rate", "acl-deny", "acl-frag",
 };
 
 static int test_drop_table(void)
@@ -120,7 +120,8 @@ static const char *const old_cp_names[] = {
 	"drop-opcode", "drop-wrap", "drop-replay", "drop-cookie", "drop-rate",
 	"drop-half-open", "drop-full", "drop-inbox", "drop-sid", "drop-parse", "drop-key-id",
 	"drop-ended", "drop-msg-window", "drop-tx-ring", "drop-no-mbuf", "cmd-backlog", "tls-failures", "auth-failures",
-	"renegotiations",
+	"renegotiations", "tcp-accepted", "tcp-refused", "tcp-garbage", "tcp-drop-full",
+	"tcp-drop-noconn",
 };
 
 static int test_cp_table(void)
