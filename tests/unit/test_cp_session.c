@@ -128,6 +128,8 @@ struct tcl {
 	size_t reset_len;
 	enum cp_end end;
 	struct sl_cmd key_new, peer_new, last_cmd;
+	struct sl_cmd routes[4];	/* ROUTE_ADDs, in order */
+	unsigned n_routes, routes_before_peer;
 };
 
 static struct cp_pkt *cl_wire(struct tcl *c, const struct ovpn_ctrl_pkt *pkt)
@@ -204,6 +206,11 @@ static void cl_outputs(struct tcl *c, bool deliver)
 				c->key_new = o->cmd;
 			if (o->cmd.type == SL_CMD_PEER_NEW)
 				c->peer_new = o->cmd;
+			if (o->cmd.type == SL_CMD_ROUTE_ADD && c->n_routes < 4) {
+				if (c->peer_new.type != SL_CMD_PEER_NEW)
+					c->routes_before_peer++;
+				c->routes[c->n_routes++] = o->cmd;
+			}
 		}
 		if (o->type == CP_OUT_END) {
 			c->n_end++;
@@ -1283,6 +1290,59 @@ static int test_pre24_client(void)
 	return 0;
 }
 
+/*
+ * A store user with a static address and two iroutes: PEER_NEW gives the
+ * static address, and one ROUTE_ADD per iroute follows it for the same
+ * peer-id (the data plane then routes those subnets to the session).
+ */
+static int test_store_iroutes(void)
+{
+	char path[] = "/tmp/sl_cp_session_iroutes.XXXXXX", err[256];
+	struct cp_store_user u = { .vpn = true };
+	struct cp_users *old = NULL;
+	struct tcl x;
+	int fd = mkstemp(path);
+
+	now_ms = 18000000;
+	CHECK(fd >= 0);
+	close(fd);
+	cfg.pki.auth_user_pass = true;
+	ctx.store = cp_store_open(path, &cfg.vpn, NULL);
+	CHECK(ctx.store != NULL);
+	snprintf(u.email, sizeof(u.email), ALICE);
+	CHECK_EQ(cp_users_hash(ALICE_PW, 100000, u.pw_hash, sizeof(u.pw_hash)), 0);
+	u.static_addr = sl_addr_v4(0x0a0a0021);			/* 10.10.0.33 */
+	u.iroutes[0].addr = sl_addr_v4(0xc0a80a00);		/* 192.168.10.0/24 */
+	u.iroutes[0].len = 24;
+	u.iroutes[1].addr = sl_addr_v4(0xac100000);		/* 172.16.0.0/16 */
+	u.iroutes[1].len = 16;
+	u.n_iroutes = 2;
+	CHECK_EQ(cp_store_user_add(ctx.store, &u, NULL), 0);
+	CHECK_EQ(cp_ctx_users_reload(&ctx, &old, err, sizeof(err)), 1);
+	CHECK_EQ(cl_tls(&x), 0);
+	CHECK_EQ(send_km_as(&x, ALICE, ALICE_PW), 0);
+	cl_until(&x, 4);
+	CHECK_EQ(x.n_cmds, 4);			/* PEER_NEW, 2 x ROUTE_ADD, KEY_NEW */
+	CHECK_EQ(x.peer_new.u.peer.vpn.v4, 0x0a0a0021);
+	CHECK_EQ(x.n_routes, 2);
+	CHECK_EQ(x.routes_before_peer, 0);
+	for (unsigned i = 0; i < 2; i++)
+		CHECK_EQ(x.routes[i].peer_id, x.peer_new.peer_id);
+	/* The snapshot lists them in the store's order (by text). */
+	CHECK_EQ(x.routes[0].u.route.prefix.v4, 0xac100000);
+	CHECK_EQ(x.routes[0].u.route.len, 16);
+	CHECK_EQ(x.routes[1].u.route.prefix.v4, 0xc0a80a00);
+	CHECK_EQ(x.routes[1].u.route.len, 24);
+	cl_free(&x);
+	users_off();
+	cp_store_close(ctx.store);
+	ctx.store = NULL;
+	ctx.users_gen = 0;
+	cfg.pki.auth_user_pass = false;
+	unlink(path);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "stateless cookie, then a session at msg-id 1", test_cookie },
 	{ "lost acks: retransmit after 2 s, then 4 s", test_retransmit_lost_acks },
@@ -1313,6 +1373,8 @@ static const struct sl_test_case cases[] = {
 	  "stays, a reconnect is refused", test_crl_revoked },
 	{ "user store change: a removed user's live session ends with HALT, another "
 	  "stays, VPN access off ends too, a changed hash ends too", test_user_removed },
+	{ "store user: static address in PEER_NEW, its iroutes as ROUTE_ADD after it",
+	  test_store_iroutes },
 	{ "pre-NCP client, no IV_CIPHERS: the fallback cipher, CBC keys by PRF",
 	  test_fallback_cipher },
 	{ "pre-2.4 client: P_DATA_V1 peer only with vpn.data_v1", test_pre24_client },
