@@ -22,8 +22,10 @@
 #include <rte_ring.h>
 
 #include "cp.h"
+#include "cp_adopt.h"
 #include "cp_loop.h"
 #include "cp_tcp.h"
+#include "cp_work.h"
 #include "ovpn_proto.h"
 #include "ovpn_stream.h"
 #include "sl_addr.h"
@@ -60,6 +62,24 @@ static void ctl_mod(struct cp_tcp *t, struct cp_tcp_conn *c, bool out)
 		c->want_out = out;
 }
 
+/*
+ * The connection is the session's transport: when it goes, so does the
+ * session (OpenVPN's TCP server ends the client instance the same way),
+ * and the client reconnects with a new one.
+ */
+static void session_gone(struct cp_tcp *t, const struct sl_endpoint *ep)
+{
+	struct cp *cp = t->cp;
+	struct cp_session *s = cp_table_find(&cp->sessions, ep);
+
+	if (s == NULL)
+		return;
+	if (s->adopted)
+		cp_adopt_end(cp, s, CP_END_EXIT);
+	else
+		cp_work_wake(&cp->ctx, s, CP_SIG_EXIT);
+}
+
 static void conn_close(struct cp_tcp *t, struct cp_tcp_conn *c, const char *why)
 {
 	char a[64];
@@ -71,6 +91,7 @@ static void conn_close(struct cp_tcp *t, struct cp_tcp_conn *c, const char *why)
 	free(c->out);
 	c->out = NULL;
 	t->n_live--;
+	session_gone(t, &c->ep);
 }
 
 static struct cp_tcp_conn *conn_by_id(struct cp_tcp *t, uint32_t id)

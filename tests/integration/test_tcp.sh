@@ -3,8 +3,10 @@
 # the data plane steers TCP segments for vpn.tcp_port to the kernel through
 # its tap exception path, the control plane reads the OpenVPN stream
 # (docs/architecture.md, "TCP transport"). Stages: the handshake over TCP,
-# ping and iperf3 TCP both ways to the LAN through the tunnel, UDP left
-# alone (a UDP client beside the TCP one).
+# ping and iperf3 TCP both ways to the LAN through the tunnel; garbage
+# framing closes the connection and is counted; the connection cut from
+# the concentrator's side (ss -K) ends its session, the client reconnects
+# by itself and traffic resumes; a UDP client beside the TCP one.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -70,4 +72,55 @@ stage "iperf3 server in the LAN" iperf_server
 stage "iperf3 TCP client -> LAN over the TCP transport" iperf up
 stage "iperf3 TCP LAN -> client (-R) over the TCP transport" iperf down -R
 
+# ---- garbage framing: the connection is closed and counted ----
+
+cp_counter() { sl_ctl status | grep -o "$1 [0-9]*" | head -1 | awk '{ print $2 }'; }
+garbage() {
+  local before; before=$(cp_counter tcp-garbage)
+  # A zero length, then a length past the limit on a second connection.
+  sl_nsc python3 -c '
+import socket, sys
+for junk in (b"\x00\x00abc", b"\xff\xff" + b"x" * 64):
+    s = socket.create_connection(("192.0.2.1", 1194), timeout=5)
+    s.sendall(junk)
+    s.settimeout(5)
+    if s.recv(10) != b"":   # the concentrator closes: EOF (or a reset)
+        sys.exit(1)
+    s.close()
+' || return 1
+  wait_for 5 bash -c "[ \"\$(\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status | grep -o 'tcp-garbage [0-9]*' | awk '{ print \$2 }')\" -ge $((before + 2)) ]"
+}
+stage "garbage stream framing (length 0, length 65535): closed and counted" garbage
+stage "the tunnel goes on after them" ping_lan
+
+# ---- the connection cut from the concentrator's side ----
+
+completed() { grep -c "Initialization Sequence Completed" "$SL_TMP/client1.log" || true; }
+cut_and_reconnect() {
+  sl_nsx ss -K state established '( sport = :1194 )' >/dev/null 2>&1 || return 1
+  wait_for 60 bash -c "[ \$(grep -c 'Initialization Sequence Completed' '$SL_TMP/client1.log') -ge 2 ]" ||
+    { tail -20 "$SL_TMP/client1.log"; tail -20 "$SL_TMP/cp.log"; return 1; }
+}
+stage "ss -K of the client's connection: the client reconnects by itself" cut_and_reconnect
+stage "traffic resumes over the new connection" wait_for 15 ping_lan
+one_session() { [ "$(sl_ctl sessions | grep -c client1)" = 1 ]; }
+stage "the cut connection's session is gone (one session left)" wait_for 15 one_session
+
+# ---- a UDP client beside the TCP one ----
+
+udp_client() {
+  sl_client_start client2 --dev udptun --dev-type tun --route-noexec --explicit-exit-notify 1
+  sl_client_up client2 30
+}
+stage "a UDP client connects while the TCP one is up" udp_client
+UDP_PID=$CL_PID
+both() {
+  sl_nsc ping -c 3 -i 0.2 -W 2 -I udptun "$LAN" >/dev/null &&
+  ping_lan && [ "$(sl_ctl sessions | grep -c 'client[12]')" = 2 ]
+}
+stage "both tunnels carry traffic at once (UDP and TCP)" both
+stage "iperf3 over TCP with the UDP client up" iperf both
+
+sl_stop "$UDP_PID" 20 || true
+sl_stop "$TCP_PID" 20 || true
 sl_finish
