@@ -325,6 +325,14 @@ int lg_client_open(struct lg_client *c, uint8_t *pkt, size_t len, size_t *pt_len
 	return rx.off;
 }
 
+void lg_client_exit(struct lg_client *c)
+{
+	static const char msg[] = "EXIT";
+
+	if (c->st == LG_ST_UP)
+		SSL_write(c->ssl, msg, sizeof(msg));	/* with its NUL */
+}
+
 void lg_client_free(struct lg_client *c)
 {
 	SSL_free(c->ssl);	/* frees both BIOs */

@@ -91,6 +91,12 @@ int lg_client_seal(struct lg_client *c, uint8_t *pkt, size_t pt_len, size_t cap)
  * offset (> 0) or a negative error (counted in rx_bad). */
 int lg_client_open(struct lg_client *c, uint8_t *pkt, size_t len, size_t *pt_len);
 
+/* End an established session the way a 2.6 client with
+ * explicit-exit-notify does over the control channel (cc-exit: an
+ * "EXIT" message, OpenVPN src/openvpn/sig.c send_control_channel_string);
+ * the next polls send it. */
+void lg_client_exit(struct lg_client *c);
+
 void lg_client_free(struct lg_client *c);
 
 #endif

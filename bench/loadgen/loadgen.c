@@ -270,6 +270,22 @@ static void traffic(const struct opts *o, struct pollfd *pfd)
 		rx_all(o, pfd, 10);
 }
 
+/* Every session ends with EXIT, so the server frees it at once (runs
+ * one after another would otherwise fill it with idle sessions). */
+static void goodbye(const struct opts *o, struct pollfd *pfd)
+{
+	for (unsigned i = 0; i < o->sessions; i++)
+		lg_client_exit(&S[i].c);
+	for (uint64_t stop = mono_ms() + 300; mono_ms() < stop;) {
+		uint64_t now = mono_ms();
+
+		for (unsigned i = 0; i < o->sessions; i++)
+			if (S[i].started)
+				lg_client_poll(&S[i].c, now, udp_send, &S[i]);
+		rx_all(o, pfd, 10);
+	}
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -433,6 +449,7 @@ int main(int argc, char **argv)
 	up = handshakes(&o, pfd, &cfg, &hs_secs);
 	if (up > 0 && o.rate > 0 && o.seconds > 0)
 		traffic(&o, pfd);
+	goodbye(&o, pfd);
 	report(&o, up, hs_secs);
 	for (unsigned i = 0; i < o.sessions; i++) {
 		if (S[i].started)

@@ -9,49 +9,16 @@
 source "$(dirname "$0")/../../tests/integration/lib.sh"
 sl_require_root
 N=${LG_SESSIONS:-4}
-LG=$SL_BUILD/bench/loadgen
+source "$(dirname "$0")/lg_lib.sh"
 sl_topology
 sl_pki client1
 ip -n "${P}l" route add 10.10.0.0/16 via 10.20.0.1
 
-start_sluice() {
-  SL_CONF=$(sl_config)
-  sl_conf_set 'control: {' 'connect_rate = 100000; max_half_open = 4096; rx_rate = 1000000; rx_burst = 1000000;'
-  sl_conf_set 'vpn: {' 'max_clients = 4096;'
-  sed -i 's#pool = "10.10.0.0/24";#pool = "10.10.0.0/20";#' "$SL_CONF"
-  sl_dp_start && sl_cp_start
-}
-
-# The stock server the way bench/vs_openvpn.sh starts it, every client on
-# one certificate (duplicate-cn) and without DCO (no ovpn module here).
-start_openvpn() {
-  local d=$SL_TMP/pki
-  ip -n "${P}x" addr add 192.0.2.1/24 dev "${P}pub"
-  ip -n "${P}x" addr add 10.20.0.1/24 dev "${P}prv"
-  ip netns exec "${P}x" sysctl -q -w net.ipv4.ip_forward=1
-  ip netns exec "${P}x" openvpn --dev tun --proto udp --local 192.0.2.1 --port 1194 \
-    --topology subnet --server 10.10.0.0 255.255.240.0 --ca "$d/ca.crt" \
-    --cert "$d/server.crt" --key "$d/server.key" --dh none --tls-crypt "$d/tls-crypt.key" \
-    --duplicate-cn --disable-dco --max-clients 4096 --connect-freq 100000 1 \
-    --push "route 10.20.0.0 255.255.255.0" --keepalive 10 60 --verb 3 \
-    >"$SL_TMP/cp.log" 2>&1 &
-  SL_PIDS+=($!)
-  wait_for 20 grep -q "Initialization Sequence Completed" "$SL_TMP/cp.log"
-}
-
 run_load() {
-  local d=$SL_TMP/pki
-  ip netns exec "${P}l" "$LG/sluice-sink" --listen 10.20.0.2 --echo --sessions "$N" --time 60 \
-    >"$SL_TMP/sink.out" 2>&1 &
-  SINK_PID=$!
-  SL_PIDS+=("$SINK_PID")
-  wait_for 5 grep -q "sink=ready" "$SL_TMP/sink.out" || return 1
-  ip netns exec "${P}c" timeout 60 "$LG/sluice-loadgen" --server 192.0.2.1 --sink 10.20.0.2 \
-    --ca "$d/ca.crt" --cert "$d/client1.crt" --key "$d/client1.key" \
-    --tls-crypt "$d/tls-crypt.key" --sessions "$N" --rate 200 --time 1 --size imix \
-    --per-session >"$SL_TMP/lg.out" 2>"$SL_TMP/lg.err"
+  LG_SINK_SESSIONS=$N lg_sink_start --echo || return 1
+  lg_run --sessions "$N" --rate 200 --time 1 --size imix --per-session
   local rc=$?
-  sl_stop "$SINK_PID" 5 || true
+  lg_sink_stop
   cat "$SL_TMP/lg.out" "$SL_TMP/sink.out" | sed 's/^/#   /'
   [ $rc -eq 0 ] || { cat "$SL_TMP/lg.err"; tail -20 "$SL_TMP/cp.log"; return 1; }
 }
@@ -74,9 +41,9 @@ consistent() {
 }
 
 if [ "${LG_SERVER:-sluice}" = openvpn ]; then
-  stage "openvpn 2.6 server up" start_openvpn
+  stage "openvpn 2.6 server up" lg_start_openvpn
 else
-  stage "sluice up" start_sluice
+  stage "sluice up" lg_start_sluice
 fi
 stage "$N sessions: handshakes and a second of echoed traffic" run_load
 stage "per-session counts consistent" consistent

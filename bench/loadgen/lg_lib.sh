@@ -1,0 +1,60 @@
+# Shared by bench/loadgen/smoke.sh and bench/vs_openvpn_load.sh, sourced
+# after tests/integration/lib.sh (its topology: generator in ${P}c,
+# concentrator in ${P}x, sink in ${P}l at 10.20.0.2). Every server and
+# sink started here is in SL_PIDS, so lib.sh's EXIT trap ends it by PID.
+LG=$SL_BUILD/bench/loadgen
+LG_GEN_CPU=${LG_GEN_CPU:-0}	# the generator's core
+LG_SRV_CPU=${LG_SRV_CPU:-1}	# the server's packet work
+
+# Sluice with limits a load test needs: every session comes from one
+# source address, 1000 of them need more than a /24.
+lg_start_sluice() {
+  SL_CONF=$(sl_config)
+  sl_conf_set 'control: {' 'connect_rate = 100000; max_half_open = 4096; rx_rate = 1000000; rx_burst = 1000000;'
+  sl_conf_set 'vpn: {' 'max_clients = 4096;'
+  sed -i 's#pool = "10.10.0.0/24";#pool = "10.10.0.0/20";#' "$SL_CONF"
+  sl_dp_start && sl_cp_start
+}
+
+# The stock server as bench/vs_openvpn.sh starts it, every client on one
+# certificate (duplicate-cn), without DCO (no ovpn module here), on the
+# server's core.
+lg_start_openvpn() {
+  local d=$SL_TMP/pki
+  ip -n "${P}x" addr add 192.0.2.1/24 dev "${P}pub"
+  ip -n "${P}x" addr add 10.20.0.1/24 dev "${P}prv"
+  ip netns exec "${P}x" sysctl -q -w net.ipv4.ip_forward=1
+  ip netns exec "${P}x" taskset -c "$LG_SRV_CPU" openvpn --dev tun --proto udp \
+    --local 192.0.2.1 --port 1194 --topology subnet --server 10.10.0.0 255.255.240.0 \
+    --ca "$d/ca.crt" --cert "$d/server.crt" --key "$d/server.key" --dh none \
+    --tls-crypt "$d/tls-crypt.key" --duplicate-cn --disable-dco --max-clients 4096 \
+    --connect-freq 1000000 1 --push "route 10.20.0.0 255.255.255.0" --keepalive 10 60 \
+    --verb 3 >"$SL_TMP/cp.log" 2>&1 &
+  OVPN_PID=$!
+  SL_PIDS+=("$OVPN_PID")
+  wait_for 20 grep -q "Initialization Sequence Completed" "$SL_TMP/cp.log"
+}
+
+# lg_sink_start [--echo]: the sink in the LAN namespace.
+lg_sink_start() {
+  rm -f "$SL_TMP/sink.out"
+  ip netns exec "${P}l" taskset -c "$LG_GEN_CPU" "$LG/sluice-sink" --listen 10.20.0.2 \
+    --sessions "${LG_SINK_SESSIONS:-0}" --time 300 "$@" >"$SL_TMP/sink.out" 2>&1 &
+  SINK_PID=$!
+  SL_PIDS+=("$SINK_PID")
+  wait_for 5 grep -q "sink=ready" "$SL_TMP/sink.out"
+}
+
+lg_sink_stop() { sl_stop "$SINK_PID" 5 || true; }
+
+# lg_run [loadgen options]: the generator on its core, key=value output in
+# $SL_TMP/lg.out; bounded by timeout.
+lg_run() {
+  local d=$SL_TMP/pki
+  ip netns exec "${P}c" timeout 120 taskset -c "$LG_GEN_CPU" "$LG/sluice-loadgen" \
+    --server 192.0.2.1 --sink 10.20.0.2 --ca "$d/ca.crt" --cert "$d/client1.crt" \
+    --key "$d/client1.key" --tls-crypt "$d/tls-crypt.key" "$@" >"$SL_TMP/lg.out" 2>"$SL_TMP/lg.err"
+}
+
+# lg_val FILE KEY: the value of KEY= in FILE's key=value lines (first one).
+lg_val() { grep -o "\b$2=[^ ]*" "$1" | head -1 | cut -d= -f2; }
