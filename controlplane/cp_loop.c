@@ -61,16 +61,17 @@ static uint64_t wall_s(const struct cp *cp, uint64_t now)
  */
 static void packet_send(struct cp *cp, const struct cp_pkt *p)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(cp->dp.pool);
-	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, p->len) : NULL;
+	struct rte_mbuf *m;
+	uint8_t *b;
 	struct sl_cp_meta *meta;
 
 	if (p->peer.transport == SL_TRANSPORT_TCP) {	/* written on its connection */
-		rte_pktmbuf_free(m);
 		cp_tcp_send(cp->tcp, &p->peer, p->data, p->len);
 		cp_count(&cp->ctx, CP_ST_PKTS_OUT);
 		return;
 	}
+	m = rte_pktmbuf_alloc(cp->dp.pool);
+	b = m ? (uint8_t *)rte_pktmbuf_append(m, p->len) : NULL;
 	if (b == NULL) {
 		rte_pktmbuf_free(m);
 		cp_count(&cp->ctx, CP_ST_DROP_NO_MBUF);

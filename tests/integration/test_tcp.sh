@@ -72,6 +72,14 @@ stage "iperf3 server in the LAN" iperf_server
 stage "iperf3 TCP client -> LAN over the TCP transport" iperf up
 stage "iperf3 TCP LAN -> client (-R) over the TCP transport" iperf down -R
 
+# ---- keepalive over TCP: the data plane's pings reach the client by the control plane ----
+
+idle_kept() {
+  sleep 12   # past ping_restart (10 s) on both sides
+  ! grep -q "Inactivity timeout" "$SL_TMP/client1.log" && session_tcp && ping_lan
+}
+stage "12 s idle: keepalives over TCP keep the session both ways" idle_kept
+
 # ---- garbage framing: the connection is closed and counted ----
 
 cp_counter() { sl_ctl status | grep -o "$1 [0-9]*" | head -1 | awk '{ print $2 }'; }
