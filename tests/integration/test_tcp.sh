@@ -6,7 +6,9 @@
 # ping and iperf3 TCP both ways to the LAN through the tunnel; garbage
 # framing closes the connection and is counted; the connection cut from
 # the concentrator's side (ss -K) ends its session, the client reconnects
-# by itself and traffic resumes; a UDP client beside the TCP one.
+# by itself and traffic resumes; a UDP client beside the TCP one; the TCP
+# client stopped (SIGSTOP) under a flood: its packets are dropped and
+# counted at its connection's bound while the UDP client's ping goes on.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -128,6 +130,33 @@ both() {
 }
 stage "both tunnels carry traffic at once (UDP and TCP)" both
 stage "iperf3 over TCP with the UDP client up" iperf both
+
+# ---- a stalled TCP reader: its packets dropped and counted, the others go on ----
+
+stalled_reader() {
+  local before vpn flood rc=0
+  before=$(cp_counter tcp-drop-full)
+  vpn=$(sl_nsc ip -4 -o addr show dev tun0 | awk '{ split($4, a, "/"); print a[1] }')
+  kill -STOP "$TCP_PID"
+  # The LAN floods the stopped client (UDP, 5 s): the kernel's socket
+  # buffers and then its connection's 256 KiB queue fill.
+  timeout 10 ip netns exec "${P}l" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+d, end = b"x" * 1300, time.time() + 5
+while time.time() < end:
+    s.sendto(d, (sys.argv[1], 9))
+' "$vpn" >/dev/null 2>&1 &
+  flood=$!
+  sleep 3
+  sl_nsc ping -c 5 -i 0.2 -W 2 -I udptun "$LAN" >/dev/null || rc=1
+  wait "$flood" || true
+  kill -CONT "$TCP_PID"
+  sl_log "tcp-drop-full $before -> $(cp_counter tcp-drop-full)"
+  [ $rc -eq 0 ] && [ "$(cp_counter tcp-drop-full)" -gt "$before" ]
+}
+stage "a stopped TCP client: its packets dropped and counted, the UDP client's ping unharmed" stalled_reader
+stage "the TCP client, resumed, carries traffic again" wait_for 20 ping_lan
 
 sl_stop "$UDP_PID" 20 || true
 sl_stop "$TCP_PID" 20 || true
