@@ -84,7 +84,10 @@ int dp_peers_init(struct dp *dp)
 {
 	uint32_t n = dp->cfg->vpn.max_clients;
 	size_t qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
-	struct rte_lpm_config lc = { .max_rules = 2 * n + 16, .number_tbl8s = 256 };
+	/* Each /24 holding a peer's /32 takes a tbl8 group (1 KiB): 256 groups
+	 * stopped PEER_NEW at 65 536 peers; room for every peer in its own
+	 * /24 group's quarter, and 256 more for iroutes. */
+	struct rte_lpm_config lc = { .max_rules = 2 * n + 16, .number_tbl8s = n / 64 + 256 };
 	struct rte_rcu_qsbr_dq_parameters dq = { 0 };
 	struct rte_lpm_rcu_config lrc = { 0 };
 

@@ -88,7 +88,7 @@ static int client_keys(struct fx_keyset *k, uint32_t id, unsigned key_id, enum s
 	return ovpn_data_key_init(&k->client_rx, &kc);
 }
 
-int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
+int fx_key_cmd(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
 	       struct fx_keyset *k)
 {
 	struct sl_cmd c = { .type = SL_CMD_KEY_NEW, .peer_id = id };
@@ -107,9 +107,17 @@ int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher ciphe
 	memcpy(c.u.key.decrypt.hmac, k->c2s_iv, sizeof(k->c2s_iv));
 	memcpy(c.u.key.encrypt.key, k->s2c, 32);
 	memcpy(c.u.key.encrypt.hmac, k->s2c_iv, sizeof(k->s2c_iv));
-	if (client_keys(k, id, key_id, cipher) != 0)
-		return -1;
 	return fx_cmd(&c);
+}
+
+int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
+	       struct fx_keyset *k)
+{
+	int rc = fx_key_cmd(id, slot, key_id, cipher, k);
+
+	if (rc != 0)
+		return rc;
+	return client_keys(k, id, key_id, cipher);
 }
 
 size_t fx_inner_packet(uint8_t *buf, size_t len, uint32_t src, uint32_t dst, uint8_t tag)
@@ -390,13 +398,18 @@ static void ports(void)
 
 int fx_init(const char *prog)
 {
+	return fx_init_conf(prog, conf);
+}
+
+int fx_init_conf(const char *prog, const char *config)
+{
 	char *argv[] = { (char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 			 "--no-telemetry", "--log-level=error", "-l", "0", NULL };
 	struct cfg_error err[4];
 	struct dp *dp = &fx.dp;
 
 	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0 ||
-	    cfg_load_string(&fx.cfg, "fixture.conf", conf, err, 4) != 0)
+	    cfg_load_string(&fx.cfg, "fixture.conf", config, err, 4) != 0)
 		return -1;
 	dp->cfg = &fx.cfg;
 	dp->burst = 32;
@@ -404,8 +417,8 @@ int fx_init(const char *prog)
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->mss = 1360;
 	dp->tun_mtu = 1400;
-	dp->pool_net = 0x0A0A0000u;
-	dp->pool_mask = 0xFFFFFF00u;
+	dp->pool_mask = fx.cfg.vpn.pool.len ? ~0u << (32 - fx.cfg.vpn.pool.len) : 0;
+	dp->pool_net = fx.cfg.vpn.pool.addr & dp->pool_mask;
 	if (dp_shared_create(dp) != 0 || dp_shared_workers(dp) != 0 || dp_peers_init(dp) != 0 ||
 	    dp_rules_init(dp) != 0)
 		return -1;

@@ -48,6 +48,8 @@ extern struct dp_fixture fx;
 extern const struct rte_ether_addr fx_pub_mac, fx_priv_mac, fx_client_mac, fx_lan_mac;
 
 int fx_init(const char *prog);
+/* The same with another configuration (e.g. more clients, a larger pool). */
+int fx_init_conf(const char *prog, const char *config);
 void fx_fini(void);
 
 /*
@@ -72,6 +74,10 @@ int fx_cmd(struct sl_cmd *c);
 struct sl_rule_blob;
 int fx_publish(struct sl_rule_blob *blob);
 int fx_add_peer(uint32_t id, uint32_t vpn_ip);
+/* KEY_NEW of key_id in slot for peer id with the key material of *k (set
+ * here), the client's contexts left alone. */
+int fx_key_cmd(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
+	       struct fx_keyset *k);
 /* Install key_id in slot for peer id; both ends' contexts go into *k. */
 int fx_add_key(uint32_t id, unsigned slot, unsigned key_id, enum sl_cipher cipher,
 	       struct fx_keyset *k);
