@@ -54,8 +54,8 @@ static int cmd_check(const struct sl_cmd *c)
 	}
 	if (c->type == SL_CMD_KEY_NEW &&
 	    (c->u.key.key_id > SL_KEY_ID_MAX || c->u.key.slot > 1 ||
-	     c->u.key.cipher == SL_CIPHER_NONE ||
-	     c->u.key.cipher > SL_CIPHER_CHACHA20_POLY1305))
+	     c->u.key.cipher == SL_CIPHER_NONE || c->u.key.cipher >= SL_CIPHER_COUNT ||
+	     c->u.key.digest > SL_DIGEST_SHA512))
 		return -ERANGE;
 	return 0;
 }
