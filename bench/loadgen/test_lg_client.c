@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-loadgen's client state machine (lg_client.c) against the control
+ * plane in process, with injected time: admission (the stateless cookie),
+ * TLS 1.3 and 1.2, key method 2, PUSH_REPLY; then the data keys each side
+ * derived are checked against each other by sealing on one side and
+ * opening on the other, both ways. A client with the wrong tls-crypt key
+ * never gets past its hard reset. The PKI and the control-plane context
+ * come from the control plane's own test fixture (tests/unit/test_cp_pki.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "cp_admit.h"
+#include "cp_out.h"
+#include "cp_pool.h"
+#include "cp_session.h"
+#include "lg_client.h"
+#include "sl_test.h"
+#include "test_cp_pki.h"
+
+static uint64_t now_ms = 1000000;
+static uint64_t test_now(void) { return now_ms; }
+
+static struct cp_test_pki pki;
+static struct sl_config cfg;
+static struct cp_ctx ctx;
+static struct cp_admit *admit;
+static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+
+static int setup(void)
+{
+	char err[256];
+
+	CHECK_EQ(cp_test_pki_make(&pki, &cfg.pki), 0);
+	cfg.vpn.hand_window = 60;
+	cfg.vpn.tran_window = 3600;
+	cfg.vpn.ping = 10;
+	cfg.vpn.ping_restart = 60;
+	cfg.vpn.tun_mtu = 1500;
+	cfg.vpn.max_clients = 16;
+	cfg.vpn.pool.addr = 0x0a0a0000;
+	cfg.vpn.pool.len = 24;
+	cfg.ctl.connect_rate = 100;
+	cfg.ctl.max_half_open = 16;
+	snprintf(cfg.vpn.data_ciphers[0], sizeof(cfg.vpn.data_ciphers[0]), "AES-256-GCM");
+	cfg.vpn.n_ciphers = 1;
+	snprintf(cfg.vpn.auth, sizeof(cfg.vpn.auth), "SHA1");
+	ctx.now_ms = test_now;
+	CHECK_EQ(cp_ctx_open(&ctx, &cfg, err, sizeof(err)), 0);
+	admit = cp_admit_new(&ctx);
+	CHECK(admit != NULL);
+	return 0;
+}
+
+/* The "network" between one client and the control plane. */
+struct link {
+	struct lg_client *c;
+	struct sl_endpoint ep;
+	struct cp_session *s;
+	struct sl_cmd peer_new, key_new;
+	unsigned n_cmds;
+};
+
+static void to_client(struct link *l, const struct cp_pkt *p)
+{
+	lg_client_input(l->c, p->data, p->len, now_ms);
+}
+
+/* lg_send_fn: a client packet into admission or its session. */
+static void to_server(void *arg, const uint8_t *wire, size_t len)
+{
+	struct link *l = arg;
+	struct cp_pkt *in = cp_pkt_new(wire, len, &l->ep, mac), *reply = NULL;
+	struct cp_admit_ok ok = { 0 };
+
+	if (l->s != NULL) {
+		cp_session_post(&ctx, l->s, in);
+		return;
+	}
+	switch (cp_admit_packet(admit, in, NULL, now_ms / 1000, &reply, &ok)) {
+	case CP_ADMIT_REPLY:
+		to_client(l, reply);
+		break;
+	case CP_ADMIT_NEW:
+		l->s = cp_session_new(&ctx, &ok, now_ms);
+		if (l->s != NULL) {
+			cp_session_post(&ctx, l->s, in);
+			in = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+	free(reply);
+	free(in);
+}
+
+static void server_run(struct link *l)
+{
+	struct cp_out *o, *next;
+
+	if (l->s != NULL)
+		cp_session_run(&ctx, l->s, now_ms);
+	for (o = cp_out_take_all(&ctx); o != NULL; o = next) {
+		next = o->next;
+		if (o->type == CP_OUT_PKT)
+			to_client(l, o->pkt);
+		if (o->type == CP_OUT_CMD && o->cmd.type == SL_CMD_PEER_NEW)
+			l->peer_new = o->cmd;
+		if (o->type == CP_OUT_CMD && o->cmd.type == SL_CMD_KEY_NEW)
+			l->key_new = o->cmd;
+		l->n_cmds += o->type == CP_OUT_CMD;
+		cp_out_free(o);
+	}
+}
+
+/* Exchange packets, 10 ms apart, until the client is up, failed, or
+ * 200 rounds went by. */
+static void converse(struct link *l)
+{
+	for (int i = 0; i < 200 && l->c->st != LG_ST_UP && l->c->st != LG_ST_FAILED; i++) {
+		lg_client_poll(l->c, now_ms, to_server, l);
+		server_run(l);
+		now_ms += 10;
+	}
+}
+
+static void link_end(struct link *l)
+{
+	if (l->s != NULL) {
+		cp_session_end(l->s, CP_END_SHUTDOWN);
+		server_run(l);
+		if (l->s->p.peer_id != UINT32_MAX)
+			cp_pool_release(ctx.pool, l->s->p.peer_id, l->s->p.vpn_ip);
+		cp_session_unref(l->s);
+	}
+	lg_client_free(l->c);
+}
+
+static SSL_CTX *client_tls(int max_version)
+{
+	SSL_CTX *x = SSL_CTX_new(TLS_client_method());
+
+	SSL_CTX_use_certificate(x, pki.cli_cert);
+	SSL_CTX_use_PrivateKey(x, pki.cli_key);
+	X509_STORE_add_cert(SSL_CTX_get_cert_store(x), pki.ca);
+	SSL_CTX_set_verify(x, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_max_proto_version(x, max_version);
+	return x;
+}
+
+/* A data-plane key from the control plane's KEY_NEW half D. */
+static int dp_key(struct ovpn_data_key *k, const struct sl_key_dir *d, enum ovpn_data_dir dir,
+		  uint32_t peer_id)
+{
+	struct ovpn_data_key_cfg kc = {
+		.alg = OVPN_DATA_ALG_AES_256_GCM, .dir = dir, .opcode = OVPN_P_DATA_V2,
+		.peer_id = peer_id, .cipher_key = d->key, .hmac_key = d->nonce_tail,
+	};
+
+	return ovpn_data_key_init(k, &kc);
+}
+
+/* Client -> server and server -> client with the keys each side made. */
+static int keys_agree(struct link *l)
+{
+	struct ovpn_data_key srx = { 0 }, stx = { 0 };
+	struct ovpn_data_rx rx;
+	uint8_t pkt[256];
+	size_t head = lg_client_head(l->c), pt = 0;
+	int n, off;
+
+	CHECK_EQ(l->key_new.u.key.cipher, SL_CIPHER_AES_256_GCM);
+	CHECK_EQ(dp_key(&srx, &l->key_new.u.key.decrypt, OVPN_DATA_DIR_RX, 0), 0);
+	CHECK_EQ(dp_key(&stx, &l->key_new.u.key.encrypt, OVPN_DATA_DIR_TX, l->c->peer_id), 0);
+	memcpy(pkt + head, "to the LAN", 10);
+	n = lg_client_seal(l->c, pkt, 10, sizeof(pkt));
+	CHECK(n > 0);
+	CHECK_EQ(pkt[0] >> 3, OVPN_P_DATA_V2);
+	CHECK_EQ(ovpn_data_peer_id(pkt), l->peer_new.peer_id);
+	CHECK_EQ(ovpn_data_open(&srx, pkt, (size_t)n, &rx), 10);
+	CHECK_MEM(pkt + rx.off, "to the LAN", 10);
+	head = ovpn_data_head_len(&stx);
+	memcpy(pkt + head, "back", 4);
+	n = ovpn_data_seal(&stx, pkt, 4, sizeof(pkt), 1);
+	CHECK(n > 0);
+	off = lg_client_open(l->c, pkt, (size_t)n, &pt);
+	CHECK(off > 0);
+	CHECK_EQ(pt, 4);
+	CHECK_MEM(pkt + off, "back", 4);
+	CHECK(lg_client_open(l->c, pkt, (size_t)n, &pt) < 0);	/* opened in place: garbage now */
+	CHECK_EQ(l->c->rx_bad, 1);
+	ovpn_data_key_free(&srx);
+	ovpn_data_key_free(&stx);
+	return 0;
+}
+
+static int handshake(int max_version)
+{
+	struct lg_client_cfg lc = {
+		.peer_info = "IV_VER=2.6.14\nIV_PROTO=990\nIV_CIPHERS=AES-256-GCM:AES-128-GCM\n",
+		.push_retry_ms = 1000,
+	};
+	struct lg_client c;
+	struct link l = { .c = &c, .ep = sl_endpoint_udp4(0xc0000202, 40000) };
+
+	lc.sctx = client_tls(max_version);
+	memcpy(lc.tc_key, pki.tc_key, sizeof(lc.tc_key));
+	CHECK_EQ(lg_client_start(&c, &lc, now_ms), 0);
+	converse(&l);
+	CHECK_EQ(c.st, LG_ST_UP);
+	CHECK_EQ(SSL_version(c.ssl), max_version);
+	CHECK_EQ(l.n_cmds, 2);				/* PEER_NEW, KEY_NEW */
+	CHECK_EQ(c.peer_id, l.peer_new.peer_id);
+	CHECK_EQ(c.vpn_ip, l.peer_new.u.peer.vpn.v4);	/* what the data plane was told */
+	CHECK_STR(c.cipher, "AES-256-GCM");
+	CHECK_EQ(keys_agree(&l), 0);
+	link_end(&l);
+	SSL_CTX_free(lc.sctx);
+	return 0;
+}
+
+static int test_tls13(void) { return handshake(TLS1_3_VERSION); }
+static int test_tls12(void) { return handshake(TLS1_2_VERSION); }
+
+/* The wrong tls-crypt key: the server drops every packet unread; the
+ * client stays in its reset state, retransmitting. */
+static int test_wrong_tls_crypt(void)
+{
+	struct lg_client_cfg lc = { .peer_info = "IV_PROTO=990\n", .push_retry_ms = 1000 };
+	struct lg_client c;
+	struct link l = { .c = &c, .ep = sl_endpoint_udp4(0xc0000203, 40001) };
+
+	lc.sctx = client_tls(TLS1_3_VERSION);
+	memcpy(lc.tc_key, pki.tc_key, sizeof(lc.tc_key));
+	lc.tc_key[0] ^= 1;
+	CHECK_EQ(lg_client_start(&c, &lc, now_ms), 0);
+	converse(&l);
+	CHECK_EQ(c.st, LG_ST_RESET);
+	CHECK(l.s == NULL);
+	link_end(&l);
+	SSL_CTX_free(lc.sctx);
+	return 0;
+}
+
+static const struct sl_test_case cases[] = {
+	{ "TLS 1.3: up, peer-id/ifconfig/cipher pushed, keys agree both ways", test_tls13 },
+	{ "TLS 1.2: the same", test_tls12 },
+	{ "wrong tls-crypt key: dropped unread, no session", test_wrong_tls_crypt },
+	{ NULL, NULL }
+};
+
+int main(void)
+{
+	int rc;
+
+	if (setup() != 0)
+		return 1;
+	rc = sl_test_run("lg_client", cases);
+	cp_admit_free(admit);
+	cp_ctx_close(&ctx);
+	cp_test_pki_free(&pki);
+	return rc;
+}
