@@ -17,7 +17,7 @@
 
 #include "dp_acl.h"
 
-enum { F_PROTO, F_SRC, F_DST, F_SPORT, F_DPORT, F_ROLE0, F_ROLE1, F_USER, F_COUNT };
+enum { F_PROTO, F_SRC, F_DST, F_SPORT, F_DPORT, F_USER, F_ROLE0, F_ROLE1, F_COUNT };
 
 RTE_ACL_RULE_DEF(dp_acl_rule, F_COUNT);
 
@@ -32,13 +32,15 @@ static const struct rte_acl_field_def field_defs[F_COUNT] = {
 	DEF(MASK, F_DST, 2, dst),
 	DEF(RANGE, F_SPORT, 3, sport),
 	DEF(RANGE, F_DPORT, 3, dport),
-	DEF(BITMASK, F_ROLE0, 4, roles[0]),
-	DEF(BITMASK, F_ROLE1, 5, roles[1]),
-	DEF(BITMASK, F_USER, 6, user_tag),
+	DEF(BITMASK, F_USER, 4, user_tag),
+	DEF(BITMASK, F_ROLE0, 5, roles[0]),
+	DEF(BITMASK, F_ROLE1, 6, roles[1]),
 };
 
-_Static_assert(offsetof(struct dp_acl_key, dport) == offsetof(struct dp_acl_key, sport) + 2,
-	       "sport and dport share one 4-byte input group");
+_Static_assert(offsetof(struct dp_acl_key, dport) == offsetof(struct dp_acl_key, sport) + 2 &&
+	       offsetof(struct dp_acl_key, user_tag) == offsetof(struct dp_acl_key, dport) + 2 &&
+	       offsetof(struct dp_acl_key, pad2) == offsetof(struct dp_acl_key, user_tag) + 2,
+	       "sport+dport, dport+user_tag and user_tag+pad2 make 4-byte input groups");
 
 static int fail(char *err, unsigned len, int rc, const char *fmt, unsigned i)
 {
@@ -107,9 +109,9 @@ static void set_bit_fields(struct dp_acl_rule *r, const struct sl_rule_entry *e)
 
 		f->value.u32 = f->mask_range.u32 = 1u << (e->role % 32);
 	}
-	if (e->user_tag != 0) {
-		r->field[F_USER].value.u32 = e->user_tag;
-		r->field[F_USER].mask_range.u32 = UINT32_MAX;
+	if (e->user_tag != 0) {		/* <= SL_RULE_USERS_MAX: 16 bits */
+		r->field[F_USER].value.u16 = (uint16_t)e->user_tag;
+		r->field[F_USER].mask_range.u16 = UINT16_MAX;
 	}
 }
 
@@ -146,38 +148,62 @@ static unsigned make_rules(const struct sl_rule_entry *e, uint32_t i, uint32_t r
 	return n;
 }
 
+/* Does any of RULES (N) constrain field F? */
+static bool field_used(const struct dp_acl_rule *rules, unsigned n, unsigned f)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct rte_acl_field *x = &rules[i].field[f];
+
+		if (f == F_SPORT ? x->value.u16 != 0 || x->mask_range.u16 != UINT16_MAX :
+		    x->mask_range.u32 != 0)
+			return true;
+	}
+	return false;
+}
+
 /*
- * The fields a context walks: proto, addresses and ports always; each tag
- * field (roles[0], roles[1], user_tag) only when one of its rules uses it,
- * since every field costs one trie step per byte and packet. The rules'
- * fields are moved down to the kept fields' indexes, the input groups
- * renumbered. Returns how many fields are kept.
+ * The fields a context walks (dataplane/dp_acl.h): proto, addresses and
+ * dport always; sport and each tag field only when one of its rules uses
+ * it, since every 4-byte input group costs four trie steps per packet.
+ * Without sport (kept when no rule uses the user tag), dport and the user tag share a group; with it, the user
+ * tag becomes a 4-byte field over user_tag and pad2 (its value shifted
+ * up). The rules' fields are moved down to the kept fields' indexes, the
+ * input groups renumbered. Returns how many fields are kept.
  */
 static unsigned pick_fields(struct dp_acl_rule *rules, unsigned n, struct rte_acl_field_def *defs)
 {
+	/* rte_acl walks all four bytes of a group: dport never goes alone */
+	bool sport = field_used(rules, n, F_SPORT) || !field_used(rules, n, F_USER);
 	unsigned keep = 0, group = 0;
 	uint8_t map[F_COUNT];
 
 	for (unsigned f = 0; f < F_COUNT; f++) {
-		bool used = f < F_ROLE0;
+		bool used = f == F_SPORT ? sport :
+			    f <= F_DPORT || field_used(rules, n, f);
 
-		for (unsigned i = 0; i < n && !used; i++)
-			used = rules[i].field[f].mask_range.u32 != 0;
 		map[f] = used ? (uint8_t)keep : UINT8_MAX;
 		if (!used)
 			continue;
 		defs[keep] = field_defs[f];
 		defs[keep].field_index = (uint8_t)keep;
-		if (f >= F_ROLE0)
-			defs[keep].input_index = (uint8_t)++group;
-		else
-			group = field_defs[f].input_index;
+		if (f != F_PROTO && !(f == F_DPORT && sport) && !(f == F_USER && !sport))
+			group++;
+		defs[keep].input_index = (uint8_t)group;
+		if (f == F_USER && sport)
+			defs[keep].size = sizeof(uint32_t);
 		keep++;
 	}
 	for (unsigned i = 0; i < n; i++)
-		for (unsigned f = 0; f < F_COUNT; f++)
+		for (unsigned f = 0; f < F_COUNT; f++) {
+			struct rte_acl_field *x = &rules[i].field[f];
+
+			if (f == F_USER && sport && map[f] != UINT8_MAX) {
+				x->value.u32 = (uint32_t)x->value.u16 << 16;
+				x->mask_range.u32 = (uint32_t)x->mask_range.u16 << 16;
+			}
 			if (map[f] != UINT8_MAX)
-				rules[i].field[map[f]] = rules[i].field[f];
+				rules[i].field[map[f]] = *x;
+		}
 	return keep;
 }
 

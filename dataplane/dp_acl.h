@@ -19,9 +19,16 @@
  *   dst        4      mask     8       prefix / len
  *   sport      2      range    12      lo..hi
  *   dport      2      range    14      lo..hi
- *   roles[0]   4      bitmask  16      role r < 32: 1<<r / 1<<r; else 0/0
- *   roles[1]   4      bitmask  20      role r >= 32: 1<<(r-32) likewise
- *   user_tag   4      bitmask  24      tag / 0xffffffff; any 0/0
+ *   user       2      bitmask  16      tag / 0xffff; any 0/0
+ *   roles[0]   4      bitmask  20      role r < 32: 1<<r / 1<<r; else 0/0
+ *   roles[1]   4      bitmask  24      role r >= 32: 1<<(r-32) likewise
+ *
+ * A context walks one trie step per key byte, so it keeps only the fields
+ * its rules use: sport only when a rule names source ports (then the
+ * user tag is a 4-byte field over user and the zero pad after it), and
+ * then dport and the user tag share one 4-byte group; the tag fields only
+ * when a rule uses them. User tags are at most SL_RULE_USERS_MAX (16 384)
+ * and fit 16 bits; a peer's larger tag is keyed 0, which no user rule has.
  *
  * rte_acl returns the highest rte_acl priority among matches; entries are
  * ranked by (priority, position in the blob) and get RTE_ACL_MAX_PRIORITY -
@@ -46,8 +53,9 @@ struct dp_acl_key {
 	uint32_t dst;
 	uint16_t sport;			/* network order; 0 unless TCP/UDP */
 	uint16_t dport;
+	uint16_t user_tag;		/* network order; 0 if above 16 bits */
+	uint16_t pad2;			/* 0: the 4-byte user field's low half */
 	uint32_t roles[2];		/* network order (rte_cpu_to_be_32) */
-	uint32_t user_tag;		/* network order */
 };
 
 /* What a result means for the stage: the entry's action and counters slot. */
@@ -93,9 +101,10 @@ static inline void dp_acl_key_set(struct dp_acl_key *k, uint8_t proto, uint32_t 
 	k->dst = dst_be;
 	k->sport = rte_cpu_to_be_16(sport);
 	k->dport = rte_cpu_to_be_16(dport);
+	k->user_tag = rte_cpu_to_be_16(user_tag <= UINT16_MAX ? (uint16_t)user_tag : 0);
+	k->pad2 = 0;
 	k->roles[0] = rte_cpu_to_be_32(roles[0]);
 	k->roles[1] = rte_cpu_to_be_32(roles[1]);
-	k->user_tag = rte_cpu_to_be_32(user_tag);
 }
 
 /*
