@@ -1057,12 +1057,13 @@ static int test_key_backend(void)
 	return 0;
 }
 
-/* Three peers, one cipher each, for the mixed bursts. */
+/* Three peers, one cipher each, for the mixed bursts: AEAD and CBC+HMAC
+ * (AES-128-CBC with SHA1, vpn.auth's default) through the same stages. */
 #define MIX_PEERS	3
 static const uint32_t mix_id[MIX_PEERS] = { PEER, PEER_LOCAL, 6 };
 static const uint32_t mix_ip[MIX_PEERS] = { FX_VPN_IP, VPN_IP4, 0x0A0A0007u };
 static const enum sl_cipher mix_cipher[MIX_PEERS] = {
-	SL_CIPHER_AES_256_GCM, SL_CIPHER_AES_128_GCM, SL_CIPHER_CHACHA20_POLY1305,
+	SL_CIPHER_AES_256_GCM, SL_CIPHER_AES_128_CBC, SL_CIPHER_CHACHA20_POLY1305,
 };
 static const size_t mix_len[] = { 28, 60, 200, 576, 1000, 1400 };
 static struct fx_keyset mix_ks[MIX_PEERS];
@@ -1071,8 +1072,11 @@ static int mix_setup(void)
 {
 	CHECK(fresh() == 0);
 	CHECK_EQ(fx_add_peer(mix_id[2], mix_ip[2]), 0);
-	for (int p = 0; p < MIX_PEERS; p++)
+	for (int p = 0; p < MIX_PEERS; p++) {
+		fx.digest = mix_cipher[p] == SL_CIPHER_AES_128_CBC ? SL_DIGEST_SHA1 : SL_DIGEST_NONE;
 		CHECK_EQ(fx_add_key(mix_id[p], 0, 0, mix_cipher[p], &mix_ks[p]), 0);
+	}
+	fx.digest = SL_DIGEST_NONE;
 	return 0;
 }
 
