@@ -100,9 +100,9 @@ uint16_t dp_cp_poll(struct dp_worker *w)
 
 	if (n == 0)
 		return 0;
-	n = dp_exc_data_in(w, pkts, n);	/* data read from TCP connections */
-	dp_burst_init(&b, pkts, n);
-	for (uint16_t i = 0; i < n; i++)
+	/* Data read from TCP connections goes to the forward path; control packets stay. */
+	dp_burst_init(&b, pkts, dp_exc_data_in(w, pkts, n));
+	for (uint16_t i = 0; i < b.n; i++)
 		b.v[i] = (uint8_t)cp_out(w, b.pkts[i]);
 	dp_burst_emit(w, &b, CFG_PORT_PUBLIC);
 	return n;

@@ -985,13 +985,17 @@ static int test_cp_tx_unresolved(void)
 	return 0;
 }
 
-/* A destination this data plane cannot build yet is dropped and counted. */
+/*
+ * A destination this data plane cannot build yet is dropped and counted; on
+ * sl_cp_tx a TCP endpoint's packet is data read from its connection
+ * (dp_exc.h): anything but P_DATA_V2 is a bad-opcode drop.
+ */
 static int test_cp_tx_unsupported(void)
 {
 	struct sl_endpoint v6 = { .addr = { .family = SL_AF_INET6 }, .port = 40000 };
 	struct sl_endpoint tcp = sl_endpoint_udp4(FX_CLIENT_IP, 40000);
 	struct rte_mbuf *out[4];
-	uint64_t not_ip = drops(SL_DROP_NOT_IP), bad = drops(SL_DROP_BAD_HEADER);
+	uint64_t not_ip = drops(SL_DROP_NOT_IP), bad = drops(SL_DROP_BAD_OPCODE);
 
 	CHECK(fresh() == 0);
 	v6.addr.v6[15] = 1;
@@ -1000,11 +1004,61 @@ static int test_cp_tx_unsupported(void)
 	CHECK_EQ(fx_cp_queue(&tcp, &fx_client_mac, 60, 1), 0);
 	CHECK_EQ(fx_run_cp_tx(out), 0);
 	CHECK_EQ(drops(SL_DROP_NOT_IP) - not_ip, 1);
-	CHECK_EQ(drops(SL_DROP_BAD_HEADER) - bad, 1);
+	CHECK_EQ(drops(SL_DROP_BAD_OPCODE) - bad, 1);
 	return 0;
 }
 
-/* Commands naming IPv6 or TCP are refused with a result and counted as bad. */
+/*
+ * A TCP peer (dp_exc.h): what is encrypted for it goes to the control plane
+ * on sl_cp_rx (meta: its endpoint, the OpenVPN packet alone), not out of
+ * the public port; its data packet read from the connection comes in on
+ * sl_cp_tx and leaves decrypted by the private port.
+ */
+static int test_tcp_peer(void)
+{
+	struct dp_peer *p;
+	struct rte_mbuf *m, *out[4];
+	const struct sl_cp_meta *meta;
+	const uint8_t *d;
+	uint8_t in[64];
+	size_t len;
+
+	CHECK(fresh() == 0);
+	CHECK_EQ(fx_add_key(PEER_LOCAL, 0, 0, SL_CIPHER_AES_256_GCM, &fx.ks[1]), 0);
+	p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER_LOCAL);
+	p->remote.transport = SL_TRANSPORT_TCP;
+	p->remote.conn = 77;
+	m = fx_lan_frame(VPN_IP4, 60, 0x5a);
+	CHECK_EQ(fx_run_tx(&m, 1, out), 0);
+	CHECK_EQ(rte_ring_dequeue(fx.dp.cp_rx, (void **)&m), 0);
+	meta = dp_meta(m);
+	d = rte_pktmbuf_mtod(m, const uint8_t *);
+	CHECK_EQ(meta->peer.transport, SL_TRANSPORT_TCP);
+	CHECK_EQ(meta->peer.conn, 77);
+	CHECK_EQ(meta->payload_off, 0);
+	CHECK_EQ(meta->payload_len, m->pkt_len);
+	CHECK_EQ(ovpn_op_opcode(d[0]), OVPN_P_DATA_V2);
+	CHECK_EQ((uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3], PEER_LOCAL);
+	rte_pktmbuf_free(m);
+	/* In: the client's packet without outer headers, as cp_tcp.c queues it. */
+	len = fx_inner_packet(in, 60, VPN_IP4, FX_LAN_IP, 0x5b);
+	m = fx_client_packet(&fx.ks[1].client_tx, 1, in, len, FX_CLIENT_PORT);
+	CHECK(m != NULL);
+	rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+		       sizeof(struct rte_udp_hdr));
+	memset(dp_meta(m), 0, sizeof(struct sl_cp_meta));
+	dp_meta(m)->peer = p->remote;
+	CHECK_EQ(rte_ring_enqueue(fx.dp.cp_tx, m), 0);
+	CHECK_EQ(dp_cp_poll(&fx.wk[0]), 1);
+	CHECK_EQ(fx_take(CFG_PORT_PRIVATE, out), 1);
+	CHECK_EQ(out[0]->pkt_len, sizeof(struct rte_ether_hdr) + len);
+	CHECK_MEM(rte_pktmbuf_mtod_offset(out[0], const uint8_t *, sizeof(struct rte_ether_hdr)),
+		  in, len);
+	rte_pktmbuf_free(out[0]);
+	return 0;
+}
+
+/* Commands naming IPv6 or an unknown transport are refused with a result and counted as bad. */
 static int test_cmd_unsupported(void)
 {
 	struct sl_cmd c[4];
@@ -1022,7 +1076,7 @@ static int test_cmd_unsupported(void)
 		c[i].u.peer.vpn = sl_addr_v4(0x0A0A0014u);
 	}
 	c[0].u.peer.remote.addr.family = SL_AF_INET6;
-	c[1].u.peer.remote.transport = SL_TRANSPORT_TCP;
+	c[1].u.peer.remote.transport = SL_TRANSPORT_TCP + 1;	/* TCP is carried (dp_exc.h) */
 	c[2].u.peer.vpn.family = SL_AF_INET6;
 	c[3].type = SL_CMD_ROUTE_ADD;
 	c[3].peer_id = PEER;
@@ -1230,6 +1284,7 @@ static const struct sl_test_case cases[] = {
 	{ "control packet: payload + destination -> frame", test_cp_tx_frame },
 	{ "control packet: unresolved next hop", test_cp_tx_unresolved },
 	{ "control packet: IPv6 / TCP destination dropped", test_cp_tx_unsupported },
+	{ "TCP peer: out to sl_cp_rx, in from sl_cp_tx", test_tcp_peer },
 	{ "commands with IPv6 / TCP refused and counted", test_cmd_unsupported },
 	{ "keys get the configured crypto backend", test_key_backend },
 	{ "bursts of mixed peers, ciphers, sizes and drops", test_mixed_bursts },
