@@ -14,8 +14,8 @@
 #   handshakes/s   ECDSA P-256 certificates, tls-crypt; the better of 1 and
 #                  64 handshakes in flight
 #   pps            the highest delivered rate with <= 1 % loss: rates double
-#                  from a start until loss > 1 % (at most 7 steps), then one
-#                  step between; 64 and 1400 bytes; 1 session (and 1000 with
+#                  from a start while loss <= 1 % (or halve until it is; at most
+#                  6 steps), then one step between; 64 and 1400 bytes; 1 session (and 1000 with
 #                  the full run); decrypt direction (sink counts), and with
 #                  the full run both directions (sink echoes, generator counts)
 #   cycles/pkt     server CPU per delivered packet at the best 64-byte rate:
@@ -100,14 +100,24 @@ trial() {
     "$srv" "$n" "$size" "$mode" "$rate" "$sent" "$DELIVERED" "$LOSS" "$CYC"
 }
 
-# search SERVER SESSIONS SIZE MODE START: BEST (pps) and BEST_CYC.
+# search SERVER SESSIONS SIZE MODE START: BEST (pps) and BEST_CYC. From
+# START the rate doubles while loss stays <= 1 % (or halves until it does),
+# at most 6 steps, then one step halfway between the last pass and fail.
 search() {
   local srv=$1 n=$2 size=$3 mode=$4 rate=$5 lo=0 hi=0 steps=0
   BEST=0; BEST_CYC=0
-  while [ $steps -lt 7 ]; do
+  while [ $steps -lt 6 ] && [ "$rate" -ge 500 ]; do
     steps=$((steps + 1))
     trial "$srv" "$n" "$size" "$rate" "$mode" || break
-    if [ "$OK" = 1 ]; then BEST=$DELIVERED; BEST_CYC=$CYC; lo=$rate; rate=$((rate * 2)); else hi=$rate; break; fi
+    if [ "$OK" = 1 ]; then
+      BEST=$DELIVERED; BEST_CYC=$CYC; lo=$rate
+      [ $hi -gt 0 ] && break
+      rate=$((rate * 2))
+    else
+      hi=$rate
+      [ $lo -gt 0 ] && break
+      rate=$((rate / 2))
+    fi
   done
   if [ $lo -gt 0 ] && [ $hi -gt 0 ]; then
     trial "$srv" "$n" "$size" "$(((lo + hi) / 2))" "$mode" && [ "$OK" = 1 ] && { BEST=$DELIVERED; BEST_CYC=$CYC; }
