@@ -9,7 +9,10 @@
 #   bash scripts/demo.sh          set up and start (config/demo.conf), provision the demo
 #                                 user through sluicectl (pki init, user add, user profile),
 #                                 connect a real openvpn client in sl-client with that
-#                                 profile and fetch http://10.20.0.10/ through the tunnel
+#                                 profile and fetch http://10.20.0.10/ through the tunnel;
+#                                 then open a "VPN port" live: a service on 10.20.0.10:5432
+#                                 is closed by the shipped rules, `sluicectl rule add` opens
+#                                 it, `rule del` closes it again (no reconnect)
 #   bash scripts/demo.sh status   sluicectl status
 #   bash scripts/demo.sh stop     stop everything and remove the namespaces
 set -euo pipefail
@@ -37,6 +40,7 @@ stop_pid() {
 stop() {
   stop_pid client
   stop_pid web
+  stop_pid db
   stop_pid controlplane
   stop_pid dataplane
   for ns in sl-client sl-conc sl-lan; do ip netns del "$ns" 2>/dev/null || true; done
@@ -96,6 +100,16 @@ start() {
   provision
   ip netns exec sl-lan python3 -m http.server 80 --bind 10.20.0.10 >"$RUN/web.log" 2>&1 &
   echo $! > "$RUN/web.pid"
+  # Stands for a database on the LAN: answers one line per connection.
+  ip netns exec sl-lan python3 -c '
+import socket
+s = socket.create_server(("10.20.0.10", 5432))
+while True:
+    c, _ = s.accept()
+    c.sendall(b"db on 10.20.0.10:5432 answers\n")
+    c.close()
+' >"$RUN/db.log" 2>&1 &
+  echo $! > "$RUN/db.pid"
   for _ in $(seq 100); do ip netns exec sl-lan ss -ltn | grep -q "10.20.0.10:80 " && break; sleep 0.1; done
 
   echo
@@ -110,12 +124,15 @@ start() {
   echo
   client
   echo
+  rules_live
+  echo
   echo "== sluicectl status"
   $CTL status | sed 's/^/  /'
   echo
   echo "Try:   $CTL sessions"
   echo "       ip netns exec sl-client curl http://10.20.0.10/"
   echo "       $CTL user list"
+  echo "       $CTL rule list; $CTL rule test $USER_EMAIL 10.20.0.10 tcp 5432"
   echo "       $CTL user vpn $USER_EMAIL off      (cut off at once; on, then user profile, to return)"
   echo "Stop:  bash scripts/demo.sh stop"
 }
@@ -137,6 +154,30 @@ client() {
   echo "== http://10.20.0.10/ from sl-client, through the tunnel and the data plane"
   ip netns exec sl-client curl -s -m 5 -o /dev/null -w "  HTTP %{http_code}, %{size_download} bytes\n" \
     http://10.20.0.10/ || echo "  (no answer)"
+}
+
+# One try at the LAN "database" from the client, through the tunnel: its
+# line, or why not (a denied SYN is dropped, so the try times out).
+db_try() {
+  ip netns exec sl-client timeout 2 bash -c 'exec 3<>/dev/tcp/10.20.0.10/5432 && head -n 1 <&3' 2>/dev/null |
+    sed 's/^/  /' | grep . || echo "  no answer (dropped by the access rules: acl-deny)"
+}
+
+# A "VPN port" opened and closed live, as an operator does it.
+rules_live() {
+  echo "== access rules: the shipped set lets SSH, RDP and web through, nothing else"
+  $CTL rule list | sed 's/^/  /'
+  echo "== 10.20.0.10:5432 from the client"
+  $CTL rule test "$USER_EMAIL" 10.20.0.10 tcp 5432 | sed 's/^/  policy: /'
+  db_try
+  echo "== sluicectl rule add \"VPN Access to DB\" --src vpn --dst 10.20.0.0/24 --proto tcp --dport 5432 --priority 100 --allow"
+  $CTL rule add "VPN Access to DB" --src vpn --dst 10.20.0.0/24 --proto tcp --dport 5432 \
+    --priority 100 --allow | sed 's/^/  /'
+  $CTL rule test "$USER_EMAIL" 10.20.0.10 tcp 5432 | sed 's/^/  policy: /'
+  db_try
+  echo "== sluicectl rule del \"VPN Access to DB\""
+  $CTL rule del "VPN Access to DB" | sed 's/^/  /'
+  db_try
 }
 
 case "${1:-start}" in
