@@ -35,19 +35,20 @@ static int setup(void)
 	char err[256];
 
 	CHECK_EQ(cp_test_pki_make(&pki, &cfg.pki), 0);
-	cfg.vpn.hand_window = 60;
-	cfg.vpn.tran_window = 3600;
-	cfg.vpn.ping = 10;
-	cfg.vpn.ping_restart = 60;
-	cfg.vpn.tun_mtu = 1500;
-	cfg.vpn.max_clients = 16;
-	cfg.vpn.pool.addr = 0x0a0a0000;
-	cfg.vpn.pool.len = 24;
-	cfg.ctl.connect_rate = 100;
-	cfg.ctl.max_half_open = 16;
+	/* A small concentrator: the generator's sessions come from one address. */
+	cfg.vpn.pool.addr = 0x0a1e0000;		/* 10.30.0.0/26 */
+	cfg.vpn.pool.len = 26;
+	cfg.vpn.max_clients = 4;
+	cfg.vpn.tun_mtu = 1400;
+	cfg.vpn.hand_window = 10;
+	cfg.vpn.tran_window = 60;
+	cfg.vpn.ping = 5;
+	cfg.vpn.ping_restart = 30;
+	cfg.ctl.max_half_open = 4;
+	cfg.ctl.connect_rate = 1000;
 	snprintf(cfg.vpn.data_ciphers[0], sizeof(cfg.vpn.data_ciphers[0]), "AES-256-GCM");
 	cfg.vpn.n_ciphers = 1;
-	snprintf(cfg.vpn.auth, sizeof(cfg.vpn.auth), "SHA1");
+	snprintf(cfg.vpn.auth, sizeof(cfg.vpn.auth), "SHA256");
 	ctx.now_ms = test_now;
 	CHECK_EQ(cp_ctx_open(&ctx, &cfg, err, sizeof(err)), 0);
 	admit = cp_admit_new(&ctx);
@@ -253,15 +254,20 @@ static const struct sl_test_case cases[] = {
 	{ NULL, NULL }
 };
 
+static void teardown(void)
+{
+	cp_admit_free(admit);
+	cp_ctx_close(&ctx);
+	cp_test_pki_free(&pki);
+}
+
 int main(void)
 {
 	int rc;
 
 	if (setup() != 0)
-		return 1;
+		return 1;	/* what setup made is left to the process exit */
 	rc = sl_test_run("lg_client", cases);
-	cp_admit_free(admit);
-	cp_ctx_close(&ctx);
-	cp_test_pki_free(&pki);
+	teardown();
 	return rc;
 }
