@@ -28,6 +28,7 @@
  *                   [--dir decrypt|encrypt|mixed]... [--round N] [--passes P]
  */
 #include <malloc.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,7 @@ static int run(const struct opts *o)
 int main(int argc, char **argv)
 {
 	static char conf[512];
+	cpu_set_t cpus;
 	struct opts o;
 	int rc;
 
@@ -394,11 +396,15 @@ int main(int argc, char **argv)
 		 "         private: { vdev = \"net_null1\"; address = \"10.20.0.1/24\"; }; };\n"
 		 "vpn: { pool = \"10.64.0.0/16\"; max_clients = %u; };\n"
 		 "pki: { ca = \"a\"; cert = \"b\"; key = \"c\"; };\n", o.peers + 1);
+	/* EAL pins this thread to lcore 0 (-l 0): keep the core taskset gave. */
+	sched_getaffinity(0, sizeof(cpus), &cpus);
 	next_pid = calloc(o.peers + 1, sizeof(*next_pid));
 	if (next_pid == NULL || fx_init_conf(argv[0], conf) != 0) {
 		fprintf(stderr, "bench_pipe: setup failed\n");
 		return 1;
 	}
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = run(&o) == 0 ? 0 : 1;
 	fx_fini();
 	free(next_pid);
