@@ -11,7 +11,9 @@
  * cycles: the data channel's seal on one hot buffer with a key of the same
  * backend the data plane's keys get (what bench_crypto measures), in the
  * same run on the same core. 1.0 would be a pipeline that costs nothing
- * beyond the crypto.
+ * beyond the crypto. For AES-256-CBC (+HMAC-SHA256) the ceiling is the seal:
+ * CBC encryption is serial per packet and decryption is not, so its decrypt
+ * rows can exceed 1.
  *
  * Memory: DPDK heap bytes (rte_malloc_get_socket_stats) and the C heap's
  * (mallinfo2: OpenSSL contexts) before and after the peers and their keys
