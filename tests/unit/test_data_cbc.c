@@ -6,9 +6,6 @@
  * of HMAC/IV/ciphertext, bad padding under a valid HMAC, block length,
  * wrong key-id, replay).
  */
-#include <stdlib.h>
-
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ovpn_data.h"
@@ -547,33 +544,6 @@ static int test_iv_pool(void)
 	return 0;
 }
 
-/* libcrypto allocations, counted from main() on (CRYPTO_set_mem_functions
- * must run before libcrypto's first allocation). */
-static unsigned long n_allocs;
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	n_allocs++;
-	return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	n_allocs++;
-	return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	free(p);
-}
-
 /* The OpenSSL backend's seal (with a given IV) and open allocate nothing:
  * the HMAC runs from precomputed states (ovpn_hmac.h). Each digest. */
 static int test_no_alloc_per_packet(void)
@@ -589,7 +559,7 @@ static int test_no_alloc_per_packet(void)
 
 		CHECK_EQ(pair_init(&tx, &rx, OVPN_DATA_ALG_AES_256_CBC, mds[d], OVPN_P_DATA_V2, 0),
 			 0);
-		before = n_allocs;
+		before = *data_allocs();
 		for (uint32_t i = 1; i <= 100; i++) {
 			int len;
 
@@ -598,7 +568,7 @@ static int test_no_alloc_per_packet(void)
 			CHECK(len > 0);
 			CHECK_EQ(ovpn_data_open(&rx, pkt, (size_t)len, &r), 1400);
 		}
-		CHECK_EQ(n_allocs, before);
+		CHECK_EQ(*data_allocs(), before);
 		pair_free(&tx, &rx);
 	}
 	return 0;
@@ -623,7 +593,7 @@ static const struct sl_test_case cases[] = {
 
 int main(void)
 {
-	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+	if (!data_count_allocs())
 		return 1;
 	return sl_test_run("data_cbc", cases);
 }

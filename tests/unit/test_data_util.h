@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ovpn_data.h"
 
 /* Decode hex into dst; returns the byte count or (size_t)-1 on bad input
@@ -52,6 +54,43 @@ static inline int key_from_hex(struct ovpn_data_key *k, enum ovpn_data_alg alg,
 	    hex2bin(hmac_hex, hmac, sizeof(hmac)) == (size_t)-1)
 		return -100;
 	return ovpn_data_key_init(k, &cfg);
+}
+
+/* libcrypto's allocations, counted once data_count_allocs() hooked them;
+ * it must run before libcrypto's first allocation (first thing in main). */
+static inline unsigned long *data_allocs(void)
+{
+	static unsigned long n;
+
+	return &n;
+}
+
+static inline void *data_count_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	++*data_allocs();
+	return malloc(n);
+}
+
+static inline void *data_count_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	++*data_allocs();
+	return realloc(p, n);
+}
+
+static inline void data_count_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static inline int data_count_allocs(void)
+{
+	return CRYPTO_set_mem_functions(data_count_malloc, data_count_realloc, data_count_free);
 }
 
 /* Deterministic filler so failures reproduce. */
