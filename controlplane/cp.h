@@ -38,6 +38,7 @@ struct cp {
 	struct cp_out *held, *held_tail;
 	uint32_t fence;			/* dp.sent value those commands reach */
 	uint64_t next_timer_ms, next_crl_ms;
+	uint64_t next_crl_renew_ms;	/* cp_api_users_crl_renew's next look */
 };
 
 #endif

@@ -109,6 +109,12 @@ char *cp_api_error_reply(const char *reason, size_t *out_len);
 
 /* cp_api_users.c: close the user store and CA if the commands opened them. */
 void cp_api_users_close(struct cp *cp);
+/* cp_api_users.c, once per loop round: with our own CA, rewrite pki.crl
+ * from the store's revoked list when its nextUpdate is less than half the
+ * CRL lifetime away (or it cannot be read), so a CRL no revocation has
+ * rewritten for months never expires under the clients. Checks the file
+ * at most once an hour. */
+void cp_api_users_crl_renew(struct cp *cp, uint64_t now_ms);
 
 /* Fill ERR (FIELD may be NULL) from a printf format; returns -1. */
 int cp_api_fail(struct cp_api_err *err, const char *field, const char *fmt, ...)

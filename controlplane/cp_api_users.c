@@ -450,6 +450,31 @@ static int crl_write(struct cp *cp, struct cp_api_err *err)
 	return 0;
 }
 
+#define CRL_RENEW_CHECK_MS	(3600 * 1000ull)
+
+void cp_api_users_crl_renew(struct cp *cp, uint64_t now_ms)
+{
+	const time_t half = (time_t)SL_PKI_DEFAULT_CRL_DAYS * 86400 / 2;
+	struct sl_pki_error pe = { "" };
+	struct cp_api_err err;
+	time_t next;
+
+	if (now_ms < cp->next_crl_renew_ms)
+		return;
+	cp->next_crl_renew_ms = now_ms + CRL_RENEW_CHECK_MS;
+	if (cp->cfg == NULL || ca_key_path(cp)[0] == '\0' || cp->cfg->pki.crl[0] == '\0' ||
+	    cp->cfg->user_store[0] == '\0')
+		return;
+	if (sl_pki_crl_next_update(cp->cfg->pki.crl, &next, &pe) == 0 &&
+	    next - time(NULL) > half)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (users_open(cp, &err) != 0 || crl_write(cp, &err) != 0)
+		return;	/* logged; tried again in an hour */
+	SL_INFO("pki.crl %s renewed (%s)", cp->cfg->pki.crl,
+		pe.msg[0] ? SL_ESC(pe.msg) : "nextUpdate within half its lifetime");
+}
+
 /* SERIAL into the store's revoked list ("" or revoked already: nothing). */
 static int revoke(struct cp *cp, const char *serial, int reason, struct cp_api_err *err)
 {

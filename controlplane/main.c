@@ -76,6 +76,7 @@ static int run(struct cp *cp)
 		cp_admin_serve(cp->admin, cp);	/* connections under way too */
 		cp_loop_poll(cp);
 		cp_rules_poll(cp, cp_now_ms());
+		cp_api_users_crl_renew(cp, cp_now_ms());
 		if (cp_dp_gone(&cp->dp)) {
 			n = 0;
 			for (struct cp_session *s = cp->sessions.all; s != NULL; s = s->next)

@@ -483,6 +483,33 @@ out:
 	return text;
 }
 
+int sl_pki_crl_next_update(const char *path, time_t *next, struct sl_pki_error *e)
+{
+	FILE *f = fopen(path, "r");
+	X509_CRL *crl = NULL;
+	const ASN1_TIME *t;
+	struct tm tm;
+	int rc = -1;
+
+	if (f == NULL) {
+		snprintf(e->msg, sizeof(e->msg), "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	if (crl == NULL)
+		snprintf(e->msg, sizeof(e->msg), "%s: not a PEM CRL", path);
+	else if ((t = X509_CRL_get0_nextUpdate(crl)) == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		snprintf(e->msg, sizeof(e->msg), "%s: no nextUpdate", path);
+	else {
+		*next = timegm(&tm);
+		rc = 0;
+	}
+	X509_CRL_free(crl);
+	ERR_clear_error();
+	return rc;
+}
+
 int sl_pki_crl(struct sl_pki *p, const struct sl_pki_revoked *r, size_t n,
 	       unsigned next_days, const char *path, struct sl_pki_error *e)
 {

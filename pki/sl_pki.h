@@ -127,6 +127,14 @@ int sl_pki_crl(struct sl_pki *p, const struct sl_pki_revoked *r, size_t n,
 	       unsigned next_days, const char *path, struct sl_pki_error *e);
 
 /*
+ * The nextUpdate of the CRL at PATH into *next (Unix time). 0, or -1 with
+ * *e filled when it cannot be read or has no nextUpdate. An expired CRL
+ * makes the TLS check refuse every client certificate, so a CRL that only
+ * revocations rewrite must also be renewed before then (cp_api_users.c).
+ */
+int sl_pki_crl_next_update(const char *path, time_t *next, struct sl_pki_error *e);
+
+/*
  * A tls-crypt-v2 client key for USERNAME, as `openvpn --genkey
  * tls-crypt-v2-client` writes it: a fresh Kc wrapped under the server key
  * (128 bytes, OVPN_V2_SERVER_KEY_LEN) with metadata 0x00 (USER) followed by

@@ -29,6 +29,7 @@
 #include "cp_api.h"
 #include "cp_listing.h"
 #include "cp_status.h"
+#include "sl_pki.h"
 #include "sl_test.h"
 
 /* ---- stand-ins for the event loop's side ---- */
@@ -543,6 +544,70 @@ static int test_user_lifecycle(void)
 	return 0;
 }
 
+/* Remove the test's folder PATH and what is in it (one level). */
+static int rm_tree(const char *path)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", path);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The nextUpdate of pki.crl, in days from now (rounded down), or -1. */
+static long crl_days_left(void)
+{
+	struct sl_pki_error e;
+	time_t next;
+
+	if (sl_pki_crl_next_update(ucfg.pki.crl, &next, &e) != 0)
+		return -1;
+	return (long)((next - time(NULL)) / 86400);
+}
+
+/*
+ * With our own CA, a CRL that no revocation has rewritten is renewed
+ * before it expires (an expired CRL fails every client's certificate
+ * check): at the first look, and then at most once an hour.
+ */
+static int test_crl_renewed(void)
+{
+	struct sl_pki_init_opts o = { 0 };
+	struct sl_pki_error e = { "" };
+	struct sl_pki *ca;
+	char pki[160];
+
+	users_setup();
+	snprintf(pki, sizeof(pki), "%s/pki", dir);
+	CHECK_EQ(sl_pki_init(pki, &o, &e), 0);
+	snprintf(ucfg.pki.ca, sizeof(ucfg.pki.ca), "%s/" SL_PKI_CA_CRT, pki);
+	snprintf(ucfg.pki.ca_key, sizeof(ucfg.pki.ca_key), "%s/" SL_PKI_CA_KEY, pki);
+	snprintf(ucfg.pki.crl, sizeof(ucfg.pki.crl), "%s/" SL_PKI_CRL, pki);
+	CHECK((ca = sl_pki_load(ucfg.pki.ca, ucfg.pki.ca_key, &e)) != NULL);
+	/* A CRL a day from expiring, as one left alone for months would be. */
+	CHECK_EQ(sl_pki_crl(ca, NULL, 0, 1, ucfg.pki.crl, &e), 0);
+	CHECK(crl_days_left() >= 0 && crl_days_left() <= 1);
+	cp_api_users_crl_renew(&ucp, 1000);
+	CHECK(crl_days_left() >= SL_PKI_DEFAULT_CRL_DAYS - 1 &&
+	      crl_days_left() <= SL_PKI_DEFAULT_CRL_DAYS);
+	/* Within the hour the file is not looked at again... */
+	CHECK_EQ(sl_pki_crl(ca, NULL, 0, 1, ucfg.pki.crl, &e), 0);
+	cp_api_users_crl_renew(&ucp, 1000 + 1800 * 1000ull);
+	CHECK(crl_days_left() >= 0 && crl_days_left() <= 1);
+	/* ...an hour later it is; a fresh CRL is left as it is. */
+	cp_api_users_crl_renew(&ucp, 1000 + 3600 * 1000ull);
+	CHECK(crl_days_left() >= SL_PKI_DEFAULT_CRL_DAYS - 1 &&
+	      crl_days_left() <= SL_PKI_DEFAULT_CRL_DAYS);
+	CHECK_EQ(sl_pki_crl(ca, NULL, 0, SL_PKI_DEFAULT_CRL_DAYS - 10, ucfg.pki.crl, &e), 0);
+	cp_api_users_crl_renew(&ucp, 1000 + 7200 * 1000ull);
+	CHECK(crl_days_left() >= SL_PKI_DEFAULT_CRL_DAYS - 11 &&
+	      crl_days_left() <= SL_PKI_DEFAULT_CRL_DAYS - 10);
+	sl_pki_free(ca);
+	cp_api_users_close(&ucp);
+	unlink(ucfg.user_store);
+	memset(&ucfg.pki, 0, sizeof(ucfg.pki));
+	return rm_tree(pki);
+}
+
 /*
  * A password hash (here 10^6 PBKDF2 iterations, about a second) runs off
  * the event loop: no tick waits for it, and the reply comes once it is
@@ -594,6 +659,8 @@ static const struct sl_test_case cases[] = {
 	  test_user_lifecycle },
 	{ "a password hash runs off the event loop: no tick waits, the reply follows",
 	  test_deferred_hash },
+	{ "our own CA's CRL is renewed before it expires, looked at once an hour",
+	  test_crl_renewed },
 	{ NULL, NULL }
 };
 

@@ -360,6 +360,16 @@ static int test_crl(void)
 	CHECK_EQ(verify(ca, xa, crl, X509_PURPOSE_SSL_CLIENT), X509_V_ERR_CERT_REVOKED);
 	CHECK_EQ(verify(ca, xb, crl, X509_PURPOSE_SSL_CLIENT), X509_V_OK);
 	X509_CRL_free(crl);
+	{
+		/* Its nextUpdate read back: 7 days from now (the control
+		 * plane renews a CRL whose nextUpdate comes near). */
+		time_t next = 0, now = time(NULL);
+
+		CHECK_EQ(sl_pki_crl_next_update(path, &next, &e), 0);
+		CHECK(next >= now + 7 * 86400 - 60 && next <= now + 7 * 86400 + 60);
+		CHECK_EQ(sl_pki_crl_next_update("/nonexistent/crl.pem", &next, &e), -1);
+		CHECK(strstr(e.msg, "/nonexistent/crl.pem"));
+	}
 
 	/* A malformed serial is refused by index; the file stays as it was. */
 	snprintf(r[1].serial, sizeof(r[1].serial), "12XY");
