@@ -43,6 +43,7 @@ struct cp_tcp_conn {
 	uint8_t *out;		/* CP_TCP_OUT_MAX bytes, [out_off, out_len) unsent */
 	size_t out_off, out_len;
 	bool want_out;		/* EPOLLOUT armed */
+	uint32_t v1_peer;	/* its session's peer-id once installed, for P_DATA_V1 */
 };
 
 struct cp_tcp {
@@ -161,7 +162,32 @@ void cp_tcp_from_dp(struct cp_tcp *t, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* A data packet read from C: to the data plane, which finds its peer by peer-id. */
+/*
+ * P_DATA_V1 carries no peer-id (pre-2.4 clients, OpenVPN src/openvpn/ssl.c):
+ * over UDP the data plane finds the peer by source address, over TCP the
+ * connection is the peer, so the peer-id of C's session goes in the meta.
+ * UINT32_MAX (no session or no peer yet) is dropped by the data plane as an
+ * unknown peer. The id never changes for a session and the session ends
+ * with its connection, so it is looked up once.
+ */
+static uint32_t conn_v1_peer(struct cp_tcp *t, struct cp_tcp_conn *c)
+{
+	struct cp_session *s;
+
+	if (c->v1_peer != UINT32_MAX)
+		return c->v1_peer;
+	s = cp_table_find(&t->cp->sessions, &c->ep);
+	if (s == NULL)
+		return UINT32_MAX;
+	pthread_mutex_lock(&s->lock);
+	if (s->info.established)
+		c->v1_peer = s->info.peer_id;
+	pthread_mutex_unlock(&s->lock);
+	return c->v1_peer;
+}
+
+/* A data packet read from C: to the data plane, which finds its peer by
+ * peer-id (P_DATA_V2) or by the meta's (P_DATA_V1). */
 static void data_to_dp(struct cp_tcp *t, struct cp_tcp_conn *c, const uint8_t *rec, size_t len)
 {
 	struct cp_dp *dp = &t->cp->dp;
@@ -180,6 +206,8 @@ static void data_to_dp(struct cp_tcp *t, struct cp_tcp_conn *c, const uint8_t *r
 	memset(meta, 0, sizeof(*meta));
 	meta->peer = c->ep;
 	meta->payload_len = (uint16_t)len;
+	if (ovpn_op_opcode(rec[0]) == OVPN_P_DATA_V1)
+		meta->peer_id = conn_v1_peer(t, c);
 	if (rte_ring_enqueue(dp->cp_tx, m) != 0) {
 		rte_pktmbuf_free(m);
 		cp_count(&t->cp->ctx, CP_ST_DROP_TX_RING);
@@ -197,8 +225,12 @@ static int on_record(void *arg, const uint8_t *rec, size_t len)
 	unsigned op = ovpn_op_opcode(rec[0]);
 	static const uint8_t no_mac[6];
 
-	if (op == OVPN_P_DATA_V2 || op == OVPN_P_DATA_V1)
+	if (op == OVPN_P_DATA_V2)
 		data_to_dp(r->t, r->c, rec, len);
+	else if (op == OVPN_P_DATA_V1 && r->t->cp->ctx.cfg->vpn.data_v1)
+		data_to_dp(r->t, r->c, rec, len);
+	else if (op == OVPN_P_DATA_V1)
+		cp_count(&r->t->cp->ctx, CP_ST_DROP_OPCODE);	/* cp_auth.c refused such clients */
 	else
 		cp_loop_packet(r->t->cp, rec, len, &r->c->ep, no_mac, r->t->now);
 	return 0;
@@ -256,6 +288,7 @@ static void conn_accept(struct cp_tcp *t)
 			t->gen = 1;
 		c->fd = fd;
 		c->id = t->gen << SLOT_BITS | (uint32_t)(c - t->c);
+		c->v1_peer = UINT32_MAX;
 		c->ep = sl_endpoint_udp4(ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port));
 		c->ep.transport = SL_TRANSPORT_TCP;
 		c->ep.conn = c->id;

@@ -216,7 +216,11 @@ int dp_exc_to_cp(struct dp_worker *w, struct rte_mbuf *m, const struct sl_endpoi
 	return DP_V_HELD;
 }
 
-/* A data packet the control plane read from a TCP connection: its peer-id, or a drop. */
+/*
+ * A data packet the control plane read from a TCP connection: its peer-id
+ * (P_DATA_V2's own; for P_DATA_V1 the control plane's, from the
+ * connection's session: cp_tcp.c), or a drop.
+ */
 static int data_in(struct dp_worker *w, struct rte_mbuf *m)
 {
 	struct sl_cp_meta *meta = dp_meta(m);
@@ -224,10 +228,12 @@ static int data_in(struct dp_worker *w, struct rte_mbuf *m)
 
 	meta->payload_off = 0;
 	meta->payload_len = (uint16_t)m->data_len;
-	/* P_DATA_V1 over TCP (pre-2.4 clients) has no peer-id: not carried yet. */
-	if (m->data_len < 4 || ovpn_op_opcode(d[0]) != OVPN_P_DATA_V2)
+	if (m->data_len >= 1 && ovpn_op_opcode(d[0]) == OVPN_P_DATA_V1)
+		;	/* meta->peer_id is the control plane's */
+	else if (m->data_len < 4 || ovpn_op_opcode(d[0]) != OVPN_P_DATA_V2)
 		return dp_drop_v(SL_DROP_BAD_OPCODE);
-	meta->peer_id = (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	else
+		meta->peer_id = (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 	if (meta->peer_id >= w->dp->max_peers)
 		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
 	return DP_V_DATA;

@@ -8,13 +8,15 @@
 # the concentrator's side (ss -K) ends its session, the client reconnects
 # by itself and traffic resumes; a UDP client beside the TCP one; the TCP
 # client stopped (SIGSTOP) under a flood: its packets are dropped and
-# counted at its connection's bound while the UDP client's ping goes on.
+# counted at its connection's bound while the UDP client's ping goes on;
+# a client sending P_DATA_V1 (no peer-id) over TCP with vpn.data_v1.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
-sl_pki client1 client2
+sl_pki client1 client2 client3
 SL_CONF=$(sl_config)
 sl_conf_set 'vpn: {' 'tcp_port = 1194;'
+sl_conf_set 'vpn: {' 'data_v1 = true;'
 sl_conf_set 'vpn: {' 'keepalive: { ping = 2; ping_restart = 10; };'
 ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
 # Complete checksums on the client's wire: the kernel behind the tap checks them.
@@ -158,6 +160,26 @@ while time.time() < end:
 stage "a stopped TCP client: its packets dropped and counted, the UDP client's ping unharmed" stalled_reader
 stage "the TCP client, resumed, carries traffic again" wait_for 20 ping_lan
 
+
 sl_stop "$UDP_PID" 20 || true
 sl_stop "$TCP_PID" 20 || true
+
+# ---- P_DATA_V1 over TCP (vpn.data_v1) ----
+
+# A 2.6 client uses P_DATA_V2 only when the server pushes peer-id (OpenVPN
+# src/openvpn/push.c, options.c): with peer-id filtered out it sends
+# P_DATA_V1 with no peer-id, as a pre-2.4 client does. The data plane has
+# no address to find it by over TCP: the control plane names the peer.
+v1_client() {
+  rm -f "$SL_TMP/client3.log"
+  sl_client_start client3 --proto tcp-client \
+    --pull-filter ignore peer-id --explicit-exit-notify 1
+  sl_client_up client3 40 && grep -q "Pushed option removed by filter: 'peer-id" "$SL_TMP/client3.log"
+}
+stage "a TCP client with peer-id filtered out (P_DATA_V1) connects" v1_client
+V1_PID=$CL_PID
+stage "ping to the LAN over TCP with P_DATA_V1" ping_lan
+stage "iperf3 TCP client -> LAN over TCP with P_DATA_V1" iperf v1
+stage "iperf3 TCP LAN -> client (-R) over TCP with P_DATA_V1" iperf v1-down -R
+sl_stop "$V1_PID" 20 || true
 sl_finish
