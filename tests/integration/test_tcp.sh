@@ -9,7 +9,9 @@
 # by itself and traffic resumes; a UDP client beside the TCP one; the TCP
 # client stopped (SIGSTOP) under a flood: its packets are dropped and
 # counted at its connection's bound while the UDP client's ping goes on;
-# a client sending P_DATA_V1 (no peer-id) over TCP with vpn.data_v1.
+# a client sending P_DATA_V1 (no peer-id) over TCP with vpn.data_v1; a
+# PaaS add-on profile verbatim (proto tcp, auth-user-pass, comp-lzo,
+# redirect-gateway autolocal, a net_gateway route): ping, iperf3, routes.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -182,4 +184,82 @@ stage "ping to the LAN over TCP with P_DATA_V1" ping_lan
 stage "iperf3 TCP client -> LAN over TCP with P_DATA_V1" iperf v1
 stage "iperf3 TCP LAN -> client (-R) over TCP with P_DATA_V1" iperf v1-down -R
 sl_stop "$V1_PID" 20 || true
+
+# ---- a PaaS add-on profile, verbatim, over TCP ----
+
+# The profile such add-ons hand their apps (docs/operations.md, "Serving a
+# PaaS add-on profile"), its files beside it, a user/password file, a user
+# of the store with a password; no control-channel wrapping (the profile
+# has none). The server: vpn.tcp_port, passwords on, the users imported.
+# A 2.6 client adds `cipher` to its data-ciphers and NCP picks the
+# server's first shared one (AES-256-GCM here); comp-lzo gets stub framing.
+users_file() {
+  python3 -c 'import hashlib, os, sys
+salt = os.urandom(16)
+h = hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), salt, 100000)
+print("app@example.com:pbkdf2-sha256$100000$" + salt.hex() + "$" + h.hex())' "$1" > "$SL_TMP/users"
+}
+paas_server() {
+  users_file "add-on pass"
+  sl_server_conf "s#^  tls_crypt = .*#  auth_user_pass = true;#" \
+    "s#^users: {#users: {\n  import = \"$SL_TMP/users\";#"
+  sl_conf_set 'vpn: {' 'tcp_port = 1194;'
+  sl_cp_restart
+  wait_for 5 tcp_listening
+}
+stage "server for the add-on profile (tcp_port, passwords, imported users)" paas_server
+PROF=$SL_TMP/profile
+mkdir -p "$PROF"
+cp "$SL_TMP/pki/ca.crt" "$PROF/ca.pem"
+cp "$SL_TMP/pki/client1.crt" "$PROF/cert.pem"
+cp "$SL_TMP/pki/client1.key" "$PROF/key.pem"
+printf 'app@example.com\nadd-on pass\n' > "$PROF/up.txt"
+cat > "$PROF/addon.ovpn" <<'EOF_PROFILE'
+client
+dev tun
+proto tcp
+remote 192.0.2.1 1194
+route remote_host 255.255.255.255 net_gateway
+resolv-retry infinite
+redirect-gateway autolocal
+nobind
+persist-key
+persist-tun
+ca ca.pem
+cert cert.pem
+key key.pem
+auth-user-pass
+cipher AES-256-CBC
+auth SHA256
+comp-lzo
+route-delay 4
+verb 3
+reneg-sec 0
+EOF_PROFILE
+# The client's namespace gets a default gateway, as an app's host has:
+# net_gateway and redirect-gateway work from it.
+ip -n "${P}c" route add default via 192.0.2.1
+paas_client() {
+  rm -f "$SL_TMP/addon.log"
+  ip netns exec "${P}c" openvpn --cd "$PROF" --config addon.ovpn --auth-user-pass up.txt \
+    --log "$SL_TMP/addon.log" 2>/dev/null &
+  CL_PID=$!
+  SL_PIDS+=("$CL_PID")
+  sl_client_up addon 60 && wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^user app@example.com cn client1 '"
+}
+stage "the add-on profile, verbatim, connects over TCP as app@example.com" paas_client
+PAAS_PID=$CL_PID
+routes_set() {
+  local r
+  r=$(sl_nsc ip -4 route show)
+  sl_log "client routes: $(tr '\n' ';' <<<"$r")"
+  grep -q "^192\.0\.2\.1 via 192\.0\.2\.1 " <<<"$r" &&
+  grep -Eq "^default via 10\.10\.0\.[0-9]+ dev tun" <<<"$r"
+}
+stage "redirect-gateway and the net_gateway route in the client's table" routes_set
+stage "ping to the LAN with the add-on profile" ping_lan
+stage "iperf3 TCP client -> LAN with the add-on profile" iperf addon
+stage "iperf3 TCP LAN -> client (-R) with the add-on profile" iperf addon-down -R
+sl_ctl sessions | grep '^user app@example.com' | sed 's/^/# /'
+sl_stop "$PAAS_PID" 20 || true
 sl_finish
