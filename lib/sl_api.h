@@ -104,7 +104,8 @@ struct sl_cp_meta {
 	uint16_t payload_len;
 	uint16_t port_id;	/* DPDK port it arrived on */
 	uint8_t mac[6];		/* next hop toward / from the peer */
-	uint32_t peer_id;	/* data plane internal; CP -> DP: 0 */
+	uint32_t peer_id;	/* data plane internal; CP -> DP: 0, but for a TCP
+				 * P_DATA_V1 its connection's peer (cp_tcp.c) */
 };
 
 /* ---- commands, CP -> DP ---- */
