@@ -51,6 +51,7 @@
 #include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 
+#include "bench_util.h"
 #include "dp_fixture.h"
 #include "ovpn_engine.h"
 #include "sl_rule.h"
@@ -219,22 +220,6 @@ static double stage_tx(size_t s, unsigned n)
 	return (double)best / n;
 }
 
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(buf, len, "unknown");
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "model name", 10) == 0) {
-			snprintf(buf, len, "%s", strchr(line, ':') + 2);
-			buf[strcspn(buf, "\n")] = '\0';
-			break;
-		}
-	if (f != NULL)
-		fclose(f);
-}
-
 /* A fresh key state on backend b: new key-id in the primary slot. */
 static int use_cipher(enum sl_cipher c, enum cfg_crypto b)
 {
@@ -253,47 +238,7 @@ static int use_cipher(enum sl_cipher c, enum cfg_crypto b)
 
 /* ---- --rules ---- */
 
-static uint64_t rules_gen;
 static uint32_t flow_seq;	/* source port / address of the next new flow */
-
-/* N random in-rules that never match 10.20.0.0/24, then the one that allows it. */
-static struct sl_rule_blob *rule_set(unsigned n)
-{
-	struct sl_rule_blob *b = rte_zmalloc("bench_blob", sl_rule_blob_size(n + 1), 0);
-
-	if (b == NULL)
-		return NULL;
-	b->magic = SL_RULE_BLOB_MAGIC;
-	b->version = SL_RULE_BLOB_VERSION;
-	b->generation = ++rules_gen;
-	b->count = n + 1;
-	b->default_action = SL_RULE_DENY;
-	for (unsigned i = 0; i <= n; i++) {
-		struct sl_rule_entry *e = &b->entries[i];
-		uint16_t port = (uint16_t)(1 + rte_rand_max(65000));
-
-		snprintf(e->name, sizeof(e->name), "r%u", i);
-		e->direction = SL_RULE_IN;
-		e->role = SL_RULE_NO_ROLE;
-		e->priority = i;
-		e->slot = i;
-		e->sport_hi = 65535;
-		e->dst = sl_addr_v4(0xAC100000u | ((uint32_t)rte_rand_max(4096) << 8));
-		e->dst_len = 24;	/* somewhere in 172.16.0.0/12 */
-		e->proto = (uint8_t)(rte_rand_max(2) ? SL_RULE_TCP : SL_RULE_UDP);
-		e->action = (uint8_t)(rte_rand_max(2) ? SL_RULE_ALLOW : SL_RULE_DENY);
-		e->dport_lo = port;
-		e->dport_hi = (uint16_t)(port + rte_rand_max(100));
-		if (i == n) {	/* the traffic's */
-			e->dst = sl_addr_v4(FX_LAN_IP & 0xFFFFFF00u);
-			e->proto = SL_RULE_UDP;
-			e->action = SL_RULE_ALLOW;
-			e->dport_lo = 0;
-			e->dport_hi = 65535;
-		}
-	}
-	return b;
-}
 
 /* Publish N rules (-1: none, back to no set); cycles spent, or 0 on failure. */
 static uint64_t publish(int n)
@@ -307,7 +252,7 @@ static uint64_t publish(int n)
 		dp_rules_clear(&fx.dp);
 		return 1;
 	}
-	if ((b = rule_set((unsigned)n)) == NULL)
+	if ((b = bench_rule_set((unsigned)n, FX_LAN_IP)) == NULL)
 		return 0;
 	t0 = rte_rdtsc();
 	if (fx_publish(b) != 0)
@@ -399,7 +344,7 @@ static int64_t publish_under_load(unsigned n, unsigned publishes)
 	if (pthread_create(&t, NULL, load_loop, &l) != 0)
 		return -1;
 	for (unsigned i = 0; i < publishes; i++) {
-		struct sl_rule_blob *b = rule_set(n);
+		struct sl_rule_blob *b = bench_rule_set(n, FX_LAN_IP);
 
 		if (b == NULL || fx_publish(b) != 0)
 			break;
@@ -492,7 +437,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_dp: setup failed\n");
 		return 1;
 	}
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	printf("# bench_dp: cycles/packet, worker stages in process, burst %d, 1 peer, "
 	       "1 lcore, best of %d rounds of %u packets\n# cpu \"%s\" tsc %lu Hz%s\n",
 	       BURST, REPS, n, cpu, (unsigned long)rte_get_tsc_hz(), smoke ? " (smoke)" : "");
