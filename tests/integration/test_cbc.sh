@@ -7,6 +7,10 @@
 #   "comp-lzo" profile: a 2.6 client announces IV_COMP_STUBv2, so it gets
 #   "compress stub-v2" as OpenVPN's "compress migrate" gives it (2.3/2.4
 #   clients get "comp-lzo no", cp_auth.c), pings through that framing.
+#   Then control.legacy_tls with an RSA server certificate: a client forced
+#   to TLS 1.0 and DHE-RSA-AES256-SHA (as 2.3 clients on OpenSSL 1.0 are)
+#   connects, its session logged with that version and suite; with
+#   legacy_tls off the same client fails its TLS handshake.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -65,6 +69,45 @@ cbc_comp_lzo() {
   sl_nsc ping -c 5 -i 0.2 -W 2 -s 1300 "$LAN" >/dev/null
 }
 
+# An RSA server key and certificate from the test CA: the DHE-RSA suites
+# need one (cp_tls.c refuses legacy_tls with any other key type).
+legacy_server() {
+  ( cd "$SL_TMP/pki"
+    openssl req -newkey rsa:2048 -nodes -subj /CN=server -keyout server-rsa.key \
+      -out server-rsa.csr 2>/dev/null &&
+    printf "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" \
+      > server-rsa.ext &&
+    openssl x509 -req -in server-rsa.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile server-rsa.ext -out server-rsa.crt 2>/dev/null ) || return 1
+  sed -i -e "s#pki/server\.crt#pki/server-rsa.crt#" -e "s#pki/server\.key#pki/server-rsa.key#" "$SL_CONF"
+  sl_conf_set 'control: {' 'legacy_tls = true;'
+  sl_cp_restart
+}
+
+# The client's OpenSSL 3 allows TLS 1.0 and SHA-1 suites only at security
+# level 0 too (tls-cert-profile insecure sets it, OpenVPN ssl_openssl.c).
+LEGACY=(--tls-version-min 1.0 --tls-version-max 1.0 --tls-cert-profile insecure
+        --tls-cipher DHE-RSA-AES256-SHA)
+
+legacy_connect() {
+  sl_client_stop
+  sl_connect client1 "${CBC[@]}" "${LEGACY[@]}" || return 1
+  grep -Eq "auth: .*client1.*: legacy TLS TLSv1 DHE-RSA-AES256-SHA \(control.legacy_tls\)" "$SL_TMP/cp.log" &&
+  grep -q "Control Channel: TLSv1, cipher SSLv3 DHE-RSA-AES256-SHA" "$SL_TMP/client1.log"
+}
+
+legacy_refused() {
+  sl_client_stop
+  sed -i "s/legacy_tls = true;/legacy_tls = false;/" "$SL_CONF"
+  sl_cp_restart || return 1
+  sl_client_start client1 "${CBC[@]}" "${LEGACY[@]}"
+  wait_for 20 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" status | grep -Eq '^control .* tls-failures [1-9]'" ||
+    { sl_ctl status | grep "^control "; return 1; }
+  grep -q "TLS handshake failed: .*unsupported protocol" "$SL_TMP/cp.log" &&
+  ! grep -q "Initialization Sequence Completed" "$SL_TMP/client1.log" &&
+  { sl_stop "$CL_PID" 20 || true; }
+}
+
 stage "server: data_ciphers AES-256-CBC, auth SHA256" cbc_server
 stage "data plane starts" sl_dp_start
 stage "control plane starts" sl_cp_start
@@ -73,4 +116,7 @@ stage "iperf3 TCP through AES-256-CBC+SHA256" cbc_iperf
 stage "client reneg-sec 15: two rekeys under ping, no loss" cbc_rekey
 stage "comp-lzo profile: stub-v2 framing for a 2.6 client, pings of 1300 bytes" cbc_comp_lzo
 stage "client stops" sl_client_stop
+stage "control.legacy_tls on, RSA server certificate: control plane restarts" legacy_server
+stage "TLS 1.0 DHE-RSA-AES256-SHA client: connects, pings, logged as legacy TLS" legacy_connect
+stage "control.legacy_tls off: the same client's TLS handshake is refused" legacy_refused
 sl_finish
