@@ -242,7 +242,7 @@ ip -n "${P}c" route add default via 192.0.2.1
 paas_client() {
   rm -f "$SL_TMP/addon.log"
   ip netns exec "${P}c" openvpn --cd "$PROF" --config addon.ovpn --auth-user-pass up.txt \
-    --log "$SL_TMP/addon.log" 2>/dev/null &
+    --log "$SL_TMP/addon.log" >/dev/null 2>&1 &
   CL_PID=$!
   SL_PIDS+=("$CL_PID")
   sl_client_up addon 60 && wait_for 5 bash -c "\"$SL_BUILD/ctl/sluicectl\" -s \"$SL_TMP/ctl.sock\" sessions | grep -q '^user app@example.com cn client1 '"
