@@ -91,7 +91,7 @@ crypto_shown() {
   fi
   tel=$(python3 "$SL_SRC/tests/integration/telemetry.py" "$P" /sluice/crypto) || return 1
   sl_log "telemetry: $tel"
-  for c in AES-128-GCM AES-256-GCM CHACHA20-POLY1305; do
+  for c in AES-128-GCM AES-256-GCM CHACHA20-POLY1305 AES-128-CBC AES-256-CBC; do
     cb=$b
     grep -q " info: crypto: $c on openssl " "$log" && cb=openssl
     expect+="$sep $c $cb"; sep=","

@@ -35,7 +35,7 @@ ping_through_data_plane() {
 session_listed() {
   local s; s=$(sl_ctl sessions)
   sl_log "$(grep '^user' <<<"$s")"
-  grep -q "^user client1 cn client1 real 192\.0\.2\.2:[0-9]* vpn 10\.10\.0\.2 cipher AES-256-GCM .*key-id 0 peer-id 0$" <<<"$s" &&
+  grep -q "^user client1 cn client1 real 192\.0\.2\.2:[0-9]* vpn 10\.10\.0\.2 transport udp cipher AES-256-GCM auth - framing none .*key-id 0 peer-id 0$" <<<"$s" &&
   grep -Eq "bytes-in [1-9][0-9]* bytes-out [1-9]" <<<"$s"
 }
 
