@@ -153,7 +153,7 @@ static void acl_key_of(struct dp_acl_key *ak, const struct dp_flow_key *k, unsig
 }
 
 /* What happens to packet j of a chunk after classification. */
-enum want { W_NONE, W_NEW, W_OWN, W_RECHECK };
+enum want { W_NONE, W_NEW, W_OWN, W_RECHECK, W_FRAG };
 
 struct chunk {
 	uint16_t at[DP_CHUNK];			/* index in the burst */
@@ -272,8 +272,18 @@ static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct d
 
 	c->want[j] = W_NONE;
 	if (pk->kind == DP_FLOW_PKT_FRAG) {
-		if (f == NULL || (f = dp_flow_lookup(t, &f->frag_of, w->now_s)) == NULL)
-			return dp_drop_v(SL_DROP_ACL_FRAG);
+		/* The bulk lookup ran before an earlier packet of this chunk,
+		 * the first fragment, left its entry: look again. */
+		if (f == NULL)
+			f = dp_flow_lookup(t, &c->lk[j], w->now_s);
+		if (f != NULL)
+			f = dp_flow_lookup(t, &f->frag_of, w->now_s);
+		if (f == NULL) {
+			/* Its first fragment may open the flow in this chunk's
+			 * step 5, before this packet's turn (frag_late). */
+			c->want[j] = W_FRAG;
+			return DP_V_OK;
+		}
 		c->f[j] = f;
 	}
 	if (pk->kind == DP_FLOW_PKT_RELATED) {
@@ -354,6 +364,20 @@ static int decide(struct dp_worker *w, struct dp_flow_table *t, const struct dp_
 	return dp_drop_v(SL_DROP_ACL_DENY);
 }
 
+/* Step 5 for a non-first fragment whose first fragment came earlier in
+ * the chunk: the flow it made or passed, as it is now; else acl-frag. */
+static int frag_late(struct dp_worker *w, struct dp_flow_table *t, const struct dp_rules *set,
+		     struct chunk *c, unsigned j, const uint8_t *ip)
+{
+	struct dp_flow *f = dp_flow_lookup(t, &c->lk[j], w->now_s);
+
+	if (f != NULL)
+		f = dp_flow_lookup(t, &f->frag_of, w->now_s);
+	if (f == NULL || f->gen != set->seq || !tag_same(&f->tag, &c->tg[j]))
+		return dp_drop_v(SL_DROP_ACL_FRAG);
+	return pass(w, t, set, c, j, ip, f);
+}
+
 static void rules_chunk(struct dp_worker *w, const struct dp_rules *set, struct dp_burst *b,
 			uint16_t first, uint16_t n, enum dp_dir dir)
 {
@@ -390,7 +414,11 @@ static void rules_chunk(struct dp_worker *w, const struct dp_rules *set, struct 
 	for (unsigned j = 0; j < m; j++) {
 		uint16_t i = c.at[j];
 
-		if (b->v[i] == DP_V_OK && c.want[j] != W_NONE)
+		if (b->v[i] != DP_V_OK || c.want[j] == W_NONE)
+			continue;
+		if (c.want[j] == W_FRAG)
+			b->v[i] = (uint8_t)frag_late(w, t, set, &c, j, ip[j]);
+		else
 			b->v[i] = (uint8_t)decide(w, t, set, &c, j, ip[j], rdir, b->peer[i]);
 	}
 }

@@ -364,6 +364,55 @@ static int test_fragments(void)
 	return 0;
 }
 
+/* Client packet: UDP SPORT -> 53, IP id ID, fragment field FRAG. */
+static struct rte_mbuf *frag_pkt(uint16_t sport, uint16_t id, uint16_t frag)
+{
+	uint8_t in[LEN];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)in;
+
+	fx_l4_packet(in, LEN, FX_VPN_IP, FX_LAN_IP, IPPROTO_UDP, sport, 53, 0, 1);
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->fragment_offset = rte_cpu_to_be_16(frag);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return fx_client_packet(&fx.ks[0].client_tx, pid[1]++, in, LEN, FX_CLIENT_PORT);
+}
+
+/*
+ * Both fragments of a datagram in one burst, as a client's tunnel
+ * fragments a big packet: the second finds the entry the first left
+ * within that burst, for a flow that exists and for one it opens.
+ */
+static int test_fragments_one_burst(void)
+{
+	struct sl_rule_entry r[] = { rule("dns", SL_RULE_IN, SL_RULE_UDP, 53, SL_RULE_ALLOW,
+					  100, 0) };
+	struct rte_mbuf *out[DP_TXQ_MAX], *m[2];
+	uint64_t f0;
+	uint16_t n;
+
+	CHECK(setup() == 0);
+	CHECK_EQ(publish(r, 1, SL_RULE_DENY), 0);
+	f0 = drops(SL_DROP_ACL_FRAG);
+	/* An established flow first (one whole datagram), then a fragmented one. */
+	CHECK_EQ(user_send(1, FX_VPN_IP, IPPROTO_UDP, 5100, 53, 0), 1);
+	m[0] = frag_pkt(5100, 0x5001, RTE_IPV4_HDR_MF_FLAG);
+	m[1] = frag_pkt(5100, 0x5001, 1);
+	CHECK(m[0] != NULL && m[1] != NULL);
+	n = fx_run_rx(m, 2, out);
+	rte_pktmbuf_free_bulk(out, n);
+	CHECK_EQ(n, 2);
+	/* A flow the fragmented datagram opens. */
+	m[0] = frag_pkt(5200, 0x5002, RTE_IPV4_HDR_MF_FLAG);
+	m[1] = frag_pkt(5200, 0x5002, 1);
+	CHECK(m[0] != NULL && m[1] != NULL);
+	n = fx_run_rx(m, 2, out);
+	rte_pktmbuf_free_bulk(out, n);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(drops(SL_DROP_ACL_FRAG) - f0, 0);
+	return 0;
+}
+
 /*
  * A publish while a burst loop runs on another thread: every packet of a
  * flow the change does not touch gets through, and old sets are freed
@@ -535,6 +584,7 @@ static const struct sl_test_case cases[] = {
 	{ "a deleted rule cuts its established flow", test_delete_cuts },
 	{ "hit counters and acl-deny drops exact", test_counters },
 	{ "non-first fragments follow their first", test_fragments },
+	{ "both fragments in one burst: an existing flow, a new one", test_fragments_one_burst },
 	{ "publish under a running burst loop", test_publish_under_load },
 	{ "a bad rule blob changes nothing", test_bad_blob },
 	{ "publish built off the main lcore, answered later", test_publish_async },
