@@ -268,7 +268,7 @@ cp_kill9() {
 adopted_listed() {
   local s; s=$(sl_ctl sessions)
   sl_log "$(grep '^user' <<<"$s")"
-  grep -Eq "^user client1 cn client1 real 192\.0\.2\.2:[0-9]+ vpn $VPN cipher AES-256-GCM .* peer-id [0-9]+ state adopted$" <<<"$s" &&
+  grep -Eq "^user client1 cn client1 real 192\.0\.2\.2:[0-9]+ vpn $VPN transport udp cipher AES-256-GCM .* peer-id [0-9]+ state adopted$" <<<"$s" &&
   grep -q "adopt: user client1 cn client1 from 192.0.2.2:[0-9]* vpn $VPN peer-id [0-9]*" "$SL_TMP/cp.log"
 }
 
