@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -407,20 +408,34 @@ struct crl_list {
 	size_t n, cap;
 };
 
-static int crl_add(const struct cp_store_revoked *r, void *arg)
+/* SERIAL revoked at WHEN onto the list, once. */
+static int crl_put(struct crl_list *l, const char *serial, time_t when)
 {
-	struct crl_list *l = arg;
 	struct sl_pki_revoked *t;
 
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->r[i].serial, serial) == 0)
+			return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
 		if ((t = realloc(l->r, l->cap * sizeof(*t))) == NULL)
 			return -ENOMEM;
 		l->r = t;
 	}
-	snprintf(l->r[l->n].serial, sizeof(l->r[l->n].serial), "%s", r->serial);
-	l->r[l->n++].when = (time_t)r->time;
+	snprintf(l->r[l->n].serial, sizeof(l->r[l->n].serial), "%s", serial);
+	l->r[l->n++].when = when;
 	return 0;
+}
+
+static int crl_add(const struct cp_store_revoked *r, void *arg)
+{
+	return crl_put(arg, r->serial, (time_t)r->time);
+}
+
+/* An entry of the CRL file as it is: kept, whoever put it there. */
+static int crl_keep(const char *serial, time_t when, void *arg)
+{
+	return crl_put(arg, serial, when);
 }
 
 /*
@@ -432,11 +447,20 @@ static int crl_write(struct cp *cp, struct cp_api_err *err)
 {
 	struct crl_list l = { NULL, 0, 0 };
 	struct sl_pki_error pe = { "" };
+	struct stat sb;
 	int rc;
 
 	if (cp->api_users->ca == NULL || cp->cfg->pki.crl[0] == '\0')
 		return 0;
 	rc = cp_store_revoked_list(cp->api_users->store, crl_add, &l);
+	/* What the file revokes beyond the store (an operator's own
+	 * `openssl ca -revoke`, an older file) stays revoked: a CRL written
+	 * again only ever grows. No file yet: nothing to keep. */
+	if (rc >= 0 && sl_pki_crl_each(cp->cfg->pki.crl, crl_keep, &l, &pe) != 0 &&
+	    stat(cp->cfg->pki.crl, &sb) == 0)
+		SL_WARN("pki.crl %s: not readable, written from the store alone: %s",
+			cp->cfg->pki.crl, SL_ESC(pe.msg));
+	pe.msg[0] = '\0';
 	if (rc >= 0)
 		rc = sl_pki_crl(cp->api_users->ca, l.r, l.n, 0, cp->cfg->pki.crl, &pe);
 	free(l.r);

@@ -510,6 +510,49 @@ int sl_pki_crl_next_update(const char *path, time_t *next, struct sl_pki_error *
 	return rc;
 }
 
+int sl_pki_crl_each(const char *path, int (*fn)(const char *serial, time_t when, void *arg),
+		    void *arg, struct sl_pki_error *e)
+{
+	FILE *f = fopen(path, "r");
+	STACK_OF(X509_REVOKED) *revs;
+	X509_CRL *crl;
+	int rc = 0;
+
+	if (f == NULL) {
+		snprintf(e->msg, sizeof(e->msg), "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	if (crl == NULL) {
+		snprintf(e->msg, sizeof(e->msg), "%s: not a PEM CRL", path);
+		ERR_clear_error();
+		return -1;
+	}
+	revs = X509_CRL_get_REVOKED(crl);
+	for (int i = 0; rc == 0 && i < sk_X509_REVOKED_num(revs); i++) {
+		const X509_REVOKED *r = sk_X509_REVOKED_value(revs, i);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r), NULL);
+		char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+		struct tm tm;
+		time_t when = 0;
+
+		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(r), &tm) == 1)
+			when = timegm(&tm);
+		if (hex == NULL) {
+			snprintf(e->msg, sizeof(e->msg), "%s: out of memory", path);
+			rc = -1;
+		} else if (strlen(hex) < SL_PKI_SERIAL_HEX_MAX) {
+			rc = fn(hex, when, arg);
+		}
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	X509_CRL_free(crl);
+	ERR_clear_error();
+	return rc;
+}
+
 int sl_pki_crl(struct sl_pki *p, const struct sl_pki_revoked *r, size_t n,
 	       unsigned next_days, const char *path, struct sl_pki_error *e)
 {

@@ -135,6 +135,15 @@ int sl_pki_crl(struct sl_pki *p, const struct sl_pki_revoked *r, size_t n,
 int sl_pki_crl_next_update(const char *path, time_t *next, struct sl_pki_error *e);
 
 /*
+ * Call FN for each certificate the CRL at PATH revokes (serial as upper-case
+ * hex, as sl_pki_cert.serial; revocation time), so a CRL written again keeps
+ * what another writer put on it. 0, FN's first non-zero return, or -1 with
+ * *e filled when the file cannot be read as a PEM CRL.
+ */
+int sl_pki_crl_each(const char *path, int (*fn)(const char *serial, time_t when, void *arg),
+		    void *arg, struct sl_pki_error *e);
+
+/*
  * A tls-crypt-v2 client key for USERNAME, as `openvpn --genkey
  * tls-crypt-v2-client` writes it: a fresh Kc wrapped under the server key
  * (128 bytes, OVPN_V2_SERVER_KEY_LEN) with metadata 0x00 (USER) followed by

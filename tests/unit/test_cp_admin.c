@@ -553,6 +553,15 @@ static int rm_tree(const char *path)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* sl_pki_crl_each callback: count the entries revoking 0A1B2C3D. */
+static int count_serial(const char *serial, time_t when, void *arg)
+{
+	(void)when;
+	if (strcmp(serial, "0A1B2C3D") == 0)
+		++*(unsigned *)arg;
+	return 0;
+}
+
 /* The nextUpdate of pki.crl, in days from now (rounded down), or -1. */
 static long crl_days_left(void)
 {
@@ -583,12 +592,19 @@ static int test_crl_renewed(void)
 	snprintf(ucfg.pki.ca_key, sizeof(ucfg.pki.ca_key), "%s/" SL_PKI_CA_KEY, pki);
 	snprintf(ucfg.pki.crl, sizeof(ucfg.pki.crl), "%s/" SL_PKI_CRL, pki);
 	CHECK((ca = sl_pki_load(ucfg.pki.ca, ucfg.pki.ca_key, &e)) != NULL);
-	/* A CRL a day from expiring, as one left alone for months would be. */
-	CHECK_EQ(sl_pki_crl(ca, NULL, 0, 1, ucfg.pki.crl, &e), 0);
+	/* A CRL a day from expiring, as one left alone for months would be,
+	 * revoking a serial the store does not know (another writer's). */
+	struct sl_pki_revoked other = { .serial = "0A1B2C3D", .when = time(NULL) - 60 };
+	unsigned kept = 0;
+
+	CHECK_EQ(sl_pki_crl(ca, &other, 1, 1, ucfg.pki.crl, &e), 0);
 	CHECK(crl_days_left() >= 0 && crl_days_left() <= 1);
 	cp_api_users_crl_renew(&ucp, 1000);
 	CHECK(crl_days_left() >= SL_PKI_DEFAULT_CRL_DAYS - 1 &&
 	      crl_days_left() <= SL_PKI_DEFAULT_CRL_DAYS);
+	/* The renewed CRL still revokes it: a CRL written again only grows. */
+	CHECK_EQ(sl_pki_crl_each(ucfg.pki.crl, count_serial, &kept, &e), 0);
+	CHECK_EQ(kept, 1);
 	/* Within the hour the file is not looked at again... */
 	CHECK_EQ(sl_pki_crl(ca, NULL, 0, 1, ucfg.pki.crl, &e), 0);
 	cp_api_users_crl_renew(&ucp, 1000 + 1800 * 1000ull);
