@@ -230,3 +230,36 @@ sl_finish() {
 }
 
 trap sl_cleanup EXIT
+
+# ---- iperf3 through the tunnel (the LAN host $LAN serves) ----
+
+SL_IPERF_PID=""
+sl_iperf_server() {
+  ip netns exec "${P}l" iperf3 -s -B "$LAN" >"$SL_TMP/iperf3-server.log" 2>&1 &
+  SL_IPERF_PID=$!
+  SL_PIDS+=("$SL_IPERF_PID")
+  wait_for 5 sl_nsl bash -c "ss -ltn | grep -q ':5201 '"
+}
+
+# sl_iperf NAME [iperf3 options]: 3 s from the client namespace to $LAN;
+# bytes received > 0, UDP loss under 10 %; prints Mbit/s.
+sl_iperf() {
+  local name=$1; shift
+  local j=$SL_TMP/iperf-$name.json
+  timeout 30 ip netns exec "${P}c" iperf3 -c "$LAN" -t 3 --connect-timeout 3000 -J "$@" >"$j" 2>&1 ||
+    { tail -20 "$j"; return 1; }
+  python3 - "$j" "$name" <<'EOF_PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+end = r["end"]
+rx = end.get("sum_received", end.get("sum"))
+ok = rx["bytes"] > 0
+line = f"# {sys.argv[2]}: {rx['bits_per_second'] / 1e6:.1f} Mbit/s received, {rx['bytes']} bytes"
+if r["start"]["test_start"]["protocol"] == "UDP":
+    lost = end["sum"]["lost_percent"]   # as the receiving side counted it
+    ok = ok and lost < 10
+    line += f", loss {lost:.2f} %"
+print(line)
+sys.exit(0 if ok else 1)
+EOF_PY
+}

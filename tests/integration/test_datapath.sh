@@ -117,38 +117,7 @@ ping_from_lan() {
   grep -q " 0% packet loss" "$SL_TMP/ping-lan.log"
 }
 
-# ---- b. iperf3 ----
-
-IPERF_PID=""
-iperf_server() {
-  ip netns exec "${P}l" iperf3 -s -B "$LAN" >"$SL_TMP/iperf3-server.log" 2>&1 &
-  IPERF_PID=$!
-  SL_PIDS+=("$IPERF_PID")
-  wait_for 5 sl_nsl bash -c "ss -ltn | grep -q ':5201 '"
-}
-
-# iperf NAME [iperf3 options]: 3 s through the tunnel; bytes received > 0,
-# UDP loss under 10 %; prints Mbit/s.
-iperf() {
-  local name=$1; shift
-  local j=$SL_TMP/iperf-$name.json
-  timeout 20 ip netns exec "${P}c" iperf3 -c "$LAN" -t 3 --connect-timeout 3000 -J "$@" >"$j" 2>&1 ||
-    { tail -20 "$j"; return 1; }
-  python3 - "$j" "$name" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-end = r["end"]
-rx = end.get("sum_received", end.get("sum"))
-ok = rx["bytes"] > 0
-line = f"# {sys.argv[2]}: {rx['bits_per_second'] / 1e6:.1f} Mbit/s received, {rx['bytes']} bytes"
-if r["start"]["test_start"]["protocol"] == "UDP":
-    lost = end["sum"]["lost_percent"]   # as the receiving side counted it
-    ok = ok and lost < 10
-    line += f", loss {lost:.2f} %"
-print(line)
-sys.exit(0 if ok else 1)
-EOF
-}
+# ---- b. iperf3 (sl_iperf_server, sl_iperf: lib.sh) ----
 
 # ---- c. spoofing ----
 
@@ -343,7 +312,7 @@ idle_adopted() {
 
 clean_stop() {
   sl_client_stop
-  sl_stop "$IPERF_PID" 5 || true
+  sl_stop "$SL_IPERF_PID" 5 || true
   sl_stop "$CP_PID" && sl_stop "$DP_PID"
 }
 
@@ -358,11 +327,11 @@ stage "crypto backend logged, in sluicectl status and telemetry per cipher" cryp
 stage "openvpn client connects" connect
 stage "a. ping client -> LAN host, no loss" ping_to_lan
 stage "a. ping LAN host -> client's VPN address, no loss" ping_from_lan
-stage "b. iperf3 server in the LAN namespace" iperf_server
-stage "b. iperf3 TCP client -> LAN" iperf tcp-up
-stage "b. iperf3 TCP LAN -> client (-R)" iperf tcp-down -R
-stage "b. iperf3 UDP client -> LAN (20 Mbit/s)" iperf udp-up -u -b 20M
-stage "b. iperf3 UDP LAN -> client (-R, 20 Mbit/s)" iperf udp-down -u -b 20M -R
+stage "b. iperf3 server in the LAN namespace" sl_iperf_server
+stage "b. iperf3 TCP client -> LAN" sl_iperf tcp-up
+stage "b. iperf3 TCP LAN -> client (-R)" sl_iperf tcp-down -R
+stage "b. iperf3 UDP client -> LAN (20 Mbit/s)" sl_iperf udp-up -u -b 20M
+stage "b. iperf3 UDP LAN -> client (-R, 20 Mbit/s)" sl_iperf udp-down -u -b 20M -R
 stage "c. inner source spoofed from the client: no reply, drop spoofed" spoofed_source
 stage "d. capture a P_DATA_V2 packet the client sends" capture_data_packet
 stage "d. the same packet again: drop replay" replayed_packet

@@ -9,9 +9,11 @@
 # by itself and traffic resumes; a UDP client beside the TCP one; the TCP
 # client stopped (SIGSTOP) under a flood: its packets are dropped and
 # counted at its connection's bound while the UDP client's ping goes on;
-# a client sending P_DATA_V1 (no peer-id) over TCP with vpn.data_v1; a
+# a client sending P_DATA_V1 (no peer-id) over TCP with vpn.data_v1;
+# AES-256-CBC + HMAC-SHA256 over TCP with iperf3 and rekeys under ping; a
 # PaaS add-on profile verbatim (proto tcp, auth-user-pass, comp-lzo,
-# redirect-gateway autolocal, a net_gateway route): ping, iperf3, routes.
+# redirect-gateway autolocal, a net_gateway route): ping, iperf3, routes,
+# and its connection cut by the concentrator: it reconnects by itself.
 source "$(dirname "$0")/lib.sh"
 sl_require_root
 sl_topology
@@ -19,6 +21,7 @@ sl_pki client1 client2 client3
 SL_CONF=$(sl_config)
 sl_conf_set 'vpn: {' 'tcp_port = 1194;'
 sl_conf_set 'vpn: {' 'data_v1 = true;'
+sl_conf_set 'vpn: {' 'data_ciphers = [ "AES-256-GCM", "AES-256-CBC" ]; auth = "SHA256";'
 sl_conf_set 'vpn: {' 'keepalive: { ping = 2; ping_restart = 10; };'
 ip -n "${P}l" route add 10.10.0.0/24 via 10.20.0.1
 # Complete checksums on the client's wire: the kernel behind the tap checks them.
@@ -55,28 +58,9 @@ stage "ping to the LAN through the TCP tunnel" ping_lan
 ping_client() { sl_nsl ping -c 3 -i 0.2 -W 2 10.10.0.2 >/dev/null; }
 stage "ping from the LAN to the client" ping_client
 
-iperf_server() {
-  ip netns exec "${P}l" iperf3 -s -B "$LAN" >"$SL_TMP/iperf3-server.log" 2>&1 &
-  SL_PIDS+=("$!")
-  wait_for 5 sl_nsl bash -c "ss -ltn | grep -q ':5201 '"
-}
-# iperf NAME [options]: 3 s through the tunnel, bytes received > 0.
-iperf() {
-  local name=$1; shift
-  local j=$SL_TMP/iperf-$name.json
-  timeout 30 ip netns exec "${P}c" iperf3 -c "$LAN" -t 3 --connect-timeout 3000 -J "$@" >"$j" 2>&1 ||
-    { tail -20 "$j"; return 1; }
-  python3 - "$j" "$name" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-rx = r["end"]["sum_received"]
-print(f"# {sys.argv[2]}: {rx['bits_per_second'] / 1e6:.1f} Mbit/s received, {rx['bytes']} bytes")
-sys.exit(0 if rx["bytes"] > 0 else 1)
-PY
-}
-stage "iperf3 server in the LAN" iperf_server
-stage "iperf3 TCP client -> LAN over the TCP transport" iperf up
-stage "iperf3 TCP LAN -> client (-R) over the TCP transport" iperf down -R
+stage "iperf3 server in the LAN" sl_iperf_server
+stage "iperf3 TCP client -> LAN over the TCP transport" sl_iperf up
+stage "iperf3 TCP LAN -> client (-R) over the TCP transport" sl_iperf down -R
 
 # ---- keepalive over TCP: the data plane's pings reach the client by the control plane ----
 
@@ -133,7 +117,7 @@ both() {
   ping_lan && [ "$(sl_ctl sessions | grep -c 'client[12]')" = 2 ]
 }
 stage "both tunnels carry traffic at once (UDP and TCP)" both
-stage "iperf3 over TCP with the UDP client up" iperf both
+stage "iperf3 over TCP with the UDP client up" sl_iperf both
 
 # ---- a stalled TCP reader: its packets dropped and counted, the others go on ----
 
@@ -181,9 +165,31 @@ v1_client() {
 stage "a TCP client with peer-id filtered out (P_DATA_V1) connects" v1_client
 V1_PID=$CL_PID
 stage "ping to the LAN over TCP with P_DATA_V1" ping_lan
-stage "iperf3 TCP client -> LAN over TCP with P_DATA_V1" iperf v1
-stage "iperf3 TCP LAN -> client (-R) over TCP with P_DATA_V1" iperf v1-down -R
+stage "iperf3 TCP client -> LAN over TCP with P_DATA_V1" sl_iperf v1
+stage "iperf3 TCP LAN -> client (-R) over TCP with P_DATA_V1" sl_iperf v1-down -R
 sl_stop "$V1_PID" 20 || true
+
+# ---- AES-256-CBC + HMAC-SHA256 over TCP, rekeyed under ping ----
+
+cbc_tcp() {
+  rm -f "$SL_TMP/client3.log"
+  sl_client_start client3 --proto tcp-client --data-ciphers AES-256-CBC --auth SHA256 \
+    --reneg-sec 15 --explicit-exit-notify 1
+  CBC_PID=$CL_PID
+  sl_client_up client3 40 &&
+  sl_ctl sessions | grep -q "^user client3 .* transport tcp cipher AES-256-CBC auth SHA256 "
+}
+cbc_tcp_rekey() {
+  local mark n; mark=$(wc -l < "$SL_TMP/cp.log")
+  sl_nsc ping -c 200 -i 0.2 -W 2 "$LAN" > "$SL_TMP/cbc-tcp-ping.log" 2>&1
+  n=$(tail -n +"$mark" "$SL_TMP/cp.log" | grep -c "now sending on key-id")
+  sl_log "$(grep "packet loss" "$SL_TMP/cbc-tcp-ping.log"); $n key switches"
+  grep -q " 0% packet loss" "$SL_TMP/cbc-tcp-ping.log" && [ "$n" -ge 2 ]
+}
+stage "data-ciphers AES-256-CBC, auth SHA256 over TCP: connects, listed with them" cbc_tcp
+stage "iperf3 TCP client -> LAN, AES-256-CBC over TCP" sl_iperf cbc-tcp
+stage "reneg-sec 15 over TCP: two rekeys under ping, no loss" cbc_tcp_rekey
+sl_stop "$CBC_PID" 20 || true
 
 # ---- a PaaS add-on profile, verbatim, over TCP ----
 
@@ -258,8 +264,17 @@ routes_set() {
 }
 stage "redirect-gateway and the net_gateway route in the client's table" routes_set
 stage "ping to the LAN with the add-on profile" ping_lan
-stage "iperf3 TCP client -> LAN with the add-on profile" iperf addon
-stage "iperf3 TCP LAN -> client (-R) with the add-on profile" iperf addon-down -R
+stage "iperf3 TCP client -> LAN with the add-on profile" sl_iperf addon
+stage "iperf3 TCP LAN -> client (-R) with the add-on profile" sl_iperf addon-down -R
 sl_ctl sessions | grep '^user app@example.com' | sed 's/^/# /'
+# The concentrator cuts the connection: the profile's client (resolv-retry
+# infinite, persist-tun) reconnects by itself with its saved credentials.
+addon_cut() {
+  sl_nsx ss -K state established '( sport = :1194 )' >/dev/null 2>&1 || return 1
+  wait_for 60 bash -c "[ \$(grep -c 'Initialization Sequence Completed' '$SL_TMP/addon.log') -ge 2 ]" ||
+    { tail -20 "$SL_TMP/addon.log"; tail -20 "$SL_TMP/cp.log"; return 1; }
+}
+stage "ss -K of the add-on profile's connection: the client reconnects by itself" addon_cut
+stage "traffic resumes with the add-on profile" wait_for 15 ping_lan
 sl_stop "$PAAS_PID" 20 || true
 sl_finish
