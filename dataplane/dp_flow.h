@@ -58,7 +58,7 @@ struct dp_flow_key {
 	uint8_t proto;		/* IPPROTO_* */
 	uint8_t kind;		/* enum dp_flow_kind */
 	uint16_t pad;
-};
+} __attribute__((aligned(8)));	/* rte_hash's CRC reads the key 8 bytes at a time */
 
 enum dp_flow_state {
 	DP_FLOW_NEW,		/* UDP / ICMP / other: one way so far */
