@@ -463,7 +463,8 @@ bool cp_rules_refresh_users(struct cp_rules *rs)
 		free(ur.names);
 		return false;
 	}
-	qsort(ur.u, ur.n, sizeof(*ur.u), by_email);
+	if (ur.n > 1)	/* qsort's base may not be NULL, as with no users */
+		qsort(ur.u, ur.n, sizeof(*ur.u), by_email);
 	pthread_mutex_lock(&rs->lock);
 	free(rs->users);
 	free(rs->role_names);
