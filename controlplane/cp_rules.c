@@ -951,8 +951,10 @@ struct cp_rules *cp_rules_new(const struct sl_prefix *pool, struct cp_store *st,
 		snprintf(err, len, "rules: %u rules, at most %u", total, SL_RULES_MAX);
 		goto fail;
 	}
-	memcpy(rs->live.r, rules, n * sizeof(*rules));
-	memcpy(rs->live.r + n, sto.r, sto.n * sizeof(*sto.r));
+	if (n > 0)	/* memcpy's pointers may not be NULL, even for 0 bytes */
+		memcpy(rs->live.r, rules, n * sizeof(*rules));
+	if (sto.n > 0)
+		memcpy(rs->live.r + n, sto.r, sto.n * sizeof(*sto.r));
 	rs->live.n = total;
 	rs->live.n_cfg = n;
 	for (unsigned i = 0; i < total; i++) {
