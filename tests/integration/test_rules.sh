@@ -160,7 +160,9 @@ r = json.load(sys.stdin); sys.exit(0 if r["pkts"] > 0 and r["bytes"] > 0 and r["
 # psql reads statements from a FIFO: one session, open across the delete.
 db_rule_del_cuts() {
   mkfifo "$SL_TMP/pg.in"
-  sl_nsc psql -X -At "$PSQL_CONN" < "$SL_TMP/pg.in" > "$SL_TMP/pg.out" 2>&1 &
+  # Not through sl_nsc: a backgrounded function leaves $! on a subshell,
+  # and killing that would leave psql behind.
+  ip netns exec "${P}c" psql -X -At "$PSQL_CONN" < "$SL_TMP/pg.in" > "$SL_TMP/pg.out" 2>&1 &
   local pg=$!
   SL_PIDS+=("$pg")
   exec 7>"$SL_TMP/pg.in"
