@@ -258,6 +258,16 @@ static struct dp_flow *still(struct dp_flow_table *t, struct dp_flow *f,
 	return dp_flow_lookup(t, k, now);
 }
 
+/* The flow a non-first fragment follows: its fragment entry (FE, or looked
+ * up by key K when the bulk lookup missed it), then that entry's flow. */
+static struct dp_flow *frag_flow(struct dp_flow_table *t, struct dp_flow *fe,
+				 const struct dp_flow_key *k, uint32_t now)
+{
+	if (fe == NULL)
+		fe = dp_flow_lookup(t, k, now);
+	return fe != NULL ? dp_flow_lookup(t, &fe->frag_of, now) : NULL;
+}
+
 /* Step 1-3 for packet j: its key, then what it needs. */
 static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct dp_rules *set,
 		    struct chunk *c, unsigned j, const uint8_t *ip, unsigned rdir,
@@ -274,11 +284,7 @@ static int sort_one(struct dp_worker *w, struct dp_flow_table *t, const struct d
 	if (pk->kind == DP_FLOW_PKT_FRAG) {
 		/* The bulk lookup ran before an earlier packet of this chunk,
 		 * the first fragment, left its entry: look again. */
-		if (f == NULL)
-			f = dp_flow_lookup(t, &c->lk[j], w->now_s);
-		if (f != NULL)
-			f = dp_flow_lookup(t, &f->frag_of, w->now_s);
-		if (f == NULL) {
+		if ((f = frag_flow(t, f, &c->lk[j], w->now_s)) == NULL) {
 			/* Its first fragment may open the flow in this chunk's
 			 * step 5, before this packet's turn (frag_late). */
 			c->want[j] = W_FRAG;
@@ -369,10 +375,8 @@ static int decide(struct dp_worker *w, struct dp_flow_table *t, const struct dp_
 static int frag_late(struct dp_worker *w, struct dp_flow_table *t, const struct dp_rules *set,
 		     struct chunk *c, unsigned j, const uint8_t *ip)
 {
-	struct dp_flow *f = dp_flow_lookup(t, &c->lk[j], w->now_s);
+	struct dp_flow *f = frag_flow(t, NULL, &c->lk[j], w->now_s);
 
-	if (f != NULL)
-		f = dp_flow_lookup(t, &f->frag_of, w->now_s);
 	if (f == NULL || f->gen != set->seq || !tag_same(&f->tag, &c->tg[j]))
 		return dp_drop_v(SL_DROP_ACL_FRAG);
 	return pass(w, t, set, c, j, ip, f);
