@@ -7,8 +7,8 @@
  *              [-s SEED] [-b BATCH] [-c CPU]
  *
  * FRAMES holds captured Ethernet frames of a real client, one per line in
- * hex (hostile.py capture writes it): hard resets, P_CONTROL_V1, P_ACK_V1
- * and P_DATA_V2 toward the server. Every frame sent is built from them or
+ * hex (hostile.py capture writes it): hard resets, OVPN_P_CONTROL_V1, OVPN_P_ACK_V1
+ * and OVPN_P_DATA_V2 toward the server. Every frame sent is built from them or
  * from the PRNG (xorshift64*, seeded with SEED), so a run repeats exactly.
  *
  * Modes:
@@ -16,7 +16,7 @@
  *                frames, every opcode/key-id byte value, random garbage,
  *                non-IP EtherTypes, IP options, fragments, ARP requests and
  *                echo requests for the server (class weights in storm_mix[])
- *   data-spoof   the captured P_DATA_V2 frames with their real peer-id and
+ *   data-spoof   the captured OVPN_P_DATA_V2 frames with their real peer-id and
  *                key-id, from random source addresses and ports: forged
  *                ciphertext and tag (3 of 4) or the genuine packet (1 of 4)
  *   reset-flood  the captured hard reset from random source addresses and
@@ -54,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ovpn_proto.h"
+
 #define FRAME_MAX	1514
 #define FRAME_MIN	14
 #define BATCH_MAX	256
@@ -62,15 +64,6 @@
 #define UDP_HLEN	8
 #define OVPN_PORT	1194
 
-/* OpenVPN opcodes (OpenVPN src/openvpn/ssl_pkt.h). */
-enum {
-	P_CONTROL_V1 = 4,
-	P_ACK_V1 = 5,
-	P_CONTROL_HARD_RESET_CLIENT_V2 = 7,
-	P_DATA_V2 = 9,
-	P_CONTROL_HARD_RESET_CLIENT_V3 = 10,
-	P_CONTROL_WKC_V1 = 11,
-};
 
 struct frame {
 	uint8_t b[FRAME_MAX];
@@ -469,7 +462,7 @@ static void build_icmp(struct frame *f)
 
 static void build_spoof(struct frame *f, bool forged)
 {
-	const struct seed *s = copy_seed(f, P_DATA_V2);
+	const struct seed *s = copy_seed(f, OVPN_P_DATA_V2);
 
 	if (forged)	/* after op|peer-id: packet-id, tag, ciphertext */
 		rnd_fill(f->b + s->ovpn + 4, f->len - s->ovpn - 4);
@@ -478,16 +471,16 @@ static void build_spoof(struct frame *f, bool forged)
 
 static void build_reset_spoofed(struct frame *f)
 {
-	spoof_source(f, copy_seed(f, P_CONTROL_HARD_RESET_CLIENT_V2));
+	spoof_source(f, copy_seed(f, OVPN_P_CONTROL_HARD_RESET_CLIENT_V2));
 }
 
 /* A control opcode, random session id and body, random length; or a
  * captured control packet with a few bits flipped after the header. */
 static void build_cp_garbage(struct frame *f)
 {
-	static const uint8_t ops[] = { P_CONTROL_HARD_RESET_CLIENT_V2, P_CONTROL_V1, P_ACK_V1,
-				       P_CONTROL_HARD_RESET_CLIENT_V3, P_CONTROL_WKC_V1, 3, 8 };
-	const struct seed *s = copy_seed(f, rnd_below(2) ? P_CONTROL_V1 : P_ACK_V1);
+	static const uint8_t ops[] = { OVPN_P_CONTROL_HARD_RESET_CLIENT_V2, OVPN_P_CONTROL_V1, OVPN_P_ACK_V1,
+				       OVPN_P_CONTROL_HARD_RESET_CLIENT_V3, OVPN_P_CONTROL_WKC_V1, 3, 8 };
+	const struct seed *s = copy_seed(f, rnd_below(2) ? OVPN_P_CONTROL_V1 : OVPN_P_ACK_V1);
 
 	if (rnd_below(2)) {
 		f->len = s->ovpn + 1 + rnd_below(FRAME_MAX - s->ovpn);
