@@ -29,9 +29,11 @@ struct dp_retired {
 
 static void key_free(struct dp_key *k)
 {
+	/* rte_free does not wipe: ovpn_data_key_free wipes each direction's
+	 * struct and its material in k->mem. */
 	ovpn_data_key_free(&k->rx);
 	ovpn_data_key_free(&k->tx);
-	rte_free(k);	/* rte_free does not wipe: ovpn_data_key_free did */
+	rte_free(k);
 }
 
 static void retired_free(void *ctx, void *entries, unsigned n)
@@ -287,33 +289,46 @@ static int peer_set(struct dp *dp, const struct sl_cmd *c)
 	return 0;
 }
 
-static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
+/* Both directions' configuration for KEY_NEW c (backend and algorithm
+ * from the cipher; the key material is expanded once, at init). */
+static void key_cfgs(struct dp *dp, const struct sl_cmd *c, struct ovpn_data_key_cfg *rx,
+		     struct ovpn_data_key_cfg *tx)
 {
 	const struct sl_cmd_key *ck = &c->u.key;
-	struct ovpn_data_key_cfg rx = {
+	struct dp_peer *p = peer_of(dp, c);
+
+	*rx = (struct ovpn_data_key_cfg){
 		.dir = OVPN_DATA_DIR_RX, .key_id = ck->key_id,
 		.opcode = OVPN_P_DATA_V2, .peer_id = c->peer_id,
 		.cipher_key = ck->decrypt.key, .hmac_key = ck->decrypt.hmac,
 	};
-	struct dp_peer *p = peer_of(dp, c);
-	struct ovpn_data_key_cfg tx;
-	struct dp_key *k = rte_zmalloc("sl_key", sizeof(*k), RTE_CACHE_LINE_SIZE);
+	dp_crypto_key_cfg(dp, ck->cipher, ck->digest, rx);
+	*tx = *rx;
+	tx->dir = OVPN_DATA_DIR_TX;
+	if (p != NULL && p->data_v1)
+		tx->opcode = OVPN_P_DATA_V1;
+	tx->cipher_key = ck->encrypt.key;
+	tx->hmac_key = ck->encrypt.hmac;
+}
+
+/* One block: struct dp_key, then rx's and tx's material (dp_peer.h). */
+static int key_make(struct dp *dp, const struct sl_cmd *c, struct dp_key **out)
+{
+	struct ovpn_data_key_cfg rx, tx;
+	size_t rx_len, tx_len;
+	struct dp_key *k;
 	int rc;
 
+	key_cfgs(dp, c, &rx, &tx);
+	rx_len = ovpn_data_key_mem_len(&rx);
+	tx_len = ovpn_data_key_mem_len(&tx);
+	k = rte_zmalloc("sl_key", sizeof(*k) + rx_len + tx_len, RTE_CACHE_LINE_SIZE);
 	if (k == NULL)
 		return -ENOMEM;
-	/* Algorithm and backend; the key material is expanded once, below. */
-	dp_crypto_key_cfg(dp, ck->cipher, ck->digest, &rx);
-	tx = rx;
-	tx.dir = OVPN_DATA_DIR_TX;
-	if (p != NULL && p->data_v1)
-		tx.opcode = OVPN_P_DATA_V1;
-	tx.cipher_key = ck->encrypt.key;
-	tx.hmac_key = ck->encrypt.hmac;
-	k->key_id = ck->key_id;
-	rc = ovpn_data_key_init(&k->rx, &rx);
+	k->key_id = c->u.key.key_id;
+	rc = ovpn_data_key_init_in(&k->rx, &rx, rx_len ? k->mem : NULL, rx_len);
 	if (rc == 0)
-		rc = ovpn_data_key_init(&k->tx, &tx);
+		rc = ovpn_data_key_init_in(&k->tx, &tx, tx_len ? k->mem + rx_len : NULL, tx_len);
 	if (rc == 0)
 		rc = ovpn_pktid_recv_init(&k->replay, dp->cfg->vpn.replay_window);
 	if (rc != 0) {

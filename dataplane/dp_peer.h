@@ -38,13 +38,21 @@ struct dp_v1_key {
 	uint16_t zero;
 };
 
+/*
+ * One rte_malloc block per key state (dp_peer.c key_make): a decrypted
+ * packet reads cache line 0 (rx, its key-id among it), an encrypted one
+ * line 1 (tx); then the packet-id state, then both directions' material
+ * (ovpn_data_key_mem_len(): ipsec-mb schedules sized for the cipher, a CBC
+ * TX key's IV pool), so a peer's key is one allocation in few pages.
+ */
 struct dp_key {
+	struct ovpn_data_key rx __rte_cache_aligned;	/* decrypt (client -> server) */
+	struct ovpn_data_key tx __rte_cache_aligned;	/* encrypt (server -> client) */
 	uint8_t key_id;
 	uint8_t exhausted;		/* owner: rekey event already raised */
-	struct ovpn_data_key rx;	/* decrypt (client -> server) */
-	struct ovpn_data_key tx;	/* encrypt (server -> client) */
-	struct ovpn_pktid_recv replay;	/* owner only */
 	struct ovpn_pktid_send tx_pid;	/* owner only */
+	struct ovpn_pktid_recv replay;	/* owner only */
+	uint8_t mem[] __rte_cache_aligned;	/* rx's material, then tx's */
 };
 
 struct dp_peer {
@@ -122,7 +130,8 @@ static inline struct dp_key *dp_peer_rx_key(struct dp_peer *p, unsigned key_id)
 	for (int i = 0; i < 2; i++) {
 		struct dp_key *k = atomic_load_explicit(&p->slot[i], memory_order_acquire);
 
-		if (k != NULL && k->key_id == key_id)
+		/* rx.key_id: the line the decryption reads next */
+		if (k != NULL && k->rx.key_id == key_id)
 			return k;
 	}
 	return NULL;

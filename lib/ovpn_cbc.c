@@ -75,13 +75,15 @@ int ovpn_cbc_seal_iv(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 
 const uint8_t *ovpn_cbc_next_iv(struct ovpn_data_key *k)
 {
+	if (k->iv_pool == NULL)		/* not a CBC TX key: no pool */
+		return NULL;
 	/* One RNG call per OVPN_CBC_IV_POOL packets; every IV is used once. */
-	if (k->u.iv.next >= OVPN_CBC_IV_POOL) {
-		if (RAND_bytes(&k->u.iv.pool[0][0], sizeof(k->u.iv.pool)) != 1)
+	if (k->u.iv_next >= OVPN_CBC_IV_POOL) {
+		if (RAND_bytes(&k->iv_pool[0][0], OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN) != 1)
 			return NULL;
-		k->u.iv.next = 0;
+		k->u.iv_next = 0;
 	}
-	return k->u.iv.pool[k->u.iv.next++];
+	return k->iv_pool[k->u.iv_next++];
 }
 
 int ovpn_cbc_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
@@ -89,7 +91,7 @@ int ovpn_cbc_seal(struct ovpn_data_key *k, uint8_t *pkt, size_t pt_len,
 {
 	const uint8_t *iv;
 
-	if (k->aead)
+	if (k->aead || k->iv_pool == NULL)	/* an RX key has no IVs */
 		return OVPN_DATA_ERR_INVAL;
 	iv = ovpn_cbc_next_iv(k);
 	if (iv == NULL)

@@ -5,6 +5,7 @@
  * ovpn_imb.c), and seal/open of OpenSSL keys dispatching to the AEAD
  * (ovpn_aead.c) or CBC (ovpn_cbc.c) codec.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -93,13 +94,17 @@ static int check_cfg(const struct ovpn_data_key_cfg *cfg)
 static int cipher_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
 {
 	int enc = cfg->dir == OVPN_DATA_DIR_TX;
+	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, alg_tab[cfg->alg].name, NULL);
+	int ok;
 
-	k->cipher = EVP_CIPHER_fetch(NULL, alg_tab[cfg->alg].name, NULL);
 	k->cctx = EVP_CIPHER_CTX_new();
-	if (k->cipher == NULL || k->cctx == NULL ||
-	    EVP_CIPHER_get_key_length(k->cipher) != alg_tab[cfg->alg].key_len)
-		return OVPN_DATA_ERR_CRYPTO;
-	if (!EVP_CipherInit_ex2(k->cctx, k->cipher, cfg->cipher_key, NULL, enc, NULL))
+	/* The context takes its own reference to the cipher (EVP_CipherInit_ex2
+	 * keeps the fetched method), so the key does not hold one. */
+	ok = cipher != NULL && k->cctx != NULL &&
+	     EVP_CIPHER_get_key_length(cipher) == alg_tab[cfg->alg].key_len &&
+	     EVP_CipherInit_ex2(k->cctx, cipher, cfg->cipher_key, NULL, enc, NULL);
+	EVP_CIPHER_free(cipher);
+	if (!ok)
 		return OVPN_DATA_ERR_CRYPTO;
 	if (k->aead)
 		return EVP_CIPHER_CTX_get_iv_length(k->cctx) == OVPN_AEAD_NONCE_LEN ?
@@ -117,6 +122,39 @@ static int hmac_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cf
 	return k->hmac != NULL ? 0 : OVPN_DATA_ERR_CRYPTO;
 }
 
+/* ---- the key's material: ipsec-mb schedules, then a CBC TX key's IV pool ---- */
+
+/* Bytes of ipsec-mb schedules: 0 unless cfg asks for the backend and it
+ * can do the cipher here (else the key falls back to OpenSSL). */
+static size_t imb_len(const struct ovpn_data_key_cfg *cfg)
+{
+	return cfg->backend == OVPN_BACKEND_IPSEC_MB ? ovpn_imb_key_len(cfg->alg, cfg->md) : 0;
+}
+
+static size_t pool_len(const struct ovpn_data_key_cfg *cfg)
+{
+	return !alg_tab[cfg->alg].aead && cfg->dir == OVPN_DATA_DIR_TX ?
+	       OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN : 0;
+}
+
+size_t ovpn_data_key_mem_len(const struct ovpn_data_key_cfg *cfg)
+{
+	return check_cfg(cfg) == 0 ? imb_len(cfg) + pool_len(cfg) : 0;
+}
+
+/* Point the key at its parts of mem (len bytes, checked by the caller). */
+static void key_mem(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg,
+		    uint8_t *mem, size_t len)
+{
+	size_t il = imb_len(cfg);
+
+	if (il > 0)
+		k->imb = mem;
+	if (pool_len(cfg) > 0)
+		k->iv_pool = (uint8_t (*)[OVPN_CBC_IV_LEN])(mem + il);
+	k->mem_len = (uint16_t)len;
+}
+
 /* What both backends keep in the key itself: the AEAD nonce tail, or the
  * CBC IV pool (filled now so the first packet does not pay for it). */
 static int key_state(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
@@ -125,25 +163,23 @@ static int key_state(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cf
 		memcpy(k->u.nonce_tail, cfg->hmac_key, OVPN_NONCE_TAIL_LEN);
 		return 0;
 	}
-	if (cfg->dir == OVPN_DATA_DIR_TX &&
-	    RAND_bytes(&k->u.iv.pool[0][0], sizeof(k->u.iv.pool)) != 1)
+	if (k->iv_pool != NULL &&
+	    RAND_bytes(&k->iv_pool[0][0], OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN) != 1)
 		return OVPN_DATA_ERR_CRYPTO;
 	return 0;
 }
 
 /* The key material of the backend cfg asks for; ipsec-mb falls back to
  * OpenSSL where it cannot do the cipher (or is not built in, or the CPU
- * lacks what it needs). */
+ * lacks what it needs): imb_len() said so, and left k->imb NULL. */
 static int backend_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
 {
 	int rc;
 
-	if (cfg->backend == OVPN_BACKEND_IPSEC_MB) {
-		rc = ovpn_imb_key_init(k, cfg);
-		if (rc == 0)
-			k->backend = OVPN_BACKEND_IPSEC_MB;
-		if (rc != OVPN_DATA_ERR_INVAL)
-			return rc;
+	if (k->imb != NULL) {
+		ovpn_imb_key_init(k, cfg);
+		k->backend = OVPN_BACKEND_IPSEC_MB;
+		return 0;
 	}
 	k->backend = OVPN_BACKEND_OPENSSL;
 	rc = cipher_init(k, cfg);
@@ -152,14 +188,20 @@ static int backend_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg 
 	return rc;
 }
 
-int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+int ovpn_data_key_init_in(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg,
+			  void *mem, size_t len)
 {
+	size_t need;
 	int rc;
 
 	memset(k, 0, sizeof(*k));
 	rc = check_cfg(cfg);
 	if (rc < 0)
 		return rc;
+	need = imb_len(cfg) + pool_len(cfg);
+	if (len < need || (need > 0 && (mem == NULL ||
+					(uintptr_t)mem % OVPN_DATA_KEY_ALIGN != 0)))
+		return OVPN_DATA_ERR_INVAL;
 	k->alg = (uint8_t)cfg->alg;
 	k->aead = alg_tab[cfg->alg].aead;
 	k->dir = (uint8_t)cfg->dir;
@@ -169,6 +211,7 @@ int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *
 						     OVPN_DATA_V1_HDR_LEN;
 	k->peer_id = cfg->peer_id;
 	k->hmac_len = md_tab[cfg->md].len;
+	key_mem(k, cfg, mem, need);
 
 	rc = key_state(k, cfg);
 	if (rc == 0)
@@ -178,14 +221,38 @@ int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *
 	return rc;
 }
 
+int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
+{
+	size_t len = ovpn_data_key_mem_len(cfg);
+	void *mem = NULL;
+	int rc;
+
+	if (len > 0 && posix_memalign(&mem, OVPN_DATA_KEY_ALIGN, len) != 0) {
+		memset(k, 0, sizeof(*k));
+		return OVPN_DATA_ERR_CRYPTO;
+	}
+	rc = ovpn_data_key_init_in(k, cfg, mem, len);
+	if (rc < 0) {
+		free(mem);	/* wiped by the failed init's ovpn_data_key_free */
+		return rc;
+	}
+	k->mem_own = len > 0;
+	return 0;
+}
+
 void ovpn_data_key_free(struct ovpn_data_key *k)
 {
-	/* The OpenSSL free functions wipe the key schedules they own;
-	 * ovpn_imb_key_free wipes the ipsec-mb ones. */
-	ovpn_imb_key_free(k);
+	/* The material starts with the schedules, else with the IV pool. */
+	uint8_t *mem = k->imb != NULL ? k->imb : (uint8_t *)k->iv_pool;
+
+	/* The OpenSSL free functions wipe the key schedules they own; the
+	 * material (ipsec-mb schedules, IVs not sent yet) is wiped here. */
+	if (mem != NULL && k->mem_len > 0)
+		OPENSSL_cleanse(mem, k->mem_len);
+	if (k->mem_own)
+		free(mem);
 	ovpn_hmac_free(k->hmac);
 	EVP_CIPHER_CTX_free(k->cctx);
-	EVP_CIPHER_free(k->cipher);
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 

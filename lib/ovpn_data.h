@@ -51,15 +51,28 @@ int ovpn_data_md_from_name(const char *name);
 
 /* Fetch the cipher (and HMAC), create and key the contexts; or, for
  * cfg->backend = ipsec-mb, expand the key for that backend (falling back to
- * OpenSSL where it cannot run, see ovpn_engine.h). Returns 0, ERR_INVAL for
+ * OpenSSL where it cannot run, see ovpn_engine.h). The key's material (see
+ * ovpn_data_key_mem_len()) is allocated here. Returns 0, ERR_INVAL for
  * an inconsistent cfg, ERR_CRYPTO if libcrypto (or an allocation) fails. On
  * failure k is left freed (safe to call ovpn_data_key_free again). Not for
  * the packet path. */
 int ovpn_data_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg);
 
-/* Free the OpenSSL contexts (which wipe their key schedules) or the
- * ipsec-mb key material (wiped first), and OPENSSL_cleanse() the whole
- * struct (nonce tail, IV pool). Idempotent. */
+/* Bytes of material (ipsec-mb key schedules sized for the cipher, the IV
+ * pool of a CBC TX key) a key of cfg keeps outside struct ovpn_data_key; a
+ * multiple of OVPN_DATA_KEY_ALIGN, 0 for none (an OpenSSL AEAD key). */
+size_t ovpn_data_key_mem_len(const struct ovpn_data_key_cfg *cfg);
+
+/* ovpn_data_key_init() with the material in the caller's mem: len >=
+ * ovpn_data_key_mem_len(cfg) bytes, OVPN_DATA_KEY_ALIGN-aligned (NULL if
+ * that is 0), else ERR_INVAL. The caller frees mem after
+ * ovpn_data_key_free(), which wipes it. */
+int ovpn_data_key_init_in(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg,
+			  void *mem, size_t len);
+
+/* Free the OpenSSL contexts (which wipe their key schedules), wipe the
+ * material (and free it if ovpn_data_key_init() allocated it), and
+ * OPENSSL_cleanse() the whole struct (nonce tail). Idempotent. */
 void ovpn_data_key_free(struct ovpn_data_key *k);
 
 /*

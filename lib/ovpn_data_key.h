@@ -7,8 +7,8 @@
  * the framing (ovpn_hdr.h), the two codecs (ovpn_aead.h, ovpn_cbc.h) and
  * the key life cycle (ovpn_data.h). Types and sizes only, no functions.
  *
- * Thread safety: a struct ovpn_data_key holds mutable OpenSSL state and (CBC)
- * an IV pool (ipsec-mb key material is read-only after init), so each key
+ * Thread safety: a struct ovpn_data_key holds mutable OpenSSL state and (CBC
+ * TX) an IV pool (ipsec-mb key material is read-only after init), so each key
  * context must be used by one thread at a time; the data plane gives every
  * key exactly one writing lcore (docs/architecture.md, "Peers, keys and
  * their lifetime"). Distinct contexts may be used
@@ -77,21 +77,33 @@ struct ovpn_data_key_cfg {
 /* CBC IVs are drawn from a per-key pool refilled by one RAND_bytes() call
  * every OVPN_CBC_IV_POOL packets (RAND_bytes is a userspace DRBG but costs a
  * call chain that allocates (about 1.5 libcrypto allocations per call on
- * OpenSSL 3.0, measured); batching amortises both). */
+ * OpenSSL 3.0, measured); batching amortises both). Only CBC TX keys have
+ * one (ovpn_data_key_mem_len()). */
 #define OVPN_CBC_IV_POOL	32
 
-struct ovpn_imb_key;
+/* Alignment of a key's material (ovpn_data_key_init_in()): the ipsec-mb
+ * AVX-512 code loads the GCM tables 64 bytes at a time. */
+#define OVPN_DATA_KEY_ALIGN	64
+
 struct ovpn_hmac;
 
+/*
+ * One cache line: what every packet of the key reads. The bulky per-key
+ * state of one backend and cipher lives outside it, in the key's material
+ * (mem_len bytes): the ipsec-mb key schedules sized for the cipher
+ * (ovpn_imb.c), then the CBC IV pool of a TX key. ovpn_data_key_init()
+ * allocates it; ovpn_data_key_init_in() takes the caller's memory, so a
+ * data-plane key holds both directions and their material in one block.
+ */
 struct ovpn_data_key {
+	/* ipsec-mb: the key schedules (GCM key and GHASH tables, the ChaCha20
+	 * key, or CBC schedules and HMAC states) at the start of the
+	 * material; NULL for an OpenSSL key */
+	void *imb;
 	/* OpenSSL backend (NULL for an ipsec-mb key) */
 	EVP_CIPHER_CTX *cctx;		/* keyed once; per packet only the IV */
-	EVP_CIPHER *cipher;		/* fetched once at init */
 	struct ovpn_hmac *hmac;		/* CBC: inner/outer states, made once
 					 * at init (ovpn_hmac.h) */
-	/* ipsec-mb backend: key schedules and HMAC states (ovpn_imb.c), one
-	 * aligned allocation, wiped and freed by ovpn_data_key_free() */
-	struct ovpn_imb_key *imb;
 	uint8_t backend;		/* enum ovpn_backend, after fallback */
 	uint8_t alg;			/* enum ovpn_data_alg */
 	uint8_t aead;			/* 1 for GCM/ChaCha, 0 for CBC */
@@ -103,12 +115,18 @@ struct ovpn_data_key {
 	uint32_t peer_id;		/* TX header, V2 */
 	union {
 		uint8_t nonce_tail[OVPN_NONCE_TAIL_LEN];	/* AEAD */
-		struct {
-			uint32_t next;				/* CBC */
-			uint8_t pool[OVPN_CBC_IV_POOL][OVPN_CBC_IV_LEN];
-		} iv;
+		uint32_t iv_next;	/* CBC TX: next unused IV of iv_pool */
 	} u;
+	/* CBC TX: OVPN_CBC_IV_POOL IVs, in the material after the schedules */
+	uint8_t (*iv_pool)[OVPN_CBC_IV_LEN];
+	/* Key life cycle only: the material's length (it starts at imb, else
+	 * at iv_pool), wiped by ovpn_data_key_free() */
+	uint16_t mem_len;
+	uint8_t mem_own;		/* 1: ovpn_data_key_init() allocated it */
 };
+
+_Static_assert(sizeof(struct ovpn_data_key) <= 64,
+	       "a key's per-packet fields fit one cache line");
 
 /* Receive-side result of a successful open. */
 struct ovpn_data_rx {

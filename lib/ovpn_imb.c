@@ -33,23 +33,49 @@
 #define HMAC_STATE_LEN	64		/* largest digest state: SHA-512 */
 #define HMAC_BLOCK_MAX	128		/* SHA-512 block */
 
-struct ovpn_imb_key {
-	union {
-		/* the header aligns it only when LINUX is defined */
-		struct gcm_key_data gcm __attribute__((aligned(64)));
-		struct {
-			uint8_t enc[AES_SCHED_LEN] __attribute__((aligned(16)));
-			uint8_t dec[AES_SCHED_LEN] __attribute__((aligned(16)));
-		} cbc;
-		uint8_t chacha[32];
-	} c;
-	uint8_t ipad[HMAC_STATE_LEN] __attribute__((aligned(16)));
-	uint8_t opad[HMAC_STATE_LEN] __attribute__((aligned(16)));
+/*
+ * A key's schedules (k->imb), sized for its cipher (ovpn_imb_key_len()):
+ * AES-GCM the library's struct gcm_key_data (round keys and GHASH tables),
+ * ChaCha20-Poly1305 the 32 key bytes, CBC the layout below. What a job
+ * also needs (mode, hash, lengths) follows from k->alg and k->hmac_len,
+ * so nothing else is stored.
+ */
+struct imb_cbc {
+	uint8_t enc[AES_SCHED_LEN];
+	uint8_t dec[AES_SCHED_LEN];
+	uint8_t ipad[HMAC_STATE_LEN];	/* HMAC inner state after key ^ ipad */
+	uint8_t opad[HMAC_STATE_LEN];
+} __attribute__((aligned(16)));
+
+#define CHACHA_KEY_LEN	32
+
+static const struct {
 	IMB_CIPHER_MODE mode;
-	IMB_HASH_ALG hash;
-	uint64_t key_len;
-	uint64_t tag_len;	/* AEAD 16; CBC the whole HMAC */
+	IMB_HASH_ALG hash;		/* CBC: by the digest, hmac_hash() */
+	uint8_t key_len;
+	uint16_t sched_len;		/* bytes of k->imb */
+} algs[OVPN_DATA_ALG_NUM] = {
+	[OVPN_DATA_ALG_AES_128_GCM] = { IMB_CIPHER_GCM, IMB_AUTH_AES_GMAC, 16,
+					sizeof(struct gcm_key_data) },
+	[OVPN_DATA_ALG_AES_256_GCM] = { IMB_CIPHER_GCM, IMB_AUTH_AES_GMAC, 32,
+					sizeof(struct gcm_key_data) },
+	[OVPN_DATA_ALG_CHACHA20_POLY1305] = { IMB_CIPHER_CHACHA20_POLY1305,
+					      IMB_AUTH_CHACHA20_POLY1305, 32, CHACHA_KEY_LEN },
+	[OVPN_DATA_ALG_AES_128_CBC] = { IMB_CIPHER_CBC, IMB_AUTH_NULL, 16,
+					sizeof(struct imb_cbc) },
+	[OVPN_DATA_ALG_AES_256_CBC] = { IMB_CIPHER_CBC, IMB_AUTH_NULL, 32,
+					sizeof(struct imb_cbc) },
 };
+
+/* OpenVPN's HMAC is as long as its digest (hmac_len: 20, 32 or 64). */
+static IMB_HASH_ALG hmac_hash(unsigned int hmac_len)
+{
+	switch (hmac_len) {
+	case 20: return IMB_AUTH_HMAC_SHA_1;
+	case 32: return IMB_AUTH_HMAC_SHA_256;
+	default: return IMB_AUTH_HMAC_SHA_512;
+	}
+}
 
 /* One op in flight. */
 struct imb_slot {
@@ -150,10 +176,20 @@ bool ovpn_imb_has(enum ovpn_data_alg alg, enum ovpn_data_md md)
 
 /* ---- key material ---- */
 
+size_t ovpn_imb_key_len(enum ovpn_data_alg alg, enum ovpn_data_md md)
+{
+	size_t len;
+
+	if (!ovpn_imb_has(alg, md))
+		return 0;
+	len = algs[alg].sched_len;
+	return (len + OVPN_DATA_KEY_ALIGN - 1) / OVPN_DATA_KEY_ALIGN * OVPN_DATA_KEY_ALIGN;
+}
+
 /* HMAC inner/outer states (RFC 2104 section 2). OpenVPN's HMAC keys are
  * as long as the digest, never longer than a block, so no pre-hash. */
-static void hmac_states(IMB_MGR *m, struct ovpn_imb_key *ik,
-			enum ovpn_data_md md, const uint8_t *key, size_t key_len)
+static void hmac_states(IMB_MGR *m, struct imb_cbc *c, enum ovpn_data_md md,
+			const uint8_t *key, size_t key_len)
 {
 	uint8_t ipad[HMAC_BLOCK_MAX], opad[HMAC_BLOCK_MAX];
 	size_t block = md == OVPN_DATA_MD_SHA512 ? 128 : 64;
@@ -166,88 +202,46 @@ static void hmac_states(IMB_MGR *m, struct ovpn_imb_key *ik,
 	}
 	switch (md) {
 	case OVPN_DATA_MD_SHA1:
-		ik->hash = IMB_AUTH_HMAC_SHA_1;
-		IMB_SHA1_ONE_BLOCK(m, ipad, ik->ipad);
-		IMB_SHA1_ONE_BLOCK(m, opad, ik->opad);
+		IMB_SHA1_ONE_BLOCK(m, ipad, c->ipad);
+		IMB_SHA1_ONE_BLOCK(m, opad, c->opad);
 		break;
 	case OVPN_DATA_MD_SHA256:
-		ik->hash = IMB_AUTH_HMAC_SHA_256;
-		IMB_SHA256_ONE_BLOCK(m, ipad, ik->ipad);
-		IMB_SHA256_ONE_BLOCK(m, opad, ik->opad);
+		IMB_SHA256_ONE_BLOCK(m, ipad, c->ipad);
+		IMB_SHA256_ONE_BLOCK(m, opad, c->opad);
 		break;
 	default:
-		ik->hash = IMB_AUTH_HMAC_SHA_512;
-		IMB_SHA512_ONE_BLOCK(m, ipad, ik->ipad);
-		IMB_SHA512_ONE_BLOCK(m, opad, ik->opad);
+		IMB_SHA512_ONE_BLOCK(m, ipad, c->ipad);
+		IMB_SHA512_ONE_BLOCK(m, opad, c->opad);
 		break;
 	}
 	OPENSSL_cleanse(ipad, sizeof(ipad));
 	OPENSSL_cleanse(opad, sizeof(opad));
 }
 
-static void cipher_keys(IMB_MGR *m, struct ovpn_imb_key *ik,
-			const struct ovpn_data_key_cfg *cfg)
+void ovpn_imb_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
 {
-	ik->key_len = 32;
+	IMB_MGR *m = glob.mgr;
+	struct imb_cbc *c = k->imb;
+
 	switch (cfg->alg) {
 	case OVPN_DATA_ALG_AES_128_GCM:
-		ik->key_len = 16;
-		IMB_AES128_GCM_PRE(m, cfg->cipher_key, &ik->c.gcm);
+		IMB_AES128_GCM_PRE(m, cfg->cipher_key, (struct gcm_key_data *)k->imb);
 		break;
 	case OVPN_DATA_ALG_AES_256_GCM:
-		IMB_AES256_GCM_PRE(m, cfg->cipher_key, &ik->c.gcm);
+		IMB_AES256_GCM_PRE(m, cfg->cipher_key, (struct gcm_key_data *)k->imb);
 		break;
 	case OVPN_DATA_ALG_CHACHA20_POLY1305:
-		memcpy(ik->c.chacha, cfg->cipher_key, sizeof(ik->c.chacha));
+		memcpy(k->imb, cfg->cipher_key, CHACHA_KEY_LEN);
 		break;
 	case OVPN_DATA_ALG_AES_128_CBC:
-		ik->key_len = 16;
-		IMB_AES_KEYEXP_128(m, cfg->cipher_key, ik->c.cbc.enc, ik->c.cbc.dec);
+		IMB_AES_KEYEXP_128(m, cfg->cipher_key, c->enc, c->dec);
+		hmac_states(m, c, cfg->md, cfg->hmac_key, k->hmac_len);
 		break;
 	default:
-		IMB_AES_KEYEXP_256(m, cfg->cipher_key, ik->c.cbc.enc, ik->c.cbc.dec);
+		IMB_AES_KEYEXP_256(m, cfg->cipher_key, c->enc, c->dec);
+		hmac_states(m, c, cfg->md, cfg->hmac_key, k->hmac_len);
 		break;
 	}
-	if (cfg->alg == OVPN_DATA_ALG_CHACHA20_POLY1305) {
-		ik->mode = IMB_CIPHER_CHACHA20_POLY1305;
-		ik->hash = IMB_AUTH_CHACHA20_POLY1305;
-	} else if (cfg->md == OVPN_DATA_MD_NONE) {
-		ik->mode = IMB_CIPHER_GCM;
-		ik->hash = IMB_AUTH_AES_GMAC;
-	} else {
-		ik->mode = IMB_CIPHER_CBC;	/* hash set by hmac_states() */
-	}
-}
-
-int ovpn_imb_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg)
-{
-	struct ovpn_imb_key *ik;
-	void *mem;
-
-	if (!ovpn_imb_has(cfg->alg, cfg->md))
-		return OVPN_DATA_ERR_INVAL;
-	if (posix_memalign(&mem, 64, sizeof(*ik)) != 0)
-		return OVPN_DATA_ERR_CRYPTO;
-	ik = mem;
-	memset(ik, 0, sizeof(*ik));
-	cipher_keys(glob.mgr, ik, cfg);
-	if (k->aead) {
-		ik->tag_len = OVPN_AEAD_TAG_LEN;
-	} else {
-		ik->tag_len = k->hmac_len;
-		hmac_states(glob.mgr, ik, cfg->md, cfg->hmac_key, k->hmac_len);
-	}
-	k->imb = ik;
-	return 0;
-}
-
-void ovpn_imb_key_free(struct ovpn_data_key *k)
-{
-	if (k->imb == NULL)
-		return;
-	OPENSSL_cleanse(k->imb, sizeof(*k->imb));
-	free(k->imb);
-	k->imb = NULL;
 }
 
 /* ---- engine ---- */
@@ -283,27 +277,27 @@ void ovpn_imb_engine_free(struct ovpn_imb_engine *e)
 
 /* ---- jobs ---- */
 
-static void job_common(IMB_JOB *j, const struct ovpn_imb_key *ik,
+static void job_common(IMB_JOB *j, const struct ovpn_data_key *k,
 		       struct imb_slot *s, bool seal)
 {
-	j->cipher_mode = ik->mode;
-	j->hash_alg = ik->hash;
-	j->key_len_in_bytes = ik->key_len;
-	j->auth_tag_output_len_in_bytes = ik->tag_len;
+	j->cipher_mode = algs[k->alg].mode;
+	j->hash_alg = k->aead ? algs[k->alg].hash : hmac_hash(k->hmac_len);
+	j->key_len_in_bytes = algs[k->alg].key_len;
+	j->auth_tag_output_len_in_bytes = k->aead ? OVPN_AEAD_TAG_LEN : k->hmac_len;
 	j->cipher_direction = seal ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
 	j->chain_order = seal ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
 	j->user_data = s;
 }
 
 /* AEAD: cipher and tag over the data, nonce = packet-id || tail. */
-static void job_aead(IMB_JOB *j, const struct ovpn_imb_key *ik,
+static void job_aead(IMB_JOB *j, const struct ovpn_data_key *k,
 		     struct imb_slot *s, bool seal)
 {
 	struct ovpn_aead_frame *f = &s->f.a;
 
-	job_common(j, ik, s, seal);
-	j->enc_keys = &ik->c;
-	j->dec_keys = &ik->c;
+	job_common(j, k, s, seal);
+	j->enc_keys = k->imb;
+	j->dec_keys = k->imb;
 	j->src = f->data;
 	j->dst = f->data;
 	j->cipher_start_src_offset_in_bytes = 0;
@@ -313,7 +307,7 @@ static void job_aead(IMB_JOB *j, const struct ovpn_imb_key *ik,
 	j->iv = f->nonce;
 	j->iv_len_in_bytes = OVPN_AEAD_NONCE_LEN;
 	j->auth_tag_output = seal ? f->tag : s->tag;
-	if (ik->mode == IMB_CIPHER_GCM) {
+	if (j->cipher_mode == IMB_CIPHER_GCM) {
 		j->u.GCM.aad = f->aad;
 		j->u.GCM.aad_len_in_bytes = f->aad_len;
 		j->u.GCM.ctx = NULL;
@@ -325,14 +319,15 @@ static void job_aead(IMB_JOB *j, const struct ovpn_imb_key *ik,
 }
 
 /* CBC: cipher over the blocks after the IV, HMAC over IV || ciphertext. */
-static void job_cbc(IMB_JOB *j, const struct ovpn_imb_key *ik,
+static void job_cbc(IMB_JOB *j, const struct ovpn_data_key *k,
 		    struct imb_slot *s, bool seal)
 {
+	const struct imb_cbc *c = k->imb;
 	struct ovpn_cbc_frame *f = &s->f.c;
 
-	job_common(j, ik, s, seal);
-	j->enc_keys = ik->c.cbc.enc;
-	j->dec_keys = ik->c.cbc.dec;
+	job_common(j, k, s, seal);
+	j->enc_keys = c->enc;
+	j->dec_keys = c->dec;
 	j->src = f->iv;
 	j->dst = f->ct;
 	j->cipher_start_src_offset_in_bytes = OVPN_CBC_IV_LEN;
@@ -342,8 +337,8 @@ static void job_cbc(IMB_JOB *j, const struct ovpn_imb_key *ik,
 	j->iv = f->iv;
 	j->iv_len_in_bytes = OVPN_CBC_IV_LEN;
 	j->auth_tag_output = seal ? f->mac : s->tag;
-	j->u.HMAC._hashed_auth_key_xor_ipad = ik->ipad;
-	j->u.HMAC._hashed_auth_key_xor_opad = ik->opad;
+	j->u.HMAC._hashed_auth_key_xor_ipad = c->ipad;
+	j->u.HMAC._hashed_auth_key_xor_opad = c->opad;
 }
 
 /* k's pool is used up: refill it from the reservoir, each byte once. */
@@ -354,10 +349,10 @@ static int pool_refill(struct ovpn_imb_engine *e, struct ovpn_data_key *k)
 			return -1;
 		e->rsv_off = 0;
 	}
-	memcpy(&k->u.iv.pool[0][0], e->rsv + e->rsv_off, POOL_BYTES);
+	memcpy(&k->iv_pool[0][0], e->rsv + e->rsv_off, POOL_BYTES);
 	OPENSSL_cleanse(e->rsv + e->rsv_off, POOL_BYTES);
 	e->rsv_off += POOL_BYTES;
-	k->u.iv.next = 0;
+	k->u.iv_next = 0;
 	return 0;
 }
 
@@ -375,7 +370,11 @@ static bool frame_seal(struct ovpn_imb_engine *e, struct imb_slot *s,
 						  op->pid, &s->f.a);
 		return op->result >= 0;
 	}
-	if (k->u.iv.next < OVPN_CBC_IV_POOL || pool_refill(e, k) == 0)
+	if (k->iv_pool == NULL) {		/* an RX key: no IVs */
+		op->result = OVPN_DATA_ERR_INVAL;
+		return false;
+	}
+	if (k->u.iv_next < OVPN_CBC_IV_POOL || pool_refill(e, k) == 0)
 		iv = ovpn_cbc_next_iv(k);
 	if (iv == NULL) {
 		op->result = OVPN_DATA_ERR_CRYPTO;
@@ -438,9 +437,9 @@ static void submit_jobs(struct ovpn_imb_engine *e, unsigned int used, bool seal)
 		struct imb_slot *s = &e->slot[i];
 
 		if (s->aead)
-			job_aead(jobs[i], s->op->k->imb, s, seal);
+			job_aead(jobs[i], s->op->k, s, seal);
 		else
-			job_cbc(jobs[i], s->op->k->imb, s, seal);
+			job_cbc(jobs[i], s->op->k, s, seal);
 	}
 	done = IMB_SUBMIT_BURST_NOCHECK(m, got, jobs);
 	for (unsigned int i = 0; i < done; i++)

@@ -28,12 +28,14 @@ int ovpn_imb_probe(char *why, size_t len);
 /* Can the backend do alg (with md for CBC) on this CPU? */
 bool ovpn_imb_has(enum ovpn_data_alg alg, enum ovpn_data_md md);
 
-/* Expand k's key material for the backend (k's framing fields, aead and
- * hmac_len among them, are set; cfg was checked). 0, ERR_INVAL if the backend cannot do the cipher here
- * (the caller falls back to OpenSSL), ERR_CRYPTO on allocation failure. */
-int ovpn_imb_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg);
-/* Wipe and free k->imb; NULL-safe, idempotent. */
-void ovpn_imb_key_free(struct ovpn_data_key *k);
+/* Bytes of key schedules a key of alg (and md, CBC) needs, a multiple of
+ * OVPN_DATA_KEY_ALIGN; 0 if the backend cannot do it here (the key falls
+ * back to OpenSSL). */
+size_t ovpn_imb_key_len(enum ovpn_data_alg alg, enum ovpn_data_md md);
+/* Expand cfg's key into k->imb (ovpn_imb_key_len() bytes, aligned, owned
+ * and wiped by ovpn_data.c; k's framing fields, aead and hmac_len among
+ * them, are set; cfg was checked and the backend can do it). */
+void ovpn_imb_key_init(struct ovpn_data_key *k, const struct ovpn_data_key_cfg *cfg);
 
 /* Per-thread manager and scratch. NULL if the backend cannot run or on
  * allocation failure. */

@@ -163,8 +163,9 @@ static void try_seal(const uint8_t *data, size_t size, uint32_t pid)
 			struct ovpn_data_op *op = &ops[b][i];
 
 			if (!k->aead) {	/* the same IVs on both sides */
-				memset(k->u.iv.pool, (int)(pid + i), sizeof(k->u.iv.pool));
-				k->u.iv.next = 0;
+				memset(k->iv_pool, (int)(pid + i),
+				       OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN);
+				k->u.iv_next = 0;
 			}
 			memcpy(bufs[b][i] + ovpn_data_head_len(k), data, size);
 			memset(op, 0, sizeof(*op));

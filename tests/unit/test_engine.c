@@ -111,8 +111,8 @@ static void pool_set(struct ovpn_data_key *k, unsigned int seed)
 {
 	if (k->aead || k->dir != OVPN_DATA_DIR_TX)
 		return;
-	fill_pattern(&k->u.iv.pool[0][0], sizeof(k->u.iv.pool), seed);
-	k->u.iv.next = 0;
+	fill_pattern(&k->iv_pool[0][0], OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN, seed);
+	k->u.iv_next = 0;
 }
 
 static void quad_pools(struct quad *q, unsigned int seed)
@@ -705,8 +705,8 @@ static int test_kat_seal(void)
 		CHECK_EQ(kat_key(&tx[i], &kats[i], OVPN_DATA_DIR_TX, IMB), 0);
 		head = ovpn_data_head_len(&tx[i]);
 		if (!tx[i].aead) {	/* the captured IV sits before the ct */
-			memcpy(tx[i].u.iv.pool[0], buf_b[i] + head - 20, 16);
-			tx[i].u.iv.next = 0;
+			memcpy(tx[i].iv_pool[0], buf_b[i] + head - 20, 16);
+			tx[i].u.iv_next = 0;
 		}
 		op_seal(&ops_a[i], buf_a[i], &tx[i], plen, kats[i].pid);
 		memcpy(buf_a[i] + head, plain, plen);
