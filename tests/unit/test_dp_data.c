@@ -1111,6 +1111,48 @@ static int test_key_backend(void)
 	return 0;
 }
 
+/*
+ * A key state is one block (dp_peer.h): both directions' material follows
+ * struct dp_key, rx's then tx's. ipsec-mb: AES-GCM's schedules (1 KiB per
+ * direction), CBC's (640 bytes); the IV pool only in a CBC TX key, after
+ * its schedules; an OpenSSL AEAD key has no material at all.
+ */
+static int test_key_layout(void)
+{
+	bool imb = backend == OVPN_BACKEND_IPSEC_MB;
+	size_t cbc = imb ? 640 : 0;
+	struct fx_keyset ks = { 0 };
+	struct dp_peer *p;
+	struct dp_key *k;
+	int rc;
+
+	CHECK(fresh() == 0);
+	p = dp_peer_get(fx.dp.peers, fx.dp.max_peers, PEER);
+	k = dp_peer_tx_key(p);
+	CHECK((uintptr_t)k % RTE_CACHE_LINE_SIZE == 0);
+	CHECK((uint8_t *)&k->tx - (uint8_t *)k == RTE_CACHE_LINE_SIZE);
+	CHECK(k->rx.iv_pool == NULL && k->tx.iv_pool == NULL);
+	CHECK(k->rx.imb == (imb ? k->mem : NULL));
+	CHECK(k->tx.imb == (imb ? k->mem + 1024 : NULL));
+	CHECK_EQ(k->rx.mem_len + k->tx.mem_len, imb ? 2048 : 0);
+	CHECK(!k->rx.mem_own && !k->tx.mem_own);
+
+	fx.digest = SL_DIGEST_SHA256;
+	rc = fx_add_key(PEER, 1, 4, SL_CIPHER_AES_256_CBC, &ks);
+	fx.digest = SL_DIGEST_NONE;
+	ovpn_data_key_free(&ks.client_tx);
+	ovpn_data_key_free(&ks.client_rx);
+	CHECK(rc == 0);
+	k = dp_peer_rx_key(p, 4);
+	CHECK(k != NULL);
+	CHECK(k->rx.iv_pool == NULL);
+	CHECK(k->rx.imb == (cbc ? k->mem : NULL));
+	CHECK(k->tx.imb == (cbc ? k->mem + cbc : NULL));
+	CHECK((uint8_t *)k->tx.iv_pool == k->mem + 2 * cbc);
+	CHECK_EQ(k->tx.mem_len, cbc + OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN);
+	return 0;
+}
+
 /* Three peers, one cipher each, for the mixed bursts: AEAD and CBC+HMAC
  * (AES-128-CBC with SHA1, vpn.auth's default) through the same stages. */
 #define MIX_PEERS	3
@@ -1287,6 +1329,7 @@ static const struct sl_test_case cases[] = {
 	{ "TCP peer: out to sl_cp_rx, in from sl_cp_tx", test_tcp_peer },
 	{ "commands with IPv6 / TCP refused and counted", test_cmd_unsupported },
 	{ "keys get the configured crypto backend", test_key_backend },
+	{ "a key state and its material are one block", test_key_layout },
 	{ "bursts of mixed peers, ciphers, sizes and drops", test_mixed_bursts },
 	{ NULL, NULL },
 };

@@ -69,18 +69,27 @@ struct quad {
 	struct ovpn_data_key tx[OVPN_BACKEND_NUM], rx[OVPN_BACKEND_NUM];
 };
 
-static int key_make(struct ovpn_data_key *k, size_t c, enum ovpn_data_dir dir,
-		    unsigned int opcode, uint32_t peer_id, enum ovpn_backend b)
+/* Cipher c's test key; key and hmac hold 64 bytes each. */
+static void key_cfg(struct ovpn_data_key_cfg *cfg, uint8_t *key, uint8_t *hmac, size_t c,
+		    enum ovpn_data_dir dir, unsigned int opcode, uint32_t peer_id,
+		    enum ovpn_backend b)
 {
-	uint8_t key[64], hmac[64];
-	struct ovpn_data_key_cfg cfg = {
+	*cfg = (struct ovpn_data_key_cfg){
 		.alg = ciphers[c].alg, .md = ciphers[c].md, .dir = dir,
 		.key_id = KEY_ID, .opcode = (uint8_t)opcode, .peer_id = peer_id,
 		.cipher_key = key, .hmac_key = hmac, .backend = (uint8_t)b,
 	};
+	fill_pattern(key, 64, 11 + (unsigned int)c);
+	fill_pattern(hmac, 64, 101 + (unsigned int)c);
+}
 
-	fill_pattern(key, sizeof(key), 11 + (unsigned int)c);
-	fill_pattern(hmac, sizeof(hmac), 101 + (unsigned int)c);
+static int key_make(struct ovpn_data_key *k, size_t c, enum ovpn_data_dir dir,
+		    unsigned int opcode, uint32_t peer_id, enum ovpn_backend b)
+{
+	uint8_t key[64], hmac[64];
+	struct ovpn_data_key_cfg cfg;
+
+	key_cfg(&cfg, key, hmac, c, dir, opcode, peer_id, b);
 	return ovpn_data_key_init(k, &cfg);
 }
 
@@ -236,6 +245,85 @@ static int test_key_life(void)
 		ovpn_engine_free(e);
 	}
 	ovpn_engine_free(NULL);
+	return 0;
+}
+
+/* ---- the key's material ---- */
+
+/* What a key keeps outside its struct: ipsec-mb schedules sized for the
+ * cipher (AES-GCM's key data 1 KiB, ChaCha20's 32 bytes, CBC's two AES
+ * schedules and HMAC states 640), the IV pool for CBC TX keys only. */
+static size_t want_mem(size_t c, enum ovpn_data_dir dir, enum ovpn_backend b)
+{
+	bool cbc = ciphers[c].md != OVPN_DATA_MD_NONE;
+	size_t sched = 0;
+
+	if (b == IMB && imb_ok)
+		sched = ciphers[c].alg == OVPN_DATA_ALG_CHACHA20_POLY1305 ? 64 : cbc ? 640 : 1024;
+	return sched + (cbc && dir == OVPN_DATA_DIR_TX ? OVPN_CBC_IV_POOL * OVPN_CBC_IV_LEN : 0);
+}
+
+/* A TX key k made in the caller's memory seals the bytes the
+ * allocating key q->tx[b] seals, and the other backend opens them. */
+static int key_in_seals(struct quad *q, struct ovpn_data_key *k, enum ovpn_backend b)
+{
+	pool_set(k, 5);
+	pool_set(&q->tx[b], 5);
+	op_seal(&ops_a[0], buf_a[0], &q->tx[b], 300, 77);
+	op_seal(&ops_b[0], buf_b[0], k, 300, 77);
+	ovpn_data_seal_burst(eng, ops_a, 1);
+	ovpn_data_seal_burst(eng, ops_b, 1);
+	CHECK(ops_a[0].result > 300);
+	CHECK_EQ(same_seal(1), 0);
+	op_open(&ops_a[0], buf_b[0], &q->rx[b == IMB ? OSSL : IMB], (size_t)ops_b[0].result);
+	ovpn_data_open_burst(eng, ops_a, 1);
+	CHECK_EQ(ops_a[0].result, 300);
+	return 0;
+}
+
+/* Sizes per cipher and direction; a key in the caller's memory works like
+ * an allocating one, writes nothing past its length, and is wiped by free;
+ * too little, misaligned or no memory is refused. */
+static int test_key_mem(void)
+{
+	static uint8_t mem[4096] __attribute__((aligned(64)));
+
+	for (size_t c = 0; c < N_CIPHERS; c++)
+		for (int b = 0; b < OVPN_BACKEND_NUM; b++) {
+			uint8_t key[64], hmac[64];
+			struct ovpn_data_key_cfg cfg;
+			struct ovpn_data_key k;
+			struct quad q;
+			size_t len;
+
+			key_cfg(&cfg, key, hmac, c, OVPN_DATA_DIR_RX, 0, 0, (enum ovpn_backend)b);
+			CHECK_EQ(ovpn_data_key_mem_len(&cfg), want_mem(c, OVPN_DATA_DIR_RX, b));
+			key_cfg(&cfg, key, hmac, c, OVPN_DATA_DIR_TX, OVPN_P_DATA_V2, 9,
+				(enum ovpn_backend)b);
+			len = ovpn_data_key_mem_len(&cfg);
+			CHECK_EQ(len, want_mem(c, OVPN_DATA_DIR_TX, b));
+			CHECK(len % OVPN_DATA_KEY_ALIGN == 0);
+			if (len > 0) {
+				CHECK_EQ(ovpn_data_key_init_in(&k, &cfg, mem, len - 64),
+					 OVPN_DATA_ERR_INVAL);
+				CHECK_EQ(ovpn_data_key_init_in(&k, &cfg, mem + 16, len),
+					 OVPN_DATA_ERR_INVAL);
+				CHECK_EQ(ovpn_data_key_init_in(&k, &cfg, NULL, len),
+					 OVPN_DATA_ERR_INVAL);
+			}
+			memset(mem, 0xee, sizeof(mem));
+			CHECK_EQ(ovpn_data_key_init_in(&k, &cfg, mem, len), 0);
+			CHECK(!k.mem_own && k.mem_len == len);
+			CHECK_EQ(quad_init(&q, c, OVPN_P_DATA_V2, 9), 0);
+			CHECK_EQ(ovpn_data_key_backend(&k), ovpn_data_key_backend(&q.tx[b]));
+			CHECK_EQ(key_in_seals(&q, &k, (enum ovpn_backend)b), 0);
+			CHECK_EQ(mem[len], 0xee);
+			ovpn_data_key_free(&k);
+			for (size_t i = 0; i < len; i++)
+				CHECK_EQ(mem[i], 0);
+			CHECK_EQ(mem[len], 0xee);
+			quad_free(&q);
+		}
 	return 0;
 }
 
@@ -820,6 +908,7 @@ static int test_no_alloc(void)
 static const struct sl_test_case cases[] = {
 	{ "probe, names, has", test_probe },
 	{ "key life: bad backend, fallback, free", test_key_life },
+	{ "key material: sizes, caller's memory, wiped", test_key_mem },
 	{ "one-packet API and no engine", test_one_packet },
 	{ "every size 0..1500, every cipher, same bytes", test_sizes },
 	{ "seal errors inside a burst", test_seal_errors },
