@@ -154,6 +154,10 @@ void dp_shared_free(struct dp *dp);
 
 /* dp_worker.c */
 int dp_worker_loop(void *arg);
+/* One pass of the loop over every port and ring, its cycles accounted on C
+ * (dp_cycles.h); the caller sets w->now_tsc and w->now_s first. */
+struct dp_clock;
+void dp_worker_iteration(struct dp_worker *w, struct dp_clock *c);
 
 
 /* dp_crypto.c: the backend dataplane.crypto picks, logged and put in

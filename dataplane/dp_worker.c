@@ -12,13 +12,16 @@
  *   4. the TX lists go out (dp_tx_flush), then one QSBR quiescent report.
  * Every stage and every helper that sends puts frames on the worker's TX
  * lists (dp_tx_push), so every transmit path counts its tx-full drops in
- * one place. Busy and idle cycles are counted so `sluicectl status` shows
- * cycles/packet.
+ * one place. Busy and idle cycles are counted per poll (dp_cycles.h): a
+ * poll that found work is busy with all the work it led to, an empty one
+ * is idle, so `sluicectl status` shows what the packets cost, not what
+ * spinning over empty ports costs.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp_cycles.h"
 #include "dp_exc.h"
 #include "dp_pkt.h"
 
@@ -154,36 +157,64 @@ static uint16_t poll_rings(struct dp_worker *w)
 	return total + dp_cp_poll(w) + dp_exc_poll(w);
 }
 
+/*
+ * The housekeeping that may produce frames without a poll finding any: held
+ * frames whose next hop resolved (or timed out) and the keepalive scan
+ * (pings, once a millisecond at most). Each is busy only if it queued or
+ * dropped something; a scan that sent nothing is idle like an empty poll
+ * (its cost is per peer, not per packet). Checks that return at once get
+ * no mark: their few cycles go with the next one.
+ */
+static void housekeeping(struct dp_worker *w, struct dp_clock *c)
+{
+	const struct dp_txq *pub = &w->tx[CFG_PORT_PUBLIC];
+	uint64_t scan = w->scan_tsc;
+	uint16_t queued = pub->n;
+
+	if (w->n_pending) {
+		unsigned held = w->n_pending;
+
+		dp_pending_flush(w);
+		dp_clock_mark(c, w->n_pending != held);
+	}
+	dp_keepalive_scan(w);
+	if (w->scan_tsc != scan)
+		dp_clock_mark(c, pub->n != queued);
+}
+
+void dp_worker_iteration(struct dp_worker *w, struct dp_clock *c)
+{
+	bool queued = false;
+
+	for (int i = 0; i < CFG_PORT_COUNT; i++)
+		dp_clock_mark(c, poll_port(w, i) != 0);
+	dp_clock_mark(c, poll_rings(w) != 0);
+	housekeeping(w, c);
+	for (int i = 0; i < CFG_PORT_COUNT; i++) {
+		queued |= w->tx[i].n != 0;
+		dp_tx_flush(w, i);
+	}
+	/* The flush is the end of the work the polls above found. */
+	if (queued)
+		dp_clock_mark(c, true);
+	/* Nothing read from the tables above is held past this point. */
+	rte_rcu_qsbr_quiescent(w->dp->qsbr, w->index);
+}
+
 int dp_worker_loop(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct dp *dp = w->dp;
-	uint64_t prev = rte_rdtsc(), start = prev;
+	uint64_t start = rte_rdtsc();
+	struct dp_clock c;
 
+	dp_clock_start(&c, &w->stats->busy_cycles, &w->stats->idle_cycles, start);
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
-		uint32_t work = 0;
-
-		w->now_tsc = prev;
-		w->now_s = (uint32_t)((prev - start) / dp->tsc_hz);
-		for (int i = 0; i < CFG_PORT_COUNT; i++)
-			work += poll_port(w, i);
-		work += poll_rings(w);
-		if (w->n_pending)
-			dp_pending_flush(w);
-		dp_keepalive_scan(w);
-		for (int i = 0; i < CFG_PORT_COUNT; i++)
-			dp_tx_flush(w, i);
-		/* Nothing read from the tables above is held past this point. */
-		rte_rcu_qsbr_quiescent(dp->qsbr, w->index);
-		uint64_t now = rte_rdtsc();
-
-		if (work)
-			w->stats->busy_cycles += now - prev;
-		else
-			w->stats->idle_cycles += now - prev;
-		prev = now;
+		w->now_tsc = c.mark;
+		w->now_s = (uint32_t)((c.mark - start) / dp->tsc_hz);
+		dp_worker_iteration(w, &c);
 	}
 	for (unsigned i = 0; i < w->n_pending; i++)
 		rte_pktmbuf_free(w->pending[i].m);

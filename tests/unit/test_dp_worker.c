@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's busy/idle cycle accounting (dataplane/dp_cycles.h,
+ * dp_worker_iteration): an empty poll is idle however often the loop
+ * spins, a poll that found a packet is busy with the work it led to, and
+ * every cycle is counted once. The loop runs in process on two net_ring
+ * ports (each queue's RX ring is its TX ring, so a frame sent on a port
+ * comes back as received), with the fixture's tables and worker 0.
+ */
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+
+#include "dp_cycles.h"
+#include "dp_fixture.h"
+#include "sl_test.h"
+
+/* The accounting itself, with injected time. */
+static int test_clock(void)
+{
+	uint64_t busy = 0, idle = 0;
+	struct dp_clock c;
+
+	dp_clock_start(&c, &busy, &idle, 1000);
+	dp_clock_account(&c, 1100, false);	/* an empty poll */
+	CHECK_EQ(idle, 100);
+	CHECK_EQ(busy, 0);
+	dp_clock_account(&c, 1350, true);	/* a poll that found work, and its work */
+	CHECK_EQ(busy, 250);
+	dp_clock_account(&c, 1350, true);	/* nothing since the last mark */
+	CHECK_EQ(busy, 250);
+	dp_clock_account(&c, 1360, false);
+	CHECK_EQ(idle, 110);
+	CHECK_EQ(busy + idle, c.mark - 1000);
+	return 0;
+}
+
+/* net_ring0 and net_ring1 as the fixture's ports 0 (public) and 1 (private). */
+static int ring_ports(void)
+{
+	static const char *const names[] = { "net_ring0", "net_ring1" };
+	struct rte_eth_conf conf = { 0 };
+
+	for (uint16_t i = 0; i < 2; i++) {
+		uint16_t id;
+
+		if (rte_dev_probe(names[i]) != 0 ||
+		    rte_eth_dev_get_port_by_name(names[i], &id) != 0 ||
+		    id != fx.dp.port[i].port_id ||
+		    rte_eth_dev_configure(id, 1, 1, &conf) != 0 ||
+		    rte_eth_rx_queue_setup(id, 0, 256, SOCKET_ID_ANY, NULL, fx.dp.pool) != 0 ||
+		    rte_eth_tx_queue_setup(id, 0, 256, SOCKET_ID_ANY, NULL) != 0 ||
+		    rte_eth_dev_start(id) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Put M on the port's receive side (its queue 0 ring). */
+static int inject(int port, struct rte_mbuf *m)
+{
+	return rte_eth_tx_burst(fx.dp.port[port].port_id, 0, &m, 1) == 1 ? 0 : -1;
+}
+
+/* Frames the worker sent on the port (they wait on its receive side). */
+static uint16_t sent(int port)
+{
+	struct rte_mbuf *pkts[32];
+	uint16_t n = rte_eth_rx_burst(fx.dp.port[port].port_id, 0, pkts, 32);
+
+	rte_pktmbuf_free_bulk(pkts, n);
+	return n;
+}
+
+/* An ICMP echo request from the LAN host to the private port's address. */
+static struct rte_mbuf *lan_echo(void)
+{
+	uint8_t ip[64];
+
+	fx_l4_packet(ip, sizeof(ip), FX_LAN_IP, FX_PRIV_IP, IPPROTO_ICMP, 7, 0, 0, 0xab);
+	return fx_lan_frame_of(ip, sizeof(ip));
+}
+
+static void iterate(struct dp_worker *w, struct dp_clock *c, unsigned n)
+{
+	while (n--) {
+		w->now_tsc = c->mark;
+		dp_worker_iteration(w, c);
+	}
+}
+
+static int test_worker_accounting(void)
+{
+	struct dp_worker *w = &fx.wk[0];
+	struct sl_lcore_stats *st = w->stats;
+	struct rte_mbuf *m;
+	struct dp_clock c;
+	uint64_t start, busy, idle;
+
+	CHECK(fx_reset() == 0);
+	memset(st, 0, sizeof(*st));
+	start = rte_rdtsc();
+	dp_clock_start(&c, &st->busy_cycles, &st->idle_cycles, start);
+
+	/* Nothing to receive: every poll is empty, nothing is busy. */
+	iterate(w, &c, 100);
+	CHECK_EQ(st->rx_pkts, 0);
+	CHECK_EQ(st->busy_cycles, 0);
+	CHECK(st->idle_cycles > 0);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles, c.mark - start);
+
+	/* One echo request: its poll, the reply and the flush are busy; the
+	 * same iteration's empty polls (the public port, the rings) are idle. */
+	CHECK((m = lan_echo()) != NULL);
+	CHECK(inject(CFG_PORT_PRIVATE, m) == 0);
+	idle = st->idle_cycles;
+	iterate(w, &c, 1);
+	CHECK_EQ(st->rx_pkts, 1);
+	CHECK_EQ(st->icmp_replies, 1);
+	CHECK_EQ(st->tx_pkts, 1);
+	CHECK_EQ(sent(CFG_PORT_PRIVATE), 1);
+	CHECK(st->busy_cycles > 0);
+	CHECK(st->idle_cycles > idle);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles, c.mark - start);
+
+	/* Empty again: busy stays where the packet left it. */
+	busy = st->busy_cycles;
+	iterate(w, &c, 100);
+	CHECK_EQ(st->rx_pkts, 1);
+	CHECK_EQ(st->busy_cycles, busy);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles, c.mark - start);
+	return 0;
+}
+
+static const struct sl_test_case cases[] = {
+	{ "clock: cycles to busy or idle by the poll's verdict, each once", test_clock },
+	{ "worker: empty polls idle, a packet's poll and work busy", test_worker_accounting },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	if (fx_init(argv[0]) != 0 || ring_ports() != 0) {
+		fprintf(stderr, "setup failed\n");
+		return 1;
+	}
+	rc = sl_test_run("dp_worker", cases);
+	for (int i = 0; i < 2; i++) {
+		rte_eth_dev_stop(fx.dp.port[i].port_id);
+		rte_eth_dev_close(fx.dp.port[i].port_id);
+	}
+	fx_fini();
+	return rc;
+}
