@@ -121,8 +121,9 @@ static void check_vpn(struct cfg_loader *ld)
 	int line = cfg_line_of(ld, "vpn.pool");
 	char a[32], b[32];
 
-	if (vpn->pool.len < 16 || vpn->pool.len > 29)
-		cfg_errorf(&ld->es, line, "vpn.pool", "expected a prefix length 16..29, found %s",
+	/* A /12 holds 2^20 - 2 clients, vpn.max_clients' upper bound. */
+	if (vpn->pool.len < 12 || vpn->pool.len > 29)
+		cfg_errorf(&ld->es, line, "vpn.pool", "expected a prefix length 12..29, found %s",
 			   pstr(&vpn->pool, a, sizeof(a)));
 	check_subnet(ld, "vpn.pool", line, &vpn->pool);
 	for (int i = 0; i < CFG_PORT_COUNT; i++)

@@ -175,6 +175,8 @@ static const struct bad_case bad[] = {
 		   "ports.public.mtu 1500 (1520 bytes at 1400), found 1400" },
 	/* 65 */ { BASE "control: { legacy_tls = \"yes\"; };\n", 7, "control.legacy_tls",
 		   "expected true or false" },
+	/* 66 */ { L1 L2 L3 L4 "vpn: { pool = \"100.64.0.0/11\"; };\n" L6, 5, "vpn.pool",
+		   "expected a prefix length 12..29, found 100.64.0.0/11" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -213,6 +215,22 @@ static int test_bad_table(void)
 		if (load_bad(&bad[i], (int)i + 1) < 0)
 			failed++;
 	CHECK_EQ(failed, 0);
+	return 0;
+}
+
+/* A /12 pool: 2^20 - 2 client addresses, as many as vpn.max_clients allows. */
+static int test_pool_12_loads(void)
+{
+	struct cfg_error err[8];
+	struct sl_config cfg;
+	int n = cfg_load_string(&cfg, "t.conf", L1 L2 L3 L4
+				"vpn: { pool = \"100.64.0.0/12\"; max_clients = 1048576; };\n" L6,
+				err, 8);
+
+	CHECK_EQ(n, 0);
+	CHECK_EQ(cfg.vpn.pool.addr, 0x64400000);
+	CHECK_EQ(cfg.vpn.pool.len, 12);
+	cfg_free(&cfg);
 	return 0;
 }
 
@@ -916,6 +934,7 @@ static const struct sl_test_case cases[] = {
 	{ "EAL args: vdev ports mean --no-pci", test_eal_vdev_no_pci },
 	{ "EAL args: PCI ports are an allow-list", test_eal_pci_allow_list },
 	{ "minimal config loads with defaults", test_base_loads },
+	{ "a /12 pool (2^20 clients) loads", test_pool_12_loads },
 	{ "config/sluice.conf loads", test_example_loads },
 	{ "dataplane.crypto: auto, openssl, ipsec-mb", test_crypto_values },
 	{ "config/demo.conf loads", test_demo_loads },
