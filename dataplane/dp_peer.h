@@ -55,16 +55,21 @@ struct dp_key {
 	uint8_t mem[] __rte_cache_aligned;	/* rx's material, then tx's */
 };
 
+/*
+ * 256 bytes: line 0 what the main lcore writes and every packet reads,
+ * line 1 what the owner writes per packet, then events and what only the
+ * main lcore reads (routes to undo at PEER_DEL).
+ */
 struct dp_peer {
 	uint32_t id;
 	uint16_t owner;			/* worker index */
 	uint8_t framing;		/* enum ovpn_comp_mode */
+	uint8_t data_v1;		/* P_DATA_V1 peer, found by address */
 	uint32_t vpn_ip;		/* host order */
+	atomic_uint primary;		/* 0 or 1: the TX slot */
 	uint64_t ka_interval_tsc;	/* 0 = no keepalive pings */
 	uint64_t ka_timeout_tsc;	/* 0 = never idle */
 	_Atomic(struct dp_key *) slot[2];
-	atomic_uint primary;		/* 0 or 1: the TX slot */
-	uint8_t data_v1;		/* P_DATA_V1 peer, found by address */
 	/*
 	 * Policy tag for role: and user: rules (sl_cmd_peer.roles, user_tag):
 	 * the main lcore stores it at PEER_NEW and PEER_SET with relaxed
@@ -74,24 +79,17 @@ struct dp_peer {
 	uint32_t roles[2];
 	uint32_t user_tag;
 
-	/* Main lcore only: what to undo at PEER_DEL. */
-	uint8_t n_routes;
-	struct {
-		uint32_t prefix;
-		uint8_t len;
-	} routes[SL_PEER_ROUTES_MAX];
-	struct dp_v1_key v1_key;	/* the v1_hash key it was added with */
-
 	/* Owner-written state, on its own cache line. */
 	struct sl_endpoint remote __rte_cache_aligned;	/* current, after float */
 	struct rte_ether_addr remote_mac;	/* next hop toward the peer */
-	uint64_t last_rx_tsc;
-	uint64_t last_tx_tsc;
 	uint8_t idle_reported;
 	uint8_t exhausted_key_id;	/* of the pending KEY_EXHAUSTED */
 	uint32_t evt_seq;		/* the last critical event's seq */
-	uint64_t evt_raised_tsc;	/* when pending events were last raised */
+	uint64_t last_rx_tsc;
+	uint64_t last_tx_tsc;
 	struct sl_peer_stats *stats;	/* this peer's entry in sl_status.peers */
+
+	uint64_t evt_raised_tsc __rte_cache_aligned;	/* when pending events were last raised */
 	/*
 	 * Critical events not acknowledged yet, by type: the event's seq, 0
 	 * if none. The owner sets an entry, the main lcore clears it at
@@ -99,6 +97,13 @@ struct dp_peer {
 	 * leaves a newer one pending).
 	 */
 	_Atomic uint32_t evt_pending[SL_EVT_MAX];
+	/* Main lcore only: what to undo at PEER_DEL. */
+	uint8_t n_routes;
+	struct {
+		uint32_t prefix;
+		uint8_t len;
+	} routes[SL_PEER_ROUTES_MAX];
+	struct dp_v1_key v1_key;	/* the v1_hash key it was added with */
 };
 
 struct dp;
