@@ -5,7 +5,9 @@
  * (tls_process: reset, TLS, key_method_2_write), ssl_pkt.c (control
  * packet framing and acks), push.c (send_push_request, the PUSH_REPLY
  * options taken here: peer-id, ifconfig, cipher), ssl.c
- * tls_session_generate_data_channel_keys (EKM keys).
+ * tls_session_generate_data_channel_keys (EKM keys); with tls-crypt-v2,
+ * ssl.c tls_session_init (the early-negotiation replay counter),
+ * parse_early_negotiation_tlvs and control_packet_needs_wkc.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -22,6 +24,9 @@
 /* TLS bytes per control packet: OpenVPN's default tls-mtu (1250) minus
  * the tls-crypt and control headers leaves room for this much. */
 #define LG_TLS_CHUNK	1000
+/* The packet that carries WKc (up to 1024 bytes) too takes fewer TLS
+ * bytes, so the datagram stays below the path MTU; at least this many. */
+#define LG_TLS_CHUNK_MIN	256
 
 static uint32_t unix_now(void)
 {
@@ -36,6 +41,7 @@ static void fail(struct lg_client *c, const char *why)
 
 int lg_client_start(struct lg_client *c, const struct lg_client_cfg *cfg, uint64_t now_ms)
 {
+	bool v2 = cfg->wkc_len > 0;
 	uint32_t id;
 	int err = 0;
 
@@ -57,10 +63,13 @@ int lg_client_start(struct lg_client *c, const struct lg_client_cfg *cfg, uint64
 	BIO_set_mem_eof_return(c->rbio, -1);
 	SSL_set_bio(c->ssl, c->rbio, c->wbio);
 	SSL_set_connect_state(c->ssl);
-	ovpn_wrap_pid_tx_init(&c->wtx, 0);
+	/* A 2.6 tls-crypt-v2 client starts its replay counter at 0x0F000000:
+	 * the early-negotiation signal (ssl.c tls_session_init). */
+	ovpn_wrap_pid_tx_init(&c->wtx, v2 ? OVPN_V2_EARLY_NEG_START : 0);
 	ovpn_wrap_replay_init(&c->wrx);
 	ovpn_rel_init(&c->rel, 0, 0, 0);
-	ovpn_rel_send(&c->rel, OVPN_P_CONTROL_HARD_RESET_CLIENT_V2, NULL, 0, &id);
+	ovpn_rel_send(&c->rel, v2 ? OVPN_P_CONTROL_HARD_RESET_CLIENT_V3 :
+		      OVPN_P_CONTROL_HARD_RESET_CLIENT_V2, NULL, 0, &id);
 	c->push_at = now_ms;
 	return 0;
 }
@@ -212,8 +221,15 @@ void lg_client_input(struct lg_client *c, const uint8_t *wire, size_t len, uint6
 	if (n < 0 || ovpn_ctrl_parse(plain, (size_t)n, &pkt) != 0 || pkt.key_id != 0)
 		return;		/* renegotiation is not emulated: runs are short */
 	if (c->st == LG_ST_RESET && pkt.opcode == OVPN_P_CONTROL_HARD_RESET_SERVER_V2) {
+		uint16_t flags = 0;
+
 		memcpy(c->srv_sid, pkt.sid, OVPN_SID_LEN);
 		c->st = LG_ST_TLS;
+		/* A cookie server asks a v2 client to send WKc again
+		 * (ssl.c parse_early_negotiation_tlvs). */
+		c->resend_wkc = c->cfg->wkc_len > 0 &&
+				ovpn_ctrl_tlv_parse(pkt.payload, pkt.payload_len, &flags) == 0 &&
+				(flags & OVPN_EARLY_NEG_FLAG_RESEND_WKC);
 	} else if (c->st == LG_ST_RESET || memcmp(pkt.sid, c->srv_sid, OVPN_SID_LEN) != 0) {
 		return;
 	}
@@ -271,26 +287,60 @@ static void send_pkt(struct lg_client *c, uint8_t op, uint32_t msg_id, const uin
 	n = ovpn_ctrl_build(&pkt, plain, sizeof(plain));
 	if (n > 0)
 		n = ovpn_wrap_wrap(c->wrap, &c->wtx, unix_now(), plain, (size_t)n, wire, sizeof(wire));
+	if (n > 0 && (op == OVPN_P_CONTROL_HARD_RESET_CLIENT_V3 || op == OVPN_P_CONTROL_WKC_V1))
+		n = ovpn_wrap_v2_append_wkc(wire, (size_t)n, sizeof(wire), c->cfg->wkc,
+					    c->cfg->wkc_len);
 	if (n > 0)
 		send(arg, wire, (size_t)n);
+}
+
+/* After a reset that asked for it, our msg-id 1 carries WKc again, so a
+ * stateless server can unwrap it (ssl.c control_packet_needs_wkc). */
+static bool needs_wkc(const struct lg_client *c)
+{
+	return c->resend_wkc && c->rel.next_send_id == 1;
+}
+
+/* Queue what TLS wrote, as far as the send window allows. */
+static void queue_tls(struct lg_client *c)
+{
+	uint8_t buf[LG_TLS_CHUNK];
+	size_t room;
+	uint32_t id;
+	int len;
+
+	while (ovpn_rel_can_send(&c->rel)) {
+		bool wkc = needs_wkc(c);
+
+		room = sizeof(buf);
+		if (wkc)
+			room = c->cfg->wkc_len + LG_TLS_CHUNK_MIN > LG_TLS_CHUNK ?
+			       LG_TLS_CHUNK_MIN : LG_TLS_CHUNK - c->cfg->wkc_len;
+		if ((len = BIO_read(c->wbio, buf, (int)room)) <= 0)
+			break;
+		ovpn_rel_send(&c->rel, wkc ? OVPN_P_CONTROL_WKC_V1 : OVPN_P_CONTROL_V1, buf,
+			      (size_t)len, &id);
+	}
+	/* Only an ack to send while WKc is owed: an empty WKC_V1, reliable,
+	 * so WKc is retransmitted until acked (ssl.c tls_process). */
+	if (needs_wkc(c) && ovpn_rel_ack_pending(&c->rel))
+		ovpn_rel_send(&c->rel, OVPN_P_CONTROL_WKC_V1, NULL, 0, &id);
 }
 
 void lg_client_poll(struct lg_client *c, uint64_t now_ms, lg_send_fn send, void *arg)
 {
 	struct ovpn_rel_out out[OVPN_REL_SEND_WINDOW];
-	uint8_t buf[LG_TLS_CHUNK];
-	uint32_t id;
 	unsigned n;
-	int len;
 
 	if (c->st == LG_ST_FAILED)
 		return;
 	step(c, now_ms);
-	while (ovpn_rel_can_send(&c->rel) && (len = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-		ovpn_rel_send(&c->rel, OVPN_P_CONTROL_V1, buf, (size_t)len, &id);
+	queue_tls(c);
 	n = ovpn_rel_poll(&c->rel, now_ms, out, OVPN_REL_SEND_WINDOW);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		c->retx += out[i].retransmit;
 		send_pkt(c, out[i].opcode, out[i].msg_id, out[i].payload, out[i].len, send, arg);
+	}
 	if (ovpn_rel_ack_pending(&c->rel))
 		send_pkt(c, OVPN_P_ACK_V1, 0, NULL, 0, send, arg);
 }

@@ -7,7 +7,11 @@
  * feeds received wire packets in (lg_client_input) and sends what
  * lg_client_poll hands out. The handshake is the real one (OpenVPN
  * src/openvpn/ssl.c): hard reset, TLS over the reliability layer
- * (reliable.c) inside tls-crypt (tls_crypt.c), key method 2 with peer-info
+ * (reliable.c) inside tls-crypt or tls-crypt-v2 (tls_crypt.c: the
+ * client key Kc wraps every packet, its wrapped copy WKc follows
+ * P_CONTROL_HARD_RESET_CLIENT_V3 and, when the server asks for it by the
+ * early-negotiation TLV, the first P_CONTROL_WKC_V1; ssl.c
+ * control_packet_needs_wkc), key method 2 with peer-info
  * (ssl.c key_method_2_write), PUSH_REQUEST / PUSH_REPLY (push.c), data
  * keys from the TLS exporter (ssl.c, "EXPORTER-OpenVPN-datakeys"). Then
  * P_DATA_V2 packets are sealed with the pushed peer-id and cipher.
@@ -25,6 +29,7 @@
 #include "ovpn_pktid.h"
 #include "ovpn_reliable.h"
 #include "ovpn_wrap.h"
+#include "ovpn_wrap_v2.h"
 
 #define LG_WIRE_MAX	2048
 
@@ -39,7 +44,10 @@ enum lg_state {
 /* Shared by every session of a run. */
 struct lg_client_cfg {
 	SSL_CTX *sctx;				/* client cert, key, CA, versions */
-	uint8_t tc_key[OVPN_KEY2_LEN];		/* tls-crypt key (client direction) */
+	uint8_t tc_key[OVPN_KEY2_LEN];		/* tls-crypt key, or tls-crypt-v2 Kc
+						 * (client direction) */
+	uint8_t wkc[OVPN_V2_WKC_MAX];		/* tls-crypt-v2: WKc of Kc */
+	size_t wkc_len;				/* 0: tls-crypt */
 	const char *peer_info;			/* IV_* lines, '\n'-terminated */
 	uint64_t push_retry_ms;			/* PUSH_REQUEST repeat interval */
 };
@@ -56,6 +64,8 @@ struct lg_client {
 	SSL *ssl;
 	BIO *rbio, *wbio;
 	uint64_t push_at;			/* next PUSH_REQUEST */
+	bool resend_wkc;			/* the server's reset asked for WKC_V1 */
+	unsigned retx;				/* control packets sent again */
 	uint8_t text[4096];			/* TLS plaintext not yet consumed */
 	size_t text_len;
 	bool km_seen;				/* the server's key method 2 */

@@ -5,6 +5,19 @@
 LG=$SL_BUILD/bench/loadgen
 LG_GEN_CPU=${LG_GEN_CPU:-0}	# the generator's core
 LG_SRV_CPU=${LG_SRV_CPU:-1}	# the server's packet work
+# The control channel's wrapping for servers and generator: tls-crypt (the
+# PKI's tls-crypt.key) or tls-crypt-v2 (the PKI's v2-server.key, and one
+# client key made from it by lg_v2_client_key for every session: its
+# metadata is OpenVPN's default timestamp, which no user store refuses).
+LG_WRAP=${LG_WRAP:-tls-crypt}
+
+# The tls-crypt-v2 client key every emulated client uses, made by openvpn
+# itself (sl_pki made the server key).
+lg_v2_client_key() {
+  local d=$SL_TMP/pki
+  [ -s "$d/v2-client.key" ] ||
+    openvpn --tls-crypt-v2 "$d/v2-server.key" --genkey tls-crypt-v2-client "$d/v2-client.key" >/dev/null
+}
 
 # Sluice with limits a load test needs: every session comes from one
 # source address, 1000 of them need more than a /24.
@@ -13,26 +26,52 @@ lg_start_sluice() {
   sl_conf_set 'control: {' 'connect_rate = 100000; max_half_open = 4096; rx_rate = 1000000; rx_burst = 1000000;'
   sl_conf_set 'vpn: {' 'max_clients = 4096;'
   sed -i 's#pool = "10.10.0.0/24";#pool = "10.10.0.0/20";#' "$SL_CONF"
+  lg_sluice_wrap
   sl_dp_start && sl_cp_start
 }
+
+# $SL_CONF's wrapping key as LG_WRAP says.
+lg_sluice_wrap() {
+  if [ "$LG_WRAP" = tls-crypt-v2 ]; then
+    lg_v2_client_key || return 1
+    sed -i "s#^  tls_crypt = .*#  tls_crypt_v2 = \"$SL_TMP/pki/v2-server.key\";#" "$SL_CONF"
+  else
+    sed -i "s#^  tls_crypt_v2 = .*#  tls_crypt = \"$SL_TMP/pki/tls-crypt.key\";#" "$SL_CONF"
+  fi
+}
+
+# Sluice's control plane again with LG_WRAP's key (the data plane stays).
+lg_restart_sluice() { lg_sluice_wrap && sl_cp_restart; }
 
 # The stock server as bench/vs_openvpn.sh starts it, every client on one
 # certificate (duplicate-cn), without DCO (no ovpn module here), on the
 # server's core.
 lg_start_openvpn() {
   local d=$SL_TMP/pki
-  ip -n "${P}x" addr add 192.0.2.1/24 dev "${P}pub"
-  ip -n "${P}x" addr add 10.20.0.1/24 dev "${P}prv"
+  local wrap=(--tls-crypt "$d/tls-crypt.key")
+  if [ "$LG_WRAP" = tls-crypt-v2 ]; then
+    lg_v2_client_key || return 1
+    wrap=(--tls-crypt-v2 "$d/v2-server.key")
+  fi
+  ip -n "${P}x" addr replace 192.0.2.1/24 dev "${P}pub"
+  ip -n "${P}x" addr replace 10.20.0.1/24 dev "${P}prv"
   ip netns exec "${P}x" sysctl -q -w net.ipv4.ip_forward=1
   ip netns exec "${P}x" taskset -c "$LG_SRV_CPU" openvpn --dev tun --proto udp \
     --local 192.0.2.1 --port 1194 --topology subnet --server 10.10.0.0 255.255.240.0 \
     --ca "$d/ca.crt" --cert "$d/server.crt" --key "$d/server.key" --dh none \
-    --tls-crypt "$d/tls-crypt.key" --duplicate-cn --disable-dco --max-clients 4096 \
+    "${wrap[@]}" --duplicate-cn --disable-dco --max-clients 4096 \
     --connect-freq 1000000 1 --push "route 10.20.0.0 255.255.255.0" --keepalive 10 60 \
     --verb 3 >"$SL_TMP/cp.log" 2>&1 &
   OVPN_PID=$!
   SL_PIDS+=("$OVPN_PID")
   wait_for 20 grep -q "Initialization Sequence Completed" "$SL_TMP/cp.log"
+}
+
+# The stock server again with LG_WRAP's key.
+lg_restart_openvpn() {
+  sl_stop "$OVPN_PID" 10 || true
+  : > "$SL_TMP/cp.log"
+  lg_start_openvpn
 }
 
 # lg_sink_start [--echo]: the sink in the LAN namespace.
@@ -51,9 +90,11 @@ lg_sink_stop() { sl_stop "$SINK_PID" 5 || true; }
 # $SL_TMP/lg.out; bounded by timeout.
 lg_run() {
   local d=$SL_TMP/pki
+  local wrap=(--tls-crypt "$d/tls-crypt.key")
+  [ "$LG_WRAP" = tls-crypt-v2 ] && wrap=(--tls-crypt-v2 "$d/v2-client.key")
   ip netns exec "${P}c" timeout 120 taskset -c "$LG_GEN_CPU" "$LG/sluice-loadgen" \
     --server 192.0.2.1 --sink 10.20.0.2 --ca "$d/ca.crt" --cert "$d/client1.crt" \
-    --key "$d/client1.key" --tls-crypt "$d/tls-crypt.key" "$@" >"$SL_TMP/lg.out" 2>"$SL_TMP/lg.err"
+    --key "$d/client1.key" "${wrap[@]}" "$@" >"$SL_TMP/lg.out" 2>"$SL_TMP/lg.err"
 }
 
 # lg_val FILE KEY: the value of KEY= in FILE's key=value lines (first one).

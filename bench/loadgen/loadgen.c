@@ -21,9 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "lg_client.h"
 #include "lg_wire.h"
@@ -38,6 +41,7 @@ struct sess {
 	int fd;
 	bool started;
 	uint64_t up_ms;
+	uint64_t t_ns[LG_ST_UP + 1];	/* when it entered each handshake state */
 	uint8_t inner[28];		/* IPv4 + UDP header, built once */
 	uint64_t offered, sent, send_drop, echoed, seq;
 };
@@ -48,10 +52,11 @@ struct opts {
 	double rate, seconds, hs_timeout;
 	int size;			/* inner IP packet bytes; 0 = IMIX */
 	bool tls12, per_session;
-	const char *ca, *cert, *key, *tc;
+	const char *ca, *cert, *key, *tc, *tc2;
 };
 
 static struct sess *S;
+static double hs_cpu_s;		/* the generator's own CPU time in phase 1 */
 static double lat_us[LAT_SAMPLES];
 static unsigned n_lat;
 
@@ -64,6 +69,16 @@ static uint64_t mono_ns(void)
 }
 
 static uint64_t mono_ms(void) { return mono_ns() / 1000000u; }
+
+/* This process's CPU time (user + system), seconds. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static void udp_send(void *arg, const uint8_t *wire, size_t len)
 {
@@ -184,38 +199,42 @@ static void rx_all(const struct opts *o, struct pollfd *pfd, int wait_ms)
 			sess_rx(&S[i], now);
 }
 
-/* Phase 1. Returns the number of sessions up. */
+/* Phase 1. Each round: start sessions up to --parallel, let every
+ * session send what is due (a new one its hard reset at once), then wait
+ * at most 1 ms for what came back. Returns the number of sessions up. */
 static unsigned handshakes(const struct opts *o, struct pollfd *pfd, const struct lg_client_cfg *cfg,
 			   double *secs)
 {
 	uint64_t t0 = mono_ms(), deadline = t0 + (uint64_t)(o->hs_timeout * 1000);
 	unsigned up = 0, failed = 0, next = 0;
+	double cpu0 = cpu_s();
 
 	while (up + failed < o->sessions && mono_ms() < deadline) {
-		unsigned busy = 0;
-		uint64_t now = mono_ms();
+		uint64_t now = mono_ms(), ns = mono_ns();
 
-		for (unsigned i = 0; i < next; i++)
-			busy += S[i].c.st != LG_ST_UP && S[i].c.st != LG_ST_FAILED;
-		while (next < o->sessions && busy < o->parallel) {
+		while (next < o->sessions && next - up - failed < o->parallel) {
 			lg_client_start(&S[next].c, cfg, now);
-			S[next++].started = true;
-			busy++;
+			S[next].started = true;
+			S[next++].t_ns[LG_ST_RESET] = ns;
 		}
-		rx_all(o, pfd, 1);
-		now = mono_ms();
 		up = failed = 0;
 		for (unsigned i = 0; i < next; i++) {
-			lg_client_poll(&S[i].c, now, udp_send, &S[i]);
-			if (S[i].c.st == LG_ST_UP && S[i].up_ms == 0) {
-				S[i].up_ms = now;
-				inner_template(&S[i], i, &o->sink);
+			struct sess *s = &S[i];
+
+			lg_client_poll(&s->c, now, udp_send, s);
+			if (s->c.st <= LG_ST_UP && s->t_ns[s->c.st] == 0)
+				s->t_ns[s->c.st] = ns;
+			if (s->c.st == LG_ST_UP && s->up_ms == 0) {
+				s->up_ms = now;
+				inner_template(s, i, &o->sink);
 			}
-			up += S[i].c.st == LG_ST_UP;
-			failed += S[i].c.st == LG_ST_FAILED;
+			up += s->c.st == LG_ST_UP;
+			failed += s->c.st == LG_ST_FAILED;
 		}
+		rx_all(o, pfd, 1);
 	}
 	*secs = (double)(mono_ms() - t0) / 1000.0;
+	hs_cpu_s = cpu_s() - cpu0;
 	return up;
 }
 
@@ -293,6 +312,58 @@ static int cmp_d(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The TLS version the sessions that came up negotiated: one name, or
+ * "mixed". */
+static const char *tls_version(const struct opts *o)
+{
+	const char *v = "none";
+
+	for (unsigned i = 0; i < o->sessions; i++) {
+		if (S[i].c.st != LG_ST_UP)
+			continue;
+		if (strcmp(v, "none") != 0 && strcmp(v, SSL_get_version(S[i].c.ssl)) != 0)
+			return "mixed";
+		v = SSL_get_version(S[i].c.ssl);
+	}
+	return v;
+}
+
+/*
+ * Where the handshakes of the sessions that came up spent their time:
+ * percentiles from start to PUSH_REPLY, the mean of each step (hard reset
+ * to the server's reset: one round trip; to TLS done: ClientHello, the
+ * server's flight, our flight; to PUSH_REPLY: key method 2 both ways and
+ * the push), the control packets sent again (a loss costs a 2 s
+ * retransmission timeout, reliable.c), and the generator's own CPU time
+ * per handshake (its share of the TLS work: is it the limit?).
+ */
+static void hs_report(const struct opts *o)
+{
+	double *ms = calloc(o->sessions, sizeof(*ms)), step[LG_ST_UP] = { 0 };
+	unsigned n = 0, retx = 0;
+
+	if (ms == NULL)
+		return;
+	for (unsigned i = 0; i < o->sessions; i++) {
+		const uint64_t *t = S[i].t_ns;
+
+		retx += S[i].c.retx;
+		if (S[i].c.st != LG_ST_UP)
+			continue;
+		ms[n++] = (double)(t[LG_ST_UP] - t[LG_ST_RESET]) / 1e6;
+		for (int k = LG_ST_RESET; k < LG_ST_UP; k++)
+			step[k] += (double)(t[k + 1] - t[k]) / 1e6;
+	}
+	qsort(ms, n, sizeof(*ms), cmp_d);
+	if (n > 0)
+		printf("hs_ms_p50=%.1f hs_ms_p90=%.1f hs_ms_p99=%.1f hs_ms_max=%.1f "
+		       "hs_step_ms=%.2f/%.2f/%.2f hs_retx=%u hs_gen_cpu_ms=%.2f tls=%s\n",
+		       ms[n / 2], ms[n * 9 / 10], ms[n * 99 / 100], ms[n - 1], step[LG_ST_RESET] / n,
+		       step[LG_ST_TLS] / n, step[LG_ST_PUSH] / n, retx, hs_cpu_s * 1000 / n,
+		       tls_version(o));
+	free(ms);
+}
+
 static void report(const struct opts *o, unsigned up, double hs_secs)
 {
 	uint64_t offered = 0, sent = 0, drop = 0, echoed = 0, bad = 0;
@@ -316,6 +387,7 @@ static void report(const struct opts *o, unsigned up, double hs_secs)
 	}
 	printf("sessions=%u up=%u failed=%u hs_seconds=%.3f hs_per_s=%.1f\n", o->sessions, up,
 	       failed, hs_secs, hs_secs > 0 ? up / hs_secs : 0.0);
+	hs_report(o);
 	printf("rate=%.0f seconds=%.2f offered=%lu sent=%lu send_drop=%lu echoed=%lu rx_bad=%lu\n",
 	       o->rate, o->seconds, offered, sent, drop, echoed, bad);
 	qsort(lat_us, n_lat, sizeof(double), cmp_d);
@@ -324,18 +396,27 @@ static void report(const struct opts *o, unsigned up, double hs_secs)
 		       lat_us[n_lat / 2], lat_us[n_lat * 9 / 10], lat_us[n_lat * 99 / 100]);
 }
 
-static int load_tc(const char *path, uint8_t key2[OVPN_KEY2_LEN])
+/* The wrapping key: a tls-crypt static key, or a tls-crypt-v2 client key
+ * (openvpn --genkey tls-crypt-v2-client, or sluicectl's per-user keys:
+ * Kc and WKc); one for every session. */
+static int load_wrap(const struct opts *o, struct lg_client_cfg *cfg)
 {
 	static char text[OVPN_KEY_FILE_MAX];
 	struct ovpn_key_file_error e = { 0 };
+	const char *path = o->tc != NULL ? o->tc : o->tc2;
 	size_t len;
+	int rc = ovpn_key_file_load(path, text, sizeof(text), &len, &e);
 
-	if (ovpn_key_file_load(path, text, sizeof(text), &len, &e) != 0 ||
-	    ovpn_key_file_parse_static(text, len, key2, &e) != 0) {
-		fprintf(stderr, "--tls-crypt %s: %s\n", path, e.msg);
-		return -1;
-	}
-	return 0;
+	if (rc == 0 && o->tc != NULL)
+		rc = ovpn_key_file_parse_static(text, len, cfg->tc_key, &e);
+	else if (rc == 0)
+		rc = ovpn_key_file_parse_v2_client(text, len, cfg->tc_key, cfg->wkc,
+						   sizeof(cfg->wkc), &cfg->wkc_len, &e);
+	OPENSSL_cleanse(text, sizeof(text));
+	if (rc != 0)
+		fprintf(stderr, "%s %s: %s\n", o->tc != NULL ? "--tls-crypt" : "--tls-crypt-v2",
+			path, e.msg);
+	return rc;
 }
 
 static SSL_CTX *tls_ctx(const struct opts *o)
@@ -371,8 +452,9 @@ static int addr(const char *s, uint16_t dport, struct sockaddr_in *a)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sluice-loadgen --server IP[:PORT] --sink IP[:PORT] --ca F --cert F "
-		"--key F --tls-crypt F [--sessions N] [--parallel N] [--rate PPS] [--time S] "
-		"[--size 64|512|1400|imix] [--tls12] [--hs-timeout S] [--per-session]\n");
+		"--key F (--tls-crypt F | --tls-crypt-v2 F) [--sessions N] [--parallel N] [--rate PPS] "
+		"[--time S] [--size 64|512|1400|imix] [--tls 1.2|1.3] [--hs-timeout S] "
+		"[--per-session]\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -382,7 +464,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "parallel", 1, 0, 'p' }, { "rate", 1, 0, 'r' }, { "time", 1, 0, 't' },
 		{ "size", 1, 0, 'z' }, { "tls12", 0, 0, '2' }, { "hs-timeout", 1, 0, 'h' },
 		{ "per-session", 0, 0, 'P' }, { "ca", 1, 0, 'a' }, { "cert", 1, 0, 'c' },
-		{ "key", 1, 0, 'y' }, { "tls-crypt", 1, 0, 'T' }, { 0, 0, 0, 0 },
+		{ "key", 1, 0, 'y' }, { "tls-crypt", 1, 0, 'T' }, { "tls-crypt-v2", 1, 0, 'V' },
+		{ "tls", 1, 0, 'L' }, { 0, 0, 0, 0 },
 	};
 	int ch;
 
@@ -399,16 +482,22 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'h': o->hs_timeout = atof(optarg); break;
 		case 'z': o->size = strcmp(optarg, "imix") == 0 ? 0 : atoi(optarg); break;
 		case '2': o->tls12 = true; break;
+		case 'L':
+			if (strcmp(optarg, "1.2") != 0 && strcmp(optarg, "1.3") != 0)
+				return -1;
+			o->tls12 = strcmp(optarg, "1.2") == 0;
+			break;
 		case 'P': o->per_session = true; break;
 		case 'a': o->ca = optarg; break;
 		case 'c': o->cert = optarg; break;
 		case 'y': o->key = optarg; break;
 		case 'T': o->tc = optarg; break;
+		case 'V': o->tc2 = optarg; break;
 		default: return -1;
 		}
 	}
 	if (o->server.sin_family == 0 || o->sink.sin_family == 0 || !o->ca || !o->cert ||
-	    !o->key || !o->tc || o->sessions < 1 || o->sessions > LG_MAX_SESSIONS ||
+	    !o->key || !o->tc == !o->tc2 || o->sessions < 1 || o->sessions > LG_MAX_SESSIONS ||
 	    o->parallel < 1 || o->rate < 0 || o->rate > 1e8 || o->seconds < 0 ||
 	    o->seconds > 600 || o->hs_timeout <= 0 || o->hs_timeout > 600 ||
 	    (o->size != 0 && (o->size < 64 || o->size > 1500)))
@@ -432,7 +521,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (load_tc(o.tc, cfg.tc_key) != 0 || (cfg.sctx = tls_ctx(&o)) == NULL)
+	if (load_wrap(&o, &cfg) != 0 || (cfg.sctx = tls_ctx(&o)) == NULL)
 		return 1;
 	S = calloc(o.sessions, sizeof(*S));
 	pfd = calloc(o.sessions, sizeof(*pfd));
@@ -457,6 +546,7 @@ int main(int argc, char **argv)
 		close(S[i].fd);
 	}
 	SSL_CTX_free(cfg.sctx);
+	OPENSSL_cleanse(cfg.tc_key, sizeof(cfg.tc_key));
 	free(S);
 	free(pfd);
 	return up == o.sessions ? 0 : 1;

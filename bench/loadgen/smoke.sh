@@ -4,7 +4,10 @@
 # handshakes, then a second of traffic at a rate nothing drops, echoed by
 # the sink. Checks only that it ran and counted consistently, per
 # session: offered = sent + send_drop, sink rx <= sent, echoes <= rx,
-# and every session delivered something (none stopped silently).
+# and every session delivered something (none stopped silently). The
+# same with TLS 1.2, then with the server restarted on a tls-crypt-v2
+# server key and every session on one client key (P_CONTROL_HARD_RESET_
+# CLIENT_V3 and P_CONTROL_WKC_V1, each with WKc).
 # LG_SERVER=openvpn runs the same against a stock openvpn 2.6 server.
 source "$(dirname "$0")/../../tests/integration/lib.sh"
 sl_require_root
@@ -14,13 +17,16 @@ sl_topology
 sl_pki client1
 ip -n "${P}l" route add 10.10.0.0/16 via 10.20.0.1
 
+# run_load TLS-VERSION: every session's handshake used that version (the
+# generator reports what its sessions negotiated).
 run_load() {
   LG_SINK_SESSIONS=$N lg_sink_start --echo || return 1
-  lg_run --sessions "$N" --rate 200 --time 1 --size imix --per-session
+  lg_run --sessions "$N" --rate 200 --time 1 --size imix --per-session --tls "$1"
   local rc=$?
   lg_sink_stop
   cat "$SL_TMP/lg.out" "$SL_TMP/sink.out" | sed 's/^/#   /'
   [ $rc -eq 0 ] || { cat "$SL_TMP/lg.err"; tail -20 "$SL_TMP/cp.log"; return 1; }
+  [ "$(lg_val "$SL_TMP/lg.out" tls)" = "TLSv$1" ]
 }
 
 # Per session: offered = sent + send_drop, 0 < sink rx <= sent, echoed <= rx.
@@ -40,11 +46,18 @@ consistent() {
           exit bad }' "$SL_TMP/lg.out" "$SL_TMP/sink.out"
 }
 
-if [ "${LG_SERVER:-sluice}" = openvpn ]; then
-  stage "openvpn 2.6 server up" lg_start_openvpn
+SRV=${LG_SERVER:-sluice}
+if [ "$SRV" = openvpn ]; then
+  stage "openvpn 2.6 server up (tls-crypt)" lg_start_openvpn
 else
-  stage "sluice up" lg_start_sluice
+  stage "sluice up (tls-crypt)" lg_start_sluice
 fi
-stage "$N sessions: handshakes and a second of echoed traffic" run_load
+stage "$N sessions, TLS 1.3: handshakes and a second of echoed traffic" run_load 1.3
+stage "per-session counts consistent" consistent
+stage "$N sessions, TLS 1.2 (--tls 1.2): the same" run_load 1.2
+stage "per-session counts consistent" consistent
+LG_WRAP=tls-crypt-v2
+stage "$SRV restarted with a tls-crypt-v2 server key" lg_restart_$SRV
+stage "$N sessions on one tls-crypt-v2 client key, TLS 1.3: the same" run_load 1.3
 stage "per-session counts consistent" consistent
 sl_finish
