@@ -69,6 +69,14 @@ struct cp_pool {
 	uint32_t n_fixed;
 	struct cp_sticky *sticky;	/* n_sticky entries, round robin */
 	uint32_t n_sticky, sticky_next;
+	/* Name -> sticky entry: open addressing with linear probing, values
+	 * are entry index + 1 (0 = empty), at most half full. */
+	uint32_t *sticky_idx, idx_mask;
+	/* Every host below it is used, reserved or remembered, and every
+	 * peer-id below peer_hint is taken: where the next search starts.
+	 * Lowered whenever one below it frees, so at most a preference
+	 * order, never a refusal, hangs on them (see host_pick). */
+	uint32_t host_hint, peer_hint;
 	uint32_t max_peers;
 	struct cp_session **peers;	/* by peer-id */
 	struct cp_store *store;		/* where last addresses are kept, or NULL */
@@ -95,9 +103,16 @@ struct cp_pool *cp_pool_new(const struct cfg_prefix *net, uint32_t max_clients)
 	p->owner = calloc(p->n_hosts, sizeof(*p->owner));
 	p->reserved = calloc(p->n_hosts, 1);
 	p->sticky = calloc(p->n_sticky, sizeof(*p->sticky));
+	p->idx_mask = 1;
+	while (p->idx_mask < 2 * p->n_sticky)
+		p->idx_mask <<= 1;
+	p->sticky_idx = calloc(p->idx_mask, sizeof(*p->sticky_idx));
+	p->idx_mask--;
+	p->host_hint = 2;
 	p->peers = calloc(max_clients, sizeof(*p->peers));
 	if (p->used == NULL || p->remembered == NULL || p->adopted == NULL ||
-	    p->owner == NULL || p->reserved == NULL || p->sticky == NULL || p->peers == NULL) {
+	    p->owner == NULL || p->reserved == NULL || p->sticky == NULL ||
+	    p->sticky_idx == NULL || p->peers == NULL) {
 		cp_pool_free(p);
 		return NULL;
 	}
@@ -116,8 +131,16 @@ void cp_pool_free(struct cp_pool *p)
 	free(p->reserved);
 	free(p->fixed);
 	free(p->sticky);
+	free(p->sticky_idx);
 	free(p->peers);
 	free(p);
+}
+
+/* Under the lock: host h may be free and unremembered now. */
+static void host_freed(struct cp_pool *p, uint32_t h)
+{
+	if (h >= 2 && h < p->host_hint)
+		p->host_hint = h;
 }
 
 /* Under the lock. */
@@ -166,9 +189,10 @@ void cp_pool_fix_users(struct cp_pool *p, const struct cp_users *u)
 
 	pthread_mutex_lock(&p->lock);
 	for (uint32_t i = 0; i < p->n_fixed; i++) {
-		if (p->fixed[i].from_store)
+		if (p->fixed[i].from_store) {
 			p->reserved[p->fixed[i].host] = 0;
-		else
+			host_freed(p, p->fixed[i].host);
+		} else
 			p->fixed[n++] = p->fixed[i];
 	}
 	p->n_fixed = n;
@@ -184,12 +208,53 @@ static const struct cp_sticky *fixed_find(const struct cp_pool *p, const char *c
 	return NULL;
 }
 
+/* FNV-1a: names are the pool's own keys, chosen by the operator or
+ * verified (docs/security.md), and the table is kept at most half full. */
+static uint32_t name_hash(const char *cn)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *cn != '\0'; cn++)
+		h = (h ^ (uint8_t)*cn) * 16777619u;
+	return h;
+}
+
+/* The index slot holding cn's entry, or the empty slot where it would go. */
+static uint32_t idx_slot(const struct cp_pool *p, const char *cn)
+{
+	uint32_t i = name_hash(cn) & p->idx_mask, v;
+
+	while ((v = p->sticky_idx[i]) != 0 && strcmp(p->sticky[v - 1].cn, cn) != 0)
+		i = (i + 1) & p->idx_mask;
+	return i;
+}
+
+/* Linear probing's deletion: later entries of the run move back into the
+ * hole when their home slot does not lie after it (cyclically). */
+static void idx_remove(struct cp_pool *p, uint32_t hole)
+{
+	uint32_t i = hole, v, home;
+
+	p->sticky_idx[hole] = 0;
+	for (;;) {
+		i = (i + 1) & p->idx_mask;
+		v = p->sticky_idx[i];
+		if (v == 0)
+			return;
+		home = name_hash(p->sticky[v - 1].cn) & p->idx_mask;
+		if (((i - home) & p->idx_mask) >= ((i - hole) & p->idx_mask)) {
+			p->sticky_idx[hole] = v;
+			p->sticky_idx[i] = 0;
+			hole = i;
+		}
+	}
+}
+
 static struct cp_sticky *sticky_find(struct cp_pool *p, const char *cn)
 {
-	for (uint32_t i = 0; i < p->n_sticky; i++)
-		if (p->sticky[i].host != 0 && strcmp(p->sticky[i].cn, cn) == 0)
-			return &p->sticky[i];
-	return NULL;
+	uint32_t v = p->sticky_idx[idx_slot(p, cn)];
+
+	return v != 0 ? &p->sticky[v - 1] : NULL;
 }
 
 static void sticky_set(struct cp_pool *p, const char *cn, uint32_t host)
@@ -199,12 +264,18 @@ static void sticky_set(struct cp_pool *p, const char *cn, uint32_t host)
 	if (e == NULL) {
 		e = &p->sticky[p->sticky_next];
 		p->sticky_next = (p->sticky_next + 1) % p->n_sticky;
-		if (e->host != 0)
-			p->remembered[e->host] = 0;	/* the oldest name forgets */
+		if (e->host != 0) {
+			/* the oldest name forgets */
+			p->remembered[e->host] = 0;
+			host_freed(p, e->host);
+			idx_remove(p, idx_slot(p, e->cn));
+		}
+		snprintf(e->cn, sizeof(e->cn), "%s", cn);
+		p->sticky_idx[idx_slot(p, e->cn)] = (uint32_t)(e - p->sticky) + 1;
 	} else {
 		p->remembered[e->host] = 0;
+		host_freed(p, e->host);
 	}
-	snprintf(e->cn, sizeof(e->cn), "%s", cn);
 	e->host = host;
 	p->remembered[host] = 1;
 }
@@ -221,6 +292,13 @@ static uint32_t host_pick(struct cp_pool *p, const char *cn)
 	/* ... unless the store made it someone's fixed address since. */
 	if (e != NULL && !p->reserved[e->host] && (!p->used[e->host] || p->adopted[e->host]))
 		return e->host;
+	/* Below the hint nothing is free and unremembered. */
+	for (h = p->host_hint; h + 1 < p->n_hosts; h++)
+		if (!p->used[h] && !p->reserved[h] && !p->remembered[h]) {
+			p->host_hint = h;
+			return h;
+		}
+	/* None: a remembered one, the first (or one the hint hid). */
 	for (h = 2; h + 1 < p->n_hosts; h++) {
 		if (p->used[h] || p->reserved[h])
 			continue;
@@ -234,10 +312,11 @@ static uint32_t host_pick(struct cp_pool *p, const char *cn)
 
 static int peer_pick(struct cp_pool *p, struct cp_session *s, uint32_t *peer_id)
 {
-	for (uint32_t i = 0; i < p->max_peers; i++)
+	for (uint32_t i = p->peer_hint; i < p->max_peers; i++)
 		if (p->peers[i] == NULL) {
 			p->peers[i] = s;
 			*peer_id = i;
+			p->peer_hint = i + 1;
 			return 0;
 		}
 	return -ENOSPC;
@@ -330,12 +409,16 @@ void cp_pool_release(struct cp_pool *p, uint32_t peer_id, uint32_t ip)
 	uint32_t h = ip - p->net;
 
 	pthread_mutex_lock(&p->lock);
-	if (peer_id < p->max_peers)
+	if (peer_id < p->max_peers) {
 		p->peers[peer_id] = NULL;
+		if (peer_id < p->peer_hint)
+			p->peer_hint = peer_id;
+	}
 	/* Only its holder frees an address (see adoption above). */
 	if (ip != 0 && (ip & p->mask) == p->net && p->owner[h] == peer_id) {
 		p->used[h] = 0;
 		p->adopted[h] = 0;
+		host_freed(p, h);
 	}
 	pthread_mutex_unlock(&p->lock);
 }

@@ -106,6 +106,66 @@ static int test_exhaustion(void)
 	return 0;
 }
 
+/*
+ * A /12 with 100 000 clients: addresses past the first /16, each name its
+ * own, and a returning name finds its address among 100 000 remembered.
+ */
+static int test_large_pool(void)
+{
+	enum { N = 100000 };
+	uint32_t id, ip, net;
+	char name[32];
+
+	CHECK_EQ(make(12, N), 0);
+	net = cp_pool_gateway(pool) - 1;
+	CHECK_EQ(net, 0x0a000000u);		/* 10.0.0.0/12 holds 10.10.0.1 */
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "user%u@example.com", i);
+		CHECK_EQ(cp_pool_alloc(pool, name, S, &id, &ip), 0);
+		CHECK_EQ(id, i);
+		CHECK_EQ(ip, net + 2 + i);
+	}
+	CHECK_EQ(cp_pool_alloc(pool, "one@too.many", S, &id, &ip), -ENOSPC);
+	cp_pool_release(pool, 70000, net + 2 + 70000);
+	CHECK_EQ(cp_pool_alloc(pool, "user70000@example.com", S, &id, &ip), 0);
+	CHECK_EQ(id, 70000);
+	CHECK_EQ(ip, net + 2 + 70000);		/* 10.1.17.114: past the first /16 */
+	drop();
+	return 0;
+}
+
+/*
+ * 2 x max_clients names are remembered, the oldest forgotten first: the
+ * name index finds the ones kept after others were removed from it, and
+ * a forgotten name's address is the first one handed out again.
+ */
+static int test_forgetting(void)
+{
+	/* n0..n3 get .2-.5; n4 .6 and n0 is forgotten; n5 n0's .2, n1 forgotten */
+	static const uint32_t first[6] = { 2, 3, 4, 5, 6, 2 };
+	static const uint32_t again[4] = { 5, 6, 4, 2 };	/* n3 n4 n2 n5 */
+	static const char *const order[4] = { "n3", "n4", "n2", "n5" };
+	uint32_t id, ip;
+	char name[16];
+
+	CHECK_EQ(make(24, 2), 0);		/* 4 names remembered */
+	for (uint32_t i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "n%u", i);
+		CHECK_EQ(cp_pool_alloc(pool, name, S, &id, &ip), 0);
+		CHECK_EQ(ip, NET + first[i]);
+		cp_pool_release(pool, id, ip);
+	}
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(cp_pool_alloc(pool, order[i], S, &id, &ip), 0);
+		CHECK_EQ(ip, NET + again[i]);
+		cp_pool_release(pool, id, ip);
+	}
+	CHECK_EQ(cp_pool_alloc(pool, "n0", S, &id, &ip), 0);
+	CHECK_EQ(ip, NET + 3);			/* n1's: forgotten, free again */
+	drop();
+	return 0;
+}
+
 /* vpn.max_clients peer-ids; a refused allocation takes no address. */
 static int test_peer_ids(void)
 {
@@ -340,6 +400,8 @@ static const struct sl_test_case cases[] = {
 	{ "an address sticks to its name", test_sticky },
 	{ "addresses run out; remembered ones go last", test_exhaustion },
 	{ "peer-ids run out; the lowest free one is reused", test_peer_ids },
+	{ "a /12 pool with 100 000 clients", test_large_pool },
+	{ "the oldest names are forgotten first", test_forgetting },
 	{ "only the holder frees an address", test_release },
 	{ "fixed addresses from vpn.static_addresses", test_fixed_address },
 	{ "remembered addresses saved and restored", test_save_restore },
