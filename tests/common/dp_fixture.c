@@ -403,12 +403,21 @@ int fx_init(const char *prog)
 
 int fx_init_conf(const char *prog, const char *config)
 {
-	char *argv[] = { (char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			 "--no-telemetry", "--log-level=error", "-l", "0", NULL };
+	return fx_init_mem(prog, config, false);
+}
+
+int fx_init_mem(const char *prog, const char *config, bool huge)
+{
+	char *small[] = { (char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+			  "--no-telemetry", "--log-level=error", "-l", "0", NULL };
+	/* --in-memory: no hugepage files, no shared config; pages taken as needed. */
+	char *large[] = { (char *)prog, "--in-memory", "--no-pci", "--no-telemetry",
+			  "--log-level=error", "-l", "0", NULL };
 	struct cfg_error err[4];
 	struct dp *dp = &fx.dp;
 
-	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0 ||
+	if ((huge ? rte_eal_init(RTE_DIM(large) - 1, large) :
+		    rte_eal_init(RTE_DIM(small) - 1, small)) < 0 ||
 	    cfg_load_string(&fx.cfg, "fixture.conf", config, err, 4) != 0)
 		return -1;
 	dp->cfg = &fx.cfg;

@@ -4,13 +4,14 @@
 
 /*
  * An in-process data plane without ports, for the stage tests and the stage
- * benchmark: EAL (--no-huge --no-shconf), the shared objects, the peer table,
+ * benchmark: EAL (--no-huge --no-shconf, or hugepages), the shared objects, the peer table,
  * two workers (peer-ids owned by id % 2) with their crypto engines, one
  * neighbour on the LAN, and helpers that build packets as the client and
  * the LAN host would.
  *
  *   client 192.0.2.2:40000 --- public 192.0.2.1:1194 [dp] private 10.20.0.1 --- LAN 10.20.0.2
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cfg.h"
@@ -50,6 +51,9 @@ extern const struct rte_ether_addr fx_pub_mac, fx_priv_mac, fx_client_mac, fx_la
 int fx_init(const char *prog);
 /* The same with another configuration (e.g. more clients, a larger pool). */
 int fx_init_conf(const char *prog, const char *config);
+/* The same in hugepages if HUGE (a deployment's memory: fewer TLB misses
+ * over many peers' state), else on 4 KiB pages as above. */
+int fx_init_mem(const char *prog, const char *config, bool huge);
 void fx_fini(void);
 
 /*
