@@ -35,24 +35,21 @@ static void check_float(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf 
 }
 
 /*
- * Before the crypto: peer by id, key by key-id, the op that opens the
- * packet in place. DP_V_OK with *op filled, or a drop.
+ * Before the crypto: key by key-id, the op that opens the packet in place;
+ * what the crypto and the replay check will read is asked for. DP_V_OK
+ * with *op filled, or a drop.
  */
-static int open_prepare(struct dp_worker *w, struct rte_mbuf *m, struct dp_peer **pp,
-			struct ovpn_data_op *op)
+static int open_prepare(struct dp_peer *p, struct rte_mbuf *m, struct ovpn_data_op *op)
 {
-	struct dp *dp = w->dp;
 	const struct sl_cp_meta *meta = dp_meta(m);
-	struct dp_peer *p = dp_peer_get(dp->peers, dp->max_peers, meta->peer_id);
 	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off);
-	struct dp_key *k;
+	struct dp_key *k = dp_peer_rx_key(p, ovpn_op_key_id(pkt[0]));
 
-	*pp = p;
-	if (p == NULL)
-		return dp_drop_v(SL_DROP_UNKNOWN_PEER);
-	k = dp_peer_rx_key(p, ovpn_op_key_id(pkt[0]));
 	if (k == NULL)
 		return dp_drop_v(SL_DROP_NO_KEY);
+	dp_prefetch_key(&k->rx);
+	rte_prefetch0(&k->replay);
+	dp_prefetch_peer_stats(p);
 	*op = (struct ovpn_data_op){ .k = &k->rx, .pkt = pkt, .len = meta->payload_len };
 	return DP_V_OK;
 }
@@ -153,11 +150,56 @@ static int decrypt_finish(struct dp_worker *w, struct dp_peer *p, struct rte_mbu
 	return DP_V_OK;
 }
 
+/* The replay window's word op's packet-id will be checked in (the ring
+ * layout of lib/ovpn_pktid.h); its header line was asked for before. */
+static inline void replay_prefetch(const struct ovpn_data_op *op)
+{
+	const struct ovpn_pktid_recv *r = &container_of(op->k, struct dp_key, rx)->replay;
+
+	if (op->result >= 0)
+		rte_prefetch0(&r->ring[(op->rx.pid >> 6) & r->mask]);
+}
+
 /*
- * Three passes over the burst: (1) peer, key and an op per packet; (2) one
+ * Every packet's peer by id (its table entry was asked for at input), and
+ * the peer's lines and its keys' lines asked for: a pass over the burst
+ * each, so that the burst's misses overlap.
+ */
+static void peers_fetch(struct dp_worker *w, struct dp_burst *b)
+{
+	struct dp *dp = w->dp;
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		if (b->v[i] != DP_V_OK)
+			continue;
+		b->peer[i] = dp_peer_get(dp->peers, dp->max_peers, dp_meta(b->pkts[i])->peer_id);
+		if (b->peer[i] != NULL)
+			dp_prefetch_peer(b->peer[i]);
+		else
+			b->v[i] = (uint8_t)dp_drop_v(SL_DROP_UNKNOWN_PEER);
+	}
+	for (uint16_t i = 0; i < b->n; i++) {
+		if (b->v[i] != DP_V_OK)
+			continue;
+		/* Which slot holds the packet's key-id is known once its key is read. */
+		for (int s = 0; s < 2; s++) {
+			const struct dp_key *k = atomic_load_explicit(&b->peer[i]->slot[s],
+								      memory_order_relaxed);
+
+			if (k != NULL) {
+				rte_prefetch0(&k->key_id);
+				dp_prefetch_range(&k->rx, sizeof(k->rx));
+			}
+		}
+	}
+}
+
+/*
+ * Four passes over the burst: (1) peers and their keys asked for
+ * (peers_fetch); (2) key and an op per packet; (3) one
  * ovpn_data_open_burst() over all of them (intel-ipsec-mb keys go through
- * the engine together, OpenSSL keys one by one); (3) per packet, in burst
- * order, what follows authentication. Per-peer state is touched in pass 3
+ * the engine together, OpenSSL keys one by one); (4) per packet, in burst
+ * order, what follows authentication. Per-peer state is written in pass 4
  * only, packet by packet, so the replay window sees the packets in the
  * order they came, as before.
  */
@@ -166,10 +208,11 @@ void dp_decrypt_stage(struct dp_worker *w, struct dp_burst *b)
 	struct ovpn_data_op ops[DP_STAGE_MAX];
 	uint16_t at[DP_STAGE_MAX], n = 0;
 
+	peers_fetch(w, b);
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (b->v[i] != DP_V_OK)
 			continue;
-		b->v[i] = (uint8_t)open_prepare(w, b->pkts[i], &b->peer[i], &ops[n]);
+		b->v[i] = (uint8_t)open_prepare(b->peer[i], b->pkts[i], &ops[n]);
 		if (b->v[i] == DP_V_OK)
 			at[n++] = i;
 	}
@@ -181,6 +224,7 @@ void dp_decrypt_stage(struct dp_worker *w, struct dp_burst *b)
 		if (j + 1 < n) {
 			rte_prefetch0(dp_meta(b->pkts[at[j + 1]]));
 			rte_prefetch0(ops[j + 1].pkt + ops[j + 1].rx.off);
+			replay_prefetch(&ops[j + 1]);
 		}
 		b->v[i] = (uint8_t)decrypt_finish(w, b->peer[i], b->pkts[i], &ops[j]);
 	}

@@ -49,6 +49,7 @@ static int encap_prepare(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf
 
 	if (k == NULL)
 		return dp_drop_v(SL_DROP_NO_KEY);
+	dp_prefetch_key(&k->tx);
 	if ((r = next_pid(w, p, k, &pid)) != DP_V_OK)
 		return r;
 	n = ovpn_comp_frame(p->framing, rte_pktmbuf_mtod(m, uint8_t *), len,
@@ -57,14 +58,14 @@ static int encap_prepare(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf
 		return dp_drop_v(SL_DROP_TOO_BIG);
 	rte_pktmbuf_prepend(m, (uint16_t)fhead);
 	if ((size_t)n > len + fhead)
-		rte_pktmbuf_append(m, (uint16_t)(n - len - fhead));
+		dp_append(m, (uint16_t)(n - len - fhead));
 	head = ovpn_data_head_len(&k->tx);
 	tail = ovpn_data_tail_max(&k->tx);
 	if (rte_pktmbuf_headroom(m) < head + DP_OUTER_MAX + 1 || rte_pktmbuf_tailroom(m) < tail)
 		return dp_drop_v(SL_DROP_TOO_BIG);
 	pkt = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)head);
 	if (tail > 0)
-		rte_pktmbuf_append(m, (uint16_t)tail);
+		dp_append(m, (uint16_t)tail);
 	*op = (struct ovpn_data_op){ .k = &k->tx, .pkt = pkt, .len = (size_t)n,
 				     .cap = m->pkt_len, .pid = pid };
 	return DP_V_OK;
@@ -78,7 +79,7 @@ static int encap_finish(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf 
 
 	if (op->result < 0)
 		return dp_drop_v(SL_DROP_TOO_BIG);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - op->result));
+	dp_trim(m, (uint16_t)(m->pkt_len - op->result));
 	if ((r = dp_outer_push(w, m, &p->remote, &p->remote_mac, 0)) != DP_V_OK)
 		return r;
 	p->last_tx_tsc = w->now_tsc;
@@ -107,12 +108,13 @@ static int check_one(struct dp_worker *w, struct rte_mbuf *m, struct dp_peer **p
 	*pp = dp_peer_get(dp->peers, dp->max_peers, dp_meta(m)->peer_id);
 	if (*pp == NULL)
 		return dp_drop_v(SL_DROP_NO_ROUTE);
+	dp_prefetch_peer(*pp);
 	rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	ip_len = rte_be_to_cpu_16(ip->total_length);
 	if (ip_len < sizeof(*ip) || ip_len > m->pkt_len)
 		return dp_drop_v(SL_DROP_BAD_HEADER);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ip_len));	/* Ethernet padding */
+	dp_trim(m, (uint16_t)(m->pkt_len - ip_len));	/* Ethernet padding */
 	return DP_V_OK;
 }
 
@@ -199,16 +201,38 @@ static int encrypt_prepare(struct dp_worker *w, struct dp_burst *b, uint16_t i,
 }
 
 /*
- * Three passes, as in the decrypt stage: (1) per packet, everything up to
- * the op; (2) one ovpn_data_seal_burst() over the burst; (3) per packet,
- * the length and outer headers. A second fragment shares a failed first
- * one's verdict.
+ * Every packet's TX key lines and its peer's counters asked for (its peer's
+ * lines were, by the check stage): a pass over the burst, so that the
+ * burst's misses overlap.
+ */
+static void keys_fetch(const struct dp_burst *b)
+{
+	for (uint16_t i = 0; i < b->n; i++) {
+		const struct dp_key *k;
+
+		if (b->v[i] != DP_V_OK)
+			continue;
+		k = dp_peer_tx_key(b->peer[i]);
+		if (k != NULL) {
+			dp_prefetch_range(&k->tx, sizeof(k->tx));
+			rte_prefetch0(&k->tx_pid);
+		}
+		dp_prefetch_peer_stats(b->peer[i]);
+	}
+}
+
+/*
+ * Four passes, as in the decrypt stage: (1) keys asked for (keys_fetch);
+ * (2) per packet, everything up to the op; (3) one ovpn_data_seal_burst()
+ * over the burst; (4) per packet, the length and outer headers. A second
+ * fragment shares a failed first one's verdict.
  */
 void dp_encrypt_stage(struct dp_worker *w, struct dp_burst *b)
 {
 	struct seal_list l;
 	uint16_t n = b->n;	/* second fragments are appended, already done */
 
+	keys_fetch(b);
 	l.n = 0;
 	for (uint16_t i = 0; i < n; i++)
 		if (b->v[i] == DP_V_OK)

@@ -10,7 +10,8 @@
  * Peers are not looked up here: a P_DATA_V2 packet carries its peer-id,
  * which also names its owner; private packets get theirs from one LPM bulk
  * lookup per burst, P_DATA_V1 packets from one hash bulk lookup by source
- * address. The owner looks the peer up, once (dp_decrypt.c, dp_encrypt.c).
+ * address. The owner looks the peer up, once (dp_decrypt.c, dp_encrypt.c);
+ * the table entry it will read is asked for here (dp_pkt.h, prefetching).
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -74,6 +75,7 @@ static int udp_input(struct dp_worker *w, const struct dp_port *p, struct rte_mb
 		meta->peer_id = (uint32_t)payload[1] << 16 | (uint32_t)payload[2] << 8 | payload[3];
 		if (meta->peer_id >= w->dp->max_peers)
 			return dp_drop_v(SL_DROP_UNKNOWN_PEER);
+		dp_prefetch_peer_id(w->dp, meta->peer_id);
 	} else if (op != OVPN_P_DATA_V1 && !opcode_is_control(op)) {
 		return dp_drop_v(SL_DROP_BAD_OPCODE);
 	}
@@ -150,6 +152,7 @@ static void fwd_lookup(struct dp_worker *w, struct rte_mbuf **pkts, const uint32
 	for (uint16_t j = 0; j < n; j++) {
 		if (likely(hop[j] & RTE_LPM_LOOKUP_SUCCESS)) {
 			dp_meta(pkts[j])->peer_id = hop[j] & 0x00FFFFFF;
+			dp_prefetch_peer_id(dp, dp_meta(pkts[j])->peer_id);
 			out->fwd[out->n_fwd++] = pkts[j];
 			continue;
 		}
@@ -185,6 +188,14 @@ static void v1_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	}
 }
 
+/* What classify() reads of m: its headers, and its meta, written for data
+ * and control packets. */
+static inline void prefetch_headers(struct rte_mbuf *m)
+{
+	rte_prefetch0(rte_pktmbuf_mtod(m, void *));
+	rte_prefetch0(dp_meta(m));
+}
+
 void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 		    struct rte_mbuf **pkts, uint16_t n, struct dp_sorted *out)
 {
@@ -193,6 +204,11 @@ void dp_input_burst(struct dp_worker *w, const struct dp_port *p,
 	uint16_t n_lpm = 0, n_v1 = 0;
 
 	out->n_tx = out->n_cp = out->n_data = out->n_fwd = 0;
+	/* A pass for the mbufs, one for their headers: the burst's misses overlap. */
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(pkts[i]);
+	for (uint16_t i = 0; i < n; i++)
+		prefetch_headers(pkts[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		int v = classify(w, p, m, &dst[n_lpm]);

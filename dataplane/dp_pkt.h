@@ -32,6 +32,7 @@
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include "dp.h"
@@ -75,6 +76,92 @@ static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, int v)
 {
 	w->stats->drop[v - DP_V_DROP_BASE]++;
 	rte_pktmbuf_free(m);
+}
+
+/* ---- prefetching ---- */
+
+/*
+ * With thousands of peers, a packet's peer, key and key schedules are in
+ * no cache, nor is a packet the NIC just wrote. The stages ask for them
+ * ahead of use, a pass over the burst at a time, so that the misses of a
+ * burst overlap instead of following one another: the input stage for
+ * every packet's mbuf, then headers and meta, then (as it sorts them) its
+ * peer-table entry; the decrypt and encrypt stages for all the burst's
+ * peers, then all their keys, then key schedules, replay windows and
+ * counters, before the one crypto call of the burst.
+ */
+
+/* Every cache line of [p, p + len). */
+static inline void dp_prefetch_range(const void *p, size_t len)
+{
+	const char *c = (const char *)((uintptr_t)p & ~(uintptr_t)(RTE_CACHE_LINE_SIZE - 1));
+
+	for (const char *end = (const char *)p + len; c < end; c += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(c);
+}
+
+/*
+ * What the crypto reads of key K besides its own line (read already when
+ * this is called): the ipsec-mb key schedules, its material; an OpenSSL
+ * key's context.
+ */
+static inline void dp_prefetch_key(const struct ovpn_data_key *k)
+{
+	if (k->imb != NULL)
+		dp_prefetch_range(k->imb, k->mem_len);
+	else
+		rte_prefetch0(k->cctx);
+}
+
+/* The peer-table entry of ID (< max_peers): the owner reads it first. */
+static inline void dp_prefetch_peer_id(const struct dp *dp, uint32_t id)
+{
+	rte_prefetch0(&dp->peers[id]);
+}
+
+/* Peer P's lines: the key slots (its first), the owner-written state. */
+static inline void dp_prefetch_peer(const struct dp_peer *p)
+{
+	rte_prefetch0(p);
+	rte_prefetch0(&p->remote);
+}
+
+/* The counters every packet of peer P adds to (its sl_status entry). */
+static inline void dp_prefetch_peer_stats(const struct dp_peer *p)
+{
+	dp_prefetch_range(p->stats, offsetof(struct sl_peer_stats, tx_key_id) + 1);
+}
+
+/*
+ * rte_pktmbuf_trim() and rte_pktmbuf_append() for a packet in one segment,
+ * which every packet on the data path is: the library's find the last
+ * segment through m->next, on the mbuf's second cache line, which nothing
+ * else per packet reads (a cache miss per packet on a NIC's mbufs). A
+ * chained mbuf takes the library's way.
+ */
+static inline int dp_trim(struct rte_mbuf *m, uint16_t len)
+{
+	if (unlikely(m->nb_segs != 1))
+		return rte_pktmbuf_trim(m, len);
+	if (unlikely(len > m->data_len))
+		return -1;
+	m->data_len = (uint16_t)(m->data_len - len);
+	m->pkt_len -= len;
+	return 0;
+}
+
+static inline char *dp_append(struct rte_mbuf *m, uint16_t len)
+{
+	char *tail;
+
+	if (unlikely(m->nb_segs != 1))
+		return rte_pktmbuf_append(m, len);
+	if (unlikely(len > rte_pktmbuf_tailroom(m)))
+		return NULL;
+	tail = rte_pktmbuf_mtod_offset(m, char *, m->data_len);
+	m->data_len = (uint16_t)(m->data_len + len);
+	m->pkt_len += len;
+	return tail;
 }
 
 /* ---- TX lists (dp_worker.c) ---- */

@@ -65,7 +65,7 @@ static int to_private(struct dp_worker *w, struct rte_mbuf *m)
 	if (dp->mss)
 		dp_mss_clamp(ip, ip_len, dp->mss);
 	rte_pktmbuf_adj(m, (uint16_t)(meta->payload_off - sizeof(struct rte_ether_hdr)));
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(*eth) - ip_len));
+	dp_trim(m, (uint16_t)(m->pkt_len - sizeof(*eth) - ip_len));
 	dp_realign(m);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	eth->src_addr = priv->mac;
