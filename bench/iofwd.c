@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * iofwd -c FILE [--time S] [--dst MAC]: the I/O floor of a Sluice
+ * iofwd -c FILE [--time S] [--dst MAC] [--rx-only]: the I/O floor of a Sluice
  * configuration's ports. The same EAL arguments (cfg_eal_args: the
  * config's lcores, file prefix and memory, --no-pci unless the config
  * names PCI devices, its vdevs with their options), the same packet pool
@@ -10,16 +10,22 @@
  * port out of the other, with no crypto and no lookup: the Ethernet source
  * becomes the sending port's MAC and, with --dst, the destination of
  * frames leaving the private port becomes MAC (so they reach the LAN
- * host's stack as Sluice's would).
+ * host's stack as Sluice's would). --rx-only frees what it receives
+ * instead: the receive half of the floor alone, so the transmit half (the
+ * af_packet TX kick, a sendto() per burst, and the kernel's veth path
+ * behind it) is the difference.
  *
  * Cycles are counted as the worker counts them (dataplane/dp_cycles.h):
- * a poll that returned frames is busy with their transmission, an empty
- * poll is idle. Runs S seconds (default 10) or until SIGTERM/SIGINT, then
- * prints one key=value line:
+ * a poll that returned frames is busy from its call to the end of their
+ * transmission (lost if that took over DP_CLOCK_LOST_US: preempted),
+ * empty polls and the gaps between polls are idle. Runs S
+ * seconds (default 10) or until SIGTERM/SIGINT, then prints one key=value
+ * line:
  *   iofwd rx_public= tx_private= rx_private= tx_public= tx_drop=
- *         busy_cycles= idle_cycles= tsc_hz= cycles_per_pkt=
+ *         busy_cycles= idle_cycles= lost_cycles= tsc_hz= cycles_per_pkt=
  * cycles_per_pkt is busy cycles per received frame, as the worker's
- * cycles/pkt in `sluicectl status` (docs/operations.md).
+ * cycles/pkt in `sluicectl status` (docs/operations.md); lost_cycles are
+ * the busy intervals the thread lost its CPU in (not in busy_cycles).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -46,13 +52,14 @@
 /* One worker lcore's counters, by the port a frame arrived on. */
 struct fwd_stats {
 	uint64_t rx[CFG_PORT_COUNT], tx[CFG_PORT_COUNT], drop;
-	uint64_t busy, idle;
+	uint64_t busy, idle, lost;	/* dp_cycles.h */
 } __rte_cache_aligned;
 
 struct fwd {
 	struct dp dp;
 	struct rte_ether_addr dst;	/* frames out of the private port */
 	bool set_dst;
+	bool rx_only;
 	struct fwd_stats st[SL_MAX_LCORES];
 	uint16_t queue[RTE_MAX_LCORE];	/* worker lcore -> its queue */
 };
@@ -77,6 +84,11 @@ static uint16_t forward(struct fwd *f, struct fwd_stats *st, int in, uint16_t q)
 	n = rte_eth_rx_burst(f->dp.port[in].port_id, q, pkts, f->dp.burst);
 	if (n == 0)
 		return 0;
+	st->rx[in] += n;
+	if (f->rx_only) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		return n;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
 
@@ -87,7 +99,6 @@ static uint16_t forward(struct fwd *f, struct fwd_stats *st, int in, uint16_t q)
 	sent = rte_eth_tx_burst(po->port_id, q, pkts, n);
 	if (sent < n)
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-	st->rx[in] += n;
 	st->tx[out] += sent;
 	st->drop += n - sent;
 	return n;
@@ -100,16 +111,22 @@ static int fwd_loop(void *arg)
 	struct fwd_stats *st = &f->st[q];
 	struct dp_clock c;
 
-	dp_clock_start(&c, &st->busy, &st->idle, rte_rdtsc());
-	while (!atomic_load_explicit(&f->dp.quit, memory_order_relaxed))
-		for (int i = 0; i < CFG_PORT_COUNT; i++)
-			dp_clock_mark(&c, forward(f, st, i, q) != 0);
+	dp_clock_start(&c, &st->busy, &st->idle, &st->lost, rte_rdtsc());
+	while (!atomic_load_explicit(&f->dp.quit, memory_order_relaxed)) {
+		for (int i = 0; i < CFG_PORT_COUNT; i++) {
+			uint64_t t = rte_rdtsc();
+
+			if (forward(f, st, i, q) != 0)
+				dp_clock_work_since(&c, t);
+		}
+		dp_clock_idle(&c, rte_rdtsc());
+	}
 	return 0;
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: iofwd -c FILE [--time S (1..%d, default 10)] [--dst MAC]\n",
+	fprintf(out, "usage: iofwd -c FILE [--time S (1..%d, default 10)] [--dst MAC] [--rx-only]\n",
 		IOFWD_TIME_MAX);
 }
 
@@ -119,6 +136,7 @@ static int parse_args(int argc, char **argv, const char **file, unsigned *secs)
 		{ "config", required_argument, NULL, 'c' },
 		{ "time", required_argument, NULL, 't' },
 		{ "dst", required_argument, NULL, 'd' },
+		{ "rx-only", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -143,6 +161,9 @@ static int parse_args(int argc, char **argv, const char **file, unsigned *secs)
 				return -1;
 			}
 			the_fwd.set_dst = true;
+			break;
+		case 'r':
+			the_fwd.rx_only = true;
 			break;
 		default:
 			usage(o == 'h' ? stdout : stderr);
@@ -201,13 +222,15 @@ static void report(const struct fwd *f)
 		t.drop += f->st[i].drop;
 		t.busy += f->st[i].busy;
 		t.idle += f->st[i].idle;
+		t.lost += f->st[i].lost;
 	}
 	rx = t.rx[CFG_PORT_PUBLIC] + t.rx[CFG_PORT_PRIVATE];
 	printf("iofwd rx_public=%" PRIu64 " tx_private=%" PRIu64 " rx_private=%" PRIu64
 	       " tx_public=%" PRIu64 " tx_drop=%" PRIu64 " busy_cycles=%" PRIu64
-	       " idle_cycles=%" PRIu64 " tsc_hz=%" PRIu64 " cycles_per_pkt=%" PRIu64 "\n",
+	       " idle_cycles=%" PRIu64 " lost_cycles=%" PRIu64 " tsc_hz=%" PRIu64
+	       " cycles_per_pkt=%" PRIu64 "\n",
 	       t.rx[CFG_PORT_PUBLIC], t.tx[CFG_PORT_PRIVATE], t.rx[CFG_PORT_PRIVATE],
-	       t.tx[CFG_PORT_PUBLIC], t.drop, t.busy, t.idle, rte_get_tsc_hz(),
+	       t.tx[CFG_PORT_PUBLIC], t.drop, t.busy, t.idle, t.lost, rte_get_tsc_hz(),
 	       rx ? t.busy / rx : 0);
 }
 

@@ -10,7 +10,11 @@
 #
 # Cores: the generator and the sink on core 0; the server's packet work
 # on core 1 (OpenVPN pinned there; Sluice's data-plane worker is lcore 1,
-# its main lcore 0). Measured per server:
+# its main lcore and EAL threads on 0; the control plane unpinned for the
+# handshakes, then pinned to core 0 for the packet trials, so nothing this
+# script starts shares core 1 with the worker). The threads' CPUs are
+# printed, and each trial prints the share of core 1 that other tasks
+# (other users of the machine) took meanwhile. Measured per server:
 #   handshakes/s   ECDSA P-256 certificates, tls-crypt; the better of 1 and
 #                  64 handshakes in flight
 #   pps            the highest delivered rate with <= 1 % loss: rates double
@@ -20,10 +24,16 @@
 #                  the full run both directions (sink echoes, generator counts)
 #   cycles/pkt     server CPU per delivered packet at the best 64-byte rate:
 #                  OpenVPN: process CPU time (/proc/PID/stat) x TSC rate;
-#                  Sluice: the worker's busy_cycles (sluicectl status);
-#                  beside it the I/O floor (dpdk-testpmd io forwarding on
-#                  the same af_packet veth ports, same core) and the crypto
-#                  floor (bench_crypto's bare EVP AES-256-GCM open, 64 B)
+#                  Sluice: the worker's busy_cycles (sluicectl status: from
+#                  each poll that returned packets to the end of the work
+#                  they led to; empty polls are idle, and an interval the
+#                  worker was preempted in (over 1 ms) is lost_cycles, not
+#                  busy; dataplane/dp_cycles.h);
+#                  beside it the I/O floor (bench/iofwd.c: Sluice's EAL
+#                  arguments and port setup on the same af_packet veth
+#                  ports and core, forwarding without crypto, its cycles
+#                  counted the same way) and the crypto floor
+#                  (bench_crypto's bare EVP AES-256-GCM open, 64 B)
 # --quick (under 3 minutes) ends with exactly one line
 #   load: hs_ratio=A pps64_ratio=B pps1400_ratio=C cyc_ratio=D
 # (Sluice / OpenVPN; for cycles Sluice's over OpenVPN's).
@@ -50,7 +60,7 @@ MHZ=$(awk -F: '/cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
 sl_pki client1
 
 echo "# vs_openvpn_load: $(nproc) cpus \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\" ${MHZ} MHz, kernel $(uname -r), $(openvpn --version | head -1 | cut -d' ' -f1-2), $(date -u +%FT%TZ)"
-echo "# cores: generator + sink on cpu $LG_GEN_CPU; server packet work on cpu $LG_SRV_CPU (openvpn pinned; sluice worker lcore 1, main lcore 0, control plane unpinned)"
+echo "# cores: generator + sink on cpu $LG_GEN_CPU; server packet work on cpu $LG_SRV_CPU (openvpn pinned; sluice worker lcore 1, main lcore 0, control plane unpinned for handshakes, on cpu $LG_GEN_CPU for packet trials); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 server_up() {
   sl_topology
@@ -80,16 +90,62 @@ server_cycles() {
   fi
 }
 
+# "COMM=CPUS ..." for every thread of PID: where a server's threads may run.
+thread_cpus() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s=%s ' "$(cat "$t/comm")" "$(taskset -c -p "${t##*/}" 2>/dev/null | awk '{ print $NF }')"
+  done
+  echo
+}
+
+# What other tasks took of the server's core, as "OTHERS WALL" (ns, ns) so
+# far: for Sluice the worker thread's run-queue wait (/proc/.../schedstat;
+# it never sleeps, so every ns it waited another task ran on its core); for
+# OpenVPN the core's task time (/proc/stat user + nice + system) minus
+# OpenVPN's own CPU time.
+core_others() {
+  if [ "$1" = sluice ]; then
+    thread_wait "$DP_PID" "$WORKER_TID"
+  else
+    awk -v now="$(date +%s%N)" -v cpu="cpu$LG_SRV_CPU" -v hz="$(getconf CLK_TCK)" -v own="$(awk '{ print $14 + $15 }' "/proc/$OVPN_PID/stat")" \
+      '$1 == cpu { printf "%.0f %s\n", ($2 + $3 + $4 - own) * 1e9 / hz, now }' /proc/stat
+  fi
+}
+
+# thread_wait PID TID: "WAIT NOW" (ns): the thread's run-queue wait so far.
+thread_wait() { awk -v now="$(date +%s%N)" '{ print $2, now }' "/proc/$1/task/$2/schedstat"; }
+
+# worker_tid PID: the thread id of PID's first DPDK worker lcore.
+worker_tid() { grep -lE '^(rte|lcore)-worker' /proc/"$1"/task/*/comm | head -1 | cut -d/ -f5; }
+
+# others_pct "OTHERS0 WALL0" "OTHERS1 WALL1": the share in between, in %.
+others_pct() { echo "$1 $2" | awk '{ printf "%.1f", ($4 > $2 ? 100 * ($3 - $1) / ($4 - $2) : 0) }'; }
+
+# sluice_pin: the control plane (all its threads) onto the generator's
+# core, so the worker is alone on the server's core among this script's
+# processes; prints where every thread of both processes may run.
+sluice_pin() {
+  local t
+  for t in /proc/"$CP_PID"/task/*; do taskset -c -p "$LG_GEN_CPU" "${t##*/}" >/dev/null; done
+  WORKER_TID=$(worker_tid "$DP_PID")
+  echo "# sluice threads (name=cpus): data plane $(thread_cpus "$DP_PID")"
+  echo "#                              control plane $(thread_cpus "$CP_PID")"
+}
+
 # trial SERVER SESSIONS SIZE RATE MODE: one generator run; sets
 # DELIVERED (per second), LOSS (percent), CYC (server cycles per delivered
 # packet), OK (loss <= 1 % and the generator offered what was asked).
 trial() {
-  local srv=$1 n=$2 size=$3 rate=$4 mode=$5 c0 c1 sent got
+  local srv=$1 n=$2 size=$3 rate=$4 mode=$5 c0 c1 o0 o1 sent got others
   LG_SINK_SESSIONS=0 lg_sink_start $([ "$mode" = both ] && echo --echo) || return 1
   c0=$(server_cycles "$srv")
+  o0=$(core_others "$srv")
   lg_run --sessions "$n" --parallel 64 --rate "$rate" --time "$T" --size "$size"
+  o1=$(core_others "$srv")
   c1=$(server_cycles "$srv")
   lg_sink_stop
+  others=$(others_pct "$o0" "$o1")
   sent=$(lg_val "$SL_TMP/lg.out" sent); sent=${sent:-0}
   if [ "$mode" = both ]; then got=$(lg_val "$SL_TMP/lg.out" echoed); else got=$(lg_val "$SL_TMP/sink.out" sink_total); fi
   got=${got:-0}
@@ -99,8 +155,8 @@ trial() {
     ok = loss <= 1 && s >= 0.95 * r * t
     cyc = pk > 0 ? c / pk : 0
     printf "%.0f %.2f %.0f %d\n", g / t, loss, cyc, ok }')
-  printf "#   %-7s sessions %-4s %-4s B %-6s rate %8s  sent %9s delivered/s %8s loss %6s%%  cycles/pkt %s\n" \
-    "$srv" "$n" "$size" "$mode" "$rate" "$sent" "$DELIVERED" "$LOSS" "$CYC"
+  printf "#   %-7s sessions %-4s %-4s B %-6s rate %8s  sent %9s delivered/s %8s loss %6s%%  cycles/pkt %-7s cpu%s taken by others %s%%\n" \
+    "$srv" "$n" "$size" "$mode" "$rate" "$sent" "$DELIVERED" "$LOSS" "$CYC" "$LG_SRV_CPU" "$others"
 }
 
 # search SERVER SESSIONS SIZE MODE START: BEST (pps) and BEST_CYC. From
@@ -129,27 +185,37 @@ search() {
 }
 
 # The reference floors, measured in this run on the server's core.
-# I/O floor: dpdk-testpmd forwarding (io mode, no crypto) between
-# net_af_packet ports on the same veth pair, fed RATE 64-byte UDP
-# datagrams per second from the generator's namespace (a paced Python
-# sender: the frames need no session); testpmd's --record-core-cycles
-# counts only polls that received, as Sluice's busy_cycles does.
-# Sets IO_CYC (cycles per forwarded packet, or n/a).
+# I/O floor: bench/iofwd.c on Sluice's own configuration (its EAL
+# arguments: --no-pci, the same net_af_packet vdevs with their options on
+# the same veth pair, the same lcores, so its worker is on the server's
+# core; its packet pool and port setup), forwarding public -> private (and
+# back) with no crypto, its cycles counted as the worker counts them (an
+# empty poll is idle). Fed RATE 64-byte UDP datagrams per second from the
+# generator's namespace (a paced Python sender: the frames need no
+# session, so sluice-loadgen cannot feed it), addressed to the public
+# port's MAC; frames leave the private port for the LAN host's MAC.
+# Sets IO_CYC (busy cycles per received frame, or n/a); its lost_cycles
+# (busy intervals it was preempted in) are printed, not counted.
 io_floor() {
-  local rate=$1 mac=02:00:00:00:00:01
-  IO_CYC=0
-  command -v dpdk-testpmd >/dev/null || { echo "# io floor: dpdk-testpmd not installed"; return; }
+  local rate=$1 pubmac lanmac pid tid sent lan0 lan1 out w0 w1
+  IO_CYC=n/a
+  [ -x "$SL_BUILD/bench/iofwd" ] || { echo "# io floor: $SL_BUILD/bench/iofwd not built"; return; }
   sl_topology
-  ip -n "${P}x" link set "${P}pub" address $mac
-  ip -n "${P}c" neigh replace 192.0.2.1 lladdr $mac dev "${P}cv"
-  (sleep $((T + 3)); echo) | ip netns exec "${P}x" dpdk-testpmd -l "0,$LG_SRV_CPU" --no-pci \
-    --file-prefix "${P}floor" --in-memory \
-    --vdev "net_af_packet0,iface=${P}pub" --vdev "net_af_packet1,iface=${P}prv" -- \
-    --forward-mode=io --record-core-cycles --auto-start >"$SL_TMP/testpmd.log" 2>&1 &
-  local tp=$!
-  for _ in $(seq 100); do grep -q "Press enter to exit" "$SL_TMP/testpmd.log" 2>/dev/null && break; sleep 0.1; done
-  sleep 0.2
-  local sent
+  SL_CONF=$(sl_config)
+  pubmac=$(ip -n "${P}x" -o link show "${P}pub" | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
+  lanmac=$(ip -n "${P}l" -o link show "${P}lv" | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
+  # The forwarder answers no ARP: the sender's namespace is told the MAC.
+  ip -n "${P}c" neigh replace 192.0.2.1 lladdr "$pubmac" dev "${P}cv"
+  ip netns exec "${P}x" "$SL_BUILD/bench/iofwd" -c "$SL_CONF" --time $((T + 10)) \
+    --dst "$lanmac" >"$SL_TMP/iofwd.out" 2>&1 &
+  pid=$!
+  SL_PIDS+=("$pid")
+  wait_for 20 grep -q "forwarding for" "$SL_TMP/iofwd.out" || { echo "# io floor: iofwd did not start"; sed 's/^/#   /' "$SL_TMP/iofwd.out"; sl_stop "$pid" 5; return; }
+  echo "# io floor setup: $(grep '^# iofwd workers' "$SL_TMP/iofwd.out" | cut -c3-); $(grep '^# iofwd EAL' "$SL_TMP/iofwd.out" | cut -c3-)"
+  echo "# io floor threads (name=cpus): $(thread_cpus "$pid")"
+  lan0=$(ip netns exec "${P}l" cat "/sys/class/net/${P}lv/statistics/rx_packets")
+  tid=$(worker_tid "$pid")
+  w0=$(thread_wait "$pid" "$tid")
   sent=$(ip netns exec "${P}c" taskset -c "$LG_GEN_CPU" python3 - "$rate" "$T" <<'PY'
 import socket, sys, time
 rate, secs = int(sys.argv[1]), float(sys.argv[2])
@@ -166,16 +232,21 @@ while time.monotonic() - t0 < secs:
 print(n)
 PY
   )
-  wait "$tp"
-  IO_CYC=$(awk '/CPU cycles\/packet/ { sub(/.*CPU cycles\/packet=/, ""); v = $1 + 0 } END { printf "%.0f\n", v }' "$SL_TMP/testpmd.log")
-  local fwd
-  fwd=$(awk '/TX-packets:/ { v = $NF } END { print v }' "$SL_TMP/testpmd.log")
-  # A floor only counts if testpmd forwarded (nearly) all that was sent:
-  # on this machine its af_packet ports stop receiving after start-up
-  # (unexplained, see bench/RESULTS.md), so the figure is then "n/a".
-  awk -v f="${fwd:-0}" -v s="${sent:-0}" 'BEGIN { exit !(s > 0 && f >= 0.9 * s) }' || IO_CYC=n/a
-  echo "# io floor: dpdk-testpmd io forward, net_af_packet on the veth pair, cpu $LG_SRV_CPU, asked $rate pps x ${T}s, sent ${sent:-?}, forwarded ${fwd:-?}, cycles/pkt $IO_CYC"
+  sleep 0.3
+  w1=$(thread_wait "$pid" "$tid")
+  sl_stop "$pid" 5
+  lan1=$(ip netns exec "${P}l" cat "/sys/class/net/${P}lv/statistics/rx_packets")
+  out=$(grep '^iofwd rx_public=' "$SL_TMP/iofwd.out")
+  local rx fwd
+  rx=$(lg_val "$SL_TMP/iofwd.out" rx_public); fwd=$(lg_val "$SL_TMP/iofwd.out" tx_private)
+  IO_CYC=$(lg_val "$SL_TMP/iofwd.out" cycles_per_pkt)
+  # A floor only counts if the forwarder received (nearly) all that was
+  # sent: cycles of a stalled port would be a figure of nothing.
+  awk -v r="${rx:-0}" -v s="${sent:-0}" 'BEGIN { exit !(s > 0 && r >= 0.9 * s) }' || IO_CYC=n/a
+  echo "# io floor: iofwd (bench/iofwd.c), Sluice's net_af_packet ports on the veth pair, worker on cpu $LG_SRV_CPU, asked $rate pps x ${T}s, sent ${sent:-?}, received ${rx:-?}, forwarded ${fwd:-?}, LAN veth got $((lan1 - lan0)), cycles/pkt ${IO_CYC:-n/a}, cpu$LG_SRV_CPU taken by others $(others_pct "$w0" "$w1")%"
+  echo "#   ${out:-iofwd printed no counters: $(tail -2 "$SL_TMP/iofwd.out" | tr '\n' ' ')}"
   for ns in c x l; do ip netns del "${P}$ns" 2>/dev/null; done
+  rm -f /dev/hugepages/"${P}"map_*
 }
 
 # Crypto floor: bench_crypto's bare EVP AEAD (AES-256-GCM) seal and open
@@ -204,6 +275,7 @@ for srv in openvpn sluice; do
     echo "$srv handshakes, $par in flight: $(head -1 "$SL_TMP/lg.out")"
     R[$srv.hs]=$(awk -v a="${hs:-0}" -v b="${R[$srv.hs]}" 'BEGIN { print (a > b ? a : b) }')
   done
+  [ "$srv" = sluice ] && sluice_pin
   search "$srv" 1 64 decrypt 20000; R[$srv.pps64]=$BEST; R[$srv.cyc]=$BEST_CYC
   search "$srv" 1 1400 decrypt 10000; R[$srv.pps1400]=$BEST
   if [ $QUICK = 0 ]; then

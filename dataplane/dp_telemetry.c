@@ -4,10 +4,12 @@
  * e.g. with dpdk-telemetry.py):
  *   /sluice/drops       drops by reason (names with '_' for '-'), summed over workers
  *   /sluice/lcores      per worker: every lcore counter, busy share, cycles per packet
- *                       (busy_permille: busy cycles per mille of busy + idle;
- *                       cycles_per_pkt: busy cycles per packet received on
- *                       both ports; busy counts the polls that found work and
- *                       the work they led to, never an empty poll: dp_cycles.h)
+ *                       (busy_permille: busy cycles per mille of busy + idle,
+ *                       lost_cycles aside; cycles_per_pkt: busy cycles per
+ *                       packet received on both ports; busy counts the polls
+ *                       that found work and the work they led to, never an
+ *                       empty poll nor an interval the worker was preempted
+ *                       in: dataplane/dp_cycles.h)
  *   /sluice/peers       installed peers and the table size
  *   /sluice/peers,ID    one installed peer's counters
  *   /sluice/crypto      the crypto backend of each cipher, and its "arch"

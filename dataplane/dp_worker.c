@@ -13,9 +13,11 @@
  * Every stage and every helper that sends puts frames on the worker's TX
  * lists (dp_tx_push), so every transmit path counts its tx-full drops in
  * one place. Busy and idle cycles are counted per poll (dp_cycles.h): a
- * poll that found work is busy with all the work it led to, an empty one
- * is idle, so `sluicectl status` shows what the packets cost, not what
- * spinning over empty ports costs.
+ * poll that found work is busy from its call to the end of the work it led
+ * to (lost if that took over a millisecond: the worker was preempted),
+ * empty polls and the gaps between polls are idle, so `sluicectl status`
+ * shows what the packets cost, not what spinning over empty ports or
+ * sharing the core costs.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -162,43 +164,54 @@ static uint16_t poll_rings(struct dp_worker *w)
  * frames whose next hop resolved (or timed out) and the keepalive scan
  * (pings, once a millisecond at most). Each is busy only if it queued or
  * dropped something; a scan that sent nothing is idle like an empty poll
- * (its cost is per peer, not per packet). Checks that return at once get
- * no mark: their few cycles go with the next one.
+ * (its cost is per peer, not per packet).
  */
 static void housekeeping(struct dp_worker *w, struct dp_clock *c)
 {
 	const struct dp_txq *pub = &w->tx[CFG_PORT_PUBLIC];
-	uint64_t scan = w->scan_tsc;
+	uint64_t scan = w->scan_tsc, t;
 	uint16_t queued = pub->n;
 
 	if (w->n_pending) {
 		unsigned held = w->n_pending;
 
+		t = rte_rdtsc();
 		dp_pending_flush(w);
-		dp_clock_mark(c, w->n_pending != held);
+		if (w->n_pending != held)
+			dp_clock_work_since(c, t);
 	}
+	t = rte_rdtsc();
 	dp_keepalive_scan(w);
-	if (w->scan_tsc != scan)
-		dp_clock_mark(c, pub->n != queued);
+	if (w->scan_tsc != scan && pub->n != queued)
+		dp_clock_work_since(c, t);
 }
 
 void dp_worker_iteration(struct dp_worker *w, struct dp_clock *c)
 {
 	bool queued = false;
+	uint64_t t;
 
-	for (int i = 0; i < CFG_PORT_COUNT; i++)
-		dp_clock_mark(c, poll_port(w, i) != 0);
-	dp_clock_mark(c, poll_rings(w) != 0);
-	housekeeping(w, c);
 	for (int i = 0; i < CFG_PORT_COUNT; i++) {
-		queued |= w->tx[i].n != 0;
-		dp_tx_flush(w, i);
+		t = rte_rdtsc();
+		if (poll_port(w, i) != 0)
+			dp_clock_work_since(c, t);
 	}
+	t = rte_rdtsc();
+	if (poll_rings(w) != 0)
+		dp_clock_work_since(c, t);
+	housekeeping(w, c);
 	/* The flush is the end of the work the polls above found. */
-	if (queued)
-		dp_clock_mark(c, true);
+	for (int i = 0; i < CFG_PORT_COUNT; i++)
+		queued |= w->tx[i].n != 0;
+	if (queued) {
+		t = rte_rdtsc();
+		for (int i = 0; i < CFG_PORT_COUNT; i++)
+			dp_tx_flush(w, i);
+		dp_clock_work_since(c, t);
+	}
 	/* Nothing read from the tables above is held past this point. */
 	rte_rcu_qsbr_quiescent(w->dp->qsbr, w->index);
+	dp_clock_idle(c, rte_rdtsc());
 }
 
 int dp_worker_loop(void *arg)
@@ -208,7 +221,8 @@ int dp_worker_loop(void *arg)
 	uint64_t start = rte_rdtsc();
 	struct dp_clock c;
 
-	dp_clock_start(&c, &w->stats->busy_cycles, &w->stats->idle_cycles, start);
+	dp_clock_start(&c, &w->stats->busy_cycles, &w->stats->idle_cycles,
+		       &w->stats->lost_cycles, start);
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {

@@ -393,8 +393,9 @@ enum sl_drop {
 	X(rx_pkts, COUNTER, "packets received on both ports") \
 	X(tx_pkts, COUNTER, "packets sent on both ports") \
 	X(rx_bursts, COUNTER, "non-empty receive bursts") \
-	X(busy_cycles, COUNTER, "TSC cycles of polls that found work, with the work they led to") \
-	X(idle_cycles, COUNTER, "TSC cycles of polls that found none (busy + idle = wall clock)") \
+	X(busy_cycles, COUNTER, "TSC cycles from polls that found work to the end of that work") \
+	X(idle_cycles, COUNTER, "TSC cycles of empty polls and between polls") \
+	X(lost_cycles, COUNTER, "TSC cycles of busy intervals over 1 ms: the worker lost its CPU (busy + idle + lost = wall clock)") \
 	X(cp_rx, COUNTER, "control packets handed to the control plane") \
 	X(cp_tx, COUNTER, "control packets sent for the control plane") \
 	X(arp_replies, COUNTER, "ARP requests answered") \

@@ -2,8 +2,9 @@
 /*
  * The worker's busy/idle cycle accounting (dataplane/dp_cycles.h,
  * dp_worker_iteration): an empty poll is idle however often the loop
- * spins, a poll that found a packet is busy with the work it led to, and
- * every cycle is counted once. The loop runs in process on two net_ring
+ * spins, a poll that found a packet is busy from its call to the end of
+ * the work it led to (the gap before it is not; over DP_CLOCK_LOST_US it
+ * is lost, the thread preempted in it), and every cycle is counted once. The loop runs in process on two net_ring
  * ports (each queue's RX ring is its TX ring, so a frame sent on a port
  * comes back as received), with the fixture's tables and worker 0.
  */
@@ -19,20 +20,33 @@
 /* The accounting itself, with injected time. */
 static int test_clock(void)
 {
-	uint64_t busy = 0, idle = 0;
+	uint64_t busy = 0, idle = 0, lost = 0;
 	struct dp_clock c;
 
-	dp_clock_start(&c, &busy, &idle, 1000);
-	dp_clock_account(&c, 1100, false);	/* an empty poll */
+	dp_clock_start(&c, &busy, &idle, &lost, 1000);
+	c.lost_limit = 100;
+	dp_clock_idle(&c, 1100);		/* empty polls */
 	CHECK_EQ(idle, 100);
 	CHECK_EQ(busy, 0);
-	dp_clock_account(&c, 1350, true);	/* a poll that found work, and its work */
-	CHECK_EQ(busy, 250);
-	dp_clock_account(&c, 1350, true);	/* nothing since the last mark */
-	CHECK_EQ(busy, 250);
-	dp_clock_account(&c, 1360, false);
-	CHECK_EQ(idle, 110);
-	CHECK_EQ(busy + idle, c.mark - 1000);
+	/* A gap (say, preempted) from 1100 to 1300, then a poll at 1300 that
+	 * found packets, done at 1350: only its 50 cycles are busy. */
+	dp_clock_work(&c, 1300, 1350);
+	CHECK_EQ(busy, 50);
+	CHECK_EQ(idle, 300);
+	dp_clock_work(&c, 1350, 1360);		/* right after: no gap */
+	CHECK_EQ(busy, 60);
+	CHECK_EQ(idle, 300);
+	dp_clock_idle(&c, 1360);
+	CHECK_EQ(idle, 300);
+	/* Work that took over the limit: the thread lost its CPU in it. */
+	dp_clock_work(&c, 1400, 1600);
+	CHECK_EQ(lost, 200);
+	CHECK_EQ(busy, 60);
+	CHECK_EQ(idle, 340);
+	dp_clock_work(&c, 1600, 1700);		/* exactly the limit: busy */
+	CHECK_EQ(busy, 160);
+	CHECK_EQ(lost, 200);
+	CHECK_EQ(busy + idle + lost, c.mark - 1000);
 	return 0;
 }
 
@@ -101,14 +115,15 @@ static int test_worker_accounting(void)
 	CHECK(fx_reset() == 0);
 	memset(st, 0, sizeof(*st));
 	start = rte_rdtsc();
-	dp_clock_start(&c, &st->busy_cycles, &st->idle_cycles, start);
+	dp_clock_start(&c, &st->busy_cycles, &st->idle_cycles, &st->lost_cycles, start);
 
 	/* Nothing to receive: every poll is empty, nothing is busy. */
 	iterate(w, &c, 100);
 	CHECK_EQ(st->rx_pkts, 0);
 	CHECK_EQ(st->busy_cycles, 0);
+	CHECK_EQ(st->lost_cycles, 0);
 	CHECK(st->idle_cycles > 0);
-	CHECK_EQ(st->busy_cycles + st->idle_cycles, c.mark - start);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles + st->lost_cycles, c.mark - start);
 
 	/* One echo request: its poll, the reply and the flush are busy; the
 	 * same iteration's empty polls (the public port, the rings) are idle. */
@@ -120,21 +135,22 @@ static int test_worker_accounting(void)
 	CHECK_EQ(st->icmp_replies, 1);
 	CHECK_EQ(st->tx_pkts, 1);
 	CHECK_EQ(sent(CFG_PORT_PRIVATE), 1);
-	CHECK(st->busy_cycles > 0);
+	/* Busy, or lost if this thread was preempted for 1 ms in the middle. */
+	CHECK(st->busy_cycles + st->lost_cycles > 0);
 	CHECK(st->idle_cycles > idle);
-	CHECK_EQ(st->busy_cycles + st->idle_cycles, c.mark - start);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles + st->lost_cycles, c.mark - start);
 
-	/* Empty again: busy stays where the packet left it. */
-	busy = st->busy_cycles;
+	/* Empty again: busy (and lost) stay where the packet left them. */
+	busy = st->busy_cycles + st->lost_cycles;
 	iterate(w, &c, 100);
 	CHECK_EQ(st->rx_pkts, 1);
-	CHECK_EQ(st->busy_cycles, busy);
-	CHECK_EQ(st->busy_cycles + st->idle_cycles, c.mark - start);
+	CHECK_EQ(st->busy_cycles + st->lost_cycles, busy);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles + st->lost_cycles, c.mark - start);
 	return 0;
 }
 
 static const struct sl_test_case cases[] = {
-	{ "clock: cycles to busy or idle by the poll's verdict, each once", test_clock },
+	{ "clock: a busy poll's own cycles busy, the gap before it idle, over 1 ms lost, each once", test_clock },
 	{ "worker: empty polls idle, a packet's poll and work busy", test_worker_accounting },
 	{ NULL, NULL },
 };
