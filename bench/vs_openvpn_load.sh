@@ -196,6 +196,12 @@ search() {
 # port's MAC; frames leave the private port for the LAN host's MAC.
 # Sets IO_CYC (busy cycles per received frame, or n/a); its lost_cycles
 # (busy intervals it was preempted in) are printed, not counted.
+# Not dpdk-testpmd: its ports receive nothing once it forwards, because
+# DPDK 22.11's af_packet PMD closes its packet sockets in dev_stop and
+# dev_start does not open them again, and testpmd's start-up stops the
+# ports once (while it forwards, /proc/net/packet in the namespace lists
+# no socket; with iofwd, which starts each port once as Sluice does, it
+# lists both).
 io_floor() {
   local rate=$1 pubmac lanmac pid tid sent lan0 lan1 out w0 w1
   IO_CYC=n/a
