@@ -408,7 +408,7 @@ int fx_init_conf(const char *prog, const char *config)
 
 int fx_init_mem(const char *prog, const char *config, bool huge)
 {
-	char *small[] = { (char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+	char *small[] = { (char *)prog, "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
 			  "--no-telemetry", "--log-level=error", "-l", "0", NULL };
 	/* --in-memory: no hugepage files, no shared config; pages taken as needed. */
 	char *large[] = { (char *)prog, "--in-memory", "--no-pci", "--no-telemetry",
