@@ -114,13 +114,14 @@ core_others() {
 }
 
 # thread_wait PID TID: "WAIT NOW" (ns): the thread's run-queue wait so far.
-thread_wait() { awk -v now="$(date +%s%N)" '{ print $2, now }' "/proc/$1/task/$2/schedstat"; }
+thread_wait() { awk -v now="$(date +%s%N)" '{ print $2, now }' "/proc/$1/task/$2/schedstat" 2>/dev/null; }
 
 # worker_tid PID: the thread id of PID's first DPDK worker lcore.
 worker_tid() { grep -lE '^(rte|lcore)-worker' /proc/"$1"/task/*/comm | head -1 | cut -d/ -f5; }
 
-# others_pct "OTHERS0 WALL0" "OTHERS1 WALL1": the share in between, in %.
-others_pct() { echo "$1 $2" | awk '{ printf "%.1f", ($4 > $2 ? 100 * ($3 - $1) / ($4 - $2) : 0) }'; }
+# others_pct "OTHERS0 WALL0" "OTHERS1 WALL1": the share in between, in %
+# ("?" if a reading is missing: the thread was gone).
+others_pct() { echo "$1 $2" | awk 'NF == 4 && $4 > $2 { printf "%.1f", 100 * ($3 - $1) / ($4 - $2); next } { printf "?" }'; }
 
 # sluice_pin: the control plane (all its threads) onto the generator's
 # core, so the worker is alone on the server's core among this script's
@@ -211,8 +212,10 @@ io_floor() {
   pubmac=$(ip -n "${P}x" -o link show "${P}pub" | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
   lanmac=$(ip -n "${P}l" -o link show "${P}lv" | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
   # The forwarder answers no ARP: the sender's namespace is told the MAC.
+  # It is stopped once the sender is done; --time only bounds it (a
+  # sender starved on a loaded machine can take many seconds to start).
   ip -n "${P}c" neigh replace 192.0.2.1 lladdr "$pubmac" dev "${P}cv"
-  ip netns exec "${P}x" "$SL_BUILD/bench/iofwd" -c "$SL_CONF" --time $((T + 10)) \
+  ip netns exec "${P}x" "$SL_BUILD/bench/iofwd" -c "$SL_CONF" --time $((T + 60)) \
     --dst "$lanmac" >"$SL_TMP/iofwd.out" 2>&1 &
   pid=$!
   SL_PIDS+=("$pid")
@@ -240,7 +243,7 @@ PY
   )
   sleep 0.3
   w1=$(thread_wait "$pid" "$tid")
-  sl_stop "$pid" 5
+  sl_stop "$pid" 20
   lan1=$(ip netns exec "${P}l" cat "/sys/class/net/${P}lv/statistics/rx_packets")
   out=$(grep '^iofwd rx_public=' "$SL_TMP/iofwd.out")
   local rx fwd
