@@ -9,6 +9,7 @@
  * cp_ctx.h's, run on the TLS workers. It talks to the data plane only
  * through sl_api.h objects.
  */
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,9 @@ struct cp {
 	uint32_t fence;			/* dp.sent value those commands reach */
 	uint64_t next_timer_ms, next_crl_ms;
 	uint64_t next_crl_renew_ms;	/* cp_api_users_crl_renew's next look */
+	/* The process's CPUs before EAL pinned the main thread (main.c); an
+	 * empty set: leave the TLS workers where they are. */
+	cpu_set_t start_cpus;
 };
 
 #endif

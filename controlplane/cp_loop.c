@@ -13,6 +13,8 @@
  * packets), and the data plane adds the outer headers.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,12 +503,63 @@ void cp_loop_poll(struct cp *cp)
 	timers(cp, now);
 }
 
+int cp_loop_wake_fd(const struct cp *cp)
+{
+	return cp_work_fd(cp->ctx.work);
+}
+
+void cp_loop_wake_clear(struct cp *cp)
+{
+	cp_work_fd_clear(cp->ctx.work);
+}
+
 /* ---- start and stop ---- */
+
+/* A CPU set as a list of ranges ("0-3,6"), "-" when empty. */
+static const char *cpus_str(const cpu_set_t *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < CPU_SETSIZE && n < len; c++) {
+		int last = c;
+
+		if (!CPU_ISSET(c, s))
+			continue;
+		while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, s))
+			last++;
+		n += (size_t)snprintf(buf + n, len - n, last > c ? "%s%d-%d" : "%s%d",
+				      n ? "," : "", c, last);
+		c = last;
+	}
+	return buf[0] ? buf : "-";
+}
+
+/* The TLS workers onto the process's CPUs less the data plane's workers
+ * (cp_work_cpus); where they run is logged with the control channel. */
+static void work_pin(struct cp *cp, char *buf, size_t len)
+{
+	cpu_set_t cpus;
+	int rc;
+
+	if (CPU_COUNT(&cp->start_cpus) == 0 ||
+	    pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus) != 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	cpus_str(&cpus, buf, len);	/* where they are: the main lcore's */
+	cp_work_cpus(&cp->start_cpus, &cp->cfg->dp, &cpus);
+	rc = cp_work_pin(cp->ctx.work, &cpus);
+	if (rc == 0)
+		cpus_str(&cpus, buf, len);
+	else
+		SL_WARN("cannot move the TLS workers off the main lcore: %s", strerror(-rc));
+}
 
 int cp_loop_init(struct cp *cp)
 {
 	struct cp_ctx *ctx = &cp->ctx;
-	char err[512];
+	char err[512], cpus[256];
 
 	ctx->now_ms = cp_now_ms;
 	ctx->peers = cp->dp.status->peers;
@@ -529,6 +582,7 @@ int cp_loop_init(struct cp *cp)
 		cp_loop_fini(cp);
 		return -1;
 	}
+	work_pin(cp, cpus, sizeof(cpus));
 	if (cp_tcp_open(cp, &cp->tcp, err, sizeof(err)) != 0) {
 		SL_ERR("%s", err);
 		cp_loop_fini(cp);
@@ -537,9 +591,9 @@ int cp_loop_init(struct cp *cp)
 	cp->dp.on_event = on_event;
 	cp->dp.event_arg = cp;
 	cp_adopt_orphans(cp);
-	SL_INFO("control channel: UDP %u, wrapping %s, %u TLS workers, data ciphers %s",
-		cp->cfg->vpn.listen_port, cp_wrapkeys_mode_name(ctx->keys),
-		cp->cfg->ctl.tls_workers, ctx->data_ciphers);
+	SL_INFO("control channel: UDP %u, wrapping %s, %u TLS workers on CPUs %s, "
+		"data ciphers %s", cp->cfg->vpn.listen_port, cp_wrapkeys_mode_name(ctx->keys),
+		cp->cfg->ctl.tls_workers, cpus, ctx->data_ciphers);
 	return 0;
 }
 

@@ -12,6 +12,14 @@ int cp_loop_init(struct cp *cp);
 void cp_loop_fini(struct cp *cp);
 /* One tick: commands waiting, packets, events, outputs, timers. */
 void cp_loop_poll(struct cp *cp);
+/*
+ * The TLS workers' eventfd: readable when a run has queued outputs, so the
+ * main thread's wait between ticks ends at once and the outputs leave
+ * (each of a handshake's round trips waited for a tick before). Clear it
+ * when it was readable, before the tick takes the outputs.
+ */
+int cp_loop_wake_fd(const struct cp *cp);
+void cp_loop_wake_clear(struct cp *cp);
 /* End S now from the event loop (no worker involved): log line,
  * PEER_DEL, pool release, out of the table. */
 void cp_loop_end(struct cp *cp, struct cp_session *s, enum cp_end why);

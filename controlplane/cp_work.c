@@ -12,9 +12,16 @@
  * s->queued is set under s->lock when a session enters the queue and
  * cleared under the same lock only when the worker finds nothing new, so
  * a packet posted meanwhile is never left behind.
+ *
+ * After each run a worker wakes the event loop (an eventfd it polls): the
+ * run's packets and commands leave at once instead of at the loop's next
+ * tick, which is a round trip of every handshake.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "cp_work.h"
 #include "sl_log.h"
@@ -26,6 +33,7 @@ struct cp_work {
 	pthread_cond_t cond;
 	struct cp_session *head, *tail;
 	bool quit;
+	int efd;			/* the event loop's wake-up */
 	unsigned n;
 	pthread_t th[CP_WORKERS_MAX];
 };
@@ -80,6 +88,7 @@ static void *worker(void *arg)
 
 	while ((s = pop(w)) != NULL) {
 		w->run(w->ctx, s, w->ctx->now_ms());
+		(void)eventfd_write(w->efd, 1);	/* its outputs are queued */
 		if (done(s)) {
 			cp_session_unref(s);	/* the queue's reference */
 			continue;
@@ -108,7 +117,8 @@ struct cp_work *cp_work_start_run(struct cp_ctx *ctx, unsigned n, cp_work_run_fn
 	w->run = run;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	for (w->n = 0; w->n < n && w->n < CP_WORKERS_MAX; w->n++)
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	for (w->n = 0; w->efd >= 0 && w->n < n && w->n < CP_WORKERS_MAX; w->n++)
 		if (pthread_create(&w->th[w->n], NULL, worker, w) != 0)
 			break;
 	if (w->n == 0) {
@@ -136,7 +146,43 @@ void cp_work_stop(struct cp_work *w)
 	}
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
+	if (w->efd >= 0)
+		close(w->efd);
 	free(w);
+}
+
+int cp_work_fd(const struct cp_work *w)
+{
+	return w != NULL ? w->efd : -1;
+}
+
+void cp_work_cpus(const cpu_set_t *start, const struct cfg_dataplane *dp, cpu_set_t *out)
+{
+	*out = *start;
+	for (unsigned i = 1; i < dp->n_lcores && i < CFG_MAX_LCORES; i++)
+		if (dp->lcore_ids[i] < CPU_SETSIZE)
+			CPU_CLR(dp->lcore_ids[i], out);
+	if (CPU_COUNT(out) == 0)
+		*out = *start;
+}
+
+int cp_work_pin(struct cp_work *w, const cpu_set_t *cpus)
+{
+	for (unsigned i = 0; i < w->n; i++) {
+		int rc = pthread_setaffinity_np(w->th[i], sizeof(*cpus), cpus);
+
+		if (rc != 0)
+			return -rc;
+	}
+	return 0;
+}
+
+void cp_work_fd_clear(struct cp_work *w)
+{
+	eventfd_t v;
+
+	if (w != NULL)
+		(void)eventfd_read(w->efd, &v);	/* non-blocking: EAGAIN when not set */
 }
 
 void cp_work_schedule(struct cp_ctx *ctx, struct cp_session *s)

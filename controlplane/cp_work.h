@@ -3,6 +3,9 @@
 #define SL_CP_WORK_H
 
 /* The TLS worker threads (cp_work.c): they run sessions that have work. */
+#include <sched.h>
+
+#include "cfg.h"
 #include "cp_session.h"
 
 #define CP_WORKERS_MAX		16
@@ -17,5 +20,20 @@ void cp_work_stop(struct cp_work *w);
 void cp_work_schedule(struct cp_ctx *ctx, struct cp_session *s);
 /* Signal s (CP_SIG_*) and queue it. */
 void cp_work_wake(struct cp_ctx *ctx, struct cp_session *s, unsigned sig);
+/* The eventfd that turns readable when a run has queued outputs (-1 for
+ * NULL); cp_work_fd_clear resets it, before the outputs are taken. */
+int cp_work_fd(const struct cp_work *w);
+void cp_work_fd_clear(struct cp_work *w);
+/*
+ * The CPUs the workers may use: the process's own from before EAL pinned
+ * the main thread to the data plane's main lcore (START: what the operator
+ * gave it, taskset or systemd's CPUAffinity), less the data plane's
+ * busy-polling worker lcores unless that leaves none. Without this the
+ * workers inherit the main thread's single CPU and every handshake of
+ * every worker runs on it.
+ */
+void cp_work_cpus(const cpu_set_t *start, const struct cfg_dataplane *dp, cpu_set_t *out);
+/* Move every worker onto CPUS; 0 or a negative errno. */
+int cp_work_pin(struct cp_work *w, const cpu_set_t *cpus);
 
 #endif

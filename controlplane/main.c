@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -68,11 +69,14 @@ static int eal_init(const struct sl_config *cfg)
 /* 0 on SIGINT/SIGTERM, 1 when the data plane has gone away. */
 static int run(struct cp *cp)
 {
-	struct pollfd p = { .fd = cp_admin_fd(cp->admin), .events = POLLIN };
+	struct pollfd p[2] = { { .fd = cp_admin_fd(cp->admin), .events = POLLIN },
+			       { .fd = cp_loop_wake_fd(cp), .events = POLLIN } };
 	unsigned n;
 
 	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
-		poll(&p, 1, CP_TICK_MS);
+		/* A tick, or sooner when a TLS worker has outputs. */
+		if (poll(p, 2, CP_TICK_MS) > 0 && (p[1].revents & POLLIN))
+			cp_loop_wake_clear(cp);
 		cp_admin_serve(cp->admin, cp);	/* connections under way too */
 		cp_loop_poll(cp);
 		cp_rules_poll(cp, cp_now_ms());
@@ -129,12 +133,17 @@ static void pool_restore(struct cp *cp)
 
 /* ARGV again, told to wait for a data plane; only on failure it returns. */
 static char **self_argv;
+/* The CPUs we were started on: EAL pins the main thread to the main lcore,
+ * the TLS workers go back to these (cp_work_cpus), and so does a
+ * re-executed image (execv keeps the calling thread's pin). */
+static cpu_set_t start_cpus;
 /* CP_REATTACH_ENV's value: the pid of the data plane that went. */
 static char gone_pid[16] = "0";
 
 static void reexec(void)
 {
 	alarm(0);	/* the detach guard: timers survive execv */
+	sched_setaffinity(0, sizeof(start_cpus), &start_cpus);
 	setenv(CP_REATTACH_ENV, gone_pid, 1);
 	fflush(NULL);
 	/* DPDK's descriptors (hugepage files and their locks, its sockets)
@@ -149,6 +158,7 @@ static void reexec(void)
 static void on_detach_alarm(int sig)
 {
 	(void)sig;
+	sched_setaffinity(0, sizeof(start_cpus), &start_cpus);
 	setenv(CP_REATTACH_ENV, gone_pid, 1);
 	close_range(3, ~0u, 0);
 	execv("/proc/self/exe", self_argv);
@@ -225,6 +235,9 @@ int main(int argc, char **argv)
 		       cfg.dp.file_prefix, file);
 		goto free_config;
 	}
+	if (sched_getaffinity(0, sizeof(start_cpus), &start_cpus) != 0)
+		CPU_ZERO(&start_cpus);	/* the workers stay on the main lcore */
+	cp.start_cpus = start_cpus;
 	if (eal_init(&cfg) < 0)
 		goto free_config;
 	if (cp_dp_attach(&cp.dp) < 0)

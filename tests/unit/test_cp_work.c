@@ -4,8 +4,13 @@
  * cp_session_run that records which session ran: a session whose inbox
  * refills while it runs (a flood on its address, port and session id,
  * which is all a posting needs) must not keep its worker from the other
- * sessions.
+ * sessions. After a run the event loop is woken through the workers'
+ * eventfd, so the run's outputs need not wait for its next tick. The
+ * workers' CPUs: the process's less the data plane's worker lcores.
  */
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,9 +130,113 @@ static int test_inbox_cap(void)
 	return 0;
 }
 
+/* A stand-in run that only empties the inbox. */
+static void empty_run(struct cp_ctx *c, struct cp_session *s, uint64_t now)
+{
+	(void)now;
+	atomic_store(&both_queued, true);
+	fake_run(c, s, 0);
+}
+
+static bool readable(int fd, int wait_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, wait_ms) == 1 && (p.revents & POLLIN);
+}
+
+/* Nothing ran: the eventfd is quiet. A run: readable until cleared. */
+static int test_wake_fd(void)
+{
+	struct cp_session *s = cp_session_alloc();
+	int fd;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.now_ms = now_ms;
+	CHECK(s != NULL);
+	CHECK_EQ(cp_work_fd(NULL), -1);
+	ctx.work = cp_work_start_run(&ctx, 1, empty_run);
+	CHECK(ctx.work != NULL);
+	fd = cp_work_fd(ctx.work);
+	CHECK(fd >= 0);
+	CHECK(!readable(fd, 0));
+	post_one(s);
+	cp_work_schedule(&ctx, s);
+	CHECK(readable(fd, 5000));
+	cp_work_fd_clear(ctx.work);
+	CHECK(!readable(fd, 0));
+	cp_work_stop(ctx.work);
+	ctx.work = NULL;
+	cp_session_unref(s);
+	return 0;
+}
+
+/* The process's CPUs less the data plane's workers (lcore_ids[1..]), the
+ * main lcore kept; all of them when nothing would be left. */
+static int test_cpus(void)
+{
+	struct cfg_dataplane dp = { .lcore_ids = { 0, 1, 5 }, .n_lcores = 3 };
+	cpu_set_t start, out;
+
+	CPU_ZERO(&start);
+	for (int c = 0; c < 4; c++)
+		CPU_SET(c, &start);
+	cp_work_cpus(&start, &dp, &out);
+	CHECK_EQ(CPU_COUNT(&out), 3);
+	CHECK(CPU_ISSET(0, &out) && CPU_ISSET(2, &out) && CPU_ISSET(3, &out));
+	CPU_ZERO(&start);
+	CPU_SET(1, &start);			/* started on a worker's CPU only */
+	cp_work_cpus(&start, &dp, &out);
+	CHECK(CPU_EQUAL(&out, &start));
+	dp.n_lcores = 1;			/* no data-plane workers */
+	CPU_SET(0, &start);
+	cp_work_cpus(&start, &dp, &out);
+	CHECK(CPU_EQUAL(&out, &start));
+	return 0;
+}
+
+static cpu_set_t ran_on;
+
+static void affinity_run(struct cp_ctx *c, struct cp_session *s, uint64_t now)
+{
+	pthread_getaffinity_np(pthread_self(), sizeof(ran_on), &ran_on);
+	empty_run(c, s, now);
+}
+
+/* Pinned workers run there: one CPU of ours, seen from inside a run. */
+static int test_pin(void)
+{
+	struct cp_session *s = cp_session_alloc();
+	cpu_set_t mine, one;
+	int c = 0;
+
+	CHECK(s != NULL);
+	CHECK_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	while (!CPU_ISSET(c, &mine))
+		c++;
+	CPU_ZERO(&one);
+	CPU_SET(c, &one);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.now_ms = now_ms;
+	ctx.work = cp_work_start_run(&ctx, 2, affinity_run);
+	CHECK(ctx.work != NULL);
+	CHECK_EQ(cp_work_pin(ctx.work, &one), 0);
+	post_one(s);
+	cp_work_schedule(&ctx, s);
+	CHECK(readable(cp_work_fd(ctx.work), 5000));
+	cp_work_stop(ctx.work);			/* joins: ran_on is written */
+	ctx.work = NULL;
+	CHECK(CPU_EQUAL(&ran_on, &one));
+	cp_session_unref(s);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "a flooded session yields its worker", test_fair },
 	{ "an unauthenticated session's inbox is small", test_inbox_cap },
+	{ "a run wakes the event loop through the eventfd", test_wake_fd },
+	{ "workers' CPUs: the process's less the data plane's workers", test_cpus },
+	{ "pinned workers run on the CPUs given", test_pin },
 	{ NULL, NULL },
 };
 
