@@ -225,6 +225,7 @@ void lg_client_input(struct lg_client *c, const uint8_t *wire, size_t len, uint6
 
 		memcpy(c->srv_sid, pkt.sid, OVPN_SID_LEN);
 		c->st = LG_ST_TLS;
+		c->tls_due = true;		/* the ClientHello */
 		/* A cookie server asks a v2 client to send WKc again
 		 * (ssl.c parse_early_negotiation_tlvs). */
 		c->resend_wkc = c->cfg->wkc_len > 0 &&
@@ -236,7 +237,7 @@ void lg_client_input(struct lg_client *c, const uint8_t *wire, size_t len, uint6
 	ovpn_rel_recv(&c->rel, &pkt);
 	while ((m = ovpn_rel_next(&c->rel)) != NULL) {
 		if (m->opcode == OVPN_P_CONTROL_V1)
-			BIO_write(c->rbio, m->data, m->len);
+			c->tls_due |= BIO_write(c->rbio, m->data, m->len) > 0;
 		ovpn_rel_pop(&c->rel);
 	}
 	if (c->st == LG_ST_PUSH || c->st == LG_ST_UP)
@@ -248,7 +249,9 @@ static void step(struct lg_client *c, uint64_t now_ms)
 {
 	static const char push_req[] = "PUSH_REQUEST";
 
-	if (c->st == LG_ST_TLS) {
+	/* Only when something came: a poll without news costs no TLS call. */
+	if (c->st == LG_ST_TLS && c->tls_due) {
+		c->tls_due = false;
 		if (SSL_do_handshake(c->ssl) != 1) {
 			int e = SSL_get_error(c->ssl, -1);
 

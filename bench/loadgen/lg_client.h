@@ -65,6 +65,7 @@ struct lg_client {
 	BIO *rbio, *wbio;
 	uint64_t push_at;			/* next PUSH_REQUEST */
 	bool resend_wkc;			/* the server's reset asked for WKC_V1 */
+	bool tls_due;				/* TLS bytes came: step the handshake */
 	unsigned retx;				/* control packets sent again */
 	uint8_t text[4096];			/* TLS plaintext not yet consumed */
 	size_t text_len;

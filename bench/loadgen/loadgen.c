@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
@@ -40,6 +41,7 @@ struct sess {
 	struct lg_client c;
 	int fd;
 	bool started;
+	bool rx;			/* control packets came since its last poll */
 	uint64_t up_ms;
 	uint64_t t_ns[LG_ST_UP + 1];	/* when it entered each handshake state */
 	uint8_t inner[28];		/* IPv4 + UDP header, built once */
@@ -170,6 +172,7 @@ static void sess_rx(struct sess *s, uint64_t now_ms)
 
 		if ((buf[0] >> 3) != OVPN_P_DATA_V2) {
 			lg_client_input(&s->c, buf, (size_t)n, now_ms);
+			s->rx = true;
 			continue;
 		}
 		if (s->c.st != LG_ST_UP || (off = lg_client_open(&s->c, buf, (size_t)n, &pt)) < 0)
@@ -221,7 +224,12 @@ static unsigned handshakes(const struct opts *o, struct pollfd *pfd, const struc
 		for (unsigned i = 0; i < next; i++) {
 			struct sess *s = &S[i];
 
-			lg_client_poll(&s->c, now, udp_send, s);
+			/* A session that is up needs a poll only for news or
+			 * a due retransmission (or ack). */
+			if (s->c.st != LG_ST_UP || s->rx ||
+			    ovpn_rel_next_timeout(&s->c.rel, now) == 0)
+				lg_client_poll(&s->c, now, udp_send, s);
+			s->rx = false;
 			if (s->c.st <= LG_ST_UP && s->t_ns[s->c.st] == 0)
 				s->t_ns[s->c.st] = ns;
 			if (s->c.st == LG_ST_UP && s->up_ms == 0) {
@@ -523,10 +531,15 @@ int main(int argc, char **argv)
 	}
 	if (load_wrap(&o, &cfg) != 0 || (cfg.sctx = tls_ctx(&o)) == NULL)
 		return 1;
-	S = calloc(o.sessions, sizeof(*S));
+	/* Freed TLS buffers stay ours: no heap trimming and page faults on
+	 * the next handshake's allocations. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	S = malloc(o.sessions * sizeof(*S));
 	pfd = calloc(o.sessions, sizeof(*pfd));
 	if (S == NULL || pfd == NULL)
 		return 1;
+	memset(S, 0, o.sessions * sizeof(*S));	/* touched now, not in a handshake */
 	for (unsigned i = 0; i < o.sessions; i++) {
 		S[i].fd = sess_socket(&o.server);
 		if (S[i].fd < 0) {
