@@ -70,6 +70,7 @@ struct cfg_dataplane {
 	uint32_t ring_size;		/* control-plane rings, power of two */
 	int log_level;			/* 0 err .. 3 debug */
 	int crypto;			/* enum cfg_crypto */
+	uint32_t idle_sleep_us;		/* a worker's nap after an idle spell, 0 = poll only */
 };
 
 /* A fixed VPN address for one user (common name or username). */
@@ -150,6 +151,9 @@ struct cfg_control {
 	uint32_t rx_burst;		/* and in one burst */
 	uint32_t rx_rate_total;		/* control packets per s, all sources, per worker */
 	uint32_t tls_workers;		/* TLS worker threads */
+	char tls_cpus[64];		/* their CPU list, "" = start CPUs less dp workers */
+	uint16_t tls_cpu_ids[CFG_MAX_LCORES];
+	unsigned n_tls_cpus;
 	bool legacy_tls;		/* TLS 1.0+, DHE-RSA/AES-SHA suites (pre-2.4 clients) */
 };
 

@@ -142,6 +142,24 @@ static int set_lcores(struct cfg_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+/* control.tls_cpus: "" or a list as dataplane.lcores; the ids go beside it
+ * (whether the machine has them is cfg_validate.c's check). */
+static int set_cpus(struct cfg_loader *ld, const config_setting_t *s,
+		    const struct cfg_key *k, void *f)
+{
+	struct cfg_control *ctl = &ld->cfg->ctl;
+	const char *v = config_setting_get_string(s);
+
+	ctl->n_tls_cpus = 0;
+	if (strlen(v) >= k->size || (v[0] != '\0' &&
+	    cfg_parse_lcores(v, ctl->tls_cpu_ids, CFG_MAX_LCORES, &ctl->n_tls_cpus) < 0)) {
+		cfg_errorf(&ld->es, LINE(s), NULL, "expected %s, found \"%.60s\"", k->what, v);
+		return -1;
+	}
+	snprintf(f, k->size, "%s", v);
+	return 0;
+}
+
 /* Index of V in NAMES[N], or -1 after reporting it. */
 static int pick(struct cfg_loader *ld, const config_setting_t *s,
 		const struct cfg_key *k, const char *const *names, int n)
@@ -496,6 +514,10 @@ const struct cfg_key cfg_schema[] = {
 	  "one of \"error\", \"warning\", \"info\", \"debug\"" },
 	{ "dataplane.crypto", STR, set_crypto, F(dp.crypto), 0, 0, "\"auto\"",
 	  "one of \"auto\", \"openssl\", \"ipsec-mb\"" },
+	/* dataplane/dp_worker.c: a worker idle for DP_IDLE_SPELL polls in a
+	 * row sleeps this long before the next (docs/operations.md). */
+	{ "dataplane.idle_sleep_us", INT, set_uint, F(dp.idle_sleep_us), 0, 1000, "0",
+	  "microseconds 0..1000 (0 = busy-poll only)" },
 
 	GROUP("ports", REQUIRED),
 	PORT_KEYS("public", CFG_PORT_PUBLIC),
@@ -608,6 +630,8 @@ const struct cfg_key cfg_schema[] = {
 	  "control packets per second and data-plane worker, 1..10000000" },
 	{ "control.tls_workers", INT, set_uint, F(ctl.tls_workers), 1, 16, "2",
 	  "a thread count 1..16" },
+	{ "control.tls_cpus", STR, set_cpus, F(ctl.tls_cpus), 0, 0, "\"\"",
+	  "a CPU list like \"0-1\" or \"0,2\" (\"\" = the start CPUs less the data-plane workers)" },
 	/* Pre-2.4 clients speak TLS 1.0 with DHE-RSA-AES256-SHA: opt-in only. */
 	{ "control.legacy_tls", BOOL, set_bool, F(ctl.legacy_tls), 0, 0, "false", TRUE_FALSE },
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "cfg_validate.h"
 #include "sl_addr.h"
@@ -311,9 +312,26 @@ static void check_rules(struct cfg_loader *ld)
 		   "rule \"%s\": %s", err.name, err.msg);
 }
 
+/* control.tls_cpus names CPUs of this machine (get_nprocs_conf(): the
+ * configured ones, online or not, as sched_setaffinity counts them). */
+static void check_tls_cpus(struct cfg_loader *ld)
+{
+	const struct cfg_control *ctl = &ld->cfg->ctl;
+	int have = get_nprocs_conf();
+
+	for (unsigned i = 0; i < ctl->n_tls_cpus; i++)
+		if (ctl->tls_cpu_ids[i] >= have) {
+			cfg_errorf(&ld->es, cfg_line_of(ld, "control.tls_cpus"), "control.tls_cpus",
+				   "expected CPUs 0..%d (this machine's), found CPU %u in \"%s\"",
+				   have - 1, ctl->tls_cpu_ids[i], ctl->tls_cpus);
+			return;
+		}
+}
+
 void cfg_validate(struct cfg_loader *ld)
 {
 	check_dataplane(ld);
+	check_tls_cpus(ld);
 	for (int i = 0; i < CFG_PORT_COUNT; i++)
 		check_port(ld, i);
 	check_ports_apart(ld);

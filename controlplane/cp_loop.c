@@ -535,8 +535,9 @@ static const char *cpus_str(const cpu_set_t *s, char *buf, size_t len)
 	return buf[0] ? buf : "-";
 }
 
-/* The TLS workers onto the process's CPUs less the data plane's workers
- * (cp_work_cpus); where they run is logged with the control channel. */
+/* The TLS workers onto control.tls_cpus, or the process's CPUs less the
+ * data plane's workers (cp_work_cpus); where they run is logged with the
+ * control channel. */
 static void work_pin(struct cp *cp, char *buf, size_t len)
 {
 	cpu_set_t cpus;
@@ -548,7 +549,7 @@ static void work_pin(struct cp *cp, char *buf, size_t len)
 		return;
 	}
 	cpus_str(&cpus, buf, len);	/* where they are: the main lcore's */
-	cp_work_cpus(&cp->start_cpus, &cp->cfg->dp, &cpus);
+	cp_work_cpus(&cp->start_cpus, cp->cfg, &cpus);
 	rc = cp_work_pin(cp->ctx.work, &cpus);
 	if (rc == 0)
 		cpus_str(&cpus, buf, len);

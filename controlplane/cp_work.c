@@ -156,8 +156,17 @@ int cp_work_fd(const struct cp_work *w)
 	return w != NULL ? w->efd : -1;
 }
 
-void cp_work_cpus(const cpu_set_t *start, const struct cfg_dataplane *dp, cpu_set_t *out)
+void cp_work_cpus(const cpu_set_t *start, const struct sl_config *cfg, cpu_set_t *out)
 {
+	const struct cfg_dataplane *dp = &cfg->dp;
+
+	if (cfg->ctl.n_tls_cpus > 0) {	/* control.tls_cpus, as the operator said */
+		CPU_ZERO(out);
+		for (unsigned i = 0; i < cfg->ctl.n_tls_cpus; i++)
+			if (cfg->ctl.tls_cpu_ids[i] < CPU_SETSIZE)
+				CPU_SET(cfg->ctl.tls_cpu_ids[i], out);
+		return;
+	}
 	*out = *start;
 	for (unsigned i = 1; i < dp->n_lcores && i < CFG_MAX_LCORES; i++)
 		if (dp->lcore_ids[i] < CPU_SETSIZE)

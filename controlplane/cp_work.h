@@ -25,14 +25,16 @@ void cp_work_wake(struct cp_ctx *ctx, struct cp_session *s, unsigned sig);
 int cp_work_fd(const struct cp_work *w);
 void cp_work_fd_clear(struct cp_work *w);
 /*
- * The CPUs the workers may use: the process's own from before EAL pinned
- * the main thread to the data plane's main lcore (START: what the operator
- * gave it, taskset or systemd's CPUAffinity), less the data plane's
- * busy-polling worker lcores unless that leaves none. Without this the
- * workers inherit the main thread's single CPU and every handshake of
- * every worker runs on it.
+ * The CPUs the workers may use: control.tls_cpus when set; otherwise the
+ * process's own from before EAL pinned the main thread to the data plane's
+ * main lcore (START: what the operator gave it, taskset or systemd's
+ * CPUAffinity), less the data plane's busy-polling worker lcores unless
+ * that leaves none. Without this the workers inherit the main thread's
+ * single CPU and every handshake of every worker runs on it. tls_cpus may
+ * name a worker lcore's CPU: with dataplane.idle_sleep_us the worker
+ * leaves it free when idle (docs/operations.md).
  */
-void cp_work_cpus(const cpu_set_t *start, const struct cfg_dataplane *dp, cpu_set_t *out);
+void cp_work_cpus(const cpu_set_t *start, const struct sl_config *cfg, cpu_set_t *out);
 /* Move every worker onto CPUS; 0 or a negative errno. */
 int cp_work_pin(struct cp_work *w, const cpu_set_t *cpus);
 

@@ -38,10 +38,21 @@
 
 #define DP_CLOCK_LOST_US	1000
 
+/*
+ * An idle spell: this many loop passes in a row found no work (a few
+ * microseconds of empty polls over the ports and rings). With
+ * dataplane.idle_sleep_us set the worker sleeps after each pass from then
+ * on, until a poll finds work (dp_worker.c). The sleep is idle like any
+ * other gap between polls: it lies between a mark and the next poll.
+ */
+#define DP_IDLE_SPELL		64
+
 struct dp_clock {
 	uint64_t mark;			/* TSC up to which the cycles are counted */
 	uint64_t lost_limit;		/* DP_CLOCK_LOST_US in TSC cycles */
 	uint64_t *busy, *idle, *lost;	/* where the cycles go */
+	uint32_t empty;			/* passes since one found work, up to DP_IDLE_SPELL */
+	uint64_t naps;			/* sleeps of an idle spell so far */
 };
 
 static inline void dp_clock_start(struct dp_clock *c, uint64_t *busy, uint64_t *idle,
@@ -52,6 +63,8 @@ static inline void dp_clock_start(struct dp_clock *c, uint64_t *busy, uint64_t *
 	c->lost = lost;
 	c->lost_limit = rte_get_tsc_hz() / 1000000 * DP_CLOCK_LOST_US;
 	c->mark = now;
+	c->empty = 0;
+	c->naps = 0;
 }
 
 /* Work ran from START (read before its poll) to END: busy (or lost, if
@@ -64,6 +77,7 @@ static inline void dp_clock_work(struct dp_clock *c, uint64_t start, uint64_t en
 	*c->idle += start - c->mark;
 	*(d > c->lost_limit ? c->lost : c->busy) += d;
 	c->mark = end;
+	c->empty = 0;
 }
 
 /* Nothing since the last mark found work: idle up to NOW. */

@@ -17,7 +17,12 @@
  * to (lost if that took over a millisecond: the worker was preempted),
  * empty polls and the gaps between polls are idle, so `sluicectl status`
  * shows what the packets cost, not what spinning over empty ports or
- * sharing the core costs.
+ * sharing the core costs. With dataplane.idle_sleep_us set, a worker in an
+ * idle spell (DP_IDLE_SPELL empty passes in a row) sleeps that long after
+ * each pass, so on a small machine its core serves other threads (the
+ * control plane's TLS workers, control.tls_cpus) while no packets come;
+ * the first packet after the spell waits up to that long
+ * (docs/operations.md).
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -186,6 +191,27 @@ static void housekeeping(struct dp_worker *w, struct dp_clock *c)
 		dp_clock_work_since(c, t);
 }
 
+/*
+ * Count the pass toward an idle spell (dp_clock_work() restarted the count
+ * if it found work), and sleep once the spell is long enough. The
+ * worker is QSBR-offline meanwhile (it reported quiescent and holds
+ * nothing), so a writer waiting for a grace period does not wait for the
+ * sleep. rte_delay_us_sleep is a nanosleep: the thread leaves its CPU.
+ */
+static void idle_nap(struct dp_worker *w, struct dp_clock *c)
+{
+	uint32_t us = w->dp->cfg->dp.idle_sleep_us;
+
+	if (c->empty < DP_IDLE_SPELL)
+		c->empty++;
+	if (us == 0 || c->empty < DP_IDLE_SPELL)
+		return;
+	rte_rcu_qsbr_thread_offline(w->dp->qsbr, w->index);
+	rte_delay_us_sleep(us);
+	rte_rcu_qsbr_thread_online(w->dp->qsbr, w->index);
+	c->naps++;
+}
+
 void dp_worker_iteration(struct dp_worker *w, struct dp_clock *c)
 {
 	bool queued = false;
@@ -211,6 +237,7 @@ void dp_worker_iteration(struct dp_worker *w, struct dp_clock *c)
 	}
 	/* Nothing read from the tables above is held past this point. */
 	rte_rcu_qsbr_quiescent(w->dp->qsbr, w->index);
+	idle_nap(w, c);		/* the count dp_clock_work() reset if work ran */
 	dp_clock_idle(c, rte_rdtsc());
 }
 

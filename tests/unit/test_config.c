@@ -177,6 +177,14 @@ static const struct bad_case bad[] = {
 		   "expected true or false" },
 	/* 66 */ { L1 L2 L3 L4 "vpn: { pool = \"100.64.0.0/11\"; };\n" L6, 5, "vpn.pool",
 		   "expected a prefix length 12..29, found 100.64.0.0/11" },
+	/* 67 */ { BASE "dataplane: { idle_sleep_us = 1001; };\n", 7, "dataplane.idle_sleep_us",
+		   "expected microseconds 0..1000 (0 = busy-poll only), found 1001" },
+	/* 68 */ { BASE "control: {\n  tls_cpus = \"0-x\";\n};\n", 8, "control.tls_cpus",
+		   "expected a CPU list like \"0-1\" or \"0,2\"" },
+	/* 69 */ { BASE "control: { tls_cpus = \"1-0\"; };\n", 7, "control.tls_cpus",
+		   "found \"1-0\"" },
+	/* 70 */ { BASE "control: { tls_cpus = \"0,127\"; };\n", 7, "control.tls_cpus",
+		   "(this machine's), found CPU 127 in \"0,127\"" },
 };
 
 static int load_bad(const struct bad_case *c, int idx)
@@ -588,7 +596,7 @@ static int test_defaults_documented(void)
 		CHECK_MEM((char *)&min + k->off, (char *)&doc_cfg + k->off, k->size);
 		checked++;
 	}
-	CHECK_EQ(checked, 46);		/* every default outside lists */
+	CHECK_EQ(checked, 48);		/* every default outside lists */
 	config_destroy(&doc);
 	cfg_free(&min);
 	cfg_free(&doc_cfg);

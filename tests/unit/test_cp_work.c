@@ -172,26 +172,34 @@ static int test_wake_fd(void)
 }
 
 /* The process's CPUs less the data plane's workers (lcore_ids[1..]), the
- * main lcore kept; all of them when nothing would be left. */
+ * main lcore kept; all of them when nothing would be left; control.tls_cpus
+ * when set, worker lcores or not. */
 static int test_cpus(void)
 {
-	struct cfg_dataplane dp = { .lcore_ids = { 0, 1, 5 }, .n_lcores = 3 };
+	struct sl_config cfg = { .dp = { .lcore_ids = { 0, 1, 5 }, .n_lcores = 3 } };
 	cpu_set_t start, out;
 
 	CPU_ZERO(&start);
 	for (int c = 0; c < 4; c++)
 		CPU_SET(c, &start);
-	cp_work_cpus(&start, &dp, &out);
+	cp_work_cpus(&start, &cfg, &out);
 	CHECK_EQ(CPU_COUNT(&out), 3);
 	CHECK(CPU_ISSET(0, &out) && CPU_ISSET(2, &out) && CPU_ISSET(3, &out));
 	CPU_ZERO(&start);
 	CPU_SET(1, &start);			/* started on a worker's CPU only */
-	cp_work_cpus(&start, &dp, &out);
+	cp_work_cpus(&start, &cfg, &out);
 	CHECK(CPU_EQUAL(&out, &start));
-	dp.n_lcores = 1;			/* no data-plane workers */
+	cfg.dp.n_lcores = 1;			/* no data-plane workers */
 	CPU_SET(0, &start);
-	cp_work_cpus(&start, &dp, &out);
+	cp_work_cpus(&start, &cfg, &out);
 	CHECK(CPU_EQUAL(&out, &start));
+	cfg.dp.n_lcores = 3;			/* control.tls_cpus = "1,5" */
+	cfg.ctl.tls_cpu_ids[0] = 1;
+	cfg.ctl.tls_cpu_ids[1] = 5;
+	cfg.ctl.n_tls_cpus = 2;
+	cp_work_cpus(&start, &cfg, &out);
+	CHECK_EQ(CPU_COUNT(&out), 2);
+	CHECK(CPU_ISSET(1, &out) && CPU_ISSET(5, &out));
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * dp_worker_iteration): an empty poll is idle however often the loop
  * spins, a poll that found a packet is busy from its call to the end of
  * the work it led to (the gap before it is not; over DP_CLOCK_LOST_US it
- * is lost, the thread preempted in it), and every cycle is counted once. The loop runs in process on two net_ring
+ * is lost, the thread preempted in it), and every cycle is counted once;
+ * with dataplane.idle_sleep_us the worker sleeps in an idle spell, and the
+ * sleeps are idle. The loop runs in process on two net_ring
  * ports (each queue's RX ring is its TX ring, so a frame sent on a port
  * comes back as received), with the fixture's tables and worker 0.
  */
@@ -149,9 +151,60 @@ static int test_worker_accounting(void)
 	return 0;
 }
 
+/* dataplane.idle_sleep_us: past DP_IDLE_SPELL empty passes every pass
+ * sleeps, the sleeps are idle, and a packet restarts the count. */
+static int test_idle_sleep(void)
+{
+	struct dp_worker *w = &fx.wk[0];
+	struct sl_lcore_stats *st = w->stats;
+	struct rte_mbuf *m;
+	struct dp_clock c;
+	uint64_t start, idle;
+
+	CHECK(fx_reset() == 0);
+	memset(st, 0, sizeof(*st));
+	fx.cfg.dp.idle_sleep_us = 20;
+	start = rte_rdtsc();
+	dp_clock_start(&c, &st->busy_cycles, &st->idle_cycles, &st->lost_cycles, start);
+
+	iterate(w, &c, DP_IDLE_SPELL - 1);	/* not yet a spell: polling only */
+	CHECK_EQ(c.naps, 0);
+	CHECK_EQ(c.empty, DP_IDLE_SPELL - 1);
+	idle = st->idle_cycles;
+	iterate(w, &c, 10);			/* a spell: each pass sleeps */
+	CHECK_EQ(c.naps, 10);
+	CHECK_EQ(st->busy_cycles, 0);
+	CHECK_EQ(st->lost_cycles, 0);
+	CHECK(st->idle_cycles > idle);		/* the sleeps among them */
+	CHECK_EQ(st->busy_cycles + st->idle_cycles + st->lost_cycles, c.mark - start);
+
+	/* A packet: its pass is busy and the count starts again. */
+	CHECK((m = lan_echo()) != NULL);
+	CHECK(inject(CFG_PORT_PRIVATE, m) == 0);
+	iterate(w, &c, 1);
+	CHECK_EQ(st->rx_pkts, 1);
+	CHECK_EQ(sent(CFG_PORT_PRIVATE), 1);
+	CHECK(st->busy_cycles + st->lost_cycles > 0);
+	CHECK_EQ(c.empty, 1);
+	CHECK_EQ(c.naps, 10);
+	iterate(w, &c, DP_IDLE_SPELL - 2);	/* polling again until the next spell */
+	CHECK_EQ(c.naps, 10);
+	iterate(w, &c, 1);
+	CHECK_EQ(c.naps, 11);
+	CHECK_EQ(st->busy_cycles + st->idle_cycles + st->lost_cycles, c.mark - start);
+
+	/* 0: polling only, however long the spell. */
+	fx.cfg.dp.idle_sleep_us = 0;
+	iterate(w, &c, 2 * DP_IDLE_SPELL);
+	CHECK_EQ(c.naps, 11);
+	return 0;
+}
+
 static const struct sl_test_case cases[] = {
 	{ "clock: a busy poll's own cycles busy, the gap before it idle, over 1 ms lost, each once", test_clock },
 	{ "worker: empty polls idle, a packet's poll and work busy", test_worker_accounting },
+	{ "worker: idle_sleep_us sleeps past an idle spell, as idle; a packet restarts the count",
+	  test_idle_sleep },
 	{ NULL, NULL },
 };
 
