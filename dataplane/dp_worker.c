@@ -24,6 +24,8 @@
  * the first packet after the spell waits up to that long
  * (docs/operations.md).
  */
+#include <sys/prctl.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
@@ -250,6 +252,10 @@ int dp_worker_loop(void *arg)
 
 	dp_clock_start(&c, &w->stats->busy_cycles, &w->stats->idle_cycles,
 		       &w->stats->lost_cycles, start);
+	/* The kernel may stretch a nanosleep by the thread's timer slack,
+	 * 50 us by default: more than a short idle_sleep_us itself. */
+	if (dp->cfg->dp.idle_sleep_us != 0)
+		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);	/* 1 us */
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
