@@ -7,7 +7,11 @@
 # handshake) and the server's own CPU time per handshake (all of its
 # threads, /proc/PID/task/*/stat). Run as root:
 #
-#   bench/loadgen/hs_rate.sh [--rounds N] [--servers "sluice openvpn"]
+#   bench/loadgen/hs_rate.sh [--rounds N] [--servers "sluice openvpn"] [--share-cores]
+#
+# --share-cores: LG_SHARE_CORES=1 (lg_lib.sh): Sluice's TLS workers on both
+# cores and its data-plane worker sleeping when idle (LG_IDLE_SLEEP_US,
+# default 50), as OpenVPN has the server's core to itself.
 #
 # Each round starts every server afresh, the servers taking turns, so a
 # machine shared with other work weighs on both alike. Ends with one line
@@ -26,7 +30,8 @@ while [ $ONE = 0 ] && [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--servers \"sluice openvpn\"]"; exit 2 ;;
+    --share-cores) export LG_SHARE_CORES=1; shift ;;
+    *) echo "usage: $0 [--rounds N] [--servers \"sluice openvpn\"] [--share-cores]"; exit 2 ;;
   esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 20 ] || { echo "--rounds 1..20"; exit 2; }
@@ -63,7 +68,7 @@ if [ $ONE = 1 ]; then one "$2" "$3"; exit; fi
 [ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-echo "# hs_rate: $(nproc) cpus, kernel $(uname -r), $(openvpn --version | head -1 | cut -d' ' -f1-2), ${LG_WRAP:-tls-crypt}, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# hs_rate: $(nproc) cpus, kernel $(uname -r), $(openvpn --version | head -1 | cut -d' ' -f1-2), ${LG_WRAP:-tls-crypt}, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), share cores ${LG_SHARE_CORES:-0}$([ "${LG_SHARE_CORES:-0}" = 1 ] && echo " (idle sleep ${LG_IDLE_SLEEP_US:-50} us)")"
 for round in $(seq "$ROUNDS"); do
   for srv in $SERVERS; do
     bash "$0" --one "$srv" "$round" | grep -v '^ok \|^not ok \|passed, ' | tee -a "$OUT"

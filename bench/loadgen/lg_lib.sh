@@ -10,6 +10,14 @@ LG_SRV_CPU=${LG_SRV_CPU:-1}	# the server's packet work
 # client key made from it by lg_v2_client_key for every session: its
 # metadata is OpenVPN's default timestamp, which no user store refuses).
 LG_WRAP=${LG_WRAP:-tls-crypt}
+# LG_SHARE_CORES=1: Sluice's TLS workers on both cores (control.tls_cpus),
+# the data-plane worker sleeping LG_IDLE_SLEEP_US when idle
+# (dataplane.idle_sleep_us) so it leaves them its core between packets, as
+# OpenVPN has the server's core alone in a handshake trial
+# (docs/operations.md, small or shared machines). Off: the worker
+# busy-polls cpu LG_SRV_CPU and the TLS workers stay off it.
+LG_SHARE_CORES=${LG_SHARE_CORES:-0}
+LG_IDLE_SLEEP_US=${LG_IDLE_SLEEP_US:-50}
 
 # The tls-crypt-v2 client key every emulated client uses, made by openvpn
 # itself (sl_pki made the server key).
@@ -26,6 +34,10 @@ lg_start_sluice() {
   sl_conf_set 'control: {' 'connect_rate = 100000; max_half_open = 4096; rx_rate = 1000000; rx_burst = 1000000;'
   sl_conf_set 'vpn: {' 'max_clients = 4096;'
   sed -i 's#pool = "10.10.0.0/24";#pool = "10.10.0.0/20";#' "$SL_CONF"
+  if [ "$LG_SHARE_CORES" = 1 ]; then
+    sl_conf_set 'dataplane: {' "idle_sleep_us = $LG_IDLE_SLEEP_US;"
+    sl_conf_set 'control: {' "tls_cpus = \"$LG_GEN_CPU,$LG_SRV_CPU\";"
+  fi
   lg_sluice_wrap
   sl_dp_start && sl_cp_start
 }
