@@ -16,7 +16,10 @@
 # printed, and each trial prints the share of core 1 that other tasks
 # (other users of the machine) took meanwhile. Measured per server:
 #   handshakes/s   ECDSA P-256 certificates, tls-crypt; the better of 1 and
-#                  64 handshakes in flight
+#                  64 handshakes in flight; Sluice's TLS workers on both
+#                  cores and its idle worker sleeping (LG_SHARE_CORES in
+#                  bench/loadgen/lg_lib.sh), restarted polling nonstop for
+#                  the packet trials
 #   pps            the highest delivered rate with <= 1 % loss: rates double
 #                  from a start while loss <= 1 % (or halve until it is; at most
 #                  6 steps), then one step between; 64 and 1400 bytes; 1 session (and 1000 with
@@ -274,7 +277,13 @@ crypto_floor() {
 
 declare -A R
 for srv in openvpn sluice; do
+  # Sluice's handshakes: its TLS workers on both cores (control.tls_cpus)
+  # and its idle data-plane worker sleeping between polls
+  # (dataplane.idle_sleep_us), as OpenVPN has the server core to itself;
+  # its packet trials: a fresh start with the worker polling nonstop.
+  export LG_SHARE_CORES=$([ "$srv" = sluice ] && echo 1 || echo 0)
   server_up "$srv" || { echo "$srv: server did not start"; tail -5 "$SL_TMP/cp.log"; server_down; continue; }
+  [ "$srv" = sluice ] && echo "# sluice handshakes: control.tls_cpus \"$LG_GEN_CPU,$LG_SRV_CPU\", dataplane.idle_sleep_us ${LG_IDLE_SLEEP_US:-50}"
   # Each server at its best: one handshake at a time (latency-bound) and
   # 64 in flight (OpenVPN 2.6 gets slower with many in flight).
   R[$srv.hs]=0
@@ -284,7 +293,13 @@ for srv in openvpn sluice; do
     echo "$srv handshakes, $par in flight: $(head -1 "$SL_TMP/lg.out")"
     R[$srv.hs]=$(awk -v a="${hs:-0}" -v b="${R[$srv.hs]}" 'BEGIN { print (a > b ? a : b) }')
   done
-  [ "$srv" = sluice ] && sluice_pin
+  if [ "$srv" = sluice ]; then
+    server_down
+    export LG_SHARE_CORES=0
+    server_up sluice || { echo "sluice: server did not start"; tail -5 "$SL_TMP/cp.log"; server_down; continue; }
+    echo "# sluice packet trials: a fresh start, dataplane.idle_sleep_us 0 (the worker polls nonstop)"
+    sluice_pin
+  fi
   search "$srv" 1 64 decrypt 20000; R[$srv.pps64]=$BEST; R[$srv.cyc]=$BEST_CYC
   search "$srv" 1 1400 decrypt 10000; R[$srv.pps1400]=$BEST
   if [ $QUICK = 0 ]; then
