@@ -31,6 +31,13 @@ static const char conf[] =
 
 int fx_cmd(struct sl_cmd *c)
 {
+	/*
+	 * This thread is worker 0 too and holds nothing between commands: a
+	 * quiescent point, or a command that must wait for a grace period
+	 * (the deferred-free queue full after 100 000 key replacements or
+	 * peer deletions, dataplane/dp_peer.c retire()) would wait forever.
+	 */
+	rte_rcu_qsbr_quiescent(fx.dp.qsbr, 0);
 	c->version = SL_API_VERSION;
 	return dp_cmd_exec(&fx.dp, c);
 }
