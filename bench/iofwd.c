@@ -12,8 +12,10 @@
  * frames leaving the private port becomes MAC (so they reach the LAN
  * host's stack as Sluice's would). --rx-only frees what it receives
  * instead: the receive half of the floor alone, so the transmit half (the
- * af_packet TX kick, a sendto() per burst, and the kernel's veth path
- * behind it) is the difference.
+ * TX kick, a sendto() per burst for net_af_packet and for net_af_xdp in
+ * copy mode, and the kernel's veth path behind it) is the difference.
+ * The port type is the config's: bench/vs_openvpn_load.sh gives it
+ * LG_PORT's vdevs (bench/loadgen/lg_lib.sh).
  *
  * Cycles are counted as the worker counts them (dataplane/dp_cycles.h):
  * a poll that returned frames is busy from its call to the end of their

@@ -6,7 +6,11 @@
 #   ns ${P}c: sluice-loadgen  <-veth->  ns ${P}x: server  <-veth->  ns ${P}l: sluice-sink
 #   192.0.2.2                            192.0.2.1 / 10.20.0.1       10.20.0.2
 #
-#   bench/vs_openvpn_load.sh [--quick] [--time S]
+#   [LG_PORT=af_packet|af_xdp] bench/vs_openvpn_load.sh [--quick] [--time S]
+#
+# LG_PORT (bench/loadgen/lg_lib.sh): the DPDK port type of Sluice's two
+# ports on the veth pairs, and of the I/O floor's; printed in the header,
+# the floor's line and the last line.
 #
 # Cores: the generator and the sink on core 0; the server's packet work
 # on core 1 (OpenVPN pinned there; Sluice's data-plane worker is lcore 1,
@@ -33,13 +37,13 @@
 #                  worker was preempted in (over 1 ms) is lost_cycles, not
 #                  busy; dataplane/dp_cycles.h);
 #                  beside it the I/O floor (bench/iofwd.c: Sluice's EAL
-#                  arguments and port setup on the same af_packet veth
+#                  arguments and port setup on the same LG_PORT veth
 #                  ports and core, forwarding without crypto, its cycles
 #                  counted the same way) and the crypto floor
 #                  (bench_crypto's bare EVP AES-256-GCM open, 64 B)
 # --quick (under 3 minutes) ends with exactly one line
-#   load: hs_ratio=A pps64_ratio=B pps1400_ratio=C cyc_ratio=D
-# (Sluice / OpenVPN; for cycles Sluice's over OpenVPN's).
+#   load: hs_ratio=A pps64_ratio=B pps1400_ratio=C cyc_ratio=D port=TYPE
+# (Sluice / OpenVPN; for cycles Sluice's over OpenVPN's; TYPE is LG_PORT).
 set -uo pipefail
 SL_SRC=$(cd "$(dirname "$0")/.." && pwd)
 export SL_SRC
@@ -58,12 +62,14 @@ source "$SL_SRC/tests/integration/lib.sh"
 set +e
 sl_require_root
 source "$SL_SRC/bench/loadgen/lg_lib.sh"
+lg_port_check || exit 2
 HS=$([ $QUICK = 1 ] && echo 200 || echo 1000)
 MHZ=$(awk -F: '/cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
 sl_pki client1
 
 echo "# vs_openvpn_load: $(nproc) cpus \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\" ${MHZ} MHz, kernel $(uname -r), $(openvpn --version | head -1 | cut -d' ' -f1-2), $(date -u +%FT%TZ)"
 echo "# cores: generator + sink on cpu $LG_GEN_CPU; server packet work on cpu $LG_SRV_CPU (openvpn pinned; sluice worker lcore 1, main lcore 0, control plane unpinned for handshakes, on cpu $LG_GEN_CPU for packet trials); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# ports: LG_PORT=$LG_PORT (Sluice's and the I/O floor's, net_$LG_PORT vdevs on the veth pairs$([ "$LG_PORT" = af_xdp ] && echo ", options $LG_XDP_OPTS"))"
 
 server_up() {
   sl_topology
@@ -190,7 +196,7 @@ search() {
 
 # The reference floors, measured in this run on the server's core.
 # I/O floor: bench/iofwd.c on Sluice's own configuration (its EAL
-# arguments: --no-pci, the same net_af_packet vdevs with their options on
+# arguments: --no-pci, the same LG_PORT vdevs with their options on
 # the same veth pair, the same lcores, so its worker is on the server's
 # core; its packet pool and port setup), forwarding public -> private (and
 # back) with no crypto, its cycles counted as the worker counts them (an
@@ -212,6 +218,7 @@ io_floor() {
   [ -x "$SL_BUILD/bench/iofwd" ] || { echo "# io floor: $SL_BUILD/bench/iofwd not built"; return; }
   sl_topology
   SL_CONF=$(sl_config)
+  lg_port_conf || return
   pubmac=$(ip -n "${P}x" -o link show "${P}pub" | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
   lanmac=$(ip -n "${P}l" -o link show "${P}lv" | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
   # The forwarder answers no ARP: the sender's namespace is told the MAC.
@@ -255,7 +262,7 @@ PY
   # A floor only counts if the forwarder received (nearly) all that was
   # sent: cycles of a stalled port would be a figure of nothing.
   awk -v r="${rx:-0}" -v s="${sent:-0}" 'BEGIN { exit !(s > 0 && r >= 0.9 * s) }' || IO_CYC=n/a
-  echo "# io floor: iofwd (bench/iofwd.c), Sluice's net_af_packet ports on the veth pair, worker on cpu $LG_SRV_CPU, asked $rate pps x ${T}s, sent ${sent:-?}, received ${rx:-?}, forwarded ${fwd:-?}, LAN veth got $((lan1 - lan0)), cycles/pkt ${IO_CYC:-n/a}, cpu$LG_SRV_CPU taken by others $(others_pct "$w0" "$w1")%"
+  echo "# io floor: iofwd (bench/iofwd.c), Sluice's net_$LG_PORT ports on the veth pair, worker on cpu $LG_SRV_CPU, asked $rate pps x ${T}s, sent ${sent:-?}, received ${rx:-?}, forwarded ${fwd:-?}, LAN veth got $((lan1 - lan0)), cycles/pkt ${IO_CYC:-n/a}, cpu$LG_SRV_CPU taken by others $(others_pct "$w0" "$w1")%"
   echo "#   ${out:-iofwd printed no counters: $(tail -2 "$SL_TMP/iofwd.out" | tr '\n' ' ')}"
   for ns in c x l; do ip netns del "${P}$ns" 2>/dev/null; done
   rm -f /dev/hugepages/"${P}"map_*
@@ -316,4 +323,4 @@ io_floor "${R[sluice.pps64]:-20000}"
 crypto_floor 64
 echo "sluice cycles/pkt = ${R[sluice.cyc]:-0}; I/O floor $IO_CYC + crypto floor $CRYPTO_OPEN (64 B, decrypt direction; openvpn ${R[openvpn.cyc]:-0})"
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
-echo "load: hs_ratio=$(ratio "${R[sluice.hs]:-0}" "${R[openvpn.hs]:-0}") pps64_ratio=$(ratio "${R[sluice.pps64]:-0}" "${R[openvpn.pps64]:-0}") pps1400_ratio=$(ratio "${R[sluice.pps1400]:-0}" "${R[openvpn.pps1400]:-0}") cyc_ratio=$(ratio "${R[sluice.cyc]:-0}" "${R[openvpn.cyc]:-0}")"
+echo "load: hs_ratio=$(ratio "${R[sluice.hs]:-0}" "${R[openvpn.hs]:-0}") pps64_ratio=$(ratio "${R[sluice.pps64]:-0}" "${R[openvpn.pps64]:-0}") pps1400_ratio=$(ratio "${R[sluice.pps1400]:-0}" "${R[openvpn.pps1400]:-0}") cyc_ratio=$(ratio "${R[sluice.cyc]:-0}" "${R[openvpn.cyc]:-0}") port=$LG_PORT"

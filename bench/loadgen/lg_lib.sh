@@ -18,6 +18,34 @@ LG_WRAP=${LG_WRAP:-tls-crypt}
 # busy-polls cpu LG_SRV_CPU and the TLS workers stay off it.
 LG_SHARE_CORES=${LG_SHARE_CORES:-0}
 LG_IDLE_SLEEP_US=${LG_IDLE_SLEEP_US:-50}
+# LG_PORT: the DPDK port type of Sluice's configuration (and of
+# bench/iofwd's, which runs on the same file) on the veth pairs:
+# af_packet (net_af_packet, tests/integration/lib.sh's demo config) or
+# af_xdp (net_af_xdp: the PMD attaches its XDP program to the veth, native
+# mode, and binds one AF_XDP socket in copy mode, veth having no zero
+# copy, its umem the packet pool itself; LG_XDP_OPTS are the rest of its
+# vdev options: one queue, and busy_budget=0: no preferred busy polling,
+# whose recvfrom() on every empty poll would run the veth's receive work
+# on the worker's core inside polls counted idle; without it that work
+# stays on the sender's core, as with af_packet).
+LG_PORT=${LG_PORT:-af_packet}
+LG_XDP_OPTS=${LG_XDP_OPTS:-queue_count=1,busy_budget=0}
+
+# lg_port_check: LG_PORT is a type lg_port_conf knows.
+lg_port_check() {
+  case $LG_PORT in
+    af_packet|af_xdp) return 0 ;;
+    *) echo "LG_PORT: af_packet or af_xdp, not '$LG_PORT'" >&2; return 1 ;;
+  esac
+}
+
+# lg_port_conf: $SL_CONF's two net_af_packet vdevs as LG_PORT says (same
+# index and interface).
+lg_port_conf() {
+  lg_port_check || return 1
+  [ "$LG_PORT" = af_xdp ] || return 0
+  sed -i -E "s#vdev = \"net_af_packet([0-9]+),iface=([^,\"]+)[^\"]*\"#vdev = \"net_af_xdp\\1,iface=\\2,$LG_XDP_OPTS\"#" "$SL_CONF"
+}
 
 # The tls-crypt-v2 client key every emulated client uses, made by openvpn
 # itself (sl_pki made the server key).
@@ -38,6 +66,7 @@ lg_start_sluice() {
     sl_conf_set 'dataplane: {' "idle_sleep_us = $LG_IDLE_SLEEP_US;"
     sl_conf_set 'control: {' "tls_cpus = \"$LG_GEN_CPU,$LG_SRV_CPU\";"
   fi
+  lg_port_conf || return 1
   lg_sluice_wrap
   sl_dp_start && sl_cp_start
 }
