@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -14,10 +16,12 @@
 #include <rte_ring.h>
 
 #include "cp_dp.h"
+#include "sl_futex.h"
 #include "sl_log.h"
 
 #define CP_DP_STALL_POLLS 2000	/* ~2 s of loop ticks without a heartbeat */
 #define CP_DP_PID_POLLS 50	/* ~50 ms of them: is its process still there? */
+#define CP_DP_WATCH_US 100000	/* the watcher's longest sleep: its stop flag */
 
 /* Before EAL init: is a primary with our file prefix running? */
 int cp_dp_alive(const struct sl_config *cfg)
@@ -108,6 +112,9 @@ int cp_dp_send(struct cp_dp *d, struct sl_cmd *c)
 	if (rte_ring_enqueue_elem(d->cmd, c, sizeof(*c)) != 0)
 		return -ENOBUFS;
 	d->sent++;
+	/* The main lcore sleeps on this word between its polls
+	 * (dataplane/dp_mainlcore.c): it runs the command now. */
+	sl_futex_wake(&d->cmd->prod.tail);
 	return 0;
 }
 
@@ -137,6 +144,59 @@ int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl
 		usleep(100);
 	}
 	return -ETIMEDOUT;
+}
+
+/*
+ * Sleep on sl_cp_rx's producer tail until a data-plane worker wakes us
+ * (dataplane/dp_cp.c) or a while has passed; each time it has moved, wake
+ * the event loop. A tail that moves while we are away from the wait ends
+ * the next one at once (EAGAIN), so no packet is missed: at worst the
+ * loop's tick takes it, as it did before there was a watcher.
+ */
+static void *watch(void *arg)
+{
+	struct cp_dp *d = arg;
+	const volatile uint32_t *tail = &d->cp_rx->prod.tail;
+	uint32_t seen = *tail, now;
+	int rc;
+
+	while (!atomic_load_explicit(&d->watch_stop, memory_order_acquire)) {
+		rc = sl_futex_wait(tail, seen, CP_DP_WATCH_US);
+		now = *tail;
+		if (now != seen) {
+			seen = now;
+			(void)eventfd_write(d->watch_fd, 1);
+		} else if (sl_futex_broken(rc)) {
+			SL_WARN("control packets wait for the event loop's tick: futex: %s",
+				strerror(rc));
+			break;
+		}
+	}
+	return NULL;
+}
+
+int cp_dp_watch_start(struct cp_dp *d, int fd)
+{
+	int rc;
+
+	atomic_store(&d->watch_stop, false);
+	d->watch_fd = fd;
+	rc = pthread_create(&d->watch, NULL, watch, d);
+	if (rc != 0)
+		return -rc;
+	pthread_setname_np(d->watch, "cp-rx-watch");
+	d->watching = true;
+	return 0;
+}
+
+void cp_dp_watch_stop(struct cp_dp *d)
+{
+	if (!d->watching)
+		return;
+	atomic_store_explicit(&d->watch_stop, true, memory_order_release);
+	sl_futex_wake(&d->cp_rx->prod.tail);
+	pthread_join(d->watch, NULL);
+	d->watching = false;
 }
 
 /* Events; control packets are cp_loop.c's. */

@@ -6,6 +6,8 @@
  * The data plane as the control plane sees it (cp_dp.c): the shared
  * objects of sl_api.h, commands out, events in, liveness.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +31,11 @@ struct cp_dp {
 	/* Events other than the result a cp_dp_call() waits for go here. */
 	void (*on_event)(void *arg, const struct sl_event *e);
 	void *event_arg;
+	/* The control-packet watcher (cp_dp_watch_start). */
+	pthread_t watch;
+	atomic_bool watch_stop;
+	bool watching;
+	int watch_fd;
 };
 
 /* Before EAL init: is a primary with our file prefix running? */
@@ -41,6 +48,14 @@ bool cp_dp_executed(const struct cp_dp *d, uint32_t sent);
 int cp_dp_call(struct cp_dp *d, struct sl_cmd *c, unsigned timeout_ms, struct sl_event *res);
 void cp_dp_poll(struct cp_dp *d);
 bool cp_dp_gone(struct cp_dp *d);
+/*
+ * A thread that writes 1 to the eventfd FD whenever the data plane puts
+ * control packets on sl_cp_rx (it wakes us: dp_cp.c), so the event loop
+ * takes them at once rather than at its next tick. 0, or a negative errno
+ * (the loop then has its tick alone). Stop it before FD is closed.
+ */
+int cp_dp_watch_start(struct cp_dp *d, int fd);
+void cp_dp_watch_stop(struct cp_dp *d);
 /* We no longer touch the shared objects: a stopping data plane may free
  * them (sl_status.cp_pid). Before rte_eal_cleanup. */
 void cp_dp_detach(struct cp_dp *d);

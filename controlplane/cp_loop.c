@@ -40,13 +40,20 @@
 #define CP_TIMER_MS		10	/* session timer scan */
 #define CP_CRL_CHECK_MS		1000
 #define CP_RX_BURST		32
+#define CP_FENCE_NAP_US		20	/* between looks at the data plane's progress */
+#define CP_FENCE_WAIT_US	500	/* then the outputs wait for the next tick */
 
-uint64_t cp_now_ms(void)
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t cp_now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 static uint64_t wall_s(const struct cp *cp, uint64_t now)
@@ -246,6 +253,28 @@ static void drain_outputs(struct cp *cp, bool force)
 			break;
 		}
 		cp_out_free(o);
+	}
+}
+
+/*
+ * Outputs held behind a fence used to wait for the next tick, and the data
+ * plane's main lcore for its next poll: two waits of up to a tick in every
+ * handshake. The main lcore is now woken by each command (cp_dp_send) and
+ * runs it in microseconds, so we nap briefly (it shares our core: no
+ * spinning) and send the held outputs as soon as it has, for at most
+ * CP_FENCE_WAIT_US; a data plane slower than that leaves them to the ticks.
+ * A full command ring (backlog) is left to the ticks too.
+ */
+static void fence_pass(struct cp *cp)
+{
+	struct timespec nap = { 0, CP_FENCE_NAP_US * 1000 };
+	uint64_t end = now_us() + CP_FENCE_WAIT_US;
+
+	while (cp->held != NULL && cp->backlog == NULL && now_us() < end) {
+		if (cp_dp_executed(&cp->dp, cp->fence))
+			drain_outputs(cp, false);
+		else
+			nanosleep(&nap, NULL);
 	}
 }
 
@@ -500,6 +529,7 @@ void cp_loop_poll(struct cp *cp)
 	cp_tcp_poll(cp->tcp, now);
 	cp_dp_poll(&cp->dp);
 	drain_outputs(cp, false);
+	fence_pass(cp);
 	timers(cp, now);
 }
 
@@ -584,6 +614,9 @@ int cp_loop_init(struct cp *cp)
 		return -1;
 	}
 	work_pin(cp, cpus, sizeof(cpus));
+	/* The TLS workers' eventfd wakes the loop for control packets too. */
+	if (cp_dp_watch_start(&cp->dp, cp_work_fd(ctx->work)) != 0)
+		SL_WARN("no control-packet watcher: control packets wait for the loop's tick");
 	if (cp_tcp_open(cp, &cp->tcp, err, sizeof(err)) != 0) {
 		SL_ERR("%s", err);
 		cp_loop_fini(cp);
@@ -621,6 +654,7 @@ void cp_loop_fini(struct cp *cp)
 	struct cp_ctx *ctx = &cp->ctx;
 	struct cp_out *o, *next;
 
+	cp_dp_watch_stop(&cp->dp);	/* it writes to the workers' eventfd */
 	cp_work_stop(ctx->work);
 	ctx->work = NULL;
 	if (ctx->pool != NULL) {

@@ -13,6 +13,7 @@
 #include "dp_neigh.h"
 #include "dp_outer.h"
 #include "dp_pkt.h"
+#include "sl_futex.h"
 
 /*
  * Generic cell rate algorithm (ITU-T I.371's virtual scheduling): one
@@ -47,10 +48,19 @@ int dp_cp_rate_check(struct dp_worker *w, uint32_t src)
 	return DP_V_CP;
 }
 
+/*
+ * The control plane's event loop sleeps between its ticks; its watcher
+ * thread (cp_dp_watch_start, controlplane/cp_dp.c) waits on sl_cp_rx's
+ * producer tail, so a wake here has the packets taken at once rather than
+ * at the next tick: a handshake is a handful of round trips, each of which
+ * waited for one.
+ */
 void dp_cp_to_control_plane(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	unsigned done = n ? rte_ring_enqueue_burst(w->dp->cp_rx, (void **)pkts, n, NULL) : 0;
 
+	if (done)
+		sl_futex_wake(&w->dp->cp_rx->prod.tail);
 	w->stats->cp_rx += done;
 	if (unlikely(done < n))
 		dp_drop_burst(w->stats, pkts + done, n - done, SL_DROP_CP_RING_FULL);

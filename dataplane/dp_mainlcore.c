@@ -3,7 +3,8 @@
  * The main lcore: executes commands from the control plane, answers with
  * events, keeps sl_status fresh (link, NIC counters, heartbeat). It polls
  * every DP_MAIN_POLL_US and sleeps in between: it shares its core with the
- * control plane.
+ * control plane, which wakes it early when it enqueues a command
+ * (main_wait).
  */
 #include <errno.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "dp.h"
 #include "dp_peer.h"
+#include "sl_futex.h"
 #include "sl_log.h"
 
 #define DP_MAIN_POLL_US		1000
@@ -114,17 +116,34 @@ void dp_cmd_poll(struct dp *dp)
 	}
 }
 
+/*
+ * Between polls: sleep on sl_cmd's producer tail, which the control plane
+ * wakes after each command it enqueues (cp_dp_send). A client's key method
+ * 2 reply waits until its keys are installed (cp_loop.c), so a key that
+ * waited for the next poll cost each handshake up to DP_MAIN_POLL_US more;
+ * woken, we run it at once and sleep the rest of the time as before. SEEN
+ * is the tail read before the last dp_cmd_poll: a command enqueued since
+ * ends the wait at once (EAGAIN). Where the wait itself fails we sleep.
+ */
+static void main_wait(struct dp *dp, uint32_t seen)
+{
+	if (sl_futex_broken(sl_futex_wait(&dp->cmd->prod.tail, seen, DP_MAIN_POLL_US)))
+		usleep(DP_MAIN_POLL_US);
+}
+
 void dp_main_loop(struct dp *dp)
 {
 	unsigned polls = 0;
+	uint32_t seen;
 
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
+		seen = __atomic_load_n(&dp->cmd->prod.tail, __ATOMIC_ACQUIRE);
 		dp_cmd_poll(dp);
 		dp_peers_reclaim(dp);
 		dp_rules_poll(dp);
 		if (polls++ % DP_STATUS_EVERY == 0)
 			dp_ports_status(dp);
 		dp->status->heartbeat++;
-		usleep(DP_MAIN_POLL_US);
+		main_wait(dp, seen);
 	}
 }
